@@ -1,0 +1,454 @@
+/**
+ * The validated configuration model: what `tslvsd --dump-config` prints and what every runtime room consumes.
+ *
+ * One zod schema per concept gives both the runtime check (the compiler's output is parsed by `ConfigModel`
+ * as a last invariant) and the TypeScript types (`z.infer`). Names are the `--dump-config` contract; keep
+ * them stable. Units: every duration is in SECONDS as a JS number that may be fractional (keepalived's
+ * <TIMER> accepts "1.5"); counts are integers; weights and priorities are integers.
+ *
+ * Every object carries `loc` (where it was declared) so runtime errors can point back at the config.
+ * All defaults and inheritance (virtual_server → real_server → checker timers, priority 255 for a MASTER
+ * without priority, …) are already resolved here: consumers never re-derive keepalived's rules.
+ */
+import { z } from 'zod';
+
+/** Where a block or statement was declared: the file (as given/resolved by include) and its 1-based line. */
+export const SourceLocation = z.object({ file: z.string(), line: z.number().int().min(1) });
+export type SourceLocation = z.infer<typeof SourceLocation>;
+
+export const AddressFamily = z.enum(['inet', 'inet6']);
+export type AddressFamily = z.infer<typeof AddressFamily>;
+
+/** An IPv4 or IPv6 address in canonical text form (no prefix). */
+export const IpAddress = z.union([z.ipv4(), z.ipv6()]);
+export const Port = z.number().int().min(0).max(65535);
+/** Seconds; may be fractional. */
+export const Seconds = z.number().min(0);
+
+/** A program run by keepalived semantics (`notify_master "/bin/x arg" user group`), already split to argv. */
+export const ScriptCommand = z.object({
+  loc: SourceLocation,
+  /** argv[0] is the program; never run through a shell. */
+  argv: z.array(z.string()).min(1),
+  /** Optional run-as user/group given after the command. */
+  user: z.string().optional(),
+  group: z.string().optional(),
+});
+export type ScriptCommand = z.infer<typeof ScriptCommand>;
+
+// ---------------------------------------------------------------------------------------------- global_defs
+
+export const GlobalDefs = z.object({
+  loc: SourceLocation,
+  /** `router_id`; keepalived's default is the hostname, left to the runtime (undefined here). */
+  routerId: z.string().optional(),
+  notificationEmail: z.array(z.string()),
+  notificationEmailFrom: z.string().optional(),
+  smtpServer: z.object({ host: z.string(), port: Port }).optional(),
+  /** Seconds (default 30). */
+  smtpConnectTimeout: Seconds,
+  /** `script_user USER [GROUP]`: run scripts as this user unless a script says otherwise. */
+  scriptUser: z.object({ user: z.string(), group: z.string().optional() }).optional(),
+  enableScriptSecurity: z.boolean(),
+  /** Default VRRP version for instances that don't set `version` (default 2). */
+  vrrpVersion: z.union([z.literal(2), z.literal(3)]),
+  vrrpMcastGroup4: z.ipv4(),
+  vrrpMcastGroup6: z.ipv6(),
+  /** Seconds between gratuitous ARP bursts after becoming master (default 5). */
+  vrrpGarpMasterDelay: Seconds,
+  /** Gratuitous ARPs per burst (default 5). */
+  vrrpGarpMasterRepeat: z.number().int().min(0),
+  /** Seconds between periodic GARP refreshes while master; 0 = off (default 0). */
+  vrrpGarpMasterRefresh: Seconds,
+  vrrpGarpMasterRefreshRepeat: z.number().int().min(0),
+  /** Seconds to wait before the second burst when a lower-priority advert is seen (default: garp delay). */
+  vrrpGarpLowerPrioDelay: Seconds.optional(),
+  vrrpGarpLowerPrioRepeat: z.number().int().min(0).optional(),
+  /** Seconds between individual gratuitous ARPs / NAs within a burst (default 0). */
+  vrrpGarpInterval: Seconds,
+  vrrpGnaInterval: Seconds,
+  vrrpSkipCheckAdvAddr: z.boolean(),
+  vrrpStrict: z.boolean(),
+  /** `lvs_timeouts tcp N tcpfin N udp N` in seconds; absent = leave the kernel's. */
+  lvsTimeouts: z.object({ tcp: Seconds.optional(), tcpFin: Seconds.optional(), udp: Seconds.optional() }),
+  /** `lvs_flush`: flush the whole IPVS table at start (default false). */
+  lvsFlush: z.boolean(),
+  /** `lvs_flush_onstop`: remove our IPVS services at stop (default false; keepalived removes its own). */
+  lvsFlushOnStop: z.boolean(),
+  /** Every other global_defs keyword as written (keyword → its arguments), parsed and reported, not acted on. */
+  other: z.record(z.string(), z.array(z.string())),
+});
+export type GlobalDefs = z.infer<typeof GlobalDefs>;
+
+// ----------------------------------------------------------------------------------------------------- VRRP
+
+/** `vrrp_script NAME { script …; interval …; … }`: a tracked command whose exit code adjusts priority. */
+export const VrrpScript = z.object({
+  loc: SourceLocation,
+  name: z.string(),
+  script: ScriptCommand,
+  /** Seconds between runs (default 1). */
+  interval: Seconds,
+  /** Seconds before a run is considered failed (default: interval). */
+  timeout: Seconds,
+  /** Priority adjustment, -254..254 (default 0 = failure puts the instance in FAULT). */
+  weight: z.number().int().min(-254).max(254),
+  /** `weight N reverse`: the weight is applied in reverse (on failure rather than success). */
+  weightReverse: z.boolean(),
+  /** Consecutive successes to become OK (default 1). */
+  rise: z.number().int().min(1),
+  /** Consecutive failures to become KO (default 1). */
+  fall: z.number().int().min(1),
+  /** `init_fail`: start in the failed state. */
+  initFail: z.boolean(),
+});
+export type VrrpScript = z.infer<typeof VrrpScript>;
+
+/** A virtual (or excluded) IP line: `ADDR[/PREFIX] [brd ADDR] [dev IF] [scope S] [label L] [no_prefixroute]`. */
+export const VirtualIpAddress = z.object({
+  loc: SourceLocation,
+  address: IpAddress,
+  family: AddressFamily,
+  /** Prefix length; keepalived's default is /32 (IPv4) or /128 (IPv6). */
+  prefixLength: z.number().int().min(0).max(128),
+  broadcast: z.string().optional(),
+  /** Interface to put it on (default: the instance's interface). */
+  dev: z.string().optional(),
+  scope: z.string().optional(),
+  label: z.string().optional(),
+  noPrefixRoute: z.boolean(),
+});
+export type VirtualIpAddress = z.infer<typeof VirtualIpAddress>;
+
+export const UnicastPeer = z.object({
+  loc: SourceLocation,
+  address: IpAddress,
+  minTtl: z.number().int().min(0).max(255).optional(),
+  maxTtl: z.number().int().min(0).max(255).optional(),
+});
+export type UnicastPeer = z.infer<typeof UnicastPeer>;
+
+export const TrackedInterface = z.object({
+  loc: SourceLocation,
+  name: z.string(),
+  /** Priority adjustment when down; absent = interface down puts the instance in FAULT. */
+  weight: z.number().int().min(-254).max(254).optional(),
+  weightReverse: z.boolean(),
+});
+export type TrackedInterface = z.infer<typeof TrackedInterface>;
+
+export const TrackedScript = z.object({
+  loc: SourceLocation,
+  /** Name of a `vrrp_script`. */
+  name: z.string(),
+  /** Overrides the script's own weight when present. */
+  weight: z.number().int().min(-254).max(254).optional(),
+  weightReverse: z.boolean(),
+});
+export type TrackedScript = z.infer<typeof TrackedScript>;
+
+/** The `notify*` hooks shared by instances and sync groups. */
+const NotifyHooks = {
+  notifyMaster: ScriptCommand.optional(),
+  notifyBackup: ScriptCommand.optional(),
+  notifyFault: ScriptCommand.optional(),
+  notifyStop: ScriptCommand.optional(),
+  /** `notify`: called with `INSTANCE|GROUP name state priority` on every transition. */
+  notify: ScriptCommand.optional(),
+};
+
+export const VrrpInstance = z.object({
+  loc: SourceLocation,
+  name: z.string(),
+  /** Interface VRRP runs on; required by keepalived unless unicast peers with a route exist. */
+  interface: z.string().optional(),
+  /** `state MASTER|BACKUP`: the initial state wish (default BACKUP). */
+  state: z.enum(['MASTER', 'BACKUP']),
+  virtualRouterId: z.number().int().min(1).max(255),
+  /** 1..255; default 100, or 255 when `state MASTER` and no priority is given (keepalived's quirk). */
+  priority: z.number().int().min(1).max(255),
+  /** Seconds between adverts (default 1); fractional only meaningful for VRRPv3 (centiseconds). */
+  advertInt: Seconds,
+  /** VRRP version 2 or 3 (default global vrrpVersion). */
+  version: z.union([z.literal(2), z.literal(3)]),
+  /** Derived from the first VIP (or unicast peers): IPv6 instances are v3 only. */
+  family: AddressFamily,
+  authentication: z.object({ type: z.enum(['PASS', 'AH']), password: z.string().max(8) }).optional(),
+  virtualIpAddresses: z.array(VirtualIpAddress),
+  virtualIpAddressesExcluded: z.array(VirtualIpAddress),
+  unicastSrcIp: IpAddress.optional(),
+  unicastPeers: z.array(UnicastPeer),
+  mcastSrcIp: IpAddress.optional(),
+  nopreempt: z.boolean(),
+  /** Seconds to wait before preempting a lower-priority master (default 0). */
+  preemptDelay: Seconds,
+  /** Resolved from the instance or the global vrrp_garp_* defaults. Seconds / counts as in GlobalDefs. */
+  garpMasterDelay: Seconds,
+  garpMasterRepeat: z.number().int().min(0),
+  garpMasterRefresh: Seconds,
+  garpMasterRefreshRepeat: z.number().int().min(0),
+  garpLowerPrioDelay: Seconds,
+  garpLowerPrioRepeat: z.number().int().min(0),
+  trackInterfaces: z.array(TrackedInterface),
+  trackScripts: z.array(TrackedScript),
+  ...NotifyHooks,
+  smtpAlert: z.boolean(),
+  /** Accept packets to the VIPs when master though not address owner (default: true unless vrrp_strict). */
+  accept: z.boolean(),
+  dontTrackPrimary: z.boolean(),
+  skipCheckAdvAddr: z.boolean(),
+  strictMode: z.boolean(),
+  useVmac: z.boolean(),
+  /** Name of the sync group this instance belongs to, if any (filled from vrrp_sync_group). */
+  syncGroup: z.string().optional(),
+});
+export type VrrpInstance = z.infer<typeof VrrpInstance>;
+
+export const VrrpSyncGroup = z.object({
+  loc: SourceLocation,
+  name: z.string(),
+  /** Names of the member vrrp_instances. */
+  group: z.array(z.string()),
+  ...NotifyHooks,
+  trackInterfaces: z.array(TrackedInterface),
+  trackScripts: z.array(TrackedScript),
+  smtpAlert: z.boolean(),
+  globalTracking: z.boolean(),
+});
+export type VrrpSyncGroup = z.infer<typeof VrrpSyncGroup>;
+
+// ------------------------------------------------------------------------------------------------------ LVS
+
+export const LbAlgo = z.enum(['rr', 'wrr', 'lc', 'wlc', 'lblc', 'lblcr', 'dh', 'sh', 'sed', 'nq', 'mh', 'fo', 'ovf', 'twos']);
+export type LbAlgo = z.infer<typeof LbAlgo>;
+export const LbKind = z.enum(['NAT', 'DR', 'TUN']);
+export type LbKind = z.infer<typeof LbKind>;
+export const L4Protocol = z.enum(['TCP', 'UDP', 'SCTP']);
+export type L4Protocol = z.infer<typeof L4Protocol>;
+
+/** `lvs_method TUN type gue port N csum` details; absent for NAT/DR or plain ipip. */
+export const TunnelOptions = z.object({
+  type: z.enum(['ipip', 'gue', 'gre']),
+  port: Port.optional(),
+  checksum: z.enum(['nocsum', 'csum', 'remcsum']).optional(),
+});
+export type TunnelOptions = z.infer<typeof TunnelOptions>;
+
+/** Connection options and resolved timers every checker (but MISC_CHECK's connection part) has. */
+const CheckerBase = {
+  loc: SourceLocation,
+  /** Address to probe (default: the real server's address). */
+  connectIp: IpAddress,
+  /** Port to probe (default: the real server's port). */
+  connectPort: Port,
+  bindTo: IpAddress.optional(),
+  bindPort: Port.optional(),
+  bindIf: z.string().optional(),
+  /** fwmark put on the checker's packets. */
+  fwmark: z.number().int().min(0).optional(),
+  /** Seconds (default 5; inherited real_server → virtual_server). */
+  connectTimeout: Seconds,
+  /** Extra attempts after a failure before declaring the server down (default 1; DNS 3; MISC 0). */
+  retry: z.number().int().min(0),
+  /** Seconds between retries (default 1; HTTP/SSL 3; DNS = delayLoop). */
+  delayBeforeRetry: Seconds,
+  /** Seconds between checks (default 60, inherited). */
+  delayLoop: Seconds,
+  /** Seconds: maximum random delay before the first check (default = delayLoop; 0 disables). */
+  warmup: Seconds,
+  /** Start this checker as failed (inherited from real_server/virtual_server `alpha`). */
+  alpha: z.boolean(),
+  logAllFailures: z.boolean(),
+};
+
+export const HttpUrl = z.object({
+  loc: SourceLocation,
+  path: z.string(),
+  /** MD5 hex digest of the body, as computed by genhash. */
+  digest: z.string().regex(/^[0-9a-f]{32}$/).optional(),
+  /** Accepted status codes as inclusive ranges (default [[200, 299]]). */
+  statusCodes: z.array(z.tuple([z.number().int(), z.number().int()])),
+  virtualhost: z.string().optional(),
+  regex: z.string().optional(),
+  regexNoMatch: z.boolean(),
+});
+export type HttpUrl = z.infer<typeof HttpUrl>;
+
+const HttpCheckerFields = {
+  ...CheckerBase,
+  urls: z.array(HttpUrl),
+  /** Host header default for urls without their own (checker → real_server → virtual_server). */
+  virtualhost: z.string().optional(),
+  httpProtocol: z.enum(['1.0', '1.0C', '1.0K', '1.1']),
+  fastRecovery: z.boolean(),
+};
+
+export const TcpCheck = z.object({ type: z.literal('TCP_CHECK'), ...CheckerBase });
+export const HttpGetCheck = z.object({ type: z.literal('HTTP_GET'), ...HttpCheckerFields });
+export const SslGetCheck = z.object({ type: z.literal('SSL_GET'), ...HttpCheckerFields, enableSni: z.boolean() });
+export const MiscCheck = z.object({
+  type: z.literal('MISC_CHECK'),
+  ...CheckerBase,
+  /** `misc_path`: the program and its arguments (argv, never a shell). */
+  script: ScriptCommand,
+  /** Seconds before the script is killed and counted as failed (default: delayLoop). */
+  timeout: Seconds,
+  /** `misc_dynamic`: exit codes 2..255 set the weight to code − 2. */
+  dynamic: z.boolean(),
+});
+export const SmtpCheck = z.object({ type: z.literal('SMTP_CHECK'), ...CheckerBase, heloName: z.string() });
+export const DnsCheck = z.object({
+  type: z.literal('DNS_CHECK'),
+  ...CheckerBase,
+  /** Query type (default SOA). */
+  queryType: z.enum(['A', 'NS', 'CNAME', 'SOA', 'MX', 'TXT', 'AAAA']),
+  /** Query name (default "."). */
+  name: z.string(),
+});
+export const UdpCheck = z.object({
+  type: z.literal('UDP_CHECK'),
+  ...CheckerBase,
+  /** Hex payload to send (bytes as lowercase hex); absent = random payload. */
+  payload: z.string().optional(),
+  requireReply: z.boolean(),
+  /** Expected reply prefix as hex, `x` nibbles are wildcards. */
+  replyPattern: z.string().optional(),
+  minReplyLength: z.number().int().min(0),
+  maxReplyLength: z.number().int().min(0),
+});
+export const PingCheck = z.object({ type: z.literal('PING_CHECK'), ...CheckerBase });
+
+export const Checker = z.discriminatedUnion('type', [
+  TcpCheck,
+  HttpGetCheck,
+  SslGetCheck,
+  MiscCheck,
+  SmtpCheck,
+  DnsCheck,
+  UdpCheck,
+  PingCheck,
+]);
+export type Checker = z.infer<typeof Checker>;
+export type CheckerType = Checker['type'];
+export type TcpCheck = z.infer<typeof TcpCheck>;
+export type HttpGetCheck = z.infer<typeof HttpGetCheck>;
+export type SslGetCheck = z.infer<typeof SslGetCheck>;
+export type MiscCheck = z.infer<typeof MiscCheck>;
+export type SmtpCheck = z.infer<typeof SmtpCheck>;
+export type DnsCheck = z.infer<typeof DnsCheck>;
+export type UdpCheck = z.infer<typeof UdpCheck>;
+export type PingCheck = z.infer<typeof PingCheck>;
+
+export const RealServer = z.object({
+  loc: SourceLocation,
+  address: IpAddress,
+  family: AddressFamily,
+  /** Port (default: the virtual server's port; 0 for fwmark services without one). */
+  port: Port,
+  /** Weight 0..65535 (default 1). */
+  weight: z.number().int().min(0).max(65535),
+  /** Forwarding method (default: the virtual server's lbKind). */
+  lbKind: LbKind,
+  tunnel: TunnelOptions.optional(),
+  /** On failure set weight 0 instead of removing the server (inherited from the virtual server). */
+  inhibitOnFailure: z.boolean(),
+  notifyUp: ScriptCommand.optional(),
+  notifyDown: ScriptCommand.optional(),
+  /** Connection thresholds (0 = none). */
+  upperConnectionThreshold: z.number().int().min(0),
+  lowerConnectionThreshold: z.number().int().min(0),
+  /** Resolved timers, the defaults its checkers inherited (seconds). */
+  delayLoop: Seconds,
+  connectTimeout: Seconds,
+  alpha: z.boolean(),
+  virtualhost: z.string().optional(),
+  checkers: z.array(Checker),
+});
+export type RealServer = z.infer<typeof RealServer>;
+
+/** A member line of `virtual_server_group`: `ADDR[-LAST] PORT` or `fwmark N`. */
+export const VirtualServerGroupEntry = z.discriminatedUnion('kind', [
+  z.object({
+    kind: z.literal('address'),
+    loc: SourceLocation,
+    /** First address of the range. */
+    address: IpAddress,
+    /** Last address of the range (= address when not a range), same family and prefix. */
+    lastAddress: IpAddress,
+    family: AddressFamily,
+    port: Port,
+  }),
+  z.object({ kind: z.literal('fwmark'), loc: SourceLocation, fwmark: z.number().int().min(1), family: AddressFamily }),
+]);
+export type VirtualServerGroupEntry = z.infer<typeof VirtualServerGroupEntry>;
+
+export const VirtualServerGroup = z.object({
+  loc: SourceLocation,
+  name: z.string(),
+  entries: z.array(VirtualServerGroupEntry),
+});
+export type VirtualServerGroup = z.infer<typeof VirtualServerGroup>;
+
+export const SorryServer = z.object({
+  loc: SourceLocation,
+  address: IpAddress,
+  port: Port,
+  lbKind: LbKind,
+  inhibit: z.boolean(),
+});
+
+export const VirtualServer = z.object({
+  loc: SourceLocation,
+  /** Exactly one of address+port, fwmark, group identifies the service. */
+  address: IpAddress.optional(),
+  port: Port.optional(),
+  fwmark: z.number().int().min(1).optional(),
+  group: z.string().optional(),
+  family: AddressFamily,
+  protocol: L4Protocol,
+  /** Scheduler (default wlc, with a warning — keepalived's documented default). */
+  lbAlgo: LbAlgo,
+  /** Forwarding method (default NAT). */
+  lbKind: LbKind,
+  tunnel: TunnelOptions.optional(),
+  schedulerFlags: z.array(z.enum(['flag-1', 'flag-2', 'flag-3', 'sh-port', 'sh-fallback', 'mh-port', 'mh-fallback'])),
+  /** One-packet scheduling (UDP). */
+  ops: z.boolean(),
+  /** Seconds; absent = no persistence (`persistence_timeout 0` too). Bare keyword = 360. */
+  persistenceTimeout: z.number().int().min(1).optional(),
+  /** Netmask (IPv4 dotted) or prefix length (IPv6) for persistence grouping. */
+  persistenceGranularity: z.string().optional(),
+  persistenceEngine: z.string().optional(),
+  /** Seconds between checks (default 60); inherited by real servers and checkers. */
+  delayLoop: Seconds,
+  connectTimeout: Seconds,
+  /** Minimum live weight to keep the service (default 1). */
+  quorum: z.number().int().min(1),
+  hysteresis: z.number().int().min(0),
+  quorumUp: ScriptCommand.optional(),
+  quorumDown: ScriptCommand.optional(),
+  sorryServer: SorryServer.optional(),
+  /** Start real servers as down until a check passes. */
+  alpha: z.boolean(),
+  /** Run down notifiers at shutdown. */
+  omega: z.boolean(),
+  inhibitOnFailure: z.boolean(),
+  haSuspend: z.boolean(),
+  virtualhost: z.string().optional(),
+  realServers: z.array(RealServer),
+});
+export type VirtualServer = z.infer<typeof VirtualServer>;
+
+// ---------------------------------------------------------------------------------------------- the whole
+
+export const ConfigModel = z.object({
+  /** The top-level file that was compiled. */
+  source: z.string(),
+  global: GlobalDefs,
+  vrrpScripts: z.array(VrrpScript),
+  vrrpSyncGroups: z.array(VrrpSyncGroup),
+  vrrpInstances: z.array(VrrpInstance),
+  virtualServerGroups: z.array(VirtualServerGroup),
+  virtualServers: z.array(VirtualServer),
+});
+export type ConfigModel = z.infer<typeof ConfigModel>;
