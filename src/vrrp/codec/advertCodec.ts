@@ -1,0 +1,219 @@
+/**
+ * VRRP advertisement codec (pure).
+ *
+ * v2 (RFC 3768):                              v3 for IPv4 (RFC 5798):
+ *   0: version<<4 | type  1: VRID               0: version<<4 | type  1: VRID
+ *   2: priority           3: count IP addrs     2: priority           3: count IPvX addrs
+ *   4: auth type          5: advert int (s)     4-5: rsvd(4 bits) | max advert int (12 bits, centiseconds)
+ *   6-7: checksum                               6-7: checksum
+ *   8..: addresses, then 8 bytes auth data      8..: addresses
+ *
+ * The v2 checksum covers the VRRP message only; the v3 checksum starts with the IPv4 pseudo-header
+ * (src, dst, 0, protocol 112, VRRP length), so encode and decode need the IP addresses of the packet.
+ * Bytes past the length the header declares (Ethernet padding of short frames) are ignored.
+ */
+import { onesComplementAdd, finishChecksum } from './checksum.js';
+import { formatIpv4, ipv4Bytes, parseIpv4 } from './ipv4Address.js';
+
+export const VRRP_PROTOCOL = 112;
+export const VRRP_MULTICAST_GROUP = '224.0.0.18';
+export const VRRP_ADVERTISEMENT_TYPE = 1;
+export const VRRP_HEADER_LENGTH = 8;
+export const VRRP_V2_AUTH_DATA_LENGTH = 8;
+
+/** v2 authentication types (RFC 2338 §5.3.6; RFC 3768 deprecates them but keepalived still speaks 1). */
+export const AUTH_NONE = 0;
+export const AUTH_PASS = 1;
+export const AUTH_AH = 2;
+
+export interface VrrpAdvert {
+  version: 2 | 3;
+  /** Virtual router id, 1..255. */
+  vrid: number;
+  /** 0 = the master is leaving, 255 = address owner. */
+  priority: number;
+  /** The virtual IPv4 addresses announced, dotted quads, in packet order. */
+  addresses: string[];
+  /** v2: advertisement interval in whole seconds (1..255). v3: decode fills maxAdvertIntCs / 100. */
+  advertInt: number;
+  /** v3: maximum advertisement interval in centiseconds (1..4095). v2: decode fills advertInt × 100. */
+  maxAdvertIntCs: number;
+  /**
+   * v2 only (v3 has none; decode gives 0): AUTH_NONE, AUTH_PASS or AUTH_AH. A plain number because a
+   * received packet may carry any byte here; the receive validator counts the unknown ones.
+   */
+  authType: number;
+  /** v2 only: the 8 bytes after the addresses (the password, NUL-padded, for PASS). v3: 8 zero bytes. */
+  authData: Uint8Array;
+}
+
+/** The IP addresses of the packet the advert travels in: the v3 checksum covers them. */
+export interface AdvertEnvelope {
+  srcIp: string;
+  dstIp: string;
+}
+
+/**
+ * Why a received buffer was not a valid advertisement. Each reason is the name of the per-instance
+ * counter it increments (see src/vrrp/core/receiveValidator.ts), so edges can `counters[reason]++`.
+ */
+export type AdvertDecodeFailure =
+  | 'packetLengthErrors'
+  | 'versionErrors'
+  | 'invalidTypeReceived'
+  | 'checksumErrors';
+
+export type AdvertDecodeResult =
+  | { ok: true; advert: VrrpAdvert }
+  | { ok: false; reason: AdvertDecodeFailure; detail: string };
+
+/** Declared VRRP message length for a version and address count (v2 carries 8 bytes of auth data). */
+export function advertLength(version: 2 | 3, addressCount: number): number {
+  return VRRP_HEADER_LENGTH + 4 * addressCount + (version === 2 ? VRRP_V2_AUTH_DATA_LENGTH : 0);
+}
+
+/**
+ * The 8 bytes of v2 PASS authentication data for a password: keepalived keeps the first 8 bytes of
+ * `auth_pass` and pads with NUL.
+ */
+export function passwordAuthData(password: string): Uint8Array {
+  const data = new Uint8Array(VRRP_V2_AUTH_DATA_LENGTH);
+  data.set(Buffer.from(password, 'utf8').subarray(0, VRRP_V2_AUTH_DATA_LENGTH));
+  return data;
+}
+
+/** The advertisement interval the advert announces, in milliseconds. */
+export function advertIntervalMs(advert: VrrpAdvert): number {
+  return advert.version === 2 ? advert.advertInt * 1000 : advert.maxAdvertIntCs * 10;
+}
+
+function pseudoHeaderSum(envelope: AdvertEnvelope, vrrpLength: number): number {
+  const pseudo = new Uint8Array(12);
+  const src = parseIpv4(envelope.srcIp);
+  const dst = parseIpv4(envelope.dstIp);
+  if (!src || !dst) throw new RangeError(`envelope needs IPv4 addresses, got ${envelope.srcIp} → ${envelope.dstIp}`);
+  pseudo.set(src, 0);
+  pseudo.set(dst, 4);
+  pseudo[8] = 0;
+  pseudo[9] = VRRP_PROTOCOL;
+  pseudo[10] = vrrpLength >> 8;
+  pseudo[11] = vrrpLength & 0xff;
+  return onesComplementAdd(0, pseudo);
+}
+
+function checkInteger(name: string, value: number, min: number, max: number): void {
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new RangeError(`${name} must be an integer in ${min}..${max}, got ${value}`);
+  }
+}
+
+/**
+ * Encodes an advertisement (the VRRP message only, no IP header). Throws RangeError on values the
+ * wire cannot carry: those come from our own configuration, which the config compiler validated.
+ */
+export function encodeAdvert(advert: VrrpAdvert, envelope: AdvertEnvelope): Buffer {
+  checkInteger('vrid', advert.vrid, 1, 255);
+  checkInteger('priority', advert.priority, 0, 255);
+  checkInteger('address count', advert.addresses.length, 0, 255);
+  const length = advertLength(advert.version, advert.addresses.length);
+  const buf = Buffer.alloc(length);
+  buf[0] = (advert.version << 4) | VRRP_ADVERTISEMENT_TYPE;
+  buf[1] = advert.vrid;
+  buf[2] = advert.priority;
+  buf[3] = advert.addresses.length;
+  if (advert.version === 2) {
+    checkInteger('advertInt', advert.advertInt, 1, 255);
+    checkInteger('authType', advert.authType, 0, 2);
+    buf[4] = advert.authType;
+    buf[5] = advert.advertInt;
+  } else {
+    checkInteger('maxAdvertIntCs', advert.maxAdvertIntCs, 1, 0x0fff);
+    buf.writeUInt16BE(advert.maxAdvertIntCs & 0x0fff, 4); // the 4 reserved bits stay zero
+  }
+  advert.addresses.forEach((address, i) => buf.set(ipv4Bytes(address), VRRP_HEADER_LENGTH + 4 * i));
+  if (advert.version === 2) {
+    if (advert.authData.length > VRRP_V2_AUTH_DATA_LENGTH) throw new RangeError('authData is at most 8 bytes');
+    buf.set(advert.authData, VRRP_HEADER_LENGTH + 4 * advert.addresses.length);
+  }
+  const start = advert.version === 3 ? pseudoHeaderSum(envelope, length) : 0;
+  buf.writeUInt16BE(finishChecksum(onesComplementAdd(start, buf)), 6);
+  return buf;
+}
+
+/**
+ * Decodes a received VRRP message (the IP payload). Never throws: anything malformed comes back as
+ * { ok: false, reason } naming the counter to increment. Checks, in order: minimum length, version
+ * (2 or 3), type (advertisement), declared length, checksum. Semantic checks against the instance
+ * configuration (VRID, auth, interval, addresses, TTL) are the receive validator's.
+ */
+export function decodeAdvert(buf: Uint8Array, envelope: AdvertEnvelope): AdvertDecodeResult {
+  if (buf.length < VRRP_HEADER_LENGTH) {
+    return { ok: false, reason: 'packetLengthErrors', detail: `${buf.length} bytes, shorter than the VRRP header` };
+  }
+  const version = buf[0] >> 4;
+  if (version !== 2 && version !== 3) {
+    return { ok: false, reason: 'versionErrors', detail: `version ${version}` };
+  }
+  const type = buf[0] & 0x0f;
+  if (type !== VRRP_ADVERTISEMENT_TYPE) {
+    return { ok: false, reason: 'invalidTypeReceived', detail: `type ${type}` };
+  }
+  const count = buf[3];
+  const length = advertLength(version, count);
+  if (buf.length < length) {
+    return {
+      ok: false,
+      reason: 'packetLengthErrors',
+      detail: `${buf.length} bytes, ${count} addresses need ${length}`,
+    };
+  }
+  const message = buf.subarray(0, length); // anything after is padding
+  let start = 0;
+  if (version === 3) {
+    if (!parseIpv4(envelope.srcIp) || !parseIpv4(envelope.dstIp)) {
+      return { ok: false, reason: 'checksumErrors', detail: 'no IPv4 addresses for the v3 pseudo-header' };
+    }
+    start = pseudoHeaderSum(envelope, length);
+  }
+  if (finishChecksum(onesComplementAdd(start, message)) !== 0) {
+    return { ok: false, reason: 'checksumErrors', detail: `bad v${version} checksum` };
+  }
+  const addresses: string[] = [];
+  for (let i = 0; i < count; i++) addresses.push(formatIpv4(message, VRRP_HEADER_LENGTH + 4 * i));
+  if (version === 2) {
+    const advertInt = message[5];
+    const authType = message[4];
+    return {
+      ok: true,
+      advert: {
+        version,
+        vrid: message[1],
+        priority: message[2],
+        addresses,
+        advertInt,
+        maxAdvertIntCs: advertInt * 100,
+        authType,
+        authData: Uint8Array.from(message.subarray(length - VRRP_V2_AUTH_DATA_LENGTH, length)),
+      },
+    };
+  }
+  const maxAdvertIntCs = ((message[4] << 8) | message[5]) & 0x0fff;
+  return {
+    ok: true,
+    advert: {
+      version,
+      vrid: message[1],
+      priority: message[2],
+      addresses,
+      advertInt: maxAdvertIntCs / 100,
+      maxAdvertIntCs,
+      authType: AUTH_NONE,
+      authData: new Uint8Array(VRRP_V2_AUTH_DATA_LENGTH),
+    },
+  };
+}
+
+/** The VRID byte of a received message, to route it to its instance before full validation. */
+export function peekVrid(buf: Uint8Array): number | undefined {
+  return buf.length >= 2 ? buf[1] : undefined;
+}

@@ -1,0 +1,41 @@
+/**
+ * Dotted-quad IPv4 addresses as the VRRP code handles them: strings at the API, 4 bytes on the wire, a
+ * 32-bit unsigned number where they must be compared (the equal-priority tie-break).
+ */
+
+const DOTTED_QUAD = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/;
+
+/** Parses "a.b.c.d" into 4 bytes, or undefined when it is not a dotted-quad IPv4 address. */
+export function parseIpv4(text: string): Uint8Array | undefined {
+  const m = DOTTED_QUAD.exec(text);
+  if (!m) return undefined;
+  const bytes = new Uint8Array(4);
+  for (let i = 0; i < 4; i++) {
+    const octet = Number(m[i + 1]);
+    if (octet > 255) return undefined;
+    bytes[i] = octet;
+  }
+  return bytes;
+}
+
+/** Like parseIpv4, for addresses that come from our own validated configuration: throws when invalid. */
+export function ipv4Bytes(text: string): Uint8Array {
+  const bytes = parseIpv4(text);
+  if (!bytes) throw new RangeError(`not an IPv4 address: ${JSON.stringify(text)}`);
+  return bytes;
+}
+
+export function formatIpv4(bytes: Uint8Array, offset = 0): string {
+  return `${bytes[offset]}.${bytes[offset + 1]}.${bytes[offset + 2]}.${bytes[offset + 3]}`;
+}
+
+/** The address as an unsigned 32-bit number, so that "10.0.0.10" > "10.0.0.9" compares numerically. */
+export function ipv4ToNumber(text: string): number {
+  const b = ipv4Bytes(text);
+  return ((b[0] << 24) >>> 0) + (b[1] << 16) + (b[2] << 8) + b[3];
+}
+
+/** Negative, zero or positive as a is numerically below, equal to or above b. */
+export function compareIpv4(a: string, b: string): number {
+  return Math.sign(ipv4ToNumber(a) - ipv4ToNumber(b));
+}
