@@ -1,0 +1,304 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import {
+  VRRP_STATE_VALUES,
+  type DaemonMetricsSource,
+  type HealthMetricsSource,
+  type IpvsCounters,
+  type IpvsMetricsSource,
+  type IpvsServiceStats,
+  type VrrpCounters,
+  type VrrpMetricsSource,
+} from './sources.js';
+
+/**
+ * The Prometheus registry. Series named `keepalived_*` are those of the widely used keepalived exporter
+ * (mehdy/keepalived-exporter, same names, labels and state numbering) so existing Grafana dashboards work
+ * unchanged; `tslvsd_*` are this daemon's own. Every value is read from the sources at scrape time through
+ * collect callbacks: nothing is pushed from the cores.
+ */
+export interface MetricsSources {
+  vrrp?: VrrpMetricsSource;
+  health?: HealthMetricsSource;
+  ipvs?: IpvsMetricsSource;
+  daemon?: DaemonMetricsSource;
+}
+
+export interface DaemonMetrics {
+  registry: Registry;
+  /** Called by the health-check edge after each probe. */
+  observeCheckDuration(checkerType: string, seconds: number): void;
+  /** Replace a source (after a reload, or when a part starts late). */
+  setSources(sources: MetricsSources): void;
+}
+
+const VRRP_LABELS = ['iname', 'intf', 'vrid'] as const;
+
+/** Exporter metric name → which keepalived counter it shows. */
+const VRRP_COUNTER_SERIES: ReadonlyArray<[string, keyof VrrpCounters, string]> = [
+  ['keepalived_advertisements_received_total', 'advertRcvd', 'Advertisements received'],
+  ['keepalived_advertisements_sent_total', 'advertSent', 'Advertisements sent'],
+  ['keepalived_become_master_total', 'becomeMaster', 'Became master'],
+  ['keepalived_release_master_total', 'releaseMaster', 'Released master'],
+  ['keepalived_packet_length_errors_total', 'packetLenErr', 'Packet length errors'],
+  ['keepalived_advertisements_interval_errors_total', 'advertIntervalErr', 'Advertisement interval errors'],
+  ['keepalived_ip_ttl_errors_total', 'ipTtlErr', 'TTL errors'],
+  ['keepalived_invalid_type_received_total', 'invalidTypeRcvd', 'Invalid type errors'],
+  ['keepalived_address_list_errors_total', 'addrListErr', 'Address list errors'],
+  ['keepalived_authentication_invalid_total', 'invalidAuthType', 'Authentication invalid'],
+  ['keepalived_authentication_mismatch_total', 'authTypeMismatch', 'Authentication mismatch'],
+  ['keepalived_authentication_failure_total', 'authFailure', 'Authentication failure'],
+  ['keepalived_priority_zero_received_total', 'priZeroRcvd', 'Priority zero received'],
+  ['keepalived_priority_zero_sent_total', 'priZeroSent', 'Priority zero sent'],
+];
+
+/** IPVS stats are read once per scrape however many series show them. */
+const IPVS_CACHE_MS = 1000;
+
+export function createDaemonMetrics(initial: MetricsSources = {}, options: { processMetrics?: boolean } = {}): DaemonMetrics {
+  let sources = initial;
+  const registry = new Registry();
+  if (options.processMetrics !== false) {
+    collectDefaultMetrics({ register: registry });
+    // prom-client also exports these three as gauges named *_total, which promtool rightly flags; the same
+    // numbers remain available as nodejs_active_{handles,requests,resources} (per type).
+    for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) {
+      registry.removeSingleMetric(name);
+    }
+  }
+
+  new Gauge({
+    name: 'keepalived_up',
+    help: 'Status of Keepalived service',
+    registers: [registry],
+    collect() {
+      this.set(1);
+    },
+  });
+
+  new Gauge({
+    name: 'keepalived_vrrp_state',
+    help: 'State of vrrp',
+    labelNames: [...VRRP_LABELS, 'ip_address'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const inst of sources.vrrp?.instances() ?? []) {
+        const labels = { iname: inst.name, intf: inst.interface, vrid: String(inst.vrid) };
+        const value = VRRP_STATE_VALUES[inst.state];
+        // One series per VIP, as the exporter; an instance without VIPs still shows, with ip_address="".
+        const addresses = inst.vips.length > 0 ? inst.vips : [''];
+        for (const ip of addresses) this.set({ ...labels, ip_address: ip }, value);
+      }
+    },
+  });
+
+  for (const [name, field, help] of VRRP_COUNTER_SERIES) {
+    new Counter({
+      name,
+      help,
+      labelNames: [...VRRP_LABELS],
+      registers: [registry],
+      collect() {
+        // The counters live in the VRRP core; here they are only copied. reset+inc keeps the type a counter.
+        this.reset();
+        for (const inst of sources.vrrp?.instances() ?? []) {
+          this.inc({ iname: inst.name, intf: inst.interface, vrid: String(inst.vrid) }, counterValue(inst.counters[field]));
+        }
+      },
+    });
+  }
+
+  new Gauge({
+    name: 'keepalived_script_status',
+    help: 'Tracker Script Status',
+    labelNames: ['name'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const script of sources.vrrp?.scripts() ?? []) this.set({ name: script.name }, script.good ? 1 : 0);
+    },
+  });
+
+  vrrpGauge(registry, 'tslvsd_vrrp_priority', 'Effective VRRP priority (base priority adjusted by tracking weights)', () => sources, (i) => i.effectivePriority);
+  vrrpGauge(registry, 'tslvsd_vrrp_base_priority', 'Configured VRRP priority', () => sources, (i) => i.basePriority);
+  vrrpGauge(
+    registry,
+    'tslvsd_vrrp_last_transition_timestamp_seconds',
+    'Time of the last VRRP state change, seconds since the epoch (0: none yet)',
+    () => sources,
+    (i) => i.lastTransitionEpochMs / 1000,
+  );
+
+  new Gauge({
+    name: 'tslvsd_real_server_up',
+    help: 'Real server alive (all its checkers up) 1, else 0',
+    labelNames: ['virtual_server', 'real_server'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const vs of sources.health?.virtualServers() ?? []) {
+        for (const rs of vs.realServers) this.set({ virtual_server: vs.key, real_server: `${rs.address}:${rs.port}` }, rs.up ? 1 : 0);
+      }
+    },
+  });
+
+  new Gauge({
+    name: 'tslvsd_checker_up',
+    help: 'One checker of a real server: up 1, down 0',
+    labelNames: ['virtual_server', 'real_server', 'checker', 'index'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const vs of sources.health?.virtualServers() ?? []) {
+        for (const rs of vs.realServers) {
+          rs.checkers.forEach((checker, index) =>
+            this.set(
+              { virtual_server: vs.key, real_server: `${rs.address}:${rs.port}`, checker: checker.type, index: String(index) },
+              checker.up ? 1 : 0,
+            ),
+          );
+        }
+      }
+    },
+  });
+
+  new Gauge({
+    name: 'tslvsd_virtual_server_quorum_up',
+    help: 'Virtual server quorum met 1, lost 0',
+    labelNames: ['virtual_server'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const vs of sources.health?.virtualServers() ?? []) this.set({ virtual_server: vs.key }, vs.quorumUp ? 1 : 0);
+    },
+  });
+
+  const checkDuration = new Histogram({
+    name: 'tslvsd_check_duration_seconds',
+    help: 'Duration of one health check probe',
+    labelNames: ['checker'],
+    buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [registry],
+  });
+
+  const ipvsScrapeErrors = new Counter({
+    name: 'tslvsd_ipvs_scrape_errors_total',
+    help: 'Reads of the kernel IPVS statistics that failed at scrape time',
+    registers: [registry],
+    // Waits for this scrape's (shared) read, so a failure shows in the scrape that hit it.
+    async collect() {
+      await ipvsStats();
+    },
+  });
+  let ipvsCache: { at: number; value: Promise<IpvsServiceStats[]> } | undefined;
+  const ipvsStats = (): Promise<IpvsServiceStats[]> => {
+    const source = sources.ipvs;
+    if (!source) return Promise.resolve([]);
+    const now = Date.now();
+    if (!ipvsCache || now - ipvsCache.at > IPVS_CACHE_MS) {
+      ipvsCache = {
+        at: now,
+        value: source.stats().catch(() => {
+          ipvsScrapeErrors.inc();
+          return [];
+        }),
+      };
+    }
+    return ipvsCache.value;
+  };
+  ipvsCounterSeries(registry, 'service', ipvsStats);
+  ipvsCounterSeries(registry, 'destination', ipvsStats);
+
+  new Gauge({
+    name: 'tslvsd_config_last_reload_successful',
+    help: 'Whether the last configuration reload attempt was successful',
+    registers: [registry],
+    collect() {
+      this.set(sources.daemon?.configStatus().lastAttemptSuccessful === false ? 0 : 1);
+    },
+  });
+  new Gauge({
+    name: 'tslvsd_config_last_reload_success_timestamp_seconds',
+    help: 'Time of the last successful configuration load or reload, seconds since the epoch',
+    registers: [registry],
+    collect() {
+      const status = sources.daemon?.configStatus();
+      if (status) this.set(status.lastSuccessEpochMs / 1000);
+    },
+  });
+
+  return {
+    registry,
+    observeCheckDuration(checkerType, seconds) {
+      if (Number.isFinite(seconds) && seconds >= 0) checkDuration.observe({ checker: checkerType }, seconds);
+    },
+    setSources(next) {
+      sources = next;
+      ipvsCache = undefined;
+    },
+  };
+}
+
+function vrrpGauge(
+  registry: Registry,
+  name: string,
+  help: string,
+  sources: () => MetricsSources,
+  value: (inst: ReturnType<VrrpMetricsSource['instances']>[number]) => number,
+): void {
+  new Gauge({
+    name,
+    help,
+    labelNames: [...VRRP_LABELS],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const inst of sources().vrrp?.instances() ?? []) {
+        this.set({ iname: inst.name, intf: inst.interface, vrid: String(inst.vrid) }, value(inst));
+      }
+    },
+  });
+}
+
+/** connections, packets and bytes of IPVS services or destinations, as counters read from the kernel. */
+function ipvsCounterSeries(registry: Registry, level: 'service' | 'destination', stats: () => Promise<IpvsServiceStats[]>): void {
+  const labelNames = level === 'service' ? ['service'] : ['service', 'destination'];
+  const each = (list: IpvsServiceStats[], visit: (labels: Record<string, string>, counters: IpvsCounters) => void): void => {
+    for (const svc of list) {
+      if (level === 'service') visit({ service: svc.service }, svc.counters);
+      else for (const dest of svc.destinations) visit({ service: svc.service, destination: dest.destination }, dest.counters);
+    }
+  };
+  new Counter({
+    name: `tslvsd_ipvs_${level}_connections_total`,
+    help: `Connections scheduled by the kernel, per IPVS ${level}`,
+    labelNames,
+    registers: [registry],
+    async collect() {
+      const list = await stats();
+      this.reset();
+      each(list, (labels, c) => this.inc(labels, counterValue(c.connections)));
+    },
+  });
+  for (const unit of ['packets', 'bytes'] as const) {
+    new Counter({
+      name: `tslvsd_ipvs_${level}_${unit}_total`,
+      help: `${unit === 'packets' ? 'Packets' : 'Bytes'} forwarded by the kernel, per IPVS ${level} and direction`,
+      labelNames: [...labelNames, 'direction'],
+      registers: [registry],
+      async collect() {
+        const list = await stats();
+        this.reset();
+        each(list, (labels, c) => {
+          this.inc({ ...labels, direction: 'in' }, counterValue(unit === 'packets' ? c.packetsIn : c.bytesIn));
+          this.inc({ ...labels, direction: 'out' }, counterValue(unit === 'packets' ? c.packetsOut : c.bytesOut));
+        });
+      },
+    });
+  }
+}
+
+/** prom-client throws on a negative or NaN increment; a bad value from a source must not break the scrape. */
+function counterValue(value: number): number {
+  return Number.isFinite(value) && value > 0 ? value : 0;
+}

@@ -1,0 +1,124 @@
+/**
+ * What the metrics edge reads from the rest of the daemon, at scrape time. The rooms (VRRP, health checks,
+ * IPVS) keep plain counters and state; the composition root adapts them to these narrow snapshots, so
+ * prom-client never reaches into a core.
+ */
+
+/** keepalived's numbering, which the exporter's `keepalived_vrrp_state` uses: 0 INIT, 1 BACKUP, 2 MASTER, 3 FAULT. */
+export const VRRP_STATE_VALUES = { INIT: 0, BACKUP: 1, MASTER: 2, FAULT: 3 } as const;
+export type VrrpStateName = keyof typeof VRRP_STATE_VALUES;
+
+/** The per-instance counters of keepalived's `vrrp_stats` (what its stats dump and the exporter show). */
+export interface VrrpCounters {
+  advertRcvd: number;
+  advertSent: number;
+  becomeMaster: number;
+  releaseMaster: number;
+  packetLenErr: number;
+  advertIntervalErr: number;
+  ipTtlErr: number;
+  invalidTypeRcvd: number;
+  addrListErr: number;
+  invalidAuthType: number;
+  authTypeMismatch: number;
+  authFailure: number;
+  priZeroRcvd: number;
+  priZeroSent: number;
+}
+
+export function zeroVrrpCounters(): VrrpCounters {
+  return {
+    advertRcvd: 0,
+    advertSent: 0,
+    becomeMaster: 0,
+    releaseMaster: 0,
+    packetLenErr: 0,
+    advertIntervalErr: 0,
+    ipTtlErr: 0,
+    invalidTypeRcvd: 0,
+    addrListErr: 0,
+    invalidAuthType: 0,
+    authTypeMismatch: 0,
+    authFailure: 0,
+    priZeroRcvd: 0,
+    priZeroSent: 0,
+  };
+}
+
+export interface VrrpInstanceSnapshot {
+  name: string;
+  interface: string;
+  vrid: number;
+  state: VrrpStateName;
+  basePriority: number;
+  effectivePriority: number;
+  /** Configured VIPs as `ADDR` or `ADDR/PREFIX` (the exporter's `ip_address` label). */
+  vips: string[];
+  /** Wall-clock time of the last state change, ms since the epoch (0: none yet). */
+  lastTransitionEpochMs: number;
+  /** The master this instance last heard from (or its own address while master), if known. */
+  masterAddress?: string;
+  counters: VrrpCounters;
+}
+
+export interface VrrpScriptSnapshot {
+  name: string;
+  /** The script's last verdict: keepalived's GOOD (1) or BAD (0). */
+  good: boolean;
+}
+
+export interface VrrpMetricsSource {
+  instances(): VrrpInstanceSnapshot[];
+  scripts(): VrrpScriptSnapshot[];
+}
+
+export interface CheckerSnapshot {
+  /** TCP_CHECK, HTTP_GET, … */
+  type: string;
+  up: boolean;
+}
+
+export interface RealServerSnapshot {
+  address: string;
+  port: number;
+  weight: number;
+  up: boolean;
+  checkers: CheckerSnapshot[];
+}
+
+export interface VirtualServerSnapshot {
+  /** `ADDR:PORT/PROTO`, `fwmark:N` or `group:NAME` — a stable label value. */
+  key: string;
+  quorumUp: boolean;
+  realServers: RealServerSnapshot[];
+}
+
+export interface HealthMetricsSource {
+  virtualServers(): VirtualServerSnapshot[];
+}
+
+export interface IpvsCounters {
+  connections: number;
+  packetsIn: number;
+  packetsOut: number;
+  bytesIn: number;
+  bytesOut: number;
+}
+
+export interface IpvsServiceStats {
+  /** Same key format as VirtualServerSnapshot.key. */
+  service: string;
+  counters: IpvsCounters;
+  destinations: { destination: string; counters: IpvsCounters }[];
+}
+
+/** Read from the kernel at scrape time; absent under --vrrp-only or without IPVS. */
+export interface IpvsMetricsSource {
+  stats(): Promise<IpvsServiceStats[]>;
+}
+
+/** The daemon's own facts. */
+export interface DaemonMetricsSource {
+  /** The initial load counts as the first successful one. */
+  configStatus(): { lastAttemptSuccessful: boolean; lastSuccessEpochMs: number };
+}
