@@ -1,0 +1,274 @@
+import { createRtNetlink, type RtNetlinkSocket, type rt } from 'netlink';
+import { isIPv4, isIPv6 } from 'node:net';
+import { formatMac } from './arpFrame.js';
+
+/**
+ * The rtnetlink edge: interfaces (index, MAC, up/down) and addresses, over the `netlink` package's socket.
+ * Address changes are idempotent because keepalived semantics demand it: a VIP already present is not an
+ * error when becoming master, a VIP already gone is not an error when releasing.
+ */
+
+export interface LinkInfo {
+  index: number;
+  name: string;
+  /** Hardware address as 6 bytes (empty for interfaces without one, such as lo has all zeros). */
+  mac: Buffer;
+  /** Administratively up (IFF_UP). */
+  adminUp: boolean;
+  /** Operationally usable: IFF_UP and IFF_RUNNING (carrier). keepalived's track_interface reads the same. */
+  up: boolean;
+}
+
+export type AddressScope = 'global' | 'site' | 'link' | 'host' | 'nowhere';
+
+/** One address on one interface, as VIP lines describe it. */
+export interface InterfaceAddress {
+  /** IPv4 or IPv6 text form, no prefix. */
+  address: string;
+  prefixLength: number;
+  ifindex: number;
+  /** IPv4 broadcast; keepalived sets none unless `brd` is given. */
+  broadcast?: string;
+  scope?: AddressScope | number;
+  /** IPv4 label (must start with the interface name, as the kernel requires). */
+  label?: string;
+  /** Don't install the prefix route (`no_prefixroute`). */
+  noPrefixRoute?: boolean;
+}
+
+export type AddressChange = 'changed' | 'unchanged';
+
+export interface LinkEvent {
+  link: LinkInfo;
+  /** true when the interface was deleted. */
+  removed: boolean;
+}
+
+const SCOPES: Record<AddressScope, number> = { global: 0, site: 200, link: 253, host: 254, nowhere: 255 };
+const AF_INET = 2;
+const AF_INET6 = 10;
+
+export class RtNetlinkError extends Error {
+  constructor(
+    message: string,
+    readonly code: string,
+  ) {
+    super(message);
+  }
+}
+
+export interface RtNetlink {
+  linkByName(name: string): Promise<LinkInfo | undefined>;
+  linkByIndex(index: number): Promise<LinkInfo | undefined>;
+  links(): Promise<LinkInfo[]>;
+  addresses(ifindex?: number): Promise<InterfaceAddress[]>;
+  /** Adds the address; an address already present is 'unchanged', never an error. */
+  addAddress(addr: InterfaceAddress): Promise<AddressChange>;
+  /** Removes the address; an address already absent is 'unchanged', never an error. */
+  removeAddress(addr: InterfaceAddress): Promise<AddressChange>;
+  /** Calls listener on every link change the kernel announces (RTNLGRP_LINK). Returns an unsubscribe. */
+  onLinkChange(listener: (event: LinkEvent) => void): () => void;
+  close(): void;
+}
+
+/** Opens an rtnetlink socket in the calling process's network namespace. */
+export function openRtNetlink(): RtNetlink {
+  return new RtNetlinkEdge(createRtNetlink());
+}
+
+class RtNetlinkEdge implements RtNetlink {
+  private events: RtNetlinkSocket | undefined;
+  private readonly linkListeners = new Set<(event: LinkEvent) => void>();
+
+  constructor(private readonly socket: RtNetlinkSocket) {}
+
+  async links(): Promise<LinkInfo[]> {
+    const messages = await this.request(() => this.socket.getLinks());
+    return messages.map(toLinkInfo);
+  }
+
+  async linkByName(name: string): Promise<LinkInfo | undefined> {
+    return (await this.links()).find((link) => link.name === name);
+  }
+
+  async linkByIndex(index: number): Promise<LinkInfo | undefined> {
+    return (await this.links()).find((link) => link.index === index);
+  }
+
+  async addresses(ifindex?: number): Promise<InterfaceAddress[]> {
+    const messages = await this.request(() => this.socket.getAddresses());
+    const result: InterfaceAddress[] = [];
+    for (const message of messages) {
+      const raw = message.attrs.local ?? message.attrs.address;
+      if (!raw || message.data.index === undefined) continue;
+      if (ifindex !== undefined && message.data.index !== ifindex) continue;
+      const entry: InterfaceAddress = {
+        address: bytesToIp(raw),
+        prefixLength: message.data.prefixlen ?? 0,
+        ifindex: message.data.index,
+        scope: scopeName(message.data.scope ?? 0),
+      };
+      if (message.attrs.broadcast) entry.broadcast = bytesToIp(message.attrs.broadcast);
+      if (message.attrs.label) entry.label = message.attrs.label;
+      result.push(entry);
+    }
+    return result;
+  }
+
+  async addAddress(addr: InterfaceAddress): Promise<AddressChange> {
+    const { data, attrs } = toAddressMessage(addr);
+    try {
+      // CREATE|EXCL so an existing address is reported (EEXIST) instead of silently replaced.
+      await this.request(() => this.socket.newAddress(data, attrs, { flags: 0x400 | 0x200 }));
+      return 'changed';
+    } catch (error) {
+      if (error instanceof RtNetlinkError && error.code === 'EEXIST') return 'unchanged';
+      throw error;
+    }
+  }
+
+  async removeAddress(addr: InterfaceAddress): Promise<AddressChange> {
+    const { data, attrs } = toAddressMessage(addr);
+    // The kernel matches on local address + prefix length (+ label when given); pass only those.
+    const match: rt.AddressAttrs = { local: attrs.local, address: attrs.address };
+    try {
+      await this.request(() => this.socket.delAddress(data, match));
+      return 'changed';
+    } catch (error) {
+      if (error instanceof RtNetlinkError && (error.code === 'EADDRNOTAVAIL' || error.code === 'ENODEV')) {
+        return 'unchanged';
+      }
+      throw error;
+    }
+  }
+
+  onLinkChange(listener: (event: LinkEvent) => void): () => void {
+    if (!this.events) {
+      // A second socket for notifications, so replies to requests and events never interleave; ref'd while
+      // someone listens (a daemon waiting on link events must not exit).
+      // (The package's typings mark the buffer sizes as required; 1 MiB receive keeps link-event bursts.)
+      const events = createRtNetlink({ ref: true, recvBufferSize: 1 << 20, sendBufferSize: 1 << 16 });
+      events.addMembership('LINK');
+      events.on('message', (messages) => {
+        for (const message of messages) {
+          if (message.kind !== 'link') continue;
+          let link: LinkInfo;
+          try {
+            link = toLinkInfo(message);
+          } catch {
+            continue; // a link message we cannot read is not ours to act on
+          }
+          // RTM_DELLINK arrives as a link message without IFF_UP; the name survives, the device doesn't.
+          const event: LinkEvent = { link, removed: false };
+          for (const l of this.linkListeners) l(event);
+        }
+      });
+      this.events = events;
+    }
+    this.linkListeners.add(listener);
+    return () => {
+      this.linkListeners.delete(listener);
+      if (this.linkListeners.size === 0 && this.events) {
+        this.events.socket.socket.close();
+        this.events = undefined;
+      }
+    };
+  }
+
+  close(): void {
+    if (this.events) this.events.socket.socket.close();
+    this.events = undefined;
+    this.linkListeners.clear();
+    this.socket.socket.socket.close();
+  }
+
+  /** Runs one request, turning the package's "Request rejected: CODE" into an RtNetlinkError with that code. */
+  private async request<T>(fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      const match = /Request rejected: (\w+)/.exec(message);
+      throw new RtNetlinkError(message, match?.[1] ?? 'EUNKNOWN');
+    }
+  }
+}
+
+function toLinkInfo(message: rt.LinkMessage): LinkInfo {
+  const flags = message.data.flags ?? {};
+  return {
+    index: message.data.index ?? 0,
+    name: message.attrs.ifname ?? '',
+    mac: message.attrs.address ? Buffer.from(message.attrs.address) : Buffer.alloc(0),
+    adminUp: flags.up === true,
+    up: flags.up === true && flags.running === true,
+  };
+}
+
+function toAddressMessage(addr: InterfaceAddress): { data: rt.Address; attrs: rt.AddressAttrs } {
+  const v4 = isIPv4(addr.address);
+  if (!v4 && !isIPv6(addr.address)) throw new RtNetlinkError(`not an IP address: ${addr.address}`, 'EINVAL');
+  const maxPrefix = v4 ? 32 : 128;
+  if (!Number.isInteger(addr.prefixLength) || addr.prefixLength < 0 || addr.prefixLength > maxPrefix) {
+    throw new RtNetlinkError(`bad prefix length /${addr.prefixLength}`, 'EINVAL');
+  }
+  const bytes = ipToBytes(addr.address);
+  const scope = typeof addr.scope === 'number' ? addr.scope : SCOPES[addr.scope ?? 'global'];
+  const data: rt.Address = { family: v4 ? AF_INET : AF_INET6, prefixlen: addr.prefixLength, scope, index: addr.ifindex };
+  const attrs: rt.AddressAttrs = { local: bytes, address: bytes };
+  if (v4 && addr.broadcast) attrs.broadcast = ipToBytes(addr.broadcast);
+  if (v4 && addr.label) attrs.label = addr.label;
+  if (addr.noPrefixRoute) attrs.flags = { noprefixroute: true };
+  if (!v4) attrs.flags = { ...attrs.flags, nodad: true }; // a VIP must be usable at once, not after DAD
+  return { data, attrs };
+}
+
+function scopeName(scope: number): AddressScope | number {
+  for (const [name, value] of Object.entries(SCOPES)) if (value === scope) return name as AddressScope;
+  return scope;
+}
+
+export function ipToBytes(ip: string): Buffer {
+  if (isIPv4(ip)) return Buffer.from(ip.split('.').map(Number));
+  if (!isIPv6(ip)) throw new RtNetlinkError(`not an IP address: ${ip}`, 'EINVAL');
+  // Expand "::" then any embedded IPv4 tail, then write 8 groups.
+  let text = ip;
+  const v4Tail = /(\d+\.\d+\.\d+\.\d+)$/.exec(text);
+  if (v4Tail) {
+    const b = v4Tail[1]!.split('.').map(Number);
+    text = text.slice(0, -v4Tail[1]!.length) + `${((b[0]! << 8) | b[1]!).toString(16)}:${((b[2]! << 8) | b[3]!).toString(16)}`;
+  }
+  const [head, tail] = text.split('::') as [string, string | undefined];
+  const headGroups = head ? head.split(':') : [];
+  const tailGroups = tail ? tail.split(':') : [];
+  const missing = 8 - headGroups.length - tailGroups.length;
+  const groups = [...headGroups, ...Array<string>(tail === undefined ? 0 : missing).fill('0'), ...tailGroups];
+  const out = Buffer.alloc(16);
+  groups.forEach((g, i) => out.writeUInt16BE(parseInt(g, 16), i * 2));
+  return out;
+}
+
+export function bytesToIp(bytes: Uint8Array): string {
+  if (bytes.length === 4) return Array.from(bytes).join('.');
+  if (bytes.length !== 16) return formatMac(bytes);
+  const groups: string[] = [];
+  for (let i = 0; i < 16; i += 2) groups.push(((bytes[i]! << 8) | bytes[i + 1]!).toString(16));
+  // Canonical form: the longest run of zero groups (length >= 2) becomes "::".
+  let bestStart = -1;
+  let bestLength = 0;
+  for (let i = 0; i < 8; ) {
+    if (groups[i] !== '0') {
+      i++;
+      continue;
+    }
+    let j = i;
+    while (j < 8 && groups[j] === '0') j++;
+    if (j - i > bestLength && j - i >= 2) {
+      bestStart = i;
+      bestLength = j - i;
+    }
+    i = j;
+  }
+  if (bestStart < 0) return groups.join(':');
+  return `${groups.slice(0, bestStart).join(':')}::${groups.slice(bestStart + bestLength).join(':')}`;
+}
