@@ -1,0 +1,382 @@
+import type { Clock, TimerHandle } from '../../util/clock.js';
+import type { CheckerSpec, HealthCheckPlan } from '../plan.js';
+import type { ProbeResult } from '../result.js';
+import type { HealthCounters, HealthEvent, HealthSnapshot } from '../events.js';
+import { CheckerState } from './checkerState.js';
+import { VirtualServerState, type DesiredDestination, type RealServerHealth } from './virtualServerState.js';
+
+/** Runs one probe. Implementations should never reject; the engine contains them if they do. */
+export interface ProbeRunner {
+  run(spec: CheckerSpec): Promise<ProbeResult>;
+}
+
+/** Starts a notify / quorum script (argv, fire and forget). */
+export interface ScriptRunner {
+  run(argv: string[]): void;
+}
+
+export interface EngineDeps {
+  clock: Clock;
+  /** Uniform in [0, 1): spreads the warmup. */
+  random: () => number;
+  probes: ProbeRunner;
+  scripts: ScriptRunner;
+  onEvent: (event: HealthEvent) => void;
+  /** Extra time a probe gets beyond its own timeout before it is declared hung. */
+  probeGraceMs?: number;
+}
+
+interface CheckerRuntime {
+  /** Owner, for an O(1) lookup when the result comes back. */
+  vsKey: string;
+  rsKey: string;
+  readonly spec: CheckerSpec;
+  readonly specJson: string;
+  state: CheckerState;
+  timer: TimerHandle | undefined;
+  dueAt: number;
+  /** Increments per probe launch; a result carrying an older token is ignored (hung, reloaded, stopped). */
+  token: number;
+  inFlight: boolean;
+  lastDurationMs: number | null;
+  lastReason: string | null;
+  checks: number;
+  failures: number;
+}
+
+interface VsRuntime {
+  state: VirtualServerState;
+  checkers: Map<string, CheckerRuntime[]>;
+}
+
+const SCRIPT_KILL_BUDGET_MS = 4_000;
+
+/** The longest a well-behaved probe of this spec can take (its own timeouts), before grace. */
+export function probeBudgetMs(spec: CheckerSpec): number {
+  switch (spec.type) {
+    case 'MISC_CHECK':
+      // SIGTERM at the timeout, SIGKILL 2 s later, as keepalived.
+      return spec.timeoutMs + SCRIPT_KILL_BUDGET_MS;
+    case 'HTTP_GET':
+    case 'SSL_GET':
+      return spec.target.timeoutMs * Math.max(1, spec.urls.length);
+    case 'SMTP_CHECK':
+      return spec.target.timeoutMs * 4;
+    default:
+      return spec.target.timeoutMs;
+  }
+}
+
+function destKey(vs: string, rs: string): string {
+  return `${vs}\u0000${rs}`;
+}
+
+/**
+ * The health-check core: schedules every checker on a Clock, feeds probe results through each checker's
+ * retry rule, derives real-server liveness, weights, quorum and sorry server, and emits the desired IPVS
+ * destinations as changes. It touches no sockets, processes or timers of its own: probes and scripts are
+ * behind interfaces, time is the injected Clock.
+ */
+export class HealthCheckEngine {
+  private readonly vss = new Map<string, VsRuntime>();
+  /** Last emitted state of every destination, so only real changes go out. */
+  private readonly emitted = new Map<string, DesiredDestination & { alive: boolean }>();
+  private running = false;
+  readonly counters: HealthCounters = { probes: 0, probeFailures: 0, probesHung: 0, probesThrew: 0, scriptsRun: 0 };
+
+  constructor(private readonly deps: EngineDeps) {}
+
+  start(plan: HealthCheckPlan): void {
+    if (this.running) throw new Error('health check engine already started');
+    this.running = true;
+    this.install(plan, new Map());
+  }
+
+  /**
+   * Applies a new plan as a diff: real servers that keep their key keep their state, checkers whose spec
+   * is unchanged keep their state and schedule; new checkers start as at start-up; removed ones stop.
+   */
+  reload(plan: HealthCheckPlan): void {
+    if (!this.running) {
+      this.start(plan);
+      return;
+    }
+    const old = new Map(this.vss);
+    this.vss.clear();
+    this.install(plan, old);
+    // Anything that was emitted but is no longer in the plan leaves the table.
+    for (const [key, prev] of this.emitted) {
+      const [vsKey, rsKey] = key.split('\u0000') as [string, string];
+      const vs = this.vss.get(vsKey);
+      const stillThere = vs && (vs.state.realServers.has(rsKey) || vs.state.plan.sorryServer?.key === rsKey);
+      if (stillThere) continue;
+      this.emitted.delete(key);
+      if (prev.inTable || prev.alive) {
+        this.deps.onEvent({
+          kind: 'realServer', virtualServer: vsKey, realServer: rsKey, alive: false, inTable: false, weight: 0,
+          sorryServer: false, reason: 'removed from configuration',
+        });
+      }
+    }
+    for (const [, vs] of old) for (const list of vs.checkers.values()) for (const c of list) this.cancel(c);
+  }
+
+  /** Stops every checker; with omega, runs notify_down of alive real servers and quorum_down. */
+  stop(): void {
+    if (!this.running) return;
+    this.running = false;
+    for (const vs of this.vss.values()) {
+      for (const list of vs.checkers.values()) for (const c of list) this.cancel(c);
+      if (!vs.state.plan.omega) continue;
+      for (const rs of vs.state.realServers.values()) {
+        if (vs.state.isAlive(rs) && rs.plan.notifyDown) this.runScript(rs.plan.notifyDown);
+      }
+      if (vs.state.quorumUp && vs.state.plan.quorumDown) this.runScript(vs.state.plan.quorumDown);
+    }
+  }
+
+  /** The desired destinations of one virtual server now (for a reconciler that pulls instead of listening). */
+  desiredTable(vsKey: string): Array<{ realServer: string; sorryServer: boolean } & DesiredDestination> {
+    const vs = this.vss.get(vsKey);
+    if (!vs) return [];
+    const out: Array<{ realServer: string; sorryServer: boolean } & DesiredDestination> = [];
+    for (const rs of vs.state.realServers.values()) {
+      out.push({ realServer: rs.plan.key, sorryServer: false, ...vs.state.desiredRealServer(rs) });
+    }
+    const sorry = vs.state.plan.sorryServer;
+    if (sorry) out.push({ realServer: sorry.key, sorryServer: true, ...vs.state.desiredSorryServer(sorry) });
+    return out;
+  }
+
+  snapshot(): HealthSnapshot {
+    const virtualServers = [...this.vss.values()].map(({ state, checkers }) => ({
+      key: state.plan.key,
+      quorumUp: state.quorumUp,
+      liveWeight: state.liveWeight(),
+      quorum: state.plan.quorum,
+      hysteresis: state.plan.hysteresis,
+      sorryActive: state.sorryActive(),
+      realServers: [...state.realServers.values()].map((rs) => {
+        const desired = state.desiredRealServer(rs);
+        return {
+          key: rs.plan.key,
+          alive: state.isAlive(rs),
+          inTable: desired.inTable,
+          weight: desired.weight,
+          reason: rs.reason,
+          checkers: (checkers.get(rs.plan.key) ?? []).map((c) => ({
+            type: c.spec.type,
+            up: c.state.up,
+            hasRun: c.state.hasRun,
+            retryIt: c.state.retryIt,
+            lastDurationMs: c.lastDurationMs,
+            lastReason: c.lastReason,
+            checks: c.checks,
+            failures: c.failures,
+          })),
+        };
+      }),
+    }));
+    return { virtualServers, counters: { ...this.counters } };
+  }
+
+  private install(plan: HealthCheckPlan, old: Map<string, VsRuntime>): void {
+    const now = this.deps.clock.now();
+    for (const vsPlan of plan.virtualServers) {
+      const prevVs = old.get(vsPlan.key);
+      const checkers = new Map<string, CheckerRuntime[]>();
+      for (const rsPlan of vsPlan.realServers) {
+        const prevList = prevVs?.checkers.get(rsPlan.key) ?? [];
+        checkers.set(rsPlan.key, rsPlan.checkers.map((spec, i) => this.adoptOrCreate(vsPlan.key, rsPlan.key, spec, prevList[i], now)));
+      }
+      const state = new VirtualServerState(vsPlan, (rs) => (checkers.get(rs.key) ?? []).filter((c) => !c.state.up).length);
+      if (prevVs) this.carryOver(prevVs.state, state);
+      const runtime: VsRuntime = { state, checkers };
+      this.vss.set(vsPlan.key, runtime);
+      if (prevVs) this.afterChange(runtime, 'configuration reloaded');
+      else this.sync(runtime, 'start');
+    }
+  }
+
+  private adoptOrCreate(
+    vsKey: string, rsKey: string, spec: CheckerSpec, prev: CheckerRuntime | undefined, now: number,
+  ): CheckerRuntime {
+    const specJson = JSON.stringify(spec, (_k, v: unknown) => (v instanceof Uint8Array ? Array.from(v) : v));
+    if (prev && prev.specJson === specJson) {
+      // Same checker: keep state and schedule. Detach it from the old runtime so the old cancel misses it.
+      const adopted: CheckerRuntime = { ...prev, vsKey, rsKey };
+      prev.timer = undefined;
+      prev.token = Number.NaN; // NaN equals no token: whatever the old object still awaits is ignored
+
+      if (adopted.timer !== undefined) {
+        this.deps.clock.clearTimer(adopted.timer);
+        adopted.timer = undefined;
+      }
+      if (adopted.inFlight) {
+        // Its in-flight result would carry the old token: start over after its budget rather than lose it.
+        adopted.inFlight = false;
+        adopted.token++;
+      }
+      this.schedule(adopted, Math.max(0, adopted.dueAt - now));
+      return adopted;
+    }
+    const created: CheckerRuntime = {
+      vsKey, rsKey, spec, specJson, state: new CheckerState(spec.timing), timer: undefined, dueAt: now, token: 0,
+      inFlight: false, lastDurationMs: null, lastReason: null, checks: 0, failures: 0,
+    };
+    const warmup = spec.timing.warmupMs > 0 ? Math.floor(this.deps.random() * spec.timing.warmupMs) : 0;
+    this.schedule(created, warmup);
+    return created;
+  }
+
+  /** keepalived keeps a reloaded real server's weight and the virtual server's quorum state. */
+  private carryOver(prev: VirtualServerState, next: VirtualServerState): void {
+    next.quorumUp = prev.quorumUp;
+    for (const [key, rs] of next.realServers) {
+      const old = prev.realServers.get(key);
+      if (!old) continue;
+      if (old.plan.weight === rs.plan.weight) rs.effectiveWeight = old.effectiveWeight;
+      rs.reason = old.reason;
+    }
+  }
+
+  private schedule(c: CheckerRuntime, delayMs: number): void {
+    if (!this.running) return;
+    c.dueAt = this.deps.clock.now() + delayMs;
+    c.timer = this.deps.clock.setTimer(delayMs, () => {
+      c.timer = undefined;
+      this.launch(c);
+    });
+  }
+
+  private cancel(c: CheckerRuntime): void {
+    this.deps.clock.clearTimer(c.timer);
+    c.timer = undefined;
+    c.token++;
+  }
+
+  private launch(c: CheckerRuntime): void {
+    if (!this.running) return;
+    const token = ++c.token;
+    c.inFlight = true;
+    const started = this.deps.clock.now();
+    const budget = probeBudgetMs(c.spec) + (this.deps.probeGraceMs ?? 1_000);
+    const deadline = this.deps.clock.setTimer(budget, () => {
+      if (c.token !== token) return;
+      this.counters.probesHung++;
+      this.complete(c, token, { up: false, reason: 'probe hung (no answer within its timeout)', durationMs: budget });
+    });
+    let promise: Promise<ProbeResult>;
+    try {
+      promise = this.deps.probes.run(c.spec);
+    } catch (err) {
+      promise = Promise.reject(err);
+    }
+    promise.then(
+      (result) => {
+        this.deps.clock.clearTimer(deadline);
+        this.complete(c, token, result);
+      },
+      (err: unknown) => {
+        this.deps.clock.clearTimer(deadline);
+        if (c.token !== token) return;
+        this.counters.probesThrew++;
+        const message = err instanceof Error ? err.message : String(err);
+        this.complete(c, token, { up: false, reason: `checker error: ${message}`, durationMs: this.deps.clock.now() - started });
+      },
+    );
+  }
+
+  private complete(c: CheckerRuntime, token: number, result: ProbeResult): void {
+    if (c.token !== token || !this.running) return;
+    c.token++;
+    c.inFlight = false;
+    const found = this.findOwner(c);
+    if (!found) return;
+    const { vs, rs } = found;
+    this.counters.probes++;
+    c.checks++;
+    c.lastDurationMs = result.durationMs;
+    c.lastReason = result.reason;
+    if (!result.up) {
+      c.failures++;
+      this.counters.probeFailures++;
+    }
+
+    const wasAlive = vs.state.isAlive(rs);
+    const wasUp = c.state.up;
+    const step = c.state.onResult(result.up);
+    if (wasUp !== c.state.up) rs.failedCheckers += c.state.up ? -1 : 1;
+
+    let changed = wasUp !== c.state.up;
+    if (result.up && result.weight !== undefined) {
+      const weight = result.weight ?? rs.plan.weight;
+      if (weight !== rs.effectiveWeight) {
+        rs.effectiveWeight = weight;
+        rs.reason = `${c.spec.type}: weight set to ${weight} (${result.reason})`;
+        changed = true;
+      }
+    }
+    if (step.transition !== null && wasUp !== c.state.up) rs.reason = `${c.spec.type}: ${result.reason}`;
+
+    const alive = vs.state.isAlive(rs);
+    if (alive !== wasAlive) {
+      const script = alive ? rs.plan.notifyUp : rs.plan.notifyDown;
+      if (script) this.runScript(script);
+    }
+    if (changed) this.afterChange(vs, rs.reason);
+    this.schedule(c, step.nextDelayMs);
+  }
+
+  private findOwner(c: CheckerRuntime): { vs: VsRuntime; rs: RealServerHealth } | undefined {
+    const vs = this.vss.get(c.vsKey);
+    if (!vs || !vs.checkers.get(c.rsKey)?.includes(c)) return undefined;
+    const rs = vs.state.realServers.get(c.rsKey);
+    return rs ? { vs, rs } : undefined;
+  }
+
+  private afterChange(vs: VsRuntime, reason: string): void {
+    const transition = vs.state.updateQuorum();
+    if (transition) {
+      const script = transition === 'gained' ? vs.state.plan.quorumUp : vs.state.plan.quorumDown;
+      if (script) this.runScript(script);
+      this.deps.onEvent({
+        kind: 'quorum', virtualServer: vs.state.plan.key, up: vs.state.quorumUp,
+        liveWeight: vs.state.liveWeight(), threshold: vs.state.threshold(),
+      });
+    }
+    this.sync(vs, transition ? `quorum ${transition}; ${reason}` : reason);
+  }
+
+  /** Emits every destination of the virtual server whose desired state differs from what was last emitted. */
+  private sync(vs: VsRuntime, reason: string): void {
+    const vsKey = vs.state.plan.key;
+    for (const rs of vs.state.realServers.values()) {
+      const desired = vs.state.desiredRealServer(rs);
+      this.emitIfChanged(vsKey, rs.plan.key, vs.state.isAlive(rs), desired, false, rs.reason === 'start' ? reason : rs.reason);
+    }
+    const sorry = vs.state.plan.sorryServer;
+    if (sorry) {
+      this.emitIfChanged(vsKey, sorry.key, vs.state.sorryActive(), vs.state.desiredSorryServer(sorry), true,
+        vs.state.sorryActive() ? 'quorum lost: sorry server in use' : 'quorum up: sorry server not needed');
+    }
+  }
+
+  private emitIfChanged(
+    vsKey: string, rsKey: string, alive: boolean, desired: DesiredDestination, sorryServer: boolean, reason: string,
+  ): void {
+    const key = destKey(vsKey, rsKey);
+    const prev = this.emitted.get(key);
+    if (prev && prev.alive === alive && prev.inTable === desired.inTable && prev.weight === desired.weight) return;
+    this.emitted.set(key, { alive, ...desired });
+    this.deps.onEvent({
+      kind: 'realServer', virtualServer: vsKey, realServer: rsKey, alive, inTable: desired.inTable,
+      weight: desired.weight, sorryServer, reason,
+    });
+  }
+
+  private runScript(argv: string[]): void {
+    this.counters.scriptsRun++;
+    this.deps.scripts.run(argv);
+  }
+}

@@ -1,0 +1,160 @@
+/**
+ * The check plan: everything the health-check side needs to know, already resolved from the config
+ * (timers inherited, defaults applied, scripts split into argv, durations in milliseconds). It is plain
+ * data so it can cross into the checker worker thread by structured clone, and it is the only input of the
+ * pure core. `fromConfig.ts` builds it from the config model.
+ */
+
+/** Timers of one checker, keepalived's names in milliseconds. */
+export interface CheckTiming {
+  /** delay_loop: interval between checks while the state is settled. */
+  delayLoopMs: number;
+  /** warmup: the first check runs at a random moment in [0, warmupMs). 0 = at once. */
+  warmupMs: number;
+  /** retry (nb_get_retry): failures tolerated while up before the checker goes DOWN. */
+  retry: number;
+  /** delay_before_retry: interval between those retries. */
+  delayBeforeRetryMs: number;
+  /** alpha: the checker starts DOWN (the real server stays out until its first success). */
+  alpha: boolean;
+}
+
+/** Where a network checker connects (connect_ip/connect_port default to the real server). */
+export interface ConnectTarget {
+  host: string;
+  port: number;
+  /** bindto / bind_port: source address and port of the probe. */
+  bindTo?: string;
+  bindPort?: number;
+  /** connect_timeout. */
+  timeoutMs: number;
+}
+
+export interface TcpCheckSpec {
+  type: 'TCP_CHECK';
+  timing: CheckTiming;
+  target: ConnectTarget;
+}
+
+/** Inclusive status-code range; `status_code 200` is [200, 200]. */
+export type StatusRange = readonly [number, number];
+
+export interface UrlSpec {
+  path: string;
+  /** Accepted status codes; empty means keepalived's default 200–299. */
+  statusCodes: StatusRange[];
+  /** Expected MD5 of the body, lowercase hex; absent = body not checked. */
+  digest?: string;
+}
+
+export interface HttpCheckSpec {
+  type: 'HTTP_GET' | 'SSL_GET';
+  timing: CheckTiming;
+  target: ConnectTarget;
+  urls: UrlSpec[];
+  /** Host header (virtualhost); default: the target address (and port when not the scheme's). */
+  virtualHost?: string;
+  /** http_protocol: '1.0' (default), '1.0C' (Connection: close), '1.1' (adds Connection: close). */
+  httpProtocol: '1.0' | '1.0C' | '1.1';
+  /** TLS server name for SSL_GET (enable_sni uses virtualhost); absent = no SNI. */
+  sni?: string;
+}
+
+export interface MiscCheckSpec {
+  type: 'MISC_CHECK';
+  timing: CheckTiming;
+  /** misc_path split into argv (never run through a shell). */
+  argv: string[];
+  /** misc_timeout; keepalived's default is delay_loop. */
+  timeoutMs: number;
+  /** misc_dynamic: exit 2–255 means up with weight = code − 2. */
+  dynamic: boolean;
+  /** script_user resolved to numeric ids; absent = the daemon's own user. */
+  uid?: number;
+  gid?: number;
+}
+
+export type DnsRecordType = 'A' | 'AAAA' | 'NS' | 'CNAME' | 'SOA' | 'MX' | 'TXT' | 'PTR';
+
+export interface DnsCheckSpec {
+  type: 'DNS_CHECK';
+  timing: CheckTiming;
+  target: ConnectTarget;
+  /** type (default SOA as keepalived). */
+  queryType: DnsRecordType;
+  /** name (default "." as keepalived). */
+  name: string;
+}
+
+export interface UdpCheckSpec {
+  type: 'UDP_CHECK';
+  timing: CheckTiming;
+  target: ConnectTarget;
+  /** payload as bytes (keepalived: hex); empty = one zero-length datagram. */
+  payload: Uint8Array;
+  /** require_reply: the reply must start with these bytes; absent = any reply, or no ICMP error. */
+  requireReply?: Uint8Array;
+}
+
+export interface PingCheckSpec {
+  type: 'PING_CHECK';
+  timing: CheckTiming;
+  target: ConnectTarget;
+}
+
+export interface SmtpCheckSpec {
+  type: 'SMTP_CHECK';
+  timing: CheckTiming;
+  target: ConnectTarget;
+  /** helo_name (keepalived's default is the local host name). */
+  heloName: string;
+}
+
+export type CheckerSpec =
+  | TcpCheckSpec
+  | HttpCheckSpec
+  | MiscCheckSpec
+  | DnsCheckSpec
+  | UdpCheckSpec
+  | PingCheckSpec
+  | SmtpCheckSpec;
+
+export type CheckerType = CheckerSpec['type'];
+
+export interface RealServerPlan {
+  /** Stable identity, e.g. "192.168.10.11:80". */
+  key: string;
+  /** Configured weight (keepalived's iweight). */
+  weight: number;
+  /** inhibit_on_failure: a dead real server stays in the table with weight 0. */
+  inhibitOnFailure: boolean;
+  /** notify_up / notify_down, as argv. */
+  notifyUp?: string[];
+  notifyDown?: string[];
+  checkers: CheckerSpec[];
+}
+
+export interface SorryServerPlan {
+  key: string;
+  weight: number;
+  /** sorry_server_inhibit: kept in the table with weight 0 while not needed. */
+  inhibit: boolean;
+}
+
+export interface VirtualServerPlan {
+  /** Stable identity, e.g. "10.0.0.100:80/TCP" or "fwmark:1/IPv4". */
+  key: string;
+  /** quorum: minimum sum of the weights of alive real servers (default 1). */
+  quorum: number;
+  hysteresis: number;
+  quorumUp?: string[];
+  quorumDown?: string[];
+  /** omega: run notify_down / quorum_down when the checkers stop. */
+  omega: boolean;
+  sorryServer?: SorryServerPlan;
+  realServers: RealServerPlan[];
+}
+
+export interface HealthCheckPlan {
+  virtualServers: VirtualServerPlan[];
+}

@@ -1,0 +1,21 @@
+/** What one probe found. Checkers resolve to this and never throw. */
+export interface ProbeResult {
+  up: boolean;
+  /** Human-readable cause, e.g. "connect refused", "status 503 not in 200-299", "exit 1". */
+  reason: string;
+  /** Wall time of the probe in milliseconds. */
+  durationMs: number;
+  /**
+   * MISC_CHECK only: the weight this result sets. A number (misc_dynamic, exit 2–255 → code − 2), or null
+   * to restore the configured weight (exit 0). Absent for every other checker.
+   */
+  weight?: number | null;
+}
+
+export function upResult(reason: string, durationMs: number): ProbeResult {
+  return { up: true, reason, durationMs };
+}
+
+export function downResult(reason: string, durationMs: number): ProbeResult {
+  return { up: false, reason, durationMs };
+}
