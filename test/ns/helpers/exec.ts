@@ -45,3 +45,8 @@ export function sleep(ms: number): Promise<void> {
 }
 
 export const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
+
+/** argv to run a TypeScript file of this repository with Node + tsx (no build step). */
+export function tsxArgv(scriptPath: string, args: string[] = []): string[] {
+  return [process.execPath, '--import', 'tsx', scriptPath, ...args];
+}

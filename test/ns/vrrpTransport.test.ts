@@ -1,0 +1,129 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+import { RawSocketTransport, type ReceivedVrrpPacket } from '../../src/vrrp/edge/rawSocketTransport.js';
+import { encodeAdvert, passwordAuthData, AUTH_PASS } from '../../src/vrrp/codec/advertCodec.js';
+import { isRoot, mustRun, runCommand, tsxArgv, waitFor } from './helpers/exec.js';
+import { createNetns, deleteNetns, nsRun } from './helpers/netns.js';
+
+// The transport lives in the vitest process (root namespace) on tvrs0; its veth peer is eth0 in tv-rs-peer,
+// from where packets are fired and where tcpdump judges what we send.
+const PEER_NS = 'tv-rs-peer';
+const DEV = 'tvrs0';
+const SENDER = path.resolve('test/ns/helpers/vrrpSender.ts');
+
+function advert51(): Buffer {
+  return encodeAdvert(
+    { version: 2, vrid: 51, priority: 150, addresses: ['10.99.0.200'], advertInt: 1, maxAdvertIntCs: 100, authType: AUTH_PASS, authData: passwordAuthData('secret1') },
+    { srcIp: '10.78.0.1', dstIp: '224.0.0.18' },
+  );
+}
+
+async function firePackets(spec: object): Promise<string> {
+  const [node, ...args] = tsxArgv(SENDER, [JSON.stringify(spec)]);
+  const out = await nsRun(PEER_NS, node!, args, 30_000);
+  if (out.code !== 0) throw new Error(out.stderr);
+  return out.stdout.trim();
+}
+
+describe.skipIf(!isRoot)('raw socket transport (IP protocol 112) on a real interface', () => {
+  let transport: RawSocketTransport;
+  let ifindex = 0;
+
+  beforeAll(async () => {
+    await runCommand('ip', ['link', 'del', DEV]);
+    await createNetns(PEER_NS);
+    await mustRun('ip', ['link', 'add', DEV, 'type', 'veth', 'peer', 'name', 'tvrs0p']);
+    await mustRun('ip', ['link', 'set', 'tvrs0p', 'netns', PEER_NS]);
+    await mustRun('ip', ['-n', PEER_NS, 'link', 'set', 'tvrs0p', 'name', 'eth0']);
+    await mustRun('ip', ['addr', 'add', '10.78.0.1/24', 'dev', DEV]);
+    await mustRun('ip', ['link', 'set', DEV, 'up']);
+    await mustRun('ip', ['-n', PEER_NS, 'addr', 'add', '10.78.0.2/24', 'dev', 'eth0']);
+    await mustRun('ip', ['-n', PEER_NS, 'link', 'set', 'eth0', 'up']);
+    ifindex = Number((await mustRun('cat', [`/sys/class/net/${DEV}/ifindex`])).trim());
+    transport = new RawSocketTransport({ ifname: DEV, ifindex, multicastGroups: ['224.0.0.18'] });
+  });
+
+  afterAll(async () => {
+    transport?.close();
+    await runCommand('ip', ['link', 'del', DEV]);
+    await deleteNetns(PEER_NS);
+  });
+
+  it('joins 224.0.0.18 on the interface', async () => {
+    const out = await mustRun('ip', ['maddr', 'show', 'dev', DEV]);
+    expect(out).toContain('224.0.0.18');
+  });
+
+  it('sends a multicast advert with TTL 255, our source, TOS 0xc0, and the exact VRRP bytes', async () => {
+    const tcpdump = spawn('ip', ['netns', 'exec', PEER_NS, 'tcpdump', '-i', 'eth0', '-c', '1', '-nn', '-v', '-x', '-l', 'ip proto 112'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let text = '';
+    tcpdump.stdout.on('data', (d: Buffer) => (text += d.toString()));
+    let listening = false;
+    tcpdump.stderr.on('data', (d: Buffer) => {
+      if (d.toString().includes('listening')) listening = true;
+    });
+    expect(await waitFor(() => listening, { timeoutMs: 10_000 })).toBe(true);
+    const message = advert51();
+    const exited = new Promise<void>((resolve) => tcpdump.on('exit', () => resolve()));
+    const sender = setInterval(() => transport.send(message, '10.78.0.1', '224.0.0.18'), 100);
+    await Promise.race([exited, new Promise((r) => setTimeout(r, 10_000))]);
+    clearInterval(sender);
+    tcpdump.kill();
+    expect(text).toMatch(/tos 0xc0, ttl 255/);
+    expect(text).toMatch(/10\.78\.0\.1 > 224\.0\.0\.18: VRRPv2, Advertisement, vrid 51, prio 150, authtype simple, intvl 1s/);
+    // The hex dump: 20 bytes of IP header, then the VRRP message exactly as encoded.
+    const hex = [...text.matchAll(/0x[0-9a-f]{4}:\s+((?:[0-9a-f]{4}\s?)+)/g)].map((m) => m[1]!.replace(/\s/g, '')).join('');
+    expect(hex.slice(40, 40 + message.length * 2)).toBe(message.toString('hex'));
+    expect(transport.counters.advertsSent).toBeGreaterThan(0);
+    expect(transport.counters.sendErrors).toBe(0);
+  });
+
+  it('routes received packets by VRID and counts what it cannot route', async () => {
+    const got: ReceivedVrrpPacket[] = [];
+    const unregister = transport.register(51, (p) => got.push(p));
+    const before = { ...transport.counters };
+    try {
+      const good = advert51();
+      const out = await firePackets({
+        ifname: 'eth0',
+        packets: [
+          { src: '10.78.0.2', dst: '224.0.0.18', payloadHex: good.toString('hex') }, // → instance 51
+          { src: '10.78.0.2', dst: '224.0.0.18', ttl: 1, payloadHex: good.toString('hex') }, // → instance (TTL is its check)
+          { src: '10.78.0.2', dst: '224.0.0.18', payloadHex: '2163' }, // VRID 99: nobody's
+          { src: '10.78.0.2', dst: '224.0.0.18', payloadHex: '21' }, // no VRID byte
+          { src: '10.78.0.2', dst: '10.78.0.1', payloadHex: good.toString('hex') }, // unicast to us → instance 51
+        ],
+      });
+      expect(out).toBe('sent 5 failed 0');
+      await waitFor(() => transport.counters.packetsReceived - before.packetsReceived >= 5, { timeoutMs: 5000 });
+      expect(got.length).toBe(3);
+      expect(got[0]!.ip).toMatchObject({ srcIp: '10.78.0.2', dstIp: '224.0.0.18', ttl: 255, protocol: 112 });
+      expect(got[1]!.ip.ttl).toBe(1);
+      expect(got[2]!.ip.dstIp).toBe('10.78.0.1');
+      expect(got[0]!.payload.equals(good)).toBe(true);
+      expect(transport.counters.unknownVrid - before.unknownVrid).toBe(1);
+      expect(transport.counters.noVridErrors - before.noVridErrors).toBe(1);
+      expect(transport.counters.packetsReceived - before.packetsReceived).toBe(5);
+    } finally {
+      unregister();
+    }
+  });
+
+  it('refuses a second registration of the same VRID on one interface', () => {
+    const unregister = transport.register(7, () => undefined);
+    expect(() => transport.register(7, () => undefined)).toThrow(/VRID 7/);
+    unregister();
+  });
+
+  it('counts a send it cannot make as an error instead of throwing', async () => {
+    const errors: Error[] = [];
+    transport.onError((e) => errors.push(e));
+    const before = transport.counters.sendErrors;
+    expect(() => transport.send(advert51(), 'not-an-ip', '224.0.0.18')).not.toThrow();
+    expect(() => transport.send(advert51(), '10.78.0.1', '224.0.0.300')).not.toThrow();
+    await waitFor(() => transport.counters.sendErrors - before >= 2, { timeoutMs: 3000 });
+    expect(transport.counters.sendErrors - before).toBe(2);
+    expect(errors.length).toBe(2);
+  });
+});
