@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
 import path from 'node:path';
-import { RawSocketTransport, type ReceivedVrrpPacket } from '../../src/vrrp/edge/rawSocketTransport.js';
+import { RawSocketTransport } from '../../src/vrrp/edge/rawSocketTransport.js';
+import { ReceiveDispatcher, ReceiveValidator, type DispatchResult } from '../../src/vrrp/core/receiveValidator.js';
 import { encodeAdvert, passwordAuthData, AUTH_PASS } from '../../src/vrrp/codec/advertCodec.js';
 import { isRoot, mustRun, runCommand, tsxArgv, waitFor } from './helpers/exec.js';
 import { createNetns, deleteNetns, nsRun } from './helpers/netns.js';
@@ -75,45 +76,40 @@ describe.skipIf(!isRoot)('raw socket transport (IP protocol 112) on a real inter
     // The hex dump: 20 bytes of IP header, then the VRRP message exactly as encoded.
     const hex = [...text.matchAll(/0x[0-9a-f]{4}:\s+((?:[0-9a-f]{4}\s?)+)/g)].map((m) => m[1]!.replace(/\s/g, '')).join('');
     expect(hex.slice(40, 40 + message.length * 2)).toBe(message.toString('hex'));
-    expect(transport.counters.advertsSent).toBeGreaterThan(0);
+    expect(transport.counters.packetsSent).toBeGreaterThan(0);
+    await transport.flush();
     expect(transport.counters.sendErrors).toBe(0);
   });
 
-  it('routes received packets by VRID and counts what it cannot route', async () => {
-    const got: ReceivedVrrpPacket[] = [];
-    const unregister = transport.register(51, (p) => got.push(p));
-    const before = { ...transport.counters };
-    try {
-      const good = advert51();
-      const out = await firePackets({
-        ifname: 'eth0',
-        packets: [
-          { src: '10.78.0.2', dst: '224.0.0.18', payloadHex: good.toString('hex') }, // → instance 51
-          { src: '10.78.0.2', dst: '224.0.0.18', ttl: 1, payloadHex: good.toString('hex') }, // → instance (TTL is its check)
-          { src: '10.78.0.2', dst: '224.0.0.18', payloadHex: '2163' }, // VRID 99: nobody's
-          { src: '10.78.0.2', dst: '224.0.0.18', payloadHex: '21' }, // no VRID byte
-          { src: '10.78.0.2', dst: '10.78.0.1', payloadHex: good.toString('hex') }, // unicast to us → instance 51
-        ],
-      });
-      expect(out).toBe('sent 5 failed 0');
-      await waitFor(() => transport.counters.packetsReceived - before.packetsReceived >= 5, { timeoutMs: 5000 });
-      expect(got.length).toBe(3);
-      expect(got[0]!.ip).toMatchObject({ srcIp: '10.78.0.2', dstIp: '224.0.0.18', ttl: 255, protocol: 112 });
-      expect(got[1]!.ip.ttl).toBe(1);
-      expect(got[2]!.ip.dstIp).toBe('10.78.0.1');
-      expect(got[0]!.payload.equals(good)).toBe(true);
-      expect(transport.counters.unknownVrid - before.unknownVrid).toBe(1);
-      expect(transport.counters.noVridErrors - before.noVridErrors).toBe(1);
-      expect(transport.counters.packetsReceived - before.packetsReceived).toBe(5);
-    } finally {
-      unregister();
-    }
-  });
-
-  it('refuses a second registration of the same VRID on one interface', () => {
-    const unregister = transport.register(7, () => undefined);
-    expect(() => transport.register(7, () => undefined)).toThrow(/VRID 7/);
-    unregister();
+  it('delivers every received packet (IP header included) to the core dispatcher, which routes by VRID', async () => {
+    const validator = new ReceiveValidator({
+      vrid: 51, version: 2, advertIntervalMs: 1000, authType: AUTH_PASS, authData: passwordAuthData('secret1'),
+      virtualAddresses: ['10.99.0.200'], unicastPeers: [], ownAddresses: ['10.78.0.1'],
+    });
+    const dispatcher = new ReceiveDispatcher<{ validator: ReceiveValidator }>();
+    dispatcher.set(51, { validator });
+    const results: DispatchResult<{ validator: ReceiveValidator }>[] = [];
+    transport.onPacket((packet) => results.push(dispatcher.dispatch(packet)));
+    const before = transport.counters.packetsReceived;
+    const good = advert51();
+    const out = await firePackets({
+      ifname: 'eth0',
+      packets: [
+        { src: '10.78.0.2', dst: '224.0.0.18', payloadHex: good.toString('hex') }, // accepted
+        { src: '10.78.0.2', dst: '224.0.0.18', ttl: 1, payloadHex: good.toString('hex') }, // TTL error
+        { src: '10.78.0.2', dst: '224.0.0.18', payloadHex: '2163' }, // VRID 99: nobody's
+        { src: '10.78.0.2', dst: '224.0.0.18', payloadHex: '21' }, // no VRID byte
+        { src: '10.78.0.2', dst: '10.78.0.1', payloadHex: good.toString('hex') }, // unicast to us: accepted
+      ],
+    });
+    expect(out).toBe('sent 5 failed 0');
+    await waitFor(() => transport.counters.packetsReceived - before >= 5, { timeoutMs: 5000 });
+    expect(transport.counters.packetsReceived - before).toBe(5);
+    expect(validator.counters.advertisementsReceived).toBe(2);
+    expect(validator.counters.ipTtlErrors).toBe(1);
+    expect(dispatcher.counters).toEqual({ undecodable: 1, unknownVrid: 1 });
+    const accepted = results.filter((r) => r.delivered && r.verdict.verdict === 'accept');
+    expect(accepted.map((r) => r.delivered && r.verdict.verdict === 'accept' && r.verdict.srcIp)).toEqual(['10.78.0.2', '10.78.0.2']);
   });
 
   it('counts a send it cannot make as an error instead of throwing', async () => {

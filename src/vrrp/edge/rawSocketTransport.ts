@@ -1,15 +1,15 @@
 import raw from '@neuralegion/raw-socket';
 import { endianness } from 'node:os';
-import { decodeIpv4Header, encodeIpv4Header, type Ipv4Header } from '../codec/ipv4Header.js';
-import { peekVrid, VRRP_PROTOCOL } from '../codec/advertCodec.js';
+import { encodeIpv4Header } from '../codec/ipv4Header.js';
+import { VRRP_PROTOCOL } from '../codec/advertCodec.js';
 import { parseIpv4 } from '../codec/ipv4Address.js';
 
 /**
  * The VRRP socket of one interface: a raw IPv4 socket for protocol 112, bound to the interface, joined to
  * the multicast group(s) there, sending with IP_HDRINCL so the source address (the primary or
  * `unicast_src_ip`) is ours to choose — as keepalived does, and as the v3 pseudo-header checksum requires.
- * Every VRRP instance on the interface shares it: received packets are routed by VRID; packets that can't
- * be routed (no IP header, unknown VRID) are counted here, everything else by the instance's validator.
+ * Every VRRP instance on the interface shares it: received packets (IPv4 header included) go to one
+ * handler, the core's ReceiveDispatcher, which routes them by VRID and counts what it cannot route.
  */
 
 // Linux numbers (raw-socket names only a few).
@@ -23,28 +23,12 @@ const IP_MULTICAST_TTL = 33;
 const IP_MULTICAST_LOOP = 34;
 const IP_ADD_MEMBERSHIP = 35;
 
-/** A packet that reached an instance: the IP header it came in and the VRRP message (padding included). */
-export interface ReceivedVrrpPacket {
-  ip: Ipv4Header;
-  payload: Buffer;
-}
-
-/** What an instance's receive path implements (the service wires it to the core's validator). */
-export type VrrpPacketHandler = (packet: ReceivedVrrpPacket) => void;
-
-/** Counters of the transport itself: packets that never reached an instance, and socket-level events. */
+/** Socket-level counters; packet-level ones live in the dispatcher and the instances' validators. */
 export interface TransportCounters {
   packetsReceived: number;
-  /** Not even an IPv4 header (or a total length beyond what arrived). */
-  ipHeaderErrors: number;
-  /** IP header fine but not protocol 112 (a raw socket can't get those, but the check is cheap). */
-  protocolErrors: number;
-  /** Shorter than two bytes of VRRP: no VRID to route by. */
-  noVridErrors: number;
-  /** VRID no instance on this interface uses (keepalived ignores these silently). */
-  unknownVrid: number;
-  advertsSent: number;
+  packetsSent: number;
   sendErrors: number;
+  /** Receive errors after which the socket was reopened. */
   socketErrors: number;
 }
 
@@ -55,15 +39,17 @@ export interface TransportOptions {
   multicastGroups: string[];
 }
 
-/** The narrow interface the VRRP service needs; tests and future transports implement it. */
+/** The narrow interface the VRRP service needs. */
 export interface VrrpTransport {
   readonly counters: TransportCounters;
-  /** Routes received packets of `vrid` to handler; returns an unregister function. */
-  register(vrid: number, handler: VrrpPacketHandler): () => void;
+  /** Every received packet, IPv4 header included, as a buffer the handler may keep. */
+  onPacket(handler: (packet: Buffer) => void): void;
   /** Sends one VRRP message in an IPv4 packet from srcIp to dstIp (TTL 255). Never throws: errors are counted. */
   send(vrrpMessage: Buffer, srcIp: string, dstIp: string): void;
-  /** Called with every send error (for logging); the count is in counters.sendErrors. */
+  /** Called with every send or socket error (for logging); the counts are in counters. */
   onError(listener: (error: Error) => void): void;
+  /** Resolves once every send queued so far has gone out (or failed): call before close() at shutdown. */
+  flush(): Promise<void>;
   close(): void;
 }
 
@@ -77,18 +63,11 @@ interface RawSocketLike {
 }
 
 export class RawSocketTransport implements VrrpTransport {
-  readonly counters: TransportCounters = {
-    packetsReceived: 0,
-    ipHeaderErrors: 0,
-    protocolErrors: 0,
-    noVridErrors: 0,
-    unknownVrid: 0,
-    advertsSent: 0,
-    sendErrors: 0,
-    socketErrors: 0,
-  };
+  readonly counters: TransportCounters = { packetsReceived: 0, packetsSent: 0, sendErrors: 0, socketErrors: 0 };
   private socket: RawSocketLike;
-  private readonly handlers = new Map<number, VrrpPacketHandler>();
+  private packetHandler: (packet: Buffer) => void = () => undefined;
+  private pendingSends = 0;
+  private flushWaiters: (() => void)[] = [];
   private readonly errorListeners: ((error: Error) => void)[] = [];
   private closed = false;
 
@@ -99,12 +78,13 @@ export class RawSocketTransport implements VrrpTransport {
     this.socket = this.openSocket();
   }
 
-  register(vrid: number, handler: VrrpPacketHandler): () => void {
-    if (this.handlers.has(vrid)) throw new Error(`VRID ${vrid} already in use on ${this.options.ifname}`);
-    this.handlers.set(vrid, handler);
-    return () => {
-      if (this.handlers.get(vrid) === handler) this.handlers.delete(vrid);
-    };
+  onPacket(handler: (packet: Buffer) => void): void {
+    this.packetHandler = handler;
+  }
+
+  flush(): Promise<void> {
+    if (this.pendingSends === 0) return Promise.resolve();
+    return new Promise((resolve) => this.flushWaiters.push(resolve));
   }
 
   send(vrrpMessage: Buffer, srcIp: string, dstIp: string): void {
@@ -117,9 +97,15 @@ export class RawSocketTransport implements VrrpTransport {
       this.sendFailed(error);
       return;
     }
+    this.pendingSends++;
     this.socket.send(packet, 0, packet.length, dstIp, (error) => {
       if (error) this.sendFailed(error);
-      else this.counters.advertsSent++;
+      else this.counters.packetsSent++;
+      if (--this.pendingSends === 0) {
+        const waiters = this.flushWaiters;
+        this.flushWaiters = [];
+        for (const w of waiters) w();
+      }
     });
   }
 
@@ -129,8 +115,10 @@ export class RawSocketTransport implements VrrpTransport {
 
   close(): void {
     this.closed = true;
-    this.handlers.clear();
     this.socket.close();
+    const waiters = this.flushWaiters;
+    this.flushWaiters = [];
+    for (const w of waiters) w();
   }
 
   private sendFailed(error: unknown): void {
@@ -169,31 +157,10 @@ export class RawSocketTransport implements VrrpTransport {
     return socket;
   }
 
-  /** Never throws: a packet is routed, or counted here. */
   private receive(buffer: Buffer): void {
     this.counters.packetsReceived++;
-    // raw-socket hands a view of its reusable receive buffer: copy before anything keeps a reference.
-    const packet = Buffer.from(buffer);
-    const ip = decodeIpv4Header(packet);
-    if (!ip.ok) {
-      this.counters.ipHeaderErrors++;
-      return;
-    }
-    if (ip.header.protocol !== VRRP_PROTOCOL) {
-      this.counters.protocolErrors++;
-      return;
-    }
-    const vrid = peekVrid(ip.payload);
-    if (vrid === undefined) {
-      this.counters.noVridErrors++;
-      return;
-    }
-    const handler = this.handlers.get(vrid);
-    if (!handler) {
-      this.counters.unknownVrid++;
-      return;
-    }
-    handler({ ip: ip.header, payload: ip.payload });
+    // raw-socket hands a view of its reusable receive buffer: copy before anyone keeps a reference.
+    this.packetHandler(Buffer.from(buffer));
   }
 }
 
