@@ -1,0 +1,101 @@
+import type { VirtualServerSnapshot, VrrpInstanceSnapshot } from '../metrics/sources.js';
+
+/**
+ * What `tslvsd status` and the SIGUSR1 state dump show: one JSON document, built from the same snapshots
+ * the metrics read, so the three views never disagree.
+ */
+export interface DaemonStatus {
+  version: string;
+  pid: number;
+  /** ISO time the daemon started. */
+  startedAt: string;
+  configFile: string;
+  mode: 'full' | 'vrrp-only' | 'check-only';
+  lastReload?: { at: string; successful: boolean; errors: string[] };
+  vrrpInstances: Array<Omit<VrrpInstanceSnapshot, 'lastTransitionEpochMs'> & { lastTransition: string | null }>;
+  virtualServers: VirtualServerSnapshot[];
+}
+
+export interface StatusInputs {
+  version: string;
+  pid: number;
+  startedAtEpochMs: number;
+  configFile: string;
+  mode: DaemonStatus['mode'];
+  lastReload?: { epochMs: number; successful: boolean; errors: string[] };
+  vrrpInstances: VrrpInstanceSnapshot[];
+  virtualServers: VirtualServerSnapshot[];
+}
+
+export function buildStatus(inputs: StatusInputs): DaemonStatus {
+  return {
+    version: inputs.version,
+    pid: inputs.pid,
+    startedAt: new Date(inputs.startedAtEpochMs).toISOString(),
+    configFile: inputs.configFile,
+    mode: inputs.mode,
+    ...(inputs.lastReload
+      ? { lastReload: { at: new Date(inputs.lastReload.epochMs).toISOString(), successful: inputs.lastReload.successful, errors: inputs.lastReload.errors } }
+      : {}),
+    vrrpInstances: inputs.vrrpInstances.map(({ lastTransitionEpochMs, ...rest }) => ({
+      ...rest,
+      lastTransition: lastTransitionEpochMs > 0 ? new Date(lastTransitionEpochMs).toISOString() : null,
+    })),
+    virtualServers: inputs.virtualServers,
+  };
+}
+
+/** The human form of `tslvsd status`: a few aligned tables. */
+export function formatStatusText(status: DaemonStatus): string {
+  const out: string[] = [];
+  out.push(`tslvsd ${status.version}, pid ${status.pid}, up since ${status.startedAt} (${status.mode}), config ${status.configFile}`);
+  if (status.lastReload) {
+    out.push(`last reload ${status.lastReload.at}: ${status.lastReload.successful ? 'ok' : 'FAILED, running the previous config'}`);
+    for (const error of status.lastReload.errors) out.push(`  ${error}`);
+  }
+  out.push('');
+  out.push('VRRP instances');
+  if (status.vrrpInstances.length === 0) out.push('  (none)');
+  else {
+    out.push(
+      ...table(
+        ['NAME', 'INTERFACE', 'VRID', 'STATE', 'PRIO', 'BASE', 'MASTER', 'SINCE', 'VIPS'],
+        status.vrrpInstances.map((i) => [
+          i.name,
+          i.interface,
+          String(i.vrid),
+          i.state,
+          String(i.effectivePriority),
+          String(i.basePriority),
+          i.masterAddress ?? '-',
+          i.lastTransition ?? '-',
+          i.vips.join(',') || '-',
+        ]),
+      ),
+    );
+  }
+  out.push('');
+  out.push('Virtual servers');
+  if (status.virtualServers.length === 0) out.push('  (none)');
+  for (const vs of status.virtualServers) {
+    out.push(`  ${vs.key}  quorum ${vs.quorumUp ? 'up' : 'DOWN'}`);
+    out.push(
+      ...table(
+        ['REAL SERVER', 'WEIGHT', 'STATE', 'CHECKERS'],
+        vs.realServers.map((rs) => [
+          `${rs.address.includes(':') ? `[${rs.address}]` : rs.address}:${rs.port}`,
+          String(rs.weight),
+          rs.up ? 'UP' : 'DOWN',
+          rs.checkers.map((c) => `${c.type}:${c.up ? 'up' : 'down'}`).join(' ') || '-',
+        ]),
+      ).map((line) => `  ${line}`),
+    );
+  }
+  return out.join('\n') + '\n';
+}
+
+function table(header: string[], rows: string[][]): string[] {
+  const widths = header.map((h, col) => Math.max(h.length, ...rows.map((r) => (r[col] ?? '').length)));
+  const line = (cells: string[]): string => '  ' + cells.map((c, col) => c.padEnd(widths[col]!)).join('  ').trimEnd();
+  return [line(header), ...rows.map(line)];
+}
