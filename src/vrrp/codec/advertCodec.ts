@@ -123,7 +123,7 @@ export function encodeAdvert(advert: VrrpAdvert, envelope: AdvertEnvelope): Buff
   buf[3] = advert.addresses.length;
   if (advert.version === 2) {
     checkInteger('advertInt', advert.advertInt, 1, 255);
-    checkInteger('authType', advert.authType, 0, 2);
+    checkInteger('authType', advert.authType, 0, 255); // any byte: test tools send unknown types
     buf[4] = advert.authType;
     buf[5] = advert.advertInt;
   } else {
