@@ -1,0 +1,176 @@
+/**
+ * The keyword tree → ConfigModel: dispatches the top-level blocks, then checks what spans blocks (names,
+ * references, duplicate VRIDs and services). The result is finally parsed by the zod schema as an
+ * invariant; a failure there is reported at the offending object's location, never thrown.
+ */
+import { KEEPALIVED_KEYWORDS } from '../keepalivedKeywords.js';
+import { ConfigModel, type SourceLocation } from '../model.js';
+import type { ConfigNode } from '../parser.js';
+import { type CompileContext, posOf } from './context.js';
+import { compileGlobalDefs, defaultGlobalDefs } from './global.js';
+import { compileVirtualServer, compileVirtualServerGroup } from './virtualServer.js';
+import { type CompiledSyncGroup, compileVrrpInstance, compileVrrpScript, compileVrrpSyncGroup } from './vrrp.js';
+
+export function compileConfig(tree: readonly ConfigNode[], source: string, ctx: CompileContext): ConfigModel | undefined {
+  const model: ConfigModel = {
+    source,
+    global: defaultGlobalDefs(source),
+    vrrpScripts: [],
+    vrrpSyncGroups: [],
+    vrrpInstances: [],
+    virtualServerGroups: [],
+    virtualServers: [],
+  };
+  // global_defs first: instances take their defaults from it wherever it appears in the file.
+  for (const node of tree) {
+    if (node.keyword.text === 'global_defs') compileGlobalDefs(node, model.global, ctx);
+  }
+  const syncGroups: CompiledSyncGroup[] = [];
+  for (const node of tree) {
+    switch (node.keyword.text) {
+      case 'global_defs':
+        break;
+      case 'vrrp_script': {
+        const s = compileVrrpScript(node, ctx);
+        if (s) model.vrrpScripts.push(s);
+        break;
+      }
+      case 'vrrp_instance': {
+        const i = compileVrrpInstance(node, model.global, ctx);
+        if (i) model.vrrpInstances.push(i);
+        break;
+      }
+      case 'vrrp_sync_group': {
+        const g = compileVrrpSyncGroup(node, ctx);
+        if (g) syncGroups.push(g);
+        break;
+      }
+      case 'virtual_server': {
+        const v = compileVirtualServer(node, ctx);
+        if (v) model.virtualServers.push(v);
+        break;
+      }
+      case 'virtual_server_group': {
+        const g = compileVirtualServerGroup(node, ctx);
+        if (g) model.virtualServerGroups.push(g);
+        break;
+      }
+      default: {
+        const k = node.keyword.text;
+        ctx.sink.warning(posOf(node.keyword), KEEPALIVED_KEYWORDS.has(k)
+          ? `keepalived block '${k}' is parsed but not acted on by tslvsd`
+          : `unknown keyword '${k}'`);
+      }
+    }
+  }
+  crossCheck(model, syncGroups, ctx);
+  return validate(model, ctx);
+}
+
+function at(loc: SourceLocation): { file: string; line: number } {
+  return { file: loc.file, line: loc.line };
+}
+
+function uniqueNames<T extends { name: string; loc: SourceLocation }>(items: T[], what: string, ctx: CompileContext): T[] {
+  const seen = new Map<string, T>();
+  const out: T[] = [];
+  for (const item of items) {
+    const first = seen.get(item.name);
+    if (first !== undefined) {
+      ctx.sink.error(at(item.loc), `${what} '${item.name}' is already defined at ${first.loc.file}:${first.loc.line}`);
+      continue;
+    }
+    seen.set(item.name, item);
+    out.push(item);
+  }
+  return out;
+}
+
+function crossCheck(model: ConfigModel, syncGroups: CompiledSyncGroup[], ctx: CompileContext): void {
+  model.vrrpScripts = uniqueNames(model.vrrpScripts, 'vrrp_script', ctx);
+  model.vrrpInstances = uniqueNames(model.vrrpInstances, 'vrrp_instance', ctx);
+  model.virtualServerGroups = uniqueNames(model.virtualServerGroups, 'virtual_server_group', ctx);
+  const scriptNames = new Set(model.vrrpScripts.map((s) => s.name));
+  const instances = new Map(model.vrrpInstances.map((i) => [i.name, i]));
+
+  for (const owner of [...model.vrrpInstances, ...syncGroups.map((g) => g.group)]) {
+    owner.trackScripts = owner.trackScripts.filter((t) => {
+      if (scriptNames.has(t.name)) return true;
+      ctx.sink.warning(at(t.loc), `track_script '${t.name}': no vrrp_script of that name; ignored`);
+      return false;
+    });
+  }
+
+  const vrids = new Map<string, string>();
+  for (const i of model.vrrpInstances) {
+    const key = `${i.interface ?? ''}/${i.family}/${i.virtualRouterId}`;
+    const other = vrids.get(key);
+    if (other !== undefined) {
+      ctx.sink.error(at(i.loc), `vrrp_instance ${i.name}: virtual_router_id ${i.virtualRouterId} is already used by ${other} on the same interface`);
+    } else vrids.set(key, i.name);
+  }
+
+  const seenGroups = new Set<string>();
+  for (const { group, memberTokens } of syncGroups) {
+    if (seenGroups.has(group.name)) {
+      ctx.sink.error(at(group.loc), `vrrp_sync_group '${group.name}' is already defined`);
+      continue;
+    }
+    seenGroups.add(group.name);
+    const members: string[] = [];
+    group.group.forEach((name, idx) => {
+      const instance = instances.get(name);
+      const token = memberTokens[idx];
+      if (instance === undefined) {
+        ctx.sink.warning(posOf(token), `vrrp_sync_group ${group.name}: no vrrp_instance '${name}'; ignored`);
+      } else if (instance.syncGroup !== undefined) {
+        ctx.sink.error(posOf(token), `vrrp_instance '${name}' is already in vrrp_sync_group ${instance.syncGroup}`);
+      } else {
+        instance.syncGroup = group.name;
+        members.push(name);
+      }
+    });
+    group.group = members;
+    model.vrrpSyncGroups.push(group);
+  }
+
+  const vsGroups = new Set(model.virtualServerGroups.map((g) => g.name));
+  const services = new Map<string, SourceLocation>();
+  for (const vs of model.virtualServers) {
+    if (vs.group !== undefined && !vsGroups.has(vs.group)) {
+      ctx.sink.error(at(vs.loc), `virtual_server group '${vs.group}': no virtual_server_group of that name`);
+    }
+    const key = vs.group !== undefined ? `group ${vs.group}` : vs.fwmark !== undefined
+      ? `fwmark ${vs.fwmark} ${vs.family}` : `${vs.protocol} ${vs.address} ${vs.port}`;
+    const first = services.get(key);
+    if (first !== undefined) {
+      ctx.sink.error(at(vs.loc), `virtual_server ${key} is already defined at ${first.file}:${first.line}`);
+    } else services.set(key, vs.loc);
+    const rsSeen = new Map<string, SourceLocation>();
+    for (const rs of vs.realServers) {
+      const rkey = `${rs.address} ${rs.port}`;
+      const firstRs = rsSeen.get(rkey);
+      if (firstRs !== undefined) {
+        ctx.sink.error(at(rs.loc), `real_server ${rkey} is already defined at line ${firstRs.line}`);
+      } else rsSeen.set(rkey, rs.loc);
+    }
+  }
+}
+
+/** Last line of defence: anything the schema rejects is reported at the nearest object's `loc`. */
+function validate(model: ConfigModel, ctx: CompileContext): ConfigModel | undefined {
+  const result = ConfigModel.safeParse(model);
+  if (result.success) return result.data;
+  for (const issue of result.error.issues) {
+    let node: unknown = model;
+    let loc: SourceLocation = { file: model.source, line: 1 };
+    for (const key of issue.path) {
+      if (node === null || typeof node !== 'object') break;
+      node = (node as Record<PropertyKey, unknown>)[key as PropertyKey];
+      const l = (node as { loc?: SourceLocation } | undefined)?.loc;
+      if (l !== undefined && typeof l === 'object') loc = l;
+    }
+    ctx.sink.error(at(loc), `invalid ${issue.path.join('.')}: ${issue.message}`);
+  }
+  return undefined;
+}

@@ -1,0 +1,168 @@
+/** `global_defs { … }` → GlobalDefs. Keys tslvsd does not model are kept in `other` and reported. */
+import type { GlobalDefs } from '../model.js';
+import type { ConfigNode } from '../parser.js';
+import { KEEPALIVED_KEYWORDS } from '../keepalivedKeywords.js';
+import { applyKeywords, type CompileContext, type KeywordTable, locOf, posOf, singleArg } from './context.js';
+import { addressFamily, boolArg, intArg, parsePort, parseSeconds, secondsArg } from './values.js';
+
+export function defaultGlobalDefs(file: string): GlobalDefs {
+  return {
+    loc: { file, line: 1 },
+    notificationEmail: [],
+    smtpConnectTimeout: 30,
+    enableScriptSecurity: false,
+    vrrpVersion: 2,
+    vrrpMcastGroup4: '224.0.0.18',
+    vrrpMcastGroup6: 'ff02::12',
+    vrrpGarpMasterDelay: 5,
+    vrrpGarpMasterRepeat: 5,
+    vrrpGarpMasterRefresh: 0,
+    vrrpGarpMasterRefreshRepeat: 1,
+    vrrpGarpInterval: 0,
+    vrrpGnaInterval: 0,
+    vrrpSkipCheckAdvAddr: false,
+    vrrpStrict: false,
+    lvsTimeouts: {},
+    lvsFlush: false,
+    lvsFlushOnStop: false,
+    other: {},
+  };
+}
+
+const GLOBAL_KEYWORDS: KeywordTable<GlobalDefs> = {
+  router_id: (n, g, ctx) => {
+    const t = singleArg(n, ctx);
+    if (t) g.routerId = t.text;
+  },
+  lvs_id: (n, g, ctx) => {
+    const t = singleArg(n, ctx);
+    if (t) g.routerId = t.text;
+  },
+  notification_email: (n, g) => {
+    for (const item of n.block ?? []) g.notificationEmail.push(item.keyword.text, ...item.args.map((a) => a.text));
+    g.notificationEmail.push(...n.args.map((a) => a.text));
+  },
+  notification_email_from: (n, g, ctx) => {
+    const t = singleArg(n, ctx);
+    if (t) g.notificationEmailFrom = t.text;
+  },
+  smtp_server: (n, g, ctx) => {
+    const host = n.args[0];
+    if (!host) {
+      ctx.sink.error(posOf(n.keyword), "'smtp_server' needs a host");
+      return;
+    }
+    const port = n.args[1] ? parsePort(n.args[1], 'smtp_server port', ctx) : 25;
+    g.smtpServer = { host: host.text, port: port ?? 25 };
+  },
+  smtp_connect_timeout: (n, g, ctx) => {
+    g.smtpConnectTimeout = secondsArg(n, ctx) ?? g.smtpConnectTimeout;
+  },
+  script_user: (n, g, ctx) => {
+    if (n.args.length === 0) {
+      ctx.sink.error(posOf(n.keyword), "'script_user' needs a user name");
+      return;
+    }
+    g.scriptUser = n.args[1] ? { user: n.args[0].text, group: n.args[1].text } : { user: n.args[0].text };
+  },
+  enable_script_security: (n, g, ctx) => {
+    g.enableScriptSecurity = boolArg(n, ctx);
+  },
+  vrrp_version: (n, g, ctx) => {
+    const v = intArg(n, 2, 3, ctx);
+    if (v === 2 || v === 3) g.vrrpVersion = v;
+  },
+  vrrp_mcast_group4: (n, g, ctx) => {
+    const t = singleArg(n, ctx);
+    if (t === undefined) return;
+    if (addressFamily(t.text) !== 'inet' || !/^2(2[4-9]|3[0-9])\./.test(t.text)) {
+      ctx.sink.error(posOf(t), `vrrp_mcast_group4: '${t.text}' is not an IPv4 multicast address`);
+      return;
+    }
+    g.vrrpMcastGroup4 = t.text;
+  },
+  vrrp_mcast_group6: (n, g, ctx) => {
+    const t = singleArg(n, ctx);
+    if (t === undefined) return;
+    if (addressFamily(t.text) !== 'inet6' || !/^ff/i.test(t.text)) {
+      ctx.sink.error(posOf(t), `vrrp_mcast_group6: '${t.text}' is not an IPv6 multicast address`);
+      return;
+    }
+    g.vrrpMcastGroup6 = t.text.toLowerCase();
+  },
+  vrrp_garp_master_delay: (n, g, ctx) => {
+    g.vrrpGarpMasterDelay = secondsArg(n, ctx) ?? g.vrrpGarpMasterDelay;
+  },
+  vrrp_garp_master_repeat: (n, g, ctx) => {
+    g.vrrpGarpMasterRepeat = intArg(n, 0, 10_000, ctx) ?? g.vrrpGarpMasterRepeat;
+  },
+  vrrp_garp_master_refresh: (n, g, ctx) => {
+    g.vrrpGarpMasterRefresh = secondsArg(n, ctx) ?? g.vrrpGarpMasterRefresh;
+  },
+  vrrp_garp_master_refresh_repeat: (n, g, ctx) => {
+    g.vrrpGarpMasterRefreshRepeat = intArg(n, 0, 10_000, ctx) ?? g.vrrpGarpMasterRefreshRepeat;
+  },
+  vrrp_garp_lower_prio_delay: (n, g, ctx) => {
+    const v = secondsArg(n, ctx);
+    if (v !== undefined) g.vrrpGarpLowerPrioDelay = v;
+  },
+  vrrp_garp_lower_prio_repeat: (n, g, ctx) => {
+    const v = intArg(n, 0, 10_000, ctx);
+    if (v !== undefined) g.vrrpGarpLowerPrioRepeat = v;
+  },
+  vrrp_garp_interval: (n, g, ctx) => {
+    g.vrrpGarpInterval = secondsArg(n, ctx) ?? g.vrrpGarpInterval;
+  },
+  vrrp_gna_interval: (n, g, ctx) => {
+    g.vrrpGnaInterval = secondsArg(n, ctx) ?? g.vrrpGnaInterval;
+  },
+  vrrp_skip_check_adv_addr: (n, g, ctx) => {
+    g.vrrpSkipCheckAdvAddr = boolArg(n, ctx);
+  },
+  vrrp_strict: (n, g, ctx) => {
+    g.vrrpStrict = boolArg(n, ctx);
+  },
+  lvs_timeouts: (n, g, ctx) => {
+    // lvs_timeouts [tcp N] [tcpfin N] [udp N]
+    for (let i = 0; i < n.args.length; i += 2) {
+      const key = n.args[i];
+      const value = n.args[i + 1];
+      if (value === undefined) {
+        ctx.sink.error(posOf(key), `lvs_timeouts: '${key.text}' needs a value`);
+        break;
+      }
+      const seconds = parseSeconds(value, 0, 86_400 * 365, `lvs_timeouts ${key.text}`, ctx);
+      if (seconds === undefined) continue;
+      if (key.text === 'tcp') g.lvsTimeouts.tcp = seconds;
+      else if (key.text === 'tcpfin') g.lvsTimeouts.tcpFin = seconds;
+      else if (key.text === 'udp') g.lvsTimeouts.udp = seconds;
+      else ctx.sink.error(posOf(key), `lvs_timeouts: unknown protocol '${key.text}' (tcp, tcpfin, udp)`);
+    }
+  },
+  lvs_flush: (n, g, ctx) => {
+    g.lvsFlush = boolArg(n, ctx);
+  },
+  lvs_flush_on_stop: (n, g, ctx) => {
+    g.lvsFlushOnStop = boolArg(n, ctx);
+  },
+  lvs_flush_onstop: (n, g, ctx) => {
+    g.lvsFlushOnStop = boolArg(n, ctx);
+  },
+};
+
+export function compileGlobalDefs(node: ConfigNode, g: GlobalDefs, ctx: CompileContext): void {
+  g.loc = locOf(node.keyword);
+  for (const item of node.block ?? []) {
+    const keyword = item.keyword.text;
+    if (Object.prototype.hasOwnProperty.call(GLOBAL_KEYWORDS, keyword)) {
+      applyKeywords([item], GLOBAL_KEYWORDS, g, 'global_defs', ctx);
+      continue;
+    }
+    // Kept as written so --dump-config shows it, and reported so it is never silently ignored.
+    g.other[keyword] = item.args.map((a) => a.text);
+    const what = KEEPALIVED_KEYWORDS.has(keyword) || keyword.startsWith('vrrp_') || keyword.startsWith('lvs_')
+      ? `keepalived keyword '${keyword}' in global_defs is parsed but not acted on by tslvsd`
+      : `unknown keyword '${keyword}' in global_defs`;
+    ctx.sink.warning(posOf(item.keyword), what);
+  }
+}

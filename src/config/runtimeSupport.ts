@@ -1,0 +1,30 @@
+/**
+ * Keywords the compiler models (they appear in ConfigModel) but that the tslvsd runtime does not act on
+ * yet. Each one gives a warning "parsed but not acted on at runtime" wherever it is used, so nothing is
+ * silently ignored. THE ONE LIST: a room that implements a feature deletes its entries here (and nothing
+ * else has to change). Keys are `block.keyword` (block = global_defs, vrrp_instance, vrrp_sync_group,
+ * vrrp_script, virtual_server, real_server, checker, url); the value says what is missing.
+ */
+export const NOT_ACTED_ON_AT_RUNTIME: ReadonlyMap<string, string> = new Map([
+  ['global_defs.notification_email', 'tslvsd sends no e-mail'],
+  ['global_defs.notification_email_from', 'tslvsd sends no e-mail'],
+  ['global_defs.smtp_server', 'tslvsd sends no e-mail'],
+  ['global_defs.smtp_connect_timeout', 'tslvsd sends no e-mail'],
+  ['vrrp_instance.smtp_alert', 'tslvsd sends no e-mail'],
+  ['vrrp_sync_group.smtp_alert', 'tslvsd sends no e-mail'],
+  ['virtual_server.smtp_alert', 'tslvsd sends no e-mail'],
+  ['real_server.smtp_alert', 'tslvsd sends no e-mail'],
+  ['vrrp_instance.use_vmac', 'no VMAC interfaces'],
+  ['vrrp_instance.mcast_src_ip', 'the source address is the interface primary address'],
+  ['vrrp_instance.strict_mode', 'no nftables/iptables rules are installed'],
+  ['global_defs.vrrp_strict', 'no nftables/iptables rules are installed'],
+  ['vrrp_sync_group.global_tracking', 'sync-group tracking options are not implemented'],
+  ['virtual_server.ha_suspend', 'not implemented'],
+  ['virtual_server.persistence_engine', 'not implemented'],
+  ['real_server.uthreshold', 'connection thresholds are not programmed'],
+  ['real_server.lthreshold', 'connection thresholds are not programmed'],
+]);
+
+export function notActedOnReason(block: string, keyword: string): string | undefined {
+  return NOT_ACTED_ON_AT_RUNTIME.get(`${block}.${keyword}`);
+}
