@@ -73,7 +73,8 @@ export function splitNetlinkMessages(buf: Buffer): NetlinkMessage[] {
     const seq = raw.readUInt32LE(8);
     if (type === NLMSG_ERROR) {
       if (len < NLMSG_HDRLEN + 4) throw new NetlinkDecodeError('truncated NLMSG_ERROR');
-      out.push({ kind: 'error', seq, errno: -raw.readInt32LE(NLMSG_HDRLEN), raw });
+      const status = raw.readInt32LE(NLMSG_HDRLEN);
+      out.push({ kind: 'error', seq, errno: status === 0 ? 0 : -status, raw });
     } else if (type === NLMSG_DONE) {
       out.push({ kind: 'done', seq, raw });
     } else if (type !== NLMSG_NOOP && type !== NLMSG_OVERRUN) {
