@@ -105,6 +105,7 @@ export interface VrrpTransition {
 }
 
 type TransitionListener = (transition: VrrpTransition) => void;
+type FaultListener = (reasons: readonly string[]) => void;
 
 /** Skew_Time in ms. keepalived uses the effective priority (RFC: "Priority"), v3 scales by the master's interval. */
 export function skewTimeMs(version: 2 | 3, priority: number, masterAdvertIntervalMs: number): number {
@@ -148,6 +149,7 @@ export class VrrpStateMachine {
   private garpDelayTimer: TimerHandle | undefined;
   private garpRefreshTimer: TimerHandle | undefined;
   private readonly listeners: TransitionListener[] = [];
+  private readonly faultListeners: FaultListener[] = [];
 
   readonly counters: VrrpMachineCounters = {
     becomeMaster: 0,
@@ -223,6 +225,11 @@ export class VrrpStateMachine {
     this.listeners.push(listener);
   }
 
+  /** Called whenever the set of fault sources changes (sync groups watch their members' own faults). */
+  addFaultListener(listener: FaultListener): void {
+    this.faultListeners.push(listener);
+  }
+
   // ---- events ----------------------------------------------------------------------------------------
 
   /** Leaves INIT: FAULT if a fault is pending, MASTER at once for an owner (255), else BACKUP. */
@@ -260,13 +267,17 @@ export class VrrpStateMachine {
    * The instance is in FAULT while any source is raised.
    */
   setFault(source: string, faulted: boolean): void {
+    if (this.faults.has(source) === faulted) return;
     const had = this.faults.size > 0;
     if (faulted) this.faults.add(source);
     else this.faults.delete(source);
-    if (!this.started) return;
-    const has = this.faults.size > 0;
-    if (has && !had) this.enterFault(`fault: ${source}`);
-    else if (!has && had) this.leaveFault(`recovered: ${source}`);
+    if (this.started) {
+      const has = this.faults.size > 0;
+      if (has && !had) this.enterFault(`fault: ${source}`);
+      else if (!has && had) this.leaveFault(`recovered: ${source}`);
+    }
+    const reasons = this.faultReasons;
+    for (const listener of this.faultListeners) listener(reasons);
   }
 
   /** Sum of tracker weights (vrrp_script / track_interface). Takes effect in the next advert. */

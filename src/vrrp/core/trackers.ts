@@ -1,0 +1,186 @@
+/**
+ * Tracking (pure): vrrp_script results and track_interface link states → a priority delta and fault
+ * sources for a VrrpStateMachine. The edge runs the scripts (interval, timeout, execFile argv as
+ * script_user) and watches links over rtnetlink; it reports results here and applies the outcome.
+ *
+ * Weights follow keepalived: a positive weight is added while the object is up, a negative one while it
+ * is down (`reverse` swaps the two); weight 0 means "down ⇒ FAULT". The instance's effective priority is
+ * clamped to 1..254 by the state machine, and an address owner (255) ignores weights.
+ */
+import type { VrrpStateMachine } from './vrrpStateMachine.js';
+
+export type TrackedStatus = 'init' | 'up' | 'down';
+
+export interface ScriptTrackerSpec {
+  /** vrrp_script name. */
+  name: string;
+  /** weight −254..254 (keepalived's range); 0 = FAULT when down. */
+  weight: number;
+  /** weight … reverse. */
+  weightReverse?: boolean;
+  /** Consecutive successes to go down → up (≥ 1). */
+  rise: number;
+  /** Consecutive failures to go up → down (≥ 1). */
+  fall: number;
+  /** keepalived's init_fail: start as down instead of waiting for the first result. */
+  initFail?: boolean;
+}
+
+/**
+ * One vrrp_script's state. Until the first result it is 'init', which holds the instance in FAULT
+ * (keepalived enters "FAULT STATE (init)" while a tracked script has not reported). The first result
+ * decides up or down; after that it takes `rise` consecutive successes or `fall` consecutive failures to
+ * change. A timeout is a failure (the edge reports it as such).
+ */
+export class ScriptTracker {
+  private current: TrackedStatus;
+  private streak = 0;
+
+  constructor(readonly spec: ScriptTrackerSpec) {
+    if (!Number.isInteger(spec.rise) || spec.rise < 1) throw new RangeError(`vrrp_script ${spec.name}: rise ${spec.rise}`);
+    if (!Number.isInteger(spec.fall) || spec.fall < 1) throw new RangeError(`vrrp_script ${spec.name}: fall ${spec.fall}`);
+    if (!Number.isInteger(spec.weight) || Math.abs(spec.weight) > 254) {
+      throw new RangeError(`vrrp_script ${spec.name}: weight ${spec.weight}`);
+    }
+    this.current = spec.initFail ? 'down' : 'init';
+  }
+
+  get status(): TrackedStatus {
+    return this.current;
+  }
+
+  /** Reports one run's outcome (exit 0 = success). Returns true when the status changed. */
+  report(success: boolean): boolean {
+    const before = this.current;
+    if (this.current === 'init') {
+      this.current = success ? 'up' : 'down';
+      this.streak = 0;
+    } else if ((this.current === 'up') === success) {
+      this.streak = 0; // confirms the current status
+    } else {
+      this.streak++;
+      const needed = this.current === 'up' ? this.spec.fall : this.spec.rise;
+      if (this.streak >= needed) {
+        this.current = success ? 'up' : 'down';
+        this.streak = 0;
+      }
+    }
+    return this.current !== before;
+  }
+}
+
+export interface InterfaceTrackerSpec {
+  /** Interface name. */
+  name: string;
+  /** 0 = FAULT while down. */
+  weight: number;
+  weightReverse?: boolean;
+}
+
+/** track_interface: the link state rtnetlink reports (up = IFF_UP and carrier). */
+export class InterfaceTracker {
+  private current: TrackedStatus;
+
+  constructor(
+    readonly spec: InterfaceTrackerSpec,
+    initiallyUp: boolean,
+  ) {
+    if (!Number.isInteger(spec.weight) || Math.abs(spec.weight) > 254) {
+      throw new RangeError(`track_interface ${spec.name}: weight ${spec.weight}`);
+    }
+    this.current = initiallyUp ? 'up' : 'down';
+  }
+
+  get status(): TrackedStatus {
+    return this.current;
+  }
+
+  /** Returns true when the status changed. */
+  setLink(up: boolean): boolean {
+    const next: TrackedStatus = up ? 'up' : 'down';
+    const changed = next !== this.current;
+    this.current = next;
+    return changed;
+  }
+}
+
+export interface TrackingOutcome {
+  /** Sum of the weights in effect. */
+  priorityDelta: number;
+  /** Fault sources, e.g. "track_script chk_nginx" or "track_interface eth1". */
+  faults: string[];
+}
+
+interface Tracked {
+  kind: 'track_script' | 'track_interface';
+  name: string;
+  weight: number;
+  reverse: boolean;
+  status: TrackedStatus;
+}
+
+function contribution(t: Tracked): { delta: number; fault: boolean } {
+  if (t.status === 'init') return { delta: 0, fault: true };
+  const up = t.status === 'up';
+  if (t.weight === 0) return { delta: 0, fault: !up };
+  // keepalived: positive weights count while up, negative ones while down; reverse swaps the two.
+  const applies = (t.weight > 0) !== t.reverse ? up : !up;
+  return { delta: applies ? t.weight : 0, fault: false };
+}
+
+/** The tracked objects of one instance. */
+export class InstanceTracking {
+  private readonly scripts: ScriptTracker[] = [];
+  private readonly interfaces: InterfaceTracker[] = [];
+  /** Fault sources this object last raised on the machine, to clear them when they go away. */
+  private raised = new Set<string>();
+
+  addScript(tracker: ScriptTracker): this {
+    this.scripts.push(tracker);
+    return this;
+  }
+
+  addInterface(tracker: InterfaceTracker): this {
+    this.interfaces.push(tracker);
+    return this;
+  }
+
+  outcome(): TrackingOutcome {
+    const tracked: Tracked[] = [
+      ...this.scripts.map((s) => ({
+        kind: 'track_script' as const,
+        name: s.spec.name,
+        weight: s.spec.weight,
+        reverse: s.spec.weightReverse ?? false,
+        status: s.status,
+      })),
+      ...this.interfaces.map((i) => ({
+        kind: 'track_interface' as const,
+        name: i.spec.name,
+        weight: i.spec.weight,
+        reverse: i.spec.weightReverse ?? false,
+        status: i.status,
+      })),
+    ];
+    let priorityDelta = 0;
+    const faults: string[] = [];
+    for (const t of tracked) {
+      const c = contribution(t);
+      priorityDelta += c.delta;
+      if (c.fault) faults.push(`${t.kind} ${t.name}${t.status === 'init' ? ' (init)' : ''}`);
+    }
+    return { priorityDelta, faults };
+  }
+
+  /** Pushes the current outcome into the machine (call after every report that changed a status). */
+  applyTo(machine: VrrpStateMachine): TrackingOutcome {
+    const result = this.outcome();
+    machine.setTrackedPriorityDelta(result.priorityDelta);
+    const now = new Set(result.faults);
+    // Raise before clearing, so that "x (init)" → "x" never lets the instance out of FAULT in between.
+    for (const source of now) machine.setFault(source, true);
+    for (const source of this.raised) if (!now.has(source)) machine.setFault(source, false);
+    this.raised = now;
+    return result;
+  }
+}
