@@ -36,6 +36,7 @@ export interface LifecycleOptions {
 export class DaemonLifecycle {
   private model: ConfigModel | undefined;
   private started: DaemonPart[] = [];
+  private starting: Promise<void> | undefined;
   private stopping: Promise<void> | undefined;
   private readonly reloads: SerialRunner;
   private readonly now: () => number;
@@ -56,10 +57,16 @@ export class DaemonLifecycle {
   }
 
   /** Starts every part with the already compiled model; on a failure, stops the ones started and throws. */
-  async start(model: ConfigModel): Promise<void> {
+  start(model: ConfigModel): Promise<void> {
+    this.starting = this.startParts(model);
+    return this.starting;
+  }
+
+  private async startParts(model: ConfigModel): Promise<void> {
     const { logger } = this.options;
     this.model = model;
     for (const part of this.options.parts) {
+      if (this.stopping) return;
       try {
         await part.start(model);
         this.started.push(part);
@@ -70,6 +77,7 @@ export class DaemonLifecycle {
         throw err;
       }
     }
+    if (this.stopping) return;
     this.lastSuccessEpochMs = this.now();
     this.options.notifier.ready(this.summary());
     logger.info({ parts: this.started.map((p) => p.name), config: this.options.configFile }, 'tslvsd started');
@@ -119,7 +127,9 @@ export class DaemonLifecycle {
     if (!this.stopping) {
       this.options.notifier.stopping('stopping');
       this.options.logger.info('tslvsd stopping');
-      this.stopping = this.reloads.idle().then(() => this.stopParts());
+      // A stop during start-up waits for the part being started, so none is left running.
+      const startDone = this.starting?.catch(() => {}) ?? Promise.resolve();
+      this.stopping = Promise.all([startDone, this.reloads.idle()]).then(() => this.stopParts());
     }
     return this.stopping;
   }

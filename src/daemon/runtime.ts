@@ -1,0 +1,140 @@
+import type { ConfigModel } from '../config/model.js';
+import { createDaemonMetrics } from '../metrics/registry.js';
+import { startMetricsServer, type ListenAddress, type MetricsServer } from '../metrics/server.js';
+import type { HealthMetricsSource, IpvsMetricsSource, VrrpMetricsSource } from '../metrics/sources.js';
+import type { SystemdNotifier } from '../systemd/notify.js';
+import { SystemdWatchdog } from '../systemd/watchdog.js';
+import type { Clock } from '../util/clock.js';
+import type { Logger } from '../util/log.js';
+import { DaemonLifecycle, errorText } from './lifecycle.js';
+import type { ConfigCompiler, DaemonPart } from './parts.js';
+import { removePidFile, writePidFile } from './pidFile.js';
+import { installSignalHandlers, type SignalSource } from './signals.js';
+import { writeStateDump } from './stateDump.js';
+import { buildStatus, type DaemonStatus } from './status.js';
+import { startStatusServer, type StatusSocketServer } from './statusSocket.js';
+
+/**
+ * Everything around the parts: metrics listener, status socket, signals, systemd notify and watchdog, pid
+ * file — started around the lifecycle and torn down in reverse. The composition root (src/daemon.ts)
+ * builds the parts and sources and hands them here.
+ */
+export interface RuntimeOptions {
+  version: string;
+  configFile: string;
+  mode: DaemonStatus['mode'];
+  /** The config as compiled at start-up. */
+  model: ConfigModel;
+  compile: ConfigCompiler;
+  parts: DaemonPart[];
+  sources: { vrrp?: VrrpMetricsSource; health?: HealthMetricsSource; ipvs?: IpvsMetricsSource };
+  /** undefined = `--metrics-listen off`. */
+  metricsListen: ListenAddress | undefined;
+  /** undefined = no status socket. */
+  statusSocket: string | undefined;
+  pidFile: string | undefined;
+  stateDumpDirs?: readonly string[];
+  logger: Logger;
+  notifier: SystemdNotifier;
+  clock: Clock;
+  env: NodeJS.ProcessEnv;
+  signals?: SignalSource;
+  /** Called on a second SIGTERM/SIGINT while stopping. */
+  forceExit?: (code: number) => void;
+  /** Observes the lifecycle once built (tests). */
+  onLifecycle?: (lifecycle: DaemonLifecycle) => void;
+}
+
+/** Runs until SIGTERM/SIGINT; resolves with the process exit code. Rejects if start-up fails. */
+export async function runDaemonRuntime(options: RuntimeOptions): Promise<number> {
+  const { logger, notifier } = options;
+  const startedAtEpochMs = Date.now();
+  const lifecycle = new DaemonLifecycle({
+    configFile: options.configFile,
+    parts: options.parts,
+    compile: options.compile,
+    notifier,
+    logger,
+  });
+  options.onLifecycle?.(lifecycle);
+
+  const metrics = createDaemonMetrics({
+    ...options.sources,
+    daemon: {
+      configStatus: () => ({ lastAttemptSuccessful: lifecycle.lastReload?.successful ?? true, lastSuccessEpochMs: lifecycle.lastSuccessEpochMs }),
+    },
+  });
+  const status = (): DaemonStatus =>
+    buildStatus({
+      version: options.version,
+      pid: process.pid,
+      startedAtEpochMs,
+      configFile: options.configFile,
+      mode: options.mode,
+      lastReload: lifecycle.lastReload,
+      vrrpInstances: options.sources.vrrp?.instances() ?? [],
+      virtualServers: options.sources.health?.virtualServers() ?? [],
+    });
+
+  let metricsServer: MetricsServer | undefined;
+  let statusServer: StatusSocketServer | undefined;
+  const watchdog = new SystemdWatchdog(notifier, options.clock, options.env);
+  let resolveStopped: (code: number) => void = () => {};
+  const stopped = new Promise<number>((resolve) => (resolveStopped = resolve));
+
+  const closeEdges = async (): Promise<void> => {
+    watchdog.stop();
+    await statusServer?.close().catch(() => {});
+    await metricsServer?.close().catch(() => {});
+    if (options.pidFile) removePidFile(options.pidFile);
+  };
+
+  const uninstallSignals = installSignalHandlers(
+    {
+      reload: () => {
+        logger.info({ event: 'reload' }, 'SIGHUP: reloading configuration');
+        void lifecycle.reload();
+      },
+      dump: () => {
+        try {
+          logger.info({ path: writeStateDump(status(), options.stateDumpDirs) }, 'SIGUSR1: state dumped');
+        } catch (err) {
+          logger.error({ err: errorText(err) }, 'SIGUSR1: state dump failed');
+        }
+      },
+      stop: (signal) => {
+        logger.info({ signal }, `${signal}: stopping`);
+        void lifecycle
+          .stop()
+          .then(closeEdges)
+          .then(() => resolveStopped(0));
+      },
+      forceExit: (signal) => {
+        logger.warn({ signal }, `${signal} again while stopping: exiting now`);
+        (options.forceExit ?? process.exit)(1);
+      },
+    },
+    options.signals,
+  );
+
+  try {
+    if (options.metricsListen) {
+      metricsServer = await startMetricsServer(options.metricsListen, metrics.registry);
+      logger.info({ listen: `${metricsServer.address.host}:${metricsServer.address.port}` }, 'metrics listener up');
+    }
+    if (options.statusSocket) statusServer = await startStatusServer(options.statusSocket, status);
+    await lifecycle.start(options.model);
+    if (options.pidFile) writePidFile(options.pidFile);
+    watchdog.start();
+  } catch (err) {
+    uninstallSignals();
+    await lifecycle.stop();
+    await closeEdges();
+    throw err;
+  }
+
+  const code = await stopped;
+  uninstallSignals();
+  logger.info('tslvsd stopped');
+  return code;
+}
