@@ -1,0 +1,53 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { configCompiler } from '../../src/daemon/configCompiler.js';
+import { diffConfigs } from '../../src/daemon/configDiff.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'td-compile-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const config = (vips: string) => `vrrp_instance VI_1 {
+    state BACKUP
+    interface eth0
+    virtual_router_id 51
+    priority 100
+    advert_int 1
+    virtual_ipaddress {
+${vips}
+    }
+}
+`;
+
+describe('reload compiler (the real config compiler on real files)', () => {
+  const file = join(dir, 'tslvsd.conf');
+  const compile = configCompiler({ configId: 'lb1' });
+
+  it('compiles a valid file, and a changed file diffs to exactly its change', async () => {
+    writeFileSync(file, config('        10.0.0.100/24'));
+    const first = await compile(file);
+    expect(first.ok).toBe(true);
+    writeFileSync(file, config('        10.0.0.100/24\n        10.0.0.101/24'));
+    const second = await compile(file);
+    if (!first.ok || !second.ok) throw new Error('expected both to compile');
+    const change = diffConfigs(first.model, second.model).vrrpInstances.kept[0]!;
+    expect(change.vipsAdded.map((v) => v.address)).toEqual(['10.0.0.101']);
+    expect(change.vipsRemoved).toEqual([]);
+    expect(change.fieldsChanged).toEqual([]);
+  });
+
+  it('a broken file: errors located FILE:LINE, no model', async () => {
+    writeFileSync(file, config('        10.0.0.100/24').replace('virtual_router_id 51', 'virtual_router_id 999'));
+    const outcome = await compile(file);
+    expect(outcome.ok).toBe(false);
+    if (outcome.ok) return;
+    expect(outcome.errors.length).toBeGreaterThan(0);
+    expect(outcome.errors[0]).toMatch(new RegExp(`^${file}:4(:\\d+)?: error: `));
+  });
+
+  it('a missing file is an error, not a throw', async () => {
+    const outcome = await compile(join(dir, 'absent.conf'));
+    expect(outcome.ok).toBe(false);
+  });
+});
