@@ -74,7 +74,8 @@ export function compileVrrpScript(node: ConfigNode, ctx: CompileContext): VrrpSc
   const d: VrrpScriptDraft = { interval: 1, weight: 0, weightReverse: false, rise: 1, fall: 1, initFail: false };
   applyKeywords(requireBlock(node, ctx), SCRIPT_KEYWORDS, d, 'vrrp_script', ctx);
   if (d.script === undefined) {
-    ctx.sink.error(posOf(node.keyword), `vrrp_script ${name.text}: no 'script' given`);
+    // keepalived drops such a script with a warning (e.g. when every `script` line is `@id`-conditional).
+    ctx.sink.warning(posOf(node.keyword), `vrrp_script ${name.text}: no 'script' given; ignored`);
     return undefined;
   }
   const script: ScriptCommand = { ...d.script };
@@ -444,7 +445,19 @@ export function compileVrrpSyncGroup(node: ConfigNode, ctx: CompileContext): Com
   const d: SyncGroupDraft = {
     group: [], groupLocs: [], trackInterfaces: [], trackScripts: [], smtpAlert: false, globalTracking: false,
   };
-  applyKeywords(requireBlock(node, ctx), SYNC_GROUP_KEYWORDS, d, 'vrrp_sync_group', ctx);
+  const statements: ConfigNode[] = [];
+  for (const item of requireBlock(node, ctx) ?? []) {
+    const k = item.keyword.text;
+    if (!Object.prototype.hasOwnProperty.call(SYNC_GROUP_KEYWORDS, k) && item.args.length === 0 && item.block === undefined) {
+      // keepalived 1.x syntax (doc/samples/keepalived.conf.vrrp.lvs_syncd): members listed without `group { }`.
+      ctx.sink.warning(posOf(item.keyword), `vrrp_sync_group ${name.text}: '${k}' taken as a member; list members inside 'group { … }'`);
+      d.group.push(k);
+      d.groupLocs.push(item.keyword);
+      continue;
+    }
+    statements.push(item);
+  }
+  applyKeywords(statements, SYNC_GROUP_KEYWORDS, d, 'vrrp_sync_group', ctx);
   const group: VrrpSyncGroup = {
     loc: locOf(node.keyword), name: name.text, group: d.group, trackInterfaces: d.trackInterfaces,
     trackScripts: d.trackScripts, smtpAlert: d.smtpAlert, globalTracking: d.globalTracking,
