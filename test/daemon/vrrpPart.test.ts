@@ -1,0 +1,104 @@
+import { describe, expect, it } from 'vitest';
+import type { ConfigModel } from '../../src/config/model.js';
+import { diffConfigs } from '../../src/daemon/configDiff.js';
+import { VrrpPart, vrrpUnits, type VrrpRunner } from '../../src/daemon/vrrpPart.js';
+import { silentLogger } from '../../src/util/log.js';
+import type { VrrpInstanceStatus } from '../../src/vrrp/service.js';
+import { instance, model, relocated, vip } from './modelFixtures.js';
+
+function fakeRunners() {
+  const log: string[] = [];
+  let next = 1;
+  const create = (unit: ConfigModel): VrrpRunner => {
+    const id = `${unit.vrrpInstances.map((i) => i.name).join('+')}#${next++}`;
+    return {
+      start: async () => void log.push(`start ${id}`),
+      stop: async () => void log.push(`stop ${id}`),
+      status: () =>
+        unit.vrrpInstances.map(
+          (i) =>
+            ({
+              name: i.name,
+              interface: i.interface ?? '',
+              vrid: i.virtualRouterId,
+              version: 2,
+              state: 'MASTER',
+              basePriority: i.priority,
+              effectivePriority: i.priority,
+              sourceIp: '10.0.0.1',
+              masterIp: undefined,
+              lastTransition: undefined,
+              lastTransitionEpochMs: 5,
+              faultReasons: [],
+              vips: i.virtualIpAddresses.map((v) => `${v.address}/${v.prefixLength}`),
+              receive: { advertisementsReceived: 3, priorityZeroReceived: 1 },
+              machine: { advertisementsSent: 9, becomeMaster: 1, releaseMaster: 0, priorityZeroSent: 0 },
+              garp: { garpSent: 0, garpErrors: 0 },
+              vipErrors: 0,
+            }) as unknown as VrrpInstanceStatus,
+        ),
+      scriptStatus: () => [],
+    };
+  };
+  return { log, create };
+}
+
+const two = () => model({ vrrpInstances: [instance(), instance({ name: 'VI_2', virtualRouterId: 52, virtualIpAddresses: [vip('10.0.0.200')] })] });
+
+describe('VrrpPart', () => {
+  it('one unit per instance, one per sync group', () => {
+    const m = model({
+      vrrpInstances: [instance(), instance({ name: 'VI_2', virtualRouterId: 52 }), instance({ name: 'VI_3', virtualRouterId: 53 })],
+      vrrpSyncGroups: [{ loc: { file: 'x', line: 1 }, name: 'G', group: ['VI_1', 'VI_3'], trackInterfaces: [], trackScripts: [], smtpAlert: false, globalTracking: false }],
+    });
+    const units = vrrpUnits(m);
+    expect([...units.values()].map((u) => u.vrrpInstances.map((i) => i.name))).toEqual([['VI_1', 'VI_3'], ['VI_2']]);
+    expect([...units.values()].every((u) => u.virtualServers.length === 0)).toBe(true);
+  });
+
+  it('reload restarts only the changed instance; the unchanged one keeps running (no stop, no start)', async () => {
+    const { log, create } = fakeRunners();
+    const part = new VrrpPart(create, silentLogger());
+    const before = two();
+    await part.start(before);
+    expect(log).toEqual(['start VI_1#1', 'start VI_2#2']);
+    log.length = 0;
+    const after = model({ vrrpInstances: [instance(), instance({ name: 'VI_2', virtualRouterId: 52, virtualIpAddresses: [vip('10.0.0.201')] })] });
+    await part.reload(after, diffConfigs(before, after));
+    expect(log).toEqual(['stop VI_2#2', 'start VI_2#3']);
+  });
+
+  it('an identical config (moved in the file) touches nothing', async () => {
+    const { log, create } = fakeRunners();
+    const part = new VrrpPart(create, silentLogger());
+    const before = two();
+    await part.start(before);
+    log.length = 0;
+    const after = relocated(before);
+    await part.reload(after, diffConfigs(before, after));
+    expect(log).toEqual([]);
+  });
+
+  it('a removed instance is stopped, an added one started', async () => {
+    const { log, create } = fakeRunners();
+    const part = new VrrpPart(create, silentLogger());
+    const before = two();
+    await part.start(before);
+    log.length = 0;
+    const after = model({ vrrpInstances: [instance(), instance({ name: 'VI_9', virtualRouterId: 60 })] });
+    await part.reload(after, diffConfigs(before, after));
+    expect(log).toEqual(['stop VI_2#2', 'start VI_9#3']);
+  });
+
+  it('stop stops every unit; metrics snapshots map the service counters', async () => {
+    const { log, create } = fakeRunners();
+    const part = new VrrpPart(create, silentLogger());
+    await part.start(two());
+    const snap = part.instances()[0]!;
+    expect(snap).toMatchObject({ name: 'VI_1', vrid: 51, state: 'MASTER', masterAddress: '10.0.0.1', vips: ['10.0.0.100/32'] });
+    expect(snap.counters).toMatchObject({ advertRcvd: 3, advertSent: 9, becomeMaster: 1, priZeroRcvd: 1 });
+    await part.stop();
+    expect(log.slice(-2).sort()).toEqual(['stop VI_1#1', 'stop VI_2#2']);
+    expect(part.instances()).toEqual([]);
+  });
+});
