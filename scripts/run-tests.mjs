@@ -52,7 +52,9 @@ for (const tier of tiers) {
   const cmd = tier === 'vm'
     ? ['bash', [join(root, 'scripts/vm/run.sh'), 'node', ...vitest]]
     : [process.execPath, vitest];
-  const r = spawnSync(cmd[0], cmd[1], { cwd: root, stdio: 'inherit', env: process.env });
+  // The vm tier's harness test checks that this value arrives in the guest unchanged (quoting, newline).
+  const env = tier === 'vm' ? { ...process.env, TSLVSD_VM_ENV_PROBE: `it's "quoted" $HOME \\ \n end` } : process.env;
+  const r = spawnSync(cmd[0], cmd[1], { cwd: root, stdio: 'inherit', env });
   let result = { passed: 0, failed: 0, skipped: 0 };
   try {
     const j = JSON.parse(readFileSync(out, 'utf8'));

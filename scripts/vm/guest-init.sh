@@ -23,6 +23,10 @@ mount -t tmpfs shm /host/dev/shm
 # Where programs write: /tmp, /run (ip netns, pid files), /var/tmp, /var/log.
 for d in /tmp /run /var/tmp /var/log; do mount -t tmpfs -o mode=1777 tmpfs /host$d; done
 chmod 755 /host/run /host/var/log
+# The guest kernel's modules (the host's root has none for this kernel), for kmod in the command:
+# `modprobe -d /run/tslvsd-guest ip_vs` (run.sh exports this as TSLVSD_VM_MODULES_ROOT).
+mkdir -p /host/run/tslvsd-guest/lib/modules
+mount -o bind /lib/modules /host/run/tslvsd-guest/lib/modules
 mkdir -p /host/run/tslvsd-vm
 mount -t 9p -o $V9P xfer /host/run/tslvsd-vm
 X=/host/run/tslvsd-vm

@@ -65,6 +65,8 @@ cwd=$CHECKOUT
   for name in "${passenv[@]}"; do
     [[ $name =~ ^[A-Za-z_][A-Za-z0-9_]*$ && -n ${!name+set} ]] && echo "export $name=$(quote "${!name}")"
   done
+  # Set by the guest's init (guest-init.sh); tests use TSLVSD_VM to know where they are.
+  echo "export TSLVSD_VM=1 TSLVSD_VM_MODULES_ROOT=/run/tslvsd-guest"
   echo "cd $(quote "$cwd") || exit 125"
   printf 'set --'
   for word in "$@"; do printf ' %s' "$(quote "$word")"; done
