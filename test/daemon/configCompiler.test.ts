@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { configCompiler } from '../../src/daemon/configCompiler.js';
+import { makeConfigCompiler } from '../../src/config/compileFile.js';
 import { diffConfigs } from '../../src/daemon/configDiff.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'td-compile-'));
@@ -22,7 +22,7 @@ ${vips}
 
 describe('reload compiler (the real config compiler on real files)', () => {
   const file = join(dir, 'tslvsd.conf');
-  const compile = configCompiler({ configId: 'lb1' });
+  const compile = makeConfigCompiler({ configId: 'lb1' });
 
   it('compiles a valid file, and a changed file diffs to exactly its change', async () => {
     writeFileSync(file, config('        10.0.0.100/24'));
