@@ -16,6 +16,8 @@ export type Effect =
   | { at: number; kind: 'garp'; repeat: number }
   | { at: number; kind: 'transition'; from: VrrpState; to: VrrpState; reason: string };
 
+export type SpecOverrides = Partial<VrrpInstanceSpec>;
+
 export function spec(over: Partial<VrrpInstanceSpec> = {}): VrrpInstanceSpec {
   return { ...VRRP_SPEC_DEFAULTS, name: 'VI_1', vrid: 51, primaryIp: '10.0.0.1', ...over };
 }
@@ -27,7 +29,8 @@ export class Harness {
 
   constructor(over: Partial<VrrpInstanceSpec> = {}, clock = new FakeClock(1_000_000)) {
     this.clock = clock;
-    const record = (e: Omit<Effect, 'at'>): void => {
+    type Unstamped = Effect extends infer E ? (E extends Effect ? Omit<E, 'at'> : never) : never;
+    const record = (e: Unstamped): void => {
       this.effects.push({ at: this.clock.now(), ...e } as Effect);
     };
     const fx: VrrpEffects = {

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { FakeClock } from '../../src/util/clock.js';
 import { VrrpSyncGroup, type SyncGroupState } from '../../src/vrrp/core/syncGroup.js';
-import { Harness } from './harness.js';
+import { Harness, type SpecOverrides } from './harness.js';
 
-function group(n = 2, over: Parameters<typeof Harness.prototype.constructor>[0] = {}) {
+function group(n = 2, over: SpecOverrides = {}) {
   const clock = new FakeClock(1_000_000);
   const members = Array.from({ length: n }, (_, i) => new Harness({ name: `VI_${i + 1}`, vrid: 51 + i, ...over }, clock));
   const groupTransitions: Array<[SyncGroupState, SyncGroupState]> = [];

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Harness } from './harness.js';
+import { Harness, type SpecOverrides } from './harness.js';
 import { masterDownIntervalMs, skewTimeMs } from '../../src/vrrp/core/vrrpStateMachine.js';
 
 const SKEW_100 = (156 * 1000) / 256; // 609.375 ms
@@ -211,7 +211,7 @@ describe('backup', () => {
 });
 
 describe('master', () => {
-  function master(over: Parameters<typeof Harness.prototype.constructor>[0] = {}): Harness {
+  function master(over: SpecOverrides = {}): Harness {
     const h = new Harness(over);
     h.machine.start();
     h.waitFor('MASTER');
@@ -579,5 +579,33 @@ describe('forced transitions (sync groups)', () => {
     h.machine.forceBackup('group 2');
     expect(h.machine.state).toBe('BACKUP');
     expect(h.kinds().slice(-2)).toEqual(['removeVips', 'MASTER->BACKUP']);
+  });
+});
+
+describe('garp_lower_prio_repeat', () => {
+  it('a master hearing a lower priority also sends a GARP burst, and again after garp_lower_prio_delay', () => {
+    const h = new Harness({ garpLowerPrioRepeat: 2, garpLowerPrioDelayMs: 3000, garpMasterDelayMs: 0 });
+    h.machine.start();
+    h.waitFor('MASTER');
+    h.clear();
+    h.hear(50);
+    const t0 = h.clock.now();
+    h.hear(50); // a second one does not stack another delayed burst
+    h.advance(10_000);
+    expect(h.garps()).toEqual([
+      { at: t0, repeat: 2 },
+      { at: t0, repeat: 2 },
+      { at: t0 + 3000, repeat: 2 },
+    ]);
+  });
+
+  it('off by default', () => {
+    const h = new Harness({ garpMasterDelayMs: 0 });
+    h.machine.start();
+    h.waitFor('MASTER');
+    h.clear();
+    h.hear(50);
+    h.advance(10_000);
+    expect(h.garps()).toEqual([]);
   });
 });

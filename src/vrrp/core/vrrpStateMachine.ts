@@ -61,6 +61,12 @@ export interface VrrpInstanceSpec {
    */
   lowerPriorityNoAdvert?: boolean;
   /**
+   * garp_lower_prio_repeat: a master that hears a lower priority also sends this many gratuitous ARPs per
+   * VIP (0 = none, the default), and again after garpLowerPrioDelayMs (garp_lower_prio_delay, 0 = once).
+   */
+  garpLowerPrioRepeat?: number;
+  garpLowerPrioDelayMs?: number;
+  /**
    * keepalived's vrrp_higher_prio_send_advert: a master that hears a higher priority sends one more
    * advert before yielding (default false).
    */
@@ -81,6 +87,8 @@ export const VRRP_SPEC_DEFAULTS = {
   garpMasterRefreshRepeat: 1,
   lowerPriorityNoAdvert: false,
   higherPrioritySendAdvert: false,
+  garpLowerPrioRepeat: 0,
+  garpLowerPrioDelayMs: 0,
 } as const satisfies Partial<VrrpInstanceSpec>;
 
 export interface VrrpMachineCounters {
@@ -125,6 +133,7 @@ function checkSpec(spec: VrrpInstanceSpec): void {
   if (!Number.isInteger(spec.priority) || spec.priority < 1 || spec.priority > 255) bad(`priority ${spec.priority}`);
   if (!(spec.advertIntervalMs > 0)) bad(`advert_int ${spec.advertIntervalMs} ms`);
   if (spec.preemptDelayMs < 0 || spec.garpMasterDelayMs < 0 || spec.garpMasterRefreshMs < 0) bad('negative delay');
+  if ((spec.garpLowerPrioDelayMs ?? 0) < 0) bad('negative delay');
 }
 
 export class VrrpStateMachine {
@@ -148,6 +157,7 @@ export class VrrpStateMachine {
   private advertTimer: TimerHandle | undefined;
   private garpDelayTimer: TimerHandle | undefined;
   private garpRefreshTimer: TimerHandle | undefined;
+  private garpLowerPrioTimer: TimerHandle | undefined;
   private readonly listeners: TransitionListener[] = [];
   private readonly faultListeners: FaultListener[] = [];
 
@@ -403,6 +413,7 @@ export class VrrpStateMachine {
         this.sendAdvert(now);
         this.armAdvertTimer();
       }
+      this.garpForLowerPriority();
       return;
     }
     if (this.spec.higherPrioritySendAdvert) this.sendAdvert(now);
@@ -414,6 +425,20 @@ export class VrrpStateMachine {
         ? `higher priority ${advert.priority} from ${srcIp} (ours ${now})`
         : `equal priority ${advert.priority} from higher address ${srcIp}`;
     this.leaveMasterToBackup(why);
+  }
+
+  /** keepalived: refresh the neighbours' ARP caches when another router thinks it is master. */
+  private garpForLowerPriority(): void {
+    const repeat = this.spec.garpLowerPrioRepeat ?? 0;
+    if (repeat <= 0) return;
+    this.garpBurst(repeat);
+    const delay = this.spec.garpLowerPrioDelayMs ?? 0;
+    if (delay > 0 && this.garpLowerPrioTimer === undefined) {
+      this.garpLowerPrioTimer = this.clock.setTimer(delay, () => {
+        this.garpLowerPrioTimer = undefined;
+        if (this.currentState === 'MASTER') this.garpBurst(repeat);
+      });
+    }
   }
 
   // ---- transitions -----------------------------------------------------------------------------------
@@ -541,7 +566,8 @@ export class VrrpStateMachine {
     this.clock.clearTimer(this.advertTimer);
     this.clock.clearTimer(this.garpDelayTimer);
     this.clock.clearTimer(this.garpRefreshTimer);
-    this.advertTimer = this.garpDelayTimer = this.garpRefreshTimer = undefined;
+    this.clock.clearTimer(this.garpLowerPrioTimer);
+    this.advertTimer = this.garpDelayTimer = this.garpRefreshTimer = this.garpLowerPrioTimer = undefined;
   }
 
   private clearTimer(which: 'masterDown'): void {

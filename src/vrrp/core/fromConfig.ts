@@ -1,0 +1,155 @@
+/**
+ * From the validated config model (src/config/model.ts) to the specs the VRRP cores take (pure).
+ * The edge adds what only the running system knows: the interface's primary IPv4 address.
+ *
+ * Unsupported here (reported as problems, the instance is not built): IPv6 instances, IPSEC-AH
+ * authentication. Coercions keepalived also makes are reported as warnings.
+ */
+import type { ConfigModel, VrrpInstance, VrrpScript } from '../../config/model.js';
+import { AUTH_NONE, AUTH_PASS, passwordAuthData } from '../codec/advertCodec.js';
+import type { ReceiveSpec } from './receiveValidator.js';
+import type { InterfaceTrackerSpec, ScriptTrackerSpec } from './trackers.js';
+import type { VrrpInstanceSpec } from './vrrpStateMachine.js';
+
+export interface VrrpInstancePlan {
+  instance: VrrpInstanceSpec;
+  receive: ReceiveSpec;
+  /** Tracked scripts (instance's own, then its sync group's), weight and reverse resolved. */
+  scripts: Array<ScriptTrackerSpec & { script: VrrpScript }>;
+  interfaces: InterfaceTrackerSpec[];
+  /** Where adverts go: the multicast group, or each unicast peer. */
+  destinations: string[];
+  /** The address adverts are sent from (and the equal-priority tie-break). */
+  sourceIp: string;
+  warnings: string[];
+}
+
+export type VrrpPlanResult = { ok: true; plan: VrrpInstancePlan } | { ok: false; problems: string[] };
+
+const seconds = (s: number): number => Math.round(s * 1000);
+
+/**
+ * Builds one instance's specs. `interfacePrimaryIp` is the first IPv4 address of the instance's
+ * interface (keepalived's default source); unicast_src_ip / mcast_src_ip take precedence.
+ */
+export function planVrrpInstance(
+  config: ConfigModel,
+  inst: VrrpInstance,
+  interfacePrimaryIp: string | undefined,
+): VrrpPlanResult {
+  const problems: string[] = [];
+  const warnings: string[] = [];
+  const where = `vrrp_instance ${inst.name} (${inst.loc.file}:${inst.loc.line})`;
+
+  if (inst.family !== 'inet') problems.push(`${where}: IPv6 VRRP is not supported`);
+  if (inst.authentication?.type === 'AH') problems.push(`${where}: auth_type AH is not supported (use PASS or none)`);
+  const sourceIp = inst.unicastSrcIp ?? inst.mcastSrcIp ?? interfacePrimaryIp;
+  if (!sourceIp) problems.push(`${where}: no IPv4 source address (interface has none; set unicast_src_ip)`);
+  if (problems.length > 0 || !sourceIp) return { ok: false, problems };
+
+  // advert_int: v2 carries whole seconds (keepalived rounds), v3 centiseconds up to 40.95 s.
+  let advertIntervalMs: number;
+  if (inst.version === 2) {
+    const whole = Math.min(255, Math.max(1, Math.round(inst.advertInt)));
+    if (whole !== inst.advertInt) warnings.push(`${where}: VRRPv2 advert_int ${inst.advertInt} s rounded to ${whole} s`);
+    advertIntervalMs = whole * 1000;
+  } else {
+    const cs = Math.min(4095, Math.max(1, Math.round(inst.advertInt * 100)));
+    if (cs / 100 !== inst.advertInt) warnings.push(`${where}: VRRPv3 advert_int ${inst.advertInt} s taken as ${cs / 100} s`);
+    advertIntervalMs = cs * 10;
+  }
+
+  // keepalived: nopreempt and preempt_delay do not apply to an owner / to initial state MASTER.
+  let preempt = !inst.nopreempt;
+  let preemptDelayMs = seconds(inst.preemptDelay);
+  if (!preempt && (inst.priority === 255 || inst.state === 'MASTER')) {
+    warnings.push(`${where}: nopreempt ignored with ${inst.priority === 255 ? 'priority 255' : 'state MASTER'} (as keepalived)`);
+    preempt = true;
+  }
+  if (preemptDelayMs > 0 && (inst.state === 'MASTER' || !preempt)) {
+    warnings.push(`${where}: preempt_delay ignored with ${inst.state === 'MASTER' ? 'state MASTER' : 'nopreempt'} (as keepalived)`);
+    preemptDelayMs = 0;
+  }
+
+  const vips = inst.virtualIpAddresses.filter((v) => v.family === 'inet').map((v) => v.address);
+  // keepalived: only 255 VIPs fit the count field (it moves the rest to the excluded list).
+  const advertised = vips.slice(0, 255);
+  if (vips.length > 255) warnings.push(`${where}: only the first 255 virtual addresses are advertised`);
+
+  const sync = inst.syncGroup ? config.vrrpSyncGroups.find((g) => g.name === inst.syncGroup) : undefined;
+  const scriptByName = new Map(config.vrrpScripts.map((s) => [s.name, s]));
+  // keepalived: an address owner (255) ignores tracking weights — a tracked failure means FAULT instead.
+  const owner = inst.priority === 255;
+  let ownerWeightsDropped = false;
+  const ownerWeight = (weight: number): number => {
+    if (owner && weight !== 0) ownerWeightsDropped = true;
+    return owner ? 0 : weight;
+  };
+  const scripts: VrrpInstancePlan['scripts'] = [];
+  for (const tracked of [...inst.trackScripts, ...(sync?.trackScripts ?? [])]) {
+    const script = scriptByName.get(tracked.name);
+    if (!script) {
+      warnings.push(`${where}: track_script ${tracked.name} has no vrrp_script; ignored (as keepalived)`);
+      continue;
+    }
+    if (scripts.some((s) => s.name === tracked.name)) continue; // instance's own entry wins over the group's
+    scripts.push({
+      name: script.name,
+      weight: ownerWeight(tracked.weight ?? script.weight),
+      weightReverse: tracked.weight !== undefined ? tracked.weightReverse : script.weightReverse,
+      rise: script.rise,
+      fall: script.fall,
+      initFail: script.initFail,
+      script,
+    });
+  }
+  const interfaces: InterfaceTrackerSpec[] = [];
+  for (const tracked of [...inst.trackInterfaces, ...(sync?.trackInterfaces ?? [])]) {
+    if (interfaces.some((i) => i.name === tracked.name)) continue;
+    interfaces.push({ name: tracked.name, weight: ownerWeight(tracked.weight ?? 0), weightReverse: tracked.weightReverse });
+  }
+  if (ownerWeightsDropped) {
+    warnings.push(`${where}: tracking weights ignored with priority 255; a tracked failure means FAULT (as keepalived)`);
+  }
+
+  const unicastPeers = inst.unicastPeers.filter((p) => !p.address.includes(':')).map((p) => p.address);
+  const destinations = unicastPeers.length > 0 ? unicastPeers : [config.global.vrrpMcastGroup4];
+  const pass = inst.version === 2 && inst.authentication?.type === 'PASS';
+  if (inst.version === 3 && inst.authentication) warnings.push(`${where}: VRRPv3 has no authentication; ignored (as keepalived)`);
+
+  const instance: VrrpInstanceSpec = {
+    name: inst.name,
+    vrid: inst.virtualRouterId,
+    version: inst.version,
+    priority: inst.priority,
+    advertIntervalMs,
+    primaryIp: sourceIp,
+    initialState: inst.state,
+    preempt,
+    preemptDelayMs,
+    garpMasterRepeat: inst.garpMasterRepeat,
+    garpMasterDelayMs: seconds(inst.garpMasterDelay),
+    garpMasterRefreshMs: seconds(inst.garpMasterRefresh),
+    garpMasterRefreshRepeat: inst.garpMasterRefreshRepeat,
+    garpLowerPrioRepeat: inst.garpLowerPrioRepeat,
+    garpLowerPrioDelayMs: seconds(inst.garpLowerPrioDelay),
+    lowerPriorityNoAdvert: inst.strictMode,
+    higherPrioritySendAdvert: false,
+  };
+  const receive: ReceiveSpec = {
+    vrid: inst.virtualRouterId,
+    version: inst.version,
+    advertIntervalMs,
+    authType: pass ? AUTH_PASS : AUTH_NONE,
+    authData: pass ? passwordAuthData(inst.authentication!.password) : new Uint8Array(8),
+    virtualAddresses: advertised,
+    unicastPeers,
+    ownAddresses: [sourceIp],
+  };
+  return { ok: true, plan: { instance, receive, scripts, interfaces, destinations, sourceIp, warnings } };
+}
+
+/** The addresses an instance advertises (the count field holds at most 255). */
+export function advertisedAddresses(inst: VrrpInstance): string[] {
+  return inst.virtualIpAddresses.filter((v) => v.family === 'inet').map((v) => v.address).slice(0, 255);
+}
