@@ -35,6 +35,17 @@ function whyNot(tier) {
   return null;
 }
 
+/** scripts/vm/selftest.sh prints TAP lines; each is counted as one test of the vm tier. */
+function vmHarnessSelfTest() {
+  console.log('### vm harness self-test (scripts/vm/selftest.sh)');
+  const r = spawnSync('bash', [join(root, 'scripts/vm/selftest.sh')], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  process.stdout.write(r.stdout ?? '');
+  const passed = (r.stdout?.match(/^ok /gm) ?? []).length;
+  let failed = (r.stdout?.match(/^not ok /gm) ?? []).length;
+  if (r.status !== 0 && failed === 0) failed = 1;
+  return { passed, failed };
+}
+
 const work = mkdtempSync(join(tmpdir(), 'tslvsd-tests-'));
 const totals = { passed: 0, failed: 0, skipped: 0, tiers: {} };
 
@@ -46,6 +57,8 @@ for (const tier of tiers) {
     continue;
   }
   console.log(`\n### tier ${tier}`);
+  // The vm tier first checks the harness itself from the host (argv, exit code, timeout, Ctrl-C, leftovers).
+  const harness = tier === 'vm' ? vmHarnessSelfTest() : { passed: 0, failed: 0 };
   // The VM writes its report into the project directory (the only read-write share), so keep it there.
   const out = tier === 'vm' ? join(root, `.vm-report-${process.pid}.json`) : join(work, `${tier}.json`);
   const vitest = ['node_modules/vitest/vitest.mjs', 'run', '--project', tier, '--passWithNoTests', '--reporter=default', '--reporter=json', `--outputFile=${out}`];
@@ -71,6 +84,8 @@ for (const tier of tiers) {
     console.log(`### tier ${tier}: runner exited ${r.status} with no failed test; counted as one failure`);
   }
   rmSync(out, { force: true });
+  result.passed += harness.passed;
+  result.failed += harness.failed;
   console.log(`### tier ${tier}: ${result.passed} passed, ${result.failed} failed, ${result.skipped} skipped`);
   totals.tiers[tier] = result;
   totals.passed += result.passed;

@@ -90,7 +90,8 @@ read_console() {
           printf '%s\n' "$line" >>"$X/boot.log"
         fi ;;
       run)
-        if [[ $line == "$END_MARK" ]]; then state=done; else printf '%s\n' "$line"; fi ;;
+        # Output that does not end with a newline runs into the mark: print it as it was.
+        if [[ $line == *"$END_MARK" ]]; then state=done; printf '%s' "${line%"$END_MARK"}"; else printf '%s\n' "$line"; fi ;;
       done) printf '%s\n' "$line" >>"$X/boot.log" ;;
     esac
   done
