@@ -104,10 +104,11 @@ export class Preprocessor {
       for (let i = 0; i < lines.length; i++) {
         const raw = lines[i].endsWith('\r') ? lines[i].slice(0, -1) : lines[i];
         const origin: Origin = { file: path, line: i + 1, colBase: 1 };
+        // A trailing backslash continues a definition even after a comment (`# old line \`).
+        const rawEnd = raw.trimEnd();
+        const continues = rawEnd.endsWith('\\');
         if (pending !== undefined) {
-          const body = stripComment(raw).trimEnd();
-          const continues = body.endsWith('\\');
-          const piece = (continues ? body.slice(0, -1) : body).trim();
+          const piece = stripComment(continues ? rawEnd.slice(0, -1) : raw).trim();
           if (piece !== '') pending.lines.push(piece);
           if (!continues) {
             this.definitions.set(pending.name, pending.lines.join('\n'));
@@ -115,7 +116,7 @@ export class Preprocessor {
           }
           continue;
         }
-        const def = this.processLine(stripComment(raw), origin, 0, true);
+        const def = this.processLine(stripComment(continues ? rawEnd.slice(0, -1) : raw), origin, 0, continues);
         if (def !== undefined) pending = { ...def, origin };
       }
       if (pending !== undefined) this.definitions.set(pending.name, pending.lines.join('\n'));
@@ -127,9 +128,10 @@ export class Preprocessor {
 
   /**
    * Handles one line. Returns a started multi-line definition when the line is `$NAME=… \` read from a
-   * file (the caller feeds it the continuation lines).
+   * file (`continued`: the raw line ended with that backslash, already cut from `text`); the caller feeds
+   * it the continuation lines.
    */
-  private processLine(text: string, origin: Origin, depth: number, fromFile: boolean): { name: string; lines: string[] } | undefined {
+  private processLine(text: string, origin: Origin, depth: number, continued: boolean): { name: string; lines: string[] } | undefined {
     const trimmed = text.trimStart();
     if (trimmed.trim() === '') return undefined;
     const at: Origin = { ...origin, colBase: origin.colBase + (text.length - trimmed.length) };
@@ -148,7 +150,7 @@ export class Preprocessor {
         }
         const selected = (m[2] === this.opts.configId) !== (m[1] === '^');
         if (!selected) return undefined;
-        return this.processLine(trimmed.slice(m[0].length), { ...at, colBase: at.colBase + m[0].length }, depth, fromFile);
+        return this.processLine(trimmed.slice(m[0].length), { ...at, colBase: at.colBase + m[0].length }, depth, continued);
       }
     }
 
@@ -157,10 +159,7 @@ export class Preprocessor {
     if (def !== null) {
       const name = def[1];
       const value = def[2].trim();
-      if (fromFile && value.endsWith('\\')) {
-        const first = value.slice(0, -1).trim();
-        return { name, lines: first === '' ? [] : [first] };
-      }
+      if (continued) return { name, lines: value === '' ? [] : [value] };
       this.definitions.set(name, value);
       return undefined;
     }
@@ -249,7 +248,13 @@ export class Preprocessor {
       this.opts.sink.error(at, `~${head[1]}( is not closed by ')'`);
       return true;
     }
-    const inner = text.slice(head[0].length, close);
+    // Arguments may use parameters (`~SEQ(N, $START, $END)`): substitute them first.
+    let inner = text.slice(head[0].length, close);
+    for (let i = 0; i < MAX_EXPANSION_DEPTH && inner.includes('$'); i++) {
+      const next = this.substitute(inner, at);
+      if (next === inner) break;
+      inner = next;
+    }
     const rest = text.slice(close + 1);
     const restAt: Origin = { ...at, colBase: at.colBase + close + 1 };
     const assignments = head[1] === 'LST' ? parseList(inner) : parseSeq(inner, head[1] === 'SEQx');

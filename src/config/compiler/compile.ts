@@ -140,7 +140,7 @@ function crossCheck(model: ConfigModel, syncGroups: CompiledSyncGroup[], ctx: Co
     if (vs.group !== undefined && !vsGroups.has(vs.group)) {
       ctx.sink.error(at(vs.loc), `virtual_server group '${vs.group}': no virtual_server_group of that name`);
     }
-    const key = vs.group !== undefined ? `group ${vs.group}` : vs.fwmark !== undefined
+    const key = vs.group !== undefined ? `group ${vs.group} ${vs.protocol}` : vs.fwmark !== undefined
       ? `fwmark ${vs.fwmark} ${vs.family}` : `${vs.protocol} ${vs.address} ${vs.port}`;
     const first = services.get(key);
     if (first !== undefined) {

@@ -120,7 +120,8 @@ function compileVip(item: ConfigNode, ctx: CompileContext): VirtualIpAddress | u
         break;
       }
       default:
-        ctx.sink.error(posOf(args[i]), `unknown virtual address option '${opt}'`);
+        // Unknown words are warnings, as unknown keywords are (keepalived does the same).
+        ctx.sink.warning(posOf(args[i]), `unknown virtual address option '${opt}' ignored`);
     }
   }
   return vip;
