@@ -18,9 +18,22 @@ export function dirName(path: string): string {
 }
 
 export function joinPath(dir: string, name: string): string {
-  if (name.startsWith('/')) return name;
-  if (dir === '' || dir === '.') return name;
-  return dir.endsWith('/') ? dir + name : `${dir}/${name}`;
+  if (name.startsWith('/')) return normalizePath(name);
+  if (dir === '' || dir === '.') return normalizePath(name);
+  return normalizePath(dir.endsWith('/') ? dir + name : `${dir}/${name}`);
+}
+
+/** Removes `.` and `..` segments and doubled slashes, so one file has one name (for include-loop checks). */
+export function normalizePath(path: string): string {
+  const absolute = path.startsWith('/');
+  const out: string[] = [];
+  for (const seg of path.split('/')) {
+    if (seg === '' || seg === '.') continue;
+    if (seg === '..' && out.length > 0 && out[out.length - 1] !== '..') out.pop();
+    else if (seg !== '..' || !absolute) out.push(seg);
+  }
+  const joined = out.join('/');
+  return absolute ? `/${joined}` : joined === '' ? '.' : joined;
 }
 
 /** An in-memory tree of files keyed by absolute or relative path; directories are implied by the paths. */

@@ -41,6 +41,11 @@ interface Origin {
 
 class LineLimitExceeded extends Error {}
 
+/** An origin as a diagnostic position: its column is where the (remaining) line text starts. */
+function pos(o: Origin): { file: string; line: number; col: number } {
+  return { file: o.file, line: o.line, col: o.colBase };
+}
+
 /** Removes a `#` or `!` comment that is outside quotes. */
 export function stripComment(text: string): string {
   let quote: string | undefined;
@@ -81,18 +86,18 @@ export class Preprocessor {
   private readFile(path: string, includedAt: Origin | undefined): void {
     const at = includedAt ?? { file: path, line: 1, colBase: 1 };
     if (this.openFiles.includes(path)) {
-      this.opts.sink.error(at, `include loop: ${path} is already being read`);
+      this.opts.sink.error(pos(at), `include loop: ${path} is already being read`);
       return;
     }
     if (this.openFiles.length >= MAX_INCLUDE_DEPTH) {
-      this.opts.sink.error(at, `includes nested deeper than ${MAX_INCLUDE_DEPTH}`);
+      this.opts.sink.error(pos(at), `includes nested deeper than ${MAX_INCLUDE_DEPTH}`);
       return;
     }
     let text: string;
     try {
       text = this.opts.files.readText(path);
     } catch (e) {
-      this.opts.sink.error(at, `cannot read ${path}: ${e instanceof Error ? e.message : String(e)}`);
+      this.opts.sink.error(pos(at), `cannot read ${path}: ${e instanceof Error ? e.message : String(e)}`);
       return;
     }
     const savedPwd = this.pwd;
@@ -136,7 +141,7 @@ export class Preprocessor {
     if (trimmed.trim() === '') return undefined;
     const at: Origin = { ...origin, colBase: origin.colBase + (text.length - trimmed.length) };
     if (depth > MAX_EXPANSION_DEPTH) {
-      this.opts.sink.error(at, `parameter substitution nested deeper than ${MAX_EXPANSION_DEPTH} (recursive definition?)`);
+      this.opts.sink.error(pos(at), `parameter substitution nested deeper than ${MAX_EXPANSION_DEPTH} (recursive definition?)`);
       return undefined;
     }
 
@@ -145,7 +150,7 @@ export class Preprocessor {
       const m = /^@(\^?)(\S*)\s*/.exec(trimmed);
       if (m !== null) {
         if (m[2] === '') {
-          this.opts.sink.warning(at, "'@' without a config id: line ignored");
+          this.opts.sink.warning(pos(at), "'@' without a config id: line ignored");
           return undefined;
         }
         const selected = (m[2] === this.opts.configId) !== (m[1] === '^');
@@ -185,7 +190,7 @@ export class Preprocessor {
     }
 
     if (this.out.length >= this.maxLines) {
-      this.opts.sink.error(at, `configuration expands to more than ${this.maxLines} lines; stopped here`);
+      this.opts.sink.error(pos(at), `configuration expands to more than ${this.maxLines} lines; stopped here`);
       throw new LineLimitExceeded();
     }
     this.out.push({ text: trimmed, file: at.file, line: at.line, colBase: at.colBase });
@@ -195,12 +200,12 @@ export class Preprocessor {
   private include(argument: string, at: Origin): void {
     const pattern = unquote(argument);
     if (pattern === '') {
-      this.opts.sink.error(at, 'include without a file name');
+      this.opts.sink.error(pos(at), 'include without a file name');
       return;
     }
     const matches = globFiles(pattern, this.pwd, this.opts.files);
     if (hasGlobMagic(pattern) && matches.length === 0) {
-      this.opts.sink.warning(at, `include ${pattern}: no file matches`);
+      this.opts.sink.warning(pos(at), `include ${pattern}: no file matches`);
       return;
     }
     for (const path of matches) this.readFile(path, at);
@@ -229,7 +234,7 @@ export class Preprocessor {
       case '_RANDOM': {
         const [min = 0, max = 32767] = args === '' ? [] : args.split(/\s+/).map(Number);
         if (!(max >= min)) {
-          this.opts.sink.warning(at, `\${_RANDOM ${args}}: MAX is less than MIN`);
+          this.opts.sink.warning(pos(at), `\${_RANDOM ${args}}: MAX is less than MIN`);
           return String(min);
         }
         return String(min + Math.floor(this.random() * (max - min + 1)));
@@ -245,7 +250,7 @@ export class Preprocessor {
     if (head === null) return false;
     const close = findClosingParen(text, head[0].length);
     if (close < 0) {
-      this.opts.sink.error(at, `~${head[1]}( is not closed by ')'`);
+      this.opts.sink.error(pos(at), `~${head[1]}( is not closed by ')'`);
       return true;
     }
     // Arguments may use parameters (`~SEQ(N, $START, $END)`): substitute them first.
@@ -259,7 +264,7 @@ export class Preprocessor {
     const restAt: Origin = { ...at, colBase: at.colBase + close + 1 };
     const assignments = head[1] === 'LST' ? parseList(inner) : parseSeq(inner, head[1] === 'SEQx');
     if (typeof assignments === 'string') {
-      this.opts.sink.error(at, `~${head[1]}(${inner}): ${assignments}`);
+      this.opts.sink.error(pos(at), `~${head[1]}(${inner}): ${assignments}`);
       return true;
     }
     for (const assignment of assignments) {
