@@ -150,7 +150,7 @@ function serviceKeysOf(vs: VirtualServer, groups: Map<string, VirtualServerGroup
     }
     return g.entries.flatMap((e): ServiceKey[] =>
       e.kind === 'fwmark'
-        ? [{ kind: 'fwmark', family: familyOf(e.family), fwmark: e.fwmark }]
+        ? [{ kind: 'fwmark', family: familyOf(vs.family), fwmark: e.fwmark }] // keepalived gives group fwmarks the virtual server's family
         : addressRange(e.address, e.lastAddress).map((address) => ({ kind: 'address', family: familyOf(e.family), protocol, address, port: e.port })),
     );
   }
