@@ -80,7 +80,7 @@ export class DaemonLifecycle {
     if (this.stopping) return;
     this.lastSuccessEpochMs = this.now();
     this.options.notifier.ready(this.summary());
-    logger.info({ parts: this.started.map((p) => p.name), config: this.options.configFile }, 'tslvsd started');
+    logger.info({ event: 'started', parts: this.started.map((p) => p.name), config: this.options.configFile }, 'tslvsd started');
   }
 
   /** SIGHUP. Resolves when a reload that began after this request has finished. */
@@ -126,7 +126,7 @@ export class DaemonLifecycle {
   stop(): Promise<void> {
     if (!this.stopping) {
       this.options.notifier.stopping('stopping');
-      this.options.logger.info('tslvsd stopping');
+      this.options.logger.info({ event: 'stopping' }, 'tslvsd stopping');
       // A stop during start-up waits for the part being started, so none is left running.
       const startDone = this.starting?.catch(() => {}) ?? Promise.resolve();
       this.stopping = Promise.all([startDone, this.reloads.idle()]).then(() => this.stopParts());

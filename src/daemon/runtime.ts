@@ -32,6 +32,11 @@ export interface RuntimeOptions {
   metricsListen: ListenAddress | undefined;
   /** undefined = no status socket. */
   statusSocket: string | undefined;
+  /**
+   * The status socket path was a default, not asked for: if it cannot be had (another daemon on this host
+   * holds it — two daemons in two namespaces share one filesystem), run without it and say so.
+   */
+  statusSocketOptional?: boolean;
   pidFile: string | undefined;
   stateDumpDirs?: readonly string[];
   logger: Logger;
@@ -122,7 +127,14 @@ export async function runDaemonRuntime(options: RuntimeOptions): Promise<number>
       metricsServer = await startMetricsServer(options.metricsListen, metrics.registry);
       logger.info({ listen: `${metricsServer.address.host}:${metricsServer.address.port}` }, 'metrics listener up');
     }
-    if (options.statusSocket) statusServer = await startStatusServer(options.statusSocket, status);
+    if (options.statusSocket) {
+      try {
+        statusServer = await startStatusServer(options.statusSocket, status);
+      } catch (err) {
+        if (!options.statusSocketOptional) throw err;
+        logger.warn({ err: errorText(err) }, 'no status socket (use --status-socket PATH)');
+      }
+    }
     await lifecycle.start(options.model);
     if (options.pidFile) writePidFile(options.pidFile);
     watchdog.start();
@@ -135,6 +147,6 @@ export async function runDaemonRuntime(options: RuntimeOptions): Promise<number>
 
   const code = await stopped;
   uninstallSignals();
-  logger.info('tslvsd stopped');
+  logger.info({ event: 'stopped' }, 'tslvsd stopped');
   return code;
 }

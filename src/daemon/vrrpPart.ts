@@ -77,7 +77,13 @@ export class VrrpPart implements DaemonPart, VrrpMetricsSource {
 
   private async startUnit(key: string, unit: ConfigModel): Promise<void> {
     const runner = this.createRunner(unit);
-    await runner.start();
+    try {
+      await runner.start();
+    } catch (err) {
+      // Release whatever the half-started unit holds (sockets, VIPs) before reporting.
+      await runner.stop().catch(() => {});
+      throw err;
+    }
     this.units.set(key, { fingerprint: fingerprint(unit), runner });
   }
 }

@@ -1,0 +1,96 @@
+import { makeConfigCompiler } from '../config/compileFile.js';
+import type { ConfigModel } from '../config/model.js';
+import { nativeAddon } from '../net/nativeAddon.js';
+import { openRtNetlink } from '../net/rtnetlink.js';
+import { nativeDatagramSender } from '../systemd/nativeSender.js';
+import { SystemdNotifier } from '../systemd/notify.js';
+import { SystemClock } from '../util/clock.js';
+import { createLogger, type LogFormat, type Logger, type LogLevel } from '../util/log.js';
+import { RawSocketTransport } from '../vrrp/edge/rawSocketTransport.js';
+import { runScript } from '../vrrp/edge/scriptRunner.js';
+import { VrrpService } from '../vrrp/service.js';
+import { VERSION } from '../version.js';
+import type { DaemonPart } from './parts.js';
+import { processSignals } from './processSignals.js';
+import { runDaemonRuntime } from './runtime.js';
+import { DEFAULT_STATUS_SOCKET } from './statusSocket.js';
+import { VrrpPart } from './vrrpPart.js';
+
+/** The daemon's options: the CLI's CliOptions fits (same names), tests pass a subset. */
+export interface DaemonOptions {
+  configFile: string;
+  configId?: string;
+  strict?: boolean;
+  logLevel?: LogLevel;
+  logFormat?: LogFormat;
+  logger?: Logger;
+  /** Absent = 127.0.0.1:9165; present and undefined = `--metrics-listen off`. */
+  metricsListen?: { host: string; port: number } | undefined;
+  pidFile?: string;
+  /** Absent = /run/tslvsd/status.sock. */
+  statusSocket?: string;
+  vrrpOnly?: boolean;
+  checkOnly?: boolean;
+  keepIpvsOnExit?: boolean;
+  /** Resolves to stop the daemon as if SIGTERM arrived (tests, embedding). */
+  stopSignal?: Promise<unknown>;
+}
+
+const DEFAULT_METRICS = { host: '127.0.0.1', port: 9165 };
+
+/**
+ * Config → VRRP + health checks + IPVS + metrics. Each room's service becomes a DaemonPart (start, reload
+ * by diff, stop) and a metrics source; runDaemonRuntime does the rest. Resolves with the exit code.
+ */
+export async function composeAndRun(opts: DaemonOptions, model: ConfigModel): Promise<number> {
+  const logger = opts.logger ?? createLogger({ level: opts.logLevel ?? 'info', format: opts.logFormat ?? 'json' });
+  const clock = new SystemClock();
+  const mode = opts.vrrpOnly ? 'vrrp-only' : opts.checkOnly ? 'check-only' : 'full';
+  const parts: DaemonPart[] = [];
+
+  let vrrp: VrrpPart | undefined;
+  if (mode !== 'check-only') {
+    const frameSender = nativeAddon();
+    vrrp = new VrrpPart((unit) => {
+      // One rtnetlink socket per unit: two dumps in flight on one socket collide (instances turning master
+      // together would each fail to find their interface).
+      const netlink = openRtNetlink();
+      const service = new VrrpService(unit, { clock, logger, netlink, frameSender, openTransport: (o) => new RawSocketTransport(o), runScript });
+      return {
+        start: () => service.start(),
+        stop: () => service.stop().finally(() => netlink.close()),
+        status: () => service.status(),
+        scriptStatus: () => service.scriptStatus(),
+      };
+    }, logger);
+  }
+  // Start order: IPVS, health checks, VRRP — the table is ready before the VIPs arrive; stop is the reverse.
+  if (vrrp) parts.push(vrrp);
+
+  const notifier = new SystemdNotifier(process.env, nativeDatagramSender, (err, message) =>
+    logger.warn({ err: err instanceof Error ? err.message : String(err), message }, 'sd_notify failed'),
+  );
+  try {
+    return await runDaemonRuntime({
+      version: VERSION,
+      configFile: opts.configFile,
+      mode,
+      model,
+      compile: makeConfigCompiler({ configId: opts.configId ?? '', strict: opts.strict ?? false }),
+      parts,
+      sources: { ...(vrrp ? { vrrp } : {}) },
+      metricsListen: 'metricsListen' in opts ? opts.metricsListen : DEFAULT_METRICS,
+      statusSocket: opts.statusSocket ?? DEFAULT_STATUS_SOCKET,
+      statusSocketOptional: opts.statusSocket === undefined,
+      pidFile: opts.pidFile,
+      logger,
+      notifier,
+      clock,
+      env: process.env,
+      signals: processSignals(opts.stopSignal),
+    });
+  } catch (err) {
+    logger.fatal({ event: 'start_failed', err: err instanceof Error ? err.message : String(err) }, 'tslvsd failed to start');
+    return 1;
+  }
+}
