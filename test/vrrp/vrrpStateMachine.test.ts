@@ -424,6 +424,8 @@ describe('shutdown', () => {
     h.clear();
     h.machine.shutdown();
     expect(h.kinds()).toEqual(['advert:0', 'removeVips', 'MASTER->INIT']);
+    expect(h.machine.state).toBe('INIT');
+    expect(h.machine.masterIp).toBeUndefined();
     expect(h.clock.pending).toBe(0);
     h.advance(60_000);
     expect(h.kinds()).toEqual(['advert:0', 'removeVips', 'MASTER->INIT']);
@@ -435,7 +437,19 @@ describe('shutdown', () => {
     h.clear();
     h.machine.shutdown();
     expect(h.kinds()).toEqual(['BACKUP->INIT']);
+    expect(h.machine.state).toBe('INIT');
     expect(h.clock.pending).toBe(0);
+  });
+
+  it('can start again after shutdown, and elects as from scratch', () => {
+    const h = new Harness();
+    h.machine.start();
+    h.waitFor('MASTER');
+    h.machine.shutdown();
+    h.machine.start();
+    expect(h.machine.state).toBe('BACKUP');
+    const waited = h.waitFor('MASTER', 10_000, 0.125);
+    expect(waited).toBeCloseTo(DOWN_100, 0);
   });
 
   it('before start: nothing', () => {

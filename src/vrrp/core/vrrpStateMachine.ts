@@ -310,7 +310,9 @@ export class VrrpStateMachine {
     }
     this.clearTimer('masterDown');
     this.started = false;
+    this.currentState = 'INIT';
     this.currentMasterIp = undefined;
+    this.currentMasterPriority = undefined;
     this.transition(from, 'INIT', 'shutdown');
   }
 
