@@ -91,6 +91,18 @@ describe('vrrp_sync_group', () => {
     expect(states()).toEqual(['FAULT', 'FAULT']);
   });
 
+  it('a member started after another became MASTER (owner) joins it at once', () => {
+    const clock = new FakeClock(0);
+    const owner = new Harness({ name: 'VI_1', vrid: 1, priority: 255 }, clock);
+    const late = new Harness({ name: 'VI_2', vrid: 2, priority: 100 }, clock);
+    const g = new VrrpSyncGroup('G', [owner.machine, late.machine]);
+    owner.machine.start();
+    late.machine.start();
+    expect([owner.machine.state, late.machine.state]).toEqual(['MASTER', 'MASTER']);
+    expect(late.kinds()).toEqual(['INIT->BACKUP', 'advert:100', 'addVips', 'garp:5', 'BACKUP->MASTER']);
+    expect(g.state).toBe('MASTER');
+  });
+
   it('refuses a duplicate member', () => {
     const h = new Harness();
     expect(() => new VrrpSyncGroup('G', [h.machine, h.machine])).toThrow(RangeError);

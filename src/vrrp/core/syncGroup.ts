@@ -73,6 +73,10 @@ export class VrrpSyncGroup {
         for (const other of this.members) if (other !== member) other.forceMaster(`sync group ${this.name}: ${member.name} became MASTER`);
       } else if (t.from === 'MASTER' && t.to === 'BACKUP') {
         for (const other of this.members) if (other !== member) other.forceBackup(`sync group ${this.name}: ${member.name} became BACKUP`);
+      } else if (t.to === 'BACKUP') {
+        // A member starting (or leaving FAULT) late joins a group that already has a master.
+        const master = this.members.find((m) => m !== member && m.state === 'MASTER');
+        if (master) member.forceMaster(`sync group ${this.name}: ${master.name} is MASTER`);
       }
     } finally {
       this.propagating = false;
