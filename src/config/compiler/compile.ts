@@ -103,6 +103,8 @@ function crossCheck(model: ConfigModel, syncGroups: CompiledSyncGroup[], ctx: Co
 
   const vrids = new Map<string, string>();
   for (const i of model.vrrpInstances) {
+    // Unicast instances may share a VRID on one interface (they talk to different peers).
+    if (i.unicastPeers.length > 0) continue;
     const key = `${i.interface ?? ''}/${i.family}/${i.virtualRouterId}`;
     const other = vrids.get(key);
     if (other !== undefined) {

@@ -57,13 +57,16 @@ export function secondsArg(node: ConfigNode, ctx: CompileContext, min = 0, max =
   return t === undefined ? undefined : parseSeconds(t, min, max, node.keyword.text, ctx);
 }
 
-/** keepalived <BOOL>: no argument = true; on|true|yes / off|false|no. */
+/**
+ * keepalived <BOOL>: no argument = true; on|true|yes / off|false|no. Also 1/0: keepalived 2.2.7 ignored
+ * the argument of alpha/omega, and maintainer configs write `alpha 1`.
+ */
 export function boolArg(node: ConfigNode, ctx: CompileContext): boolean {
   if (node.args.length === 0) return true;
   const t = node.args[0];
   const v = t.text.toLowerCase();
-  if (v === 'on' || v === 'true' || v === 'yes') return true;
-  if (v === 'off' || v === 'false' || v === 'no') return false;
+  if (v === 'on' || v === 'true' || v === 'yes' || v === '1') return true;
+  if (v === 'off' || v === 'false' || v === 'no' || v === '0') return false;
   ctx.sink.error(posOf(t), `${node.keyword.text}: '${t.text}' is not a boolean (on|off|true|false|yes|no)`);
   return true;
 }
