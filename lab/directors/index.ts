@@ -1,0 +1,12 @@
+import type { DirectorSoftware, DirectorSoftwareName } from './director.js';
+import { keepalivedDirector } from './keepalived.js';
+import { tslvsdDirector } from './tslvsd.js';
+
+export const DIRECTORS: Record<DirectorSoftwareName, DirectorSoftware> = {
+  keepalived: keepalivedDirector,
+  tslvsd: tslvsdDirector,
+};
+
+export function isDirectorName(s: string): s is DirectorSoftwareName {
+  return s === 'keepalived' || s === 'tslvsd';
+}

@@ -1,0 +1,35 @@
+// tslvsd as the director: `node bin/tslvsd.js --config FILE` runs VRRP, health checks and IPVS in one daemon.
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { run } from '../exec.js';
+import { REPO_ROOT } from '../paths.js';
+import type { DirectorLaunch, DirectorSoftware, RunningDirector } from './director.js';
+import { signal, spawnInNetns, terminate } from './process.js';
+
+const BIN = join(REPO_ROOT, 'bin', 'tslvsd.js');
+
+export const tslvsdDirector: DirectorSoftware = {
+  name: 'tslvsd',
+  async unavailableReason() {
+    if (!existsSync(join(REPO_ROOT, 'dist', 'cli.js'))) return 'tslvsd is not built (npm run build)';
+    const r = await run([process.execPath, BIN, '--version'], { allowFail: true });
+    return r.code === 0 ? null : `tslvsd does not start: ${r.stderr.trim()}`;
+  },
+  async start(l: DirectorLaunch): Promise<RunningDirector> {
+    const logPath = join(l.workDir, `${l.label}.tslvsd.log`);
+    const d = spawnInNetns(l.netns, [process.execPath, BIN, '--config', l.configPath], logPath, REPO_ROOT);
+    return {
+      pid: d.pid,
+      logPath,
+      exited: d.exited,
+      async crash() {
+        // kill -9 of the daemon only: whatever it runs beside itself must notice and go by itself.
+        signal(d.pid, 'SIGKILL');
+        await d.exited;
+      },
+      async stop() {
+        await terminate(d.pid, d.exited);
+      },
+    };
+  },
+};
