@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { sleep, tsxArgv, waitFor } from './exec.js';
 
@@ -168,7 +168,8 @@ export function startKeepalived(ns: string, configPath: string, workDir: string)
   mkdirSync(workDir, { recursive: true });
   const pid = path.join(workDir, 'keepalived.pid');
   const vrrpPid = path.join(workDir, 'vrrp.pid');
-  writeFileSync(vrrpPid, '');
+  rmSync(vrrpPid, { force: true });
+  rmSync(pid, { force: true });
   const child = spawn(
     'ip',
     ['netns', 'exec', ns, 'keepalived', '-n', '-l', '-D', '--vrrp', '-f', configPath, '-p', pid, '-r', vrrpPid],
