@@ -1,5 +1,7 @@
 import { makeConfigCompiler } from '../config/compileFile.js';
 import type { ConfigModel } from '../config/model.js';
+import { IpvsClient } from '../ipvs/ipvsClient.js';
+import { IpvsService } from '../ipvs/ipvsService.js';
 import { nativeAddon } from '../net/nativeAddon.js';
 import { openRtNetlink } from '../net/rtnetlink.js';
 import { nativeDatagramSender } from '../systemd/nativeSender.js';
@@ -10,6 +12,7 @@ import { RawSocketTransport } from '../vrrp/edge/rawSocketTransport.js';
 import { runScript } from '../vrrp/edge/scriptRunner.js';
 import { VrrpService } from '../vrrp/service.js';
 import { VERSION } from '../version.js';
+import { IpvsPart } from './ipvsPart.js';
 import type { DaemonPart } from './parts.js';
 import { processSignals } from './processSignals.js';
 import { runDaemonRuntime } from './runtime.js';
@@ -64,8 +67,23 @@ export async function composeAndRun(opts: DaemonOptions, model: ConfigModel): Pr
       };
     }, logger);
   }
+  let ipvs: IpvsPart | undefined;
+  if (mode !== 'vrrp-only') {
+    ipvs = new IpvsPart(async () => {
+      const client = await IpvsClient.open();
+      const service = new IpvsService(client, {
+        clock,
+        keepOnStop: opts.keepIpvsOnExit ?? false,
+        onEvent: (e) => {
+          if (e.kind === 'failed' || e.kind === 'sync-failed') logger.warn({ part: 'ipvs', ...e }, 'IPVS operation failed');
+          else if (e.kind === 'drift-repaired') logger.info({ part: 'ipvs', ...e }, 'IPVS table repaired');
+        },
+      });
+      return { runner: service, close: () => client.close() };
+    }, logger);
+  }
   // Start order: IPVS, health checks, VRRP — the table is ready before the VIPs arrive; stop is the reverse.
-  if (vrrp) parts.push(vrrp);
+  for (const part of [ipvs, vrrp]) if (part) parts.push(part);
 
   const notifier = new SystemdNotifier(process.env, nativeDatagramSender, (err, message) =>
     logger.warn({ err: err instanceof Error ? err.message : String(err), message }, 'sd_notify failed'),
@@ -78,7 +96,7 @@ export async function composeAndRun(opts: DaemonOptions, model: ConfigModel): Pr
       model,
       compile: makeConfigCompiler({ configId: opts.configId ?? '', strict: opts.strict ?? false }),
       parts,
-      sources: { ...(vrrp ? { vrrp } : {}) },
+      sources: { ...(vrrp ? { vrrp } : {}), ...(ipvs ? { ipvs } : {}) },
       metricsListen: 'metricsListen' in opts ? opts.metricsListen : DEFAULT_METRICS,
       statusSocket: opts.statusSocket ?? DEFAULT_STATUS_SOCKET,
       statusSocketOptional: opts.statusSocket === undefined,
@@ -90,7 +108,10 @@ export async function composeAndRun(opts: DaemonOptions, model: ConfigModel): Pr
       signals: processSignals(opts.stopSignal),
     });
   } catch (err) {
-    logger.fatal({ event: 'start_failed', err: err instanceof Error ? err.message : String(err) }, 'tslvsd failed to start');
+    const message = err instanceof Error ? err.message : String(err);
+    logger.fatal({ event: 'start_failed', err: message }, 'tslvsd failed to start');
+    // The one sentence an operator reads first (e.g. "this kernel has no IPVS (…): load ip_vs or run with --vrrp-only").
+    process.stderr.write(`tslvsd: ${message}\n`);
     return 1;
   }
 }
