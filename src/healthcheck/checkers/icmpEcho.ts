@@ -1,0 +1,37 @@
+/** ICMP echo request/reply codec (RFC 792), IPv4. Pure. */
+
+export const ECHO_REQUEST = 8;
+export const ECHO_REPLY = 0;
+
+/** RFC 1071 Internet checksum. */
+export function internetChecksum(buf: Uint8Array): number {
+  let sum = 0;
+  for (let i = 0; i + 1 < buf.length; i += 2) sum += (buf[i]! << 8) | buf[i + 1]!;
+  if (buf.length % 2) sum += buf[buf.length - 1]! << 8;
+  while (sum > 0xffff) sum = (sum & 0xffff) + (sum >>> 16);
+  return ~sum & 0xffff;
+}
+
+export function encodeEchoRequest(id: number, seq: number, payload: Uint8Array = new Uint8Array(16)): Buffer {
+  const buf = Buffer.alloc(8 + payload.length);
+  buf[0] = ECHO_REQUEST;
+  buf[1] = 0;
+  buf.writeUInt16BE(id & 0xffff, 4);
+  buf.writeUInt16BE(seq & 0xffff, 6);
+  Buffer.from(payload).copy(buf, 8);
+  buf.writeUInt16BE(internetChecksum(buf), 2);
+  return buf;
+}
+
+/** Parses what a raw IPv4 ICMP socket delivers (IP header included). Null if not an echo reply. */
+export function decodeEchoReply(packet: Buffer): { id: number; seq: number; from: string } | null {
+  if (packet.length < 20) return null;
+  if (packet[0]! >> 4 !== 4) return null;
+  const ihl = (packet[0]! & 0x0f) * 4;
+  if (packet.length < ihl + 8) return null;
+  const icmp = packet.subarray(ihl);
+  if (icmp[0] !== ECHO_REPLY || icmp[1] !== 0) return null;
+  if (internetChecksum(icmp) !== 0) return null;
+  const from = `${packet[12]}.${packet[13]}.${packet[14]}.${packet[15]}`;
+  return { id: icmp.readUInt16BE(4), seq: icmp.readUInt16BE(6), from };
+}

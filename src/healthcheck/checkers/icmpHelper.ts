@@ -1,0 +1,41 @@
+/**
+ * PING_CHECK's helper process. The raw-socket addon is not safe in worker threads (closing its socket in
+ * a worker crashes Node), so ICMP lives in this small child of the checker worker: it reads
+ * `{"seq":N,"host":"a.b.c.d"}` lines on stdin, sends echo requests on one raw socket, and writes
+ * `{"seq":N,"from":"a.b.c.d"}` for each matching echo reply or `{"seq":N,"error":"..."}`. It exits when
+ * stdin closes, which is how it never outlives the daemon, even one killed with SIGKILL.
+ */
+import { createInterface } from 'node:readline';
+import raw from '@neuralegion/raw-socket';
+import { decodeEchoReply, encodeEchoRequest } from './icmpEcho.js';
+
+const ident = process.pid & 0xffff;
+const socket = raw.createSocket({ protocol: raw.Protocol.ICMP });
+
+function write(obj: object): void {
+  process.stdout.write(`${JSON.stringify(obj)}\n`);
+}
+
+socket.on('message', (buffer: Buffer) => {
+  const reply = decodeEchoReply(buffer);
+  if (reply && reply.id === ident) write({ seq: reply.seq, from: reply.from });
+});
+socket.on('error', (err: Error) => write({ seq: -1, error: err.message }));
+
+const lines = createInterface({ input: process.stdin });
+lines.on('line', (line) => {
+  let req: { seq?: unknown; host?: unknown };
+  try {
+    req = JSON.parse(line) as { seq?: unknown; host?: unknown };
+  } catch {
+    return; // malformed request: dropped
+  }
+  if (typeof req.seq !== 'number' || typeof req.host !== 'string') return;
+  const seq = req.seq;
+  const packet = encodeEchoRequest(ident, seq);
+  socket.send(packet, 0, packet.length, req.host, (err: Error | null) => {
+    if (err) write({ seq, error: err.message });
+  });
+});
+lines.on('close', () => process.exit(0));
+write({ seq: -1, ready: true });

@@ -1,0 +1,33 @@
+import type { CheckerSpec } from '../plan.js';
+import type { ProbeResult } from '../result.js';
+import type { ProbeRunner } from '../core/engine.js';
+import { probeTcp } from './tcp.js';
+import { probeHttp } from './http.js';
+import { killAllScripts, probeMisc } from './misc.js';
+import { probeDns } from './dns.js';
+import { probeUdp } from './udp.js';
+import { probePing, stopPing } from './ping.js';
+import { probeSmtp } from './smtp.js';
+
+/** Runs one probe of any type; the probes themselves resolve and never reject. */
+export function runProbe(spec: CheckerSpec): Promise<ProbeResult> {
+  switch (spec.type) {
+    case 'TCP_CHECK': return probeTcp(spec);
+    case 'HTTP_GET':
+    case 'SSL_GET': return probeHttp(spec);
+    case 'MISC_CHECK': return probeMisc(spec);
+    case 'DNS_CHECK': return probeDns(spec);
+    case 'UDP_CHECK': return probeUdp(spec);
+    case 'PING_CHECK': return probePing(spec);
+    case 'SMTP_CHECK': return probeSmtp(spec);
+  }
+}
+
+/** The real probes, for the engine. */
+export const realProbes: ProbeRunner = { run: runProbe };
+
+/** Kills what probes leave running: scripts' process groups and the ICMP helper. */
+export function stopProbes(): void {
+  killAllScripts();
+  stopPing();
+}

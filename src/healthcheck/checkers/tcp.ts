@@ -1,0 +1,50 @@
+import { connect, type Socket } from 'node:net';
+import type { ConnectTarget, TcpCheckSpec } from '../plan.js';
+import { downResult, upResult, type ProbeResult } from '../result.js';
+
+/** Opens a TCP connection to the target (with bindto / bind_port), or explains why not, within timeoutMs. */
+export function openConnection(target: ConnectTarget): Promise<{ socket: Socket } | { error: string }> {
+  return new Promise((resolve) => {
+    let settled = false;
+    const socket = connect({
+      host: target.host,
+      port: target.port,
+      localAddress: target.bindTo,
+      localPort: target.bindPort,
+      noDelay: true,
+    });
+    const finish = (value: { socket: Socket } | { error: string }): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      socket.removeAllListeners('connect');
+      if ('error' in value) socket.destroy();
+      resolve(value);
+    };
+    const timer = setTimeout(() => finish({ error: `connect timeout after ${target.timeoutMs} ms` }), target.timeoutMs);
+    socket.once('connect', () => finish({ socket }));
+    socket.on('error', (err: NodeJS.ErrnoException) => finish({ error: describeSocketError(err) }));
+  });
+}
+
+export function describeSocketError(err: NodeJS.ErrnoException): string {
+  switch (err.code) {
+    case 'ECONNREFUSED': return 'connection refused';
+    case 'EHOSTUNREACH': return 'host unreachable';
+    case 'ENETUNREACH': return 'network unreachable';
+    case 'ECONNRESET': return 'connection reset';
+    case 'ETIMEDOUT': return 'timed out';
+    default: return err.code ? `${err.code}: ${err.message}` : err.message;
+  }
+}
+
+/** TCP_CHECK: up when the connection is established; it is closed at once. */
+export async function probeTcp(spec: TcpCheckSpec): Promise<ProbeResult> {
+  const started = performance.now();
+  const r = await openConnection(spec.target);
+  const ms = performance.now() - started;
+  if ('error' in r) return downResult(r.error, ms);
+  r.socket.on('error', () => {});
+  r.socket.destroy();
+  return upResult('connected', ms);
+}
