@@ -1,13 +1,180 @@
-import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { describe, expect, it } from 'vitest';
+/**
+ * The CLI contract, run through the real installed entry point `bin/tslvsd.js` (which imports dist/): the
+ * suite builds dist/ first when it is missing or older than the sources it exercises.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEFAULT_METRICS_LISTEN, parseCliOptions, parseListenAddress } from '../src/cliOptions.js';
 
-const bin = new URL('../bin/tslvsd.js', import.meta.url).pathname;
+const root = new URL('..', import.meta.url).pathname;
+const bin = join(root, 'bin/tslvsd.js');
+const example = join(root, 'etc/tslvsd.conf.example');
+const work = mkdtempSync(join(tmpdir(), 'tslvsd-cli-'));
 
-describe('tslvsd --version', () => {
+function newestMtime(dir: string): number {
+  let newest = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, entry.name);
+    newest = Math.max(newest, entry.isDirectory() ? newestMtime(p) : statSync(p).mtimeMs);
+  }
+  return newest;
+}
+
+beforeAll(() => {
+  const built = join(root, 'dist/cli.js');
+  const sources = Math.max(newestMtime(join(root, 'src/config')), statSync(join(root, 'src/cli.ts')).mtimeMs,
+    statSync(join(root, 'src/cliOptions.ts')).mtimeMs);
+  if (!existsSync(built) || statSync(built).mtimeMs < sources) {
+    // Other rooms' type errors must not stop the CLI tests: tsc still emits, so only the output matters.
+    spawnSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', join(root, 'tsconfig.json')], { stdio: 'ignore' });
+  }
+  expect(existsSync(built)).toBe(true);
+}, 180_000);
+
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+function tslvsd(args: string[], cwd = root) {
+  const r = spawnSync(process.execPath, [bin, ...args], { cwd, encoding: 'utf8', timeout: 60_000 });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+}
+
+function configFile(name: string, text: string): string {
+  const p = join(work, name);
+  writeFileSync(p, text);
+  return p;
+}
+
+describe('tslvsd --version / --help', () => {
   it('prints the package version', () => {
-    const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+    const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string };
     const out = execFileSync(process.execPath, [bin, '--version'], { encoding: 'utf8' });
     expect(out.trim()).toBe(`tslvsd ${pkg.version}`);
+  });
+
+  it('--help lists the contract and exits 0', () => {
+    const r = tslvsd(['--help']);
+    expect(r.code).toBe(0);
+    for (const flag of ['--config', '--config-test', '--dump-config', '--strict', '--config-id', '--pid-file', '--metrics-listen', 'status']) {
+      expect(r.out).toContain(flag);
+    }
+  });
+
+  it('an unknown option is a usage error (exit 2)', () => {
+    const r = tslvsd(['--frobnicate']);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/frobnicate/);
+  });
+});
+
+describe('tslvsd --config-test', () => {
+  it('accepts the annotated example (exit 0)', () => {
+    const r = tslvsd(['--config-test', '--config', example]);
+    expect(r.err).toContain('configuration valid: 0 error(s), 0 warning(s)');
+    expect(r.code).toBe(0);
+  });
+
+  it('exits 1 with located errors; warnings alone still exit 0', () => {
+    const bad = configFile('bad.conf', 'vrrp_instance X {\n  interface eth0\n  virtual_router_id 300\n}\n');
+    const r = tslvsd(['-t', '-f', bad]);
+    expect(r.code).toBe(1);
+    expect(r.err).toContain(`${bad}:3:21: error: virtual_router_id: 300 is out of range 1..255`);
+    const warn = configFile('warn.conf', 'global_defs {\n  frobnicate\n}\n');
+    const w = tslvsd(['-t', '-f', warn]);
+    expect(w.code).toBe(0);
+    expect(w.err).toContain(`${warn}:2:3: warning: unknown keyword 'frobnicate' in global_defs`);
+  });
+
+  it('--strict makes warnings fatal', () => {
+    const warn = configFile('warn2.conf', 'global_defs {\n  frobnicate\n}\n');
+    const r = tslvsd(['-t', '--strict', '-f', warn]);
+    expect(r.code).toBe(1);
+    expect(r.err).toContain('--strict');
+  });
+
+  it('defaults to /etc/tslvsd.conf', () => {
+    const r = tslvsd(['-t']);
+    if (existsSync('/etc/tslvsd.conf')) expect(r.err).toContain('/etc/tslvsd.conf');
+    else expect(r.err).toContain('cannot read /etc/tslvsd.conf');
+  });
+
+  it('writes nothing to disk', () => {
+    const cwd = mkdtempSync(join(work, 'cwd-'));
+    const r = tslvsd(['-t', '-f', example], cwd);
+    expect(r.code).toBe(0);
+    expect(readdirSync(cwd)).toEqual([]);
+  });
+});
+
+describe('tslvsd --dump-config', () => {
+  it('prints the model with the contract names', () => {
+    const r = tslvsd(['--dump-config', '-f', example]);
+    expect(r.code).toBe(0);
+    const model = JSON.parse(r.out);
+    expect(Object.keys(model)).toEqual(expect.arrayContaining(['global', 'vrrpInstances', 'vrrpSyncGroups', 'vrrpScripts', 'virtualServers']));
+    expect(model.vrrpInstances[0]).toMatchObject({ name: 'VI_WEB', interface: 'eth0', virtualRouterId: 51, priority: 150, advertInt: 1, state: 'MASTER' });
+    expect(model.vrrpInstances[0].virtualIpAddresses[0]).toMatchObject({ address: '192.168.10.100', prefixLength: 24 });
+    expect(model.virtualServers[0]).toMatchObject({ address: '192.168.10.100', port: 80, protocol: 'TCP', lbAlgo: 'wrr', lbKind: 'DR' });
+    expect(model.virtualServers[0].realServers.map((rs: { address: string; port: number; weight: number; checkers: Array<{ type: string }> }) =>
+      [rs.address, rs.port, rs.weight, rs.checkers[0].type])).toEqual([['192.168.10.11', 80, 1, 'TCP_CHECK'], ['192.168.10.12', 80, 1, 'TCP_CHECK']]);
+  });
+
+  it('--config-id selects @id lines', () => {
+    const f = configFile('ids.conf', 'global_defs {\n@lb1 router_id ONE\n@lb2 router_id TWO\n}\n');
+    expect(JSON.parse(tslvsd(['--dump-config', '-f', f, '-i', 'lb2']).out).global.routerId).toBe('TWO');
+    expect(JSON.parse(tslvsd(['--dump-config', '-f', f, '--config-id', 'lb1']).out).global.routerId).toBe('ONE');
+  });
+
+  it('prints nothing on stdout when the config is invalid', () => {
+    const bad = configFile('bad2.conf', 'virtual_server 10.0.0.1 80 {\n');
+    const r = tslvsd(['--dump-config', '-f', bad]);
+    expect(r.code).toBe(1);
+    expect(r.out).toBe('');
+    expect(r.err).toContain(`${bad}:1:28: error: 'virtual_server' block opened here is never closed`);
+  });
+});
+
+describe('tslvsd status', () => {
+  it('hands over to the status command (no daemon here: exit 1 with a message)', () => {
+    const r = tslvsd(['status', '--json', '--status-socket', join(work, 'none.sock')]);
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/tslvsd status: /);
+  });
+});
+
+describe('parseCliOptions (pure)', () => {
+  it('defaults', () => {
+    const r = parseCliOptions([]);
+    expect(r).toEqual({
+      ok: true,
+      options: {
+        command: 'run', configFile: '/etc/tslvsd.conf', strict: false, configId: undefined, pidFile: undefined,
+        vrrpOnly: false, checkOnly: false, logLevel: 'info', logFormat: 'json', metricsListen: DEFAULT_METRICS_LISTEN,
+        keepIpvsOnExit: false, statusSocket: undefined, json: false, statusArgs: [],
+      },
+    });
+  });
+
+  it('runtime flags pass through', () => {
+    const r = parseCliOptions(['-f', '/x.conf', '-P', '--log-level', 'debug', '--log-format', 'pretty', '--metrics-listen', '[::1]:9200',
+      '--keep-ipvs-on-exit', '--pid-file', '/run/t.pid']);
+    expect(r.ok && r.options).toMatchObject({
+      command: 'run', configFile: '/x.conf', vrrpOnly: true, logLevel: 'debug', logFormat: 'pretty',
+      metricsListen: { host: '::1', port: 9200 }, keepIpvsOnExit: true, pidFile: '/run/t.pid',
+    });
+    expect(parseCliOptions(['--metrics-listen', 'off']).ok && (parseCliOptions(['--metrics-listen', 'off']) as { options: { metricsListen: unknown } }).options.metricsListen).toBeUndefined();
+    expect(parseCliOptions(['status', '--json'])).toMatchObject({ ok: true, options: { command: 'status', json: true, statusArgs: ['--json'] } });
+  });
+
+  it('rejects bad values and contradictions with a message', () => {
+    for (const argv of [['--log-level', 'loud'], ['--log-format', 'xml'], ['--metrics-listen', 'nowhere'], ['-P', '-C'], ['-t', '--dump-config'],
+      ['restart'], ['--json']]) {
+      const r = parseCliOptions(argv);
+      expect(r.ok, argv.join(' ')).toBe(false);
+    }
+    expect(parseListenAddress('127.0.0.1:0')).toBe('invalid');
+    expect(parseListenAddress('0.0.0.0:9165')).toEqual({ host: '0.0.0.0', port: 9165 });
   });
 });
