@@ -110,11 +110,18 @@ export function vrrpUnits(model: ConfigModel): Map<string, ConfigModel> {
   return units;
 }
 
-/** What makes a unit "changed": its instances, its sync group, the scripts they track, the global defs. */
+/**
+ * What makes a unit "changed": its instances, its sync group, the scripts they track, and the global
+ * settings VRRP reads (vrrp_*, script_user) — not the rest of global_defs, so an lvs_timeouts edit does not
+ * restart any instance.
+ */
 function fingerprint(unit: ConfigModel): string {
   const tracked = new Set(unit.vrrpInstances.flatMap((i) => i.trackScripts.map((t) => t.name)));
+  const global = Object.fromEntries(
+    Object.entries(unit.global).filter(([key]) => key.startsWith('vrrp') || key === 'scriptUser' || key === 'enableScriptSecurity'),
+  );
   return canonical({
-    global: unit.global,
+    global,
     instances: unit.vrrpInstances,
     groups: unit.vrrpSyncGroups,
     scripts: unit.vrrpScripts.filter((s) => tracked.has(s.name)),

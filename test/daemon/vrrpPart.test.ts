@@ -4,7 +4,7 @@ import { diffConfigs } from '../../src/daemon/configDiff.js';
 import { VrrpPart, vrrpUnits, type VrrpRunner } from '../../src/daemon/vrrpPart.js';
 import { silentLogger } from '../../src/util/log.js';
 import type { VrrpInstanceStatus } from '../../src/vrrp/service.js';
-import { instance, model, relocated, vip } from './modelFixtures.js';
+import { globalDefs, instance, model, relocated, vip } from './modelFixtures.js';
 
 function fakeRunners() {
   const log: string[] = [];
@@ -100,5 +100,22 @@ describe('VrrpPart', () => {
     await part.stop();
     expect(log.slice(-2).sort()).toEqual(['stop VI_1#1', 'stop VI_2#2']);
     expect(part.instances()).toEqual([]);
+  });
+});
+
+describe('VrrpPart: global_defs', () => {
+  it('an lvs_* or router_id edit restarts nothing; a vrrp_* global edit restarts every unit', async () => {
+    const { log, create } = fakeRunners();
+    const part = new VrrpPart(create, silentLogger());
+    const before = two();
+    await part.start(before);
+    log.length = 0;
+    const lvs = model({ ...before, global: globalDefs({ lvsTimeouts: { tcp: 900 }, routerId: 'lb9' }) });
+    await part.reload(lvs, diffConfigs(before, lvs));
+    expect(log).toEqual([]);
+    const mcast = model({ ...lvs, global: globalDefs({ lvsTimeouts: { tcp: 900 }, routerId: 'lb9', vrrpMcastGroup4: '224.0.0.19' }) });
+    await part.reload(mcast, diffConfigs(lvs, mcast));
+    expect(log.filter((l) => l.startsWith('stop'))).toHaveLength(2);
+    expect(log.filter((l) => l.startsWith('start'))).toHaveLength(2);
   });
 });
