@@ -157,4 +157,6 @@ export interface VirtualServerPlan {
 
 export interface HealthCheckPlan {
   virtualServers: VirtualServerPlan[];
+  /** global script_user for notify_up/down and quorum_up/down, as numeric ids; absent = the daemon's user. */
+  scriptUser?: { uid: number; gid: number };
 }

@@ -82,14 +82,22 @@ export class HealthCheckEngine {
   /** Last emitted state of every destination, so only real changes go out. */
   private readonly emitted = new Map<string, DesiredDestination & { alive: boolean }>();
   private running = false;
+  private prior: ReadonlyMap<string, ReadonlyMap<string, boolean>> | undefined;
   readonly counters: HealthCounters = { probes: 0, probeFailures: 0, probesHung: 0, probesThrew: 0, scriptsRun: 0 };
 
   constructor(private readonly deps: EngineDeps) {}
 
-  start(plan: HealthCheckPlan): void {
+  /**
+   * Starts checking. `prior` (virtual server key → real server key → alive) seeds real servers whose state
+   * is already known, e.g. after the checker thread was restarted, so the table does not flap: their
+   * checkers start UP or DOWN accordingly instead of by `alpha`.
+   */
+  start(plan: HealthCheckPlan, prior?: ReadonlyMap<string, ReadonlyMap<string, boolean>>): void {
     if (this.running) throw new Error('health check engine already started');
     this.running = true;
+    this.prior = prior;
     this.install(plan, new Map());
+    this.prior = undefined;
   }
 
   /**
@@ -220,8 +228,11 @@ export class HealthCheckEngine {
       this.schedule(adopted, Math.max(0, adopted.dueAt - now));
       return adopted;
     }
+    const state = new CheckerState(spec.timing);
+    const known = this.prior?.get(vsKey)?.get(rsKey);
+    if (known !== undefined) state.up = known;
     const created: CheckerRuntime = {
-      vsKey, rsKey, spec, specJson, state: new CheckerState(spec.timing), timer: undefined, dueAt: now, token: 0,
+      vsKey, rsKey, spec, specJson, state, timer: undefined, dueAt: now, token: 0,
       inFlight: false, lastDurationMs: null, lastReason: null, checks: 0, failures: 0,
     };
     const warmup = spec.timing.warmupMs > 0 ? Math.floor(this.deps.random() * spec.timing.warmupMs) : 0;

@@ -1,0 +1,64 @@
+/**
+ * The checker thread: runs the health-check engine on its own event loop with the real probes, so that
+ * thousands of sockets, TLS handshakes and scripts never delay the VRRP adverts on the main thread. The
+ * main thread only receives batched state changes, heartbeats and snapshots on request.
+ */
+import { parentPort } from 'node:worker_threads';
+import { SystemClock } from '../../util/clock.js';
+import { HealthCheckEngine } from '../core/engine.js';
+import { realProbes, stopProbes } from '../checkers/index.js';
+import { runNotifyScript } from '../scripts.js';
+import type { HealthEvent } from '../events.js';
+import type { HealthCheckPlan } from '../plan.js';
+import { HEARTBEAT_INTERVAL_MS, type FromWorker, type ToWorker } from './protocol.js';
+
+const port = parentPort;
+if (!port) throw new Error('checkerWorker must run in a worker thread');
+
+const post = (m: FromWorker): void => port.postMessage(m);
+
+// Changes are batched per turn of the loop: a burst (start-up, quorum loss) is one message.
+let batch: HealthEvent[] = [];
+const flush = (): void => {
+  const events = batch;
+  batch = [];
+  if (events.length) post({ type: 'events', events });
+};
+
+let plan: HealthCheckPlan | undefined;
+const engine = new HealthCheckEngine({
+  clock: new SystemClock(),
+  random: Math.random,
+  probes: realProbes,
+  scripts: { run: (argv) => runNotifyScript(argv, plan?.scriptUser) },
+  onEvent: (e) => {
+    if (batch.length === 0) setImmediate(flush);
+    batch.push(e);
+  },
+});
+
+const heartbeat = setInterval(() => post({ type: 'heartbeat' }), HEARTBEAT_INTERVAL_MS);
+
+port.on('message', (msg: ToWorker) => {
+  switch (msg.type) {
+    case 'start':
+      plan = msg.plan;
+      engine.start(msg.plan, new Map(msg.prior.map(([vs, list]) => [vs, new Map(list)])));
+      break;
+    case 'reload':
+      plan = msg.plan;
+      engine.reload(msg.plan);
+      break;
+    case 'snapshot':
+      post({ type: 'snapshot', id: msg.id, snapshot: engine.snapshot() });
+      break;
+    case 'stop':
+      engine.stop();
+      stopProbes();
+      clearInterval(heartbeat);
+      flush();
+      post({ type: 'stopped' });
+      port.close();
+      break;
+  }
+});

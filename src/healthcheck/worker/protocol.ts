@@ -1,0 +1,18 @@
+import type { HealthCheckPlan } from '../plan.js';
+import type { HealthEvent, HealthSnapshot } from '../events.js';
+
+/** Messages from the main thread to the checker worker. */
+export type ToWorker =
+  | { type: 'start'; plan: HealthCheckPlan; prior: Array<[string, Array<[string, boolean]>]> }
+  | { type: 'reload'; plan: HealthCheckPlan }
+  | { type: 'snapshot'; id: number }
+  | { type: 'stop' };
+
+/** Messages from the checker worker to the main thread. */
+export type FromWorker =
+  | { type: 'events'; events: HealthEvent[] }
+  | { type: 'snapshot'; id: number; snapshot: HealthSnapshot }
+  | { type: 'heartbeat' }
+  | { type: 'stopped' };
+
+export const HEARTBEAT_INTERVAL_MS = 1_000;

@@ -1,0 +1,141 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import { HealthCheckService } from '../../src/healthcheck/service.js';
+import type { HealthCheckPlan } from '../../src/healthcheck/plan.js';
+import type { RealServerChange } from '../../src/healthcheck/events.js';
+
+/** A TCP listener that can be stopped and restarted on the same port. */
+class Backend {
+  private server: Server | undefined;
+  private readonly conns = new Set<Socket>();
+  port = 0;
+  async up(): Promise<void> {
+    const s = createServer((c) => {
+      this.conns.add(c);
+      c.on('close', () => this.conns.delete(c));
+      c.on('error', () => {});
+      c.end();
+    });
+    await new Promise<void>((r) => s.listen(this.port, '127.0.0.1', () => r()));
+    this.port = (s.address() as AddressInfo).port;
+    this.server = s;
+  }
+  async down(): Promise<void> {
+    for (const c of this.conns) c.destroy();
+    await new Promise((r) => (this.server ? this.server.close(r) : r(undefined)));
+    this.server = undefined;
+  }
+}
+
+function plan(port: number, delayLoopMs = 200): HealthCheckPlan {
+  return {
+    virtualServers: [{
+      key: 'vs1', quorum: 1, hysteresis: 0, omega: false,
+      realServers: [{
+        key: 'rs1', weight: 3, inhibitOnFailure: false,
+        checkers: [{
+          type: 'TCP_CHECK',
+          timing: { delayLoopMs, warmupMs: 0, retry: 1, delayBeforeRetryMs: 100, alpha: true },
+          target: { host: '127.0.0.1', port, timeoutMs: 500 },
+        }],
+      }],
+    }],
+  };
+}
+
+async function waitFor<T>(fn: () => T | undefined, ms: number): Promise<T> {
+  const end = performance.now() + ms;
+  for (;;) {
+    const v = fn();
+    if (v !== undefined) return v;
+    if (performance.now() > end) throw new Error(`condition not met within ${ms} ms`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+const services: HealthCheckService[] = [];
+const backends: Backend[] = [];
+afterEach(async () => {
+  await Promise.all(services.splice(0).map((s) => s.stop()));
+  await Promise.all(backends.splice(0).map((b) => b.down()));
+});
+
+describe('HealthCheckService (checks in a worker thread)', () => {
+  it('reports a real server up, down when its listener stops, up again when it returns', async () => {
+    const backend = new Backend();
+    backends.push(backend);
+    await backend.up();
+    const svc = new HealthCheckService();
+    services.push(svc);
+    const changes: Array<RealServerChange & { at: number }> = [];
+    svc.onChange((c) => changes.push({ ...c, at: performance.now() }));
+    svc.start(plan(backend.port));
+    await waitFor(() => changes.find((c) => c.alive), 5_000);
+    expect(changes.at(-1)).toMatchObject({ virtualServer: 'vs1', realServer: 'rs1', alive: true, inTable: true, weight: 3 });
+
+    const stoppedAt = performance.now();
+    await backend.down();
+    const down = await waitFor(() => changes.find((c) => !c.alive && c.at > stoppedAt), 5_000);
+    // Bound: delay_loop + retry × delay_before_retry + connect (refused at once), generous slack.
+    expect(down.at - stoppedAt).toBeLessThan(200 + 100 + 1_500);
+    expect(down).toMatchObject({ inTable: false });
+    expect(down.reason).toContain('refused');
+
+    await backend.up();
+    const back = performance.now();
+    await waitFor(() => changes.find((c) => c.alive && c.at > back), 5_000);
+    expect(svc.known.get('vs1')?.get('rs1')).toMatchObject({ alive: true, weight: 3 });
+
+    const snap = await svc.snapshot();
+    expect(snap?.virtualServers[0]?.realServers[0]?.checkers[0]).toMatchObject({ type: 'TCP_CHECK', up: true });
+    expect(snap!.counters.probes).toBeGreaterThan(2);
+  });
+
+  it('restarts a worker that dies, seeded with the known state so the table does not flap', async () => {
+    const backend = new Backend();
+    backends.push(backend);
+    await backend.up();
+    const troubles: string[] = [];
+    const svc = new HealthCheckService({ restartDelayMs: 50, onTrouble: (m) => troubles.push(m) });
+    services.push(svc);
+    const changes: RealServerChange[] = [];
+    svc.onChange((c) => changes.push(c));
+    svc.start(plan(backend.port));
+    await waitFor(() => changes.find((c) => c.alive), 5_000);
+    const first = svc.workerThreadId;
+    const n = changes.length;
+    await svc.terminateWorker();
+    await waitFor(() => (svc.workerThreadId !== undefined && svc.workerThreadId !== first ? true : undefined), 5_000);
+    expect(svc.restarts).toBe(1);
+    expect(troubles.join('\n')).toContain('restarting');
+    // The new worker runs checks (snapshot answers) and the alive server never went out of the table.
+    const snap = await svc.snapshot();
+    expect(snap?.virtualServers[0]?.realServers[0]).toMatchObject({ key: 'rs1', alive: true });
+    await new Promise((r) => setTimeout(r, 600));
+    expect(changes.slice(n)).toEqual([]);
+  });
+
+  it('reload keeps an unchanged real server and adds a new one', async () => {
+    const a = new Backend();
+    const b = new Backend();
+    backends.push(a, b);
+    await a.up();
+    await b.up();
+    const svc = new HealthCheckService();
+    services.push(svc);
+    const changes: RealServerChange[] = [];
+    svc.onChange((c) => changes.push(c));
+    const p1 = plan(a.port);
+    svc.start(p1);
+    await waitFor(() => changes.find((c) => c.alive), 5_000);
+    const rs1Before = changes.filter((c) => c.realServer === 'rs1').length;
+    const p2 = plan(a.port);
+    const rs2 = { ...p2.virtualServers[0]!.realServers[0]!, key: 'rs2' };
+    rs2.checkers = [{ ...rs2.checkers[0]!, target: { host: '127.0.0.1', port: b.port, timeoutMs: 500 } } as typeof rs2.checkers[0]];
+    p2.virtualServers[0]!.realServers.push(rs2);
+    svc.reload(p2);
+    await waitFor(() => changes.find((c) => c.realServer === 'rs2' && c.alive), 5_000);
+    expect(changes.filter((c) => c.realServer === 'rs1')).toHaveLength(rs1Before);
+    expect(svc.known.get('vs1')?.get('rs1')).toMatchObject({ alive: true });
+  });
+});
