@@ -128,6 +128,8 @@ export class VrrpService {
   private unsubscribeLinks: (() => void) | undefined;
   private started = false;
   private stopping = false;
+  /** notify scripts still running: stop() waits for them (bounded) so notify_stop is not cut off. */
+  private readonly pendingNotifies = new Set<Promise<unknown>>();
 
   constructor(
     private readonly model: ConfigModel,
@@ -175,6 +177,7 @@ export class VrrpService {
     );
     for (const i of this.interfaces.values()) i.transport.close();
     this.unsubscribeLinks?.();
+    await Promise.race([Promise.all([...this.pendingNotifies]), delay(5000)]);
     this.started = false;
   }
 
@@ -409,11 +412,13 @@ export class VrrpService {
   private notify(rt: InstanceRuntime, command: ScriptCommand, extraArgs: string[]): void {
     const invocation = this.invocation(command, 0);
     invocation.argv = [...command.argv, ...extraArgs];
-    void this.deps.runScript(invocation).then((outcome) => {
+    const running = this.deps.runScript(invocation).then((outcome) => {
+      this.pendingNotifies.delete(running);
       if (outcome.exitCode !== 0) {
         this.deps.logger.warn({ event: 'notify_failed', instance: rt.model.name, argv: invocation.argv, ...outcome }, 'notify script failed');
       }
     });
+    this.pendingNotifies.add(running);
   }
 
   private invocation(command: ScriptCommand, timeoutMs: number): ScriptInvocation {

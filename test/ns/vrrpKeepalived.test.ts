@@ -55,7 +55,7 @@ describe.skipIf(!isRoot || !hasKeepalived)('tslvsd against keepalived 2.2.7', ()
     await watch?.stop();
     await Promise.all(all.map((d) => d.p.crash()));
     await destroyLab(PREFIX);
-    rmSync(dir, { recursive: true, force: true });
+    if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
   async function settledHolder(ns: string, ms = 2500): Promise<number> {

@@ -34,7 +34,7 @@ describe.skipIf(!isRoot)('tslvsd on the wire: gratuitous ARP and a flood of garb
   afterAll(async () => {
     await daemon?.crash();
     await destroyLab(PREFIX);
-    rmSync(dir, { recursive: true, force: true });
+    if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
   async function stats(): Promise<Stats> {

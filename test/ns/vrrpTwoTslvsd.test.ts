@@ -43,7 +43,7 @@ describe.skipIf(!isRoot)('two tslvsd on one segment', () => {
     await watch?.stop();
     await Promise.all(running.map((p) => p.crash()));
     await destroyLab(PREFIX);
-    rmSync(dir, { recursive: true, force: true });
+    if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
   async function stopAll(): Promise<void> {
