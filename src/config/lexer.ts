@@ -51,6 +51,18 @@ export function lexLine(text: string, file: string, line: number, colBase = 1): 
       continue;
     }
     const start = i;
+    // Fast path (almost every word): no quotes, so the word is a plain slice of the line.
+    let end = i;
+    while (end < n) {
+      const d = text[end];
+      if (isSpace(d) || d === '{' || d === '}' || d === '"' || d === "'") break;
+      end++;
+    }
+    if (end === n || text[end] !== '"' && text[end] !== "'") {
+      tokens.push({ kind: 'word', text: text.slice(start, end), file, line, col: start + colBase, quoted: false });
+      i = end;
+      continue;
+    }
     let value = '';
     let quoted = false;
     while (i < n && !isSpace(text[i]) && text[i] !== '{' && text[i] !== '}') {

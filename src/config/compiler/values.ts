@@ -11,9 +11,13 @@ import { type CompileContext, locOf, posOf, singleArg } from './context.js';
 const ipv4 = z.ipv4();
 const ipv6 = z.ipv6();
 
+/** Dotted quad without leading zeros (same rule as zod's ipv4), checked first because it is the common case. */
+const IPV4 = /^(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}$/;
+
 export function addressFamily(text: string): AddressFamily | undefined {
-  if (ipv4.safeParse(text).success) return 'inet';
-  if (ipv6.safeParse(text).success) return 'inet6';
+  if (IPV4.test(text)) return 'inet';
+  if (text.includes(':') && ipv6.safeParse(text).success) return 'inet6';
+  if (!text.includes(':') && ipv4.safeParse(text).success) return 'inet';
   return undefined;
 }
 
