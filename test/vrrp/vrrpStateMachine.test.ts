@@ -102,6 +102,17 @@ describe('backup', () => {
     expect(h.adverts()).toEqual([]);
   });
 
+  it('an equal priority master is followed, whatever its address (RFC: ≥ resets the timer; no tie-break in BACKUP)', () => {
+    const h = new Harness({ primaryIp: '10.0.0.200' });
+    h.machine.start();
+    for (let i = 0; i < 30; i++) {
+      h.advance(1000);
+      h.hear(100, '10.0.0.2'); // lower address than ours
+    }
+    expect(h.machine.state).toBe('BACKUP');
+    expect(h.machine.masterIp).toBe('10.0.0.2');
+  });
+
   it('takes over 3 × advert_int + skew after the last advert (master crash)', () => {
     const h = new Harness();
     h.machine.start();
