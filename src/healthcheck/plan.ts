@@ -45,6 +45,8 @@ export interface UrlSpec {
   statusCodes: StatusRange[];
   /** Expected MD5 of the body, lowercase hex; absent = body not checked. */
   digest?: string;
+  /** This url's own virtualhost (Host header), overriding the checker's. */
+  virtualHost?: string;
 }
 
 export interface HttpCheckSpec {
@@ -90,10 +92,15 @@ export interface UdpCheckSpec {
   type: 'UDP_CHECK';
   timing: CheckTiming;
   target: ConnectTarget;
-  /** payload as bytes (keepalived: hex); empty = one zero-length datagram. */
+  /** payload as bytes (keepalived: hex). */
   payload: Uint8Array;
-  /** require_reply: the reply must start with these bytes; absent = any reply, or no ICMP error. */
-  requireReply?: Uint8Array;
+  /** require_reply: a reply must come; without it, silence is fine and only an ICMP error is a failure. */
+  requireReply: boolean;
+  /** The reply must start with this pattern: hex, `x` nibbles match anything (keepalived's require_reply arg). */
+  replyPattern?: string;
+  /** Reply length bounds in bytes; 0 = no bound. */
+  minReplyLength: number;
+  maxReplyLength: number;
 }
 
 export interface PingCheckSpec {

@@ -267,13 +267,27 @@ describe('UDP_CHECK', () => {
   const udp = (payload: string, requireReply?: string, p = port(echo)) =>
     probeUdp({
       type: 'UDP_CHECK', timing, target: target(p, 500), payload: Buffer.from(payload),
-      requireReply: requireReply === undefined ? undefined : Buffer.from(requireReply),
+      requireReply: requireReply !== undefined, minReplyLength: 0, maxReplyLength: 0,
+      replyPattern: requireReply === undefined ? undefined : Buffer.from(requireReply).toString('hex'),
     });
 
   it('require_reply: up on the expected reply, down on another or none', async () => {
     expect(await udp('x', 'PONG:x')).toMatchObject({ up: true });
     expect(await udp('x', 'NOPE')).toMatchObject({ up: false });
     expect((await udp('silent', 'PONG')).reason).toContain('no reply');
+  });
+
+  it('require_reply pattern: x nibbles are wildcards; length bounds apply', async () => {
+    const spec = (replyPattern: string, minReplyLength = 0, maxReplyLength = 0) => probeUdp({
+      type: 'UDP_CHECK', timing, target: target(port(echo), 500), payload: Buffer.from('ab'),
+      requireReply: true, replyPattern, minReplyLength, maxReplyLength,
+    });
+    // Reply is "PONG:ab" = 50 4f 4e 47 3a 61 62
+    expect(await spec('504fxx47')).toMatchObject({ up: true });
+    expect(await spec('504f4e48')).toMatchObject({ up: false });
+    expect(await spec('50', 8)).toMatchObject({ up: false });
+    expect(await spec('50', 0, 6)).toMatchObject({ up: false });
+    expect(await spec('50', 7, 7)).toMatchObject({ up: true });
   });
 
   it('without require_reply: down on ICMP port unreachable, up on silence', async () => {

@@ -16,9 +16,9 @@ const MAX_RESPONSE_BYTES = 4 * 1024 * 1024;
 const DEFAULT_STATUS: StatusRange[] = [[200, 299]];
 
 /** Builds the request keepalived's HTTP_GET sends (HTTP/1.0 unless http_protocol says otherwise). */
-export function buildRequest(spec: HttpCheckSpec, path: string): string {
+export function buildRequest(spec: HttpCheckSpec, path: string, urlVirtualHost?: string): string {
   const defaultPort = spec.type === 'SSL_GET' ? 443 : 80;
-  const host = spec.virtualHost ?? (spec.target.port === defaultPort ? bracket(spec.target.host) : `${bracket(spec.target.host)}:${spec.target.port}`);
+  const host = urlVirtualHost ?? spec.virtualHost ?? (spec.target.port === defaultPort ? bracket(spec.target.host) : `${bracket(spec.target.host)}:${spec.target.port}`);
   const version = spec.httpProtocol === '1.1' ? '1.1' : '1.0';
   const lines = [`GET ${path} HTTP/${version}`, 'User-Agent: KeepAliveClient', `Host: ${host}`];
   if (spec.httpProtocol !== '1.0') lines.push('Connection: close');
@@ -90,7 +90,8 @@ export function judgeReply(reply: HttpReply, url: UrlSpec): string | null {
 }
 
 /** Connects (TCP, then TLS for SSL_GET without verification, as keepalived), sends, reads to the close. */
-async function fetchOnce(spec: HttpCheckSpec, path: string, deadline: number): Promise<HttpReply | string> {
+async function fetchOnce(spec: HttpCheckSpec, url: UrlSpec, deadline: number): Promise<HttpReply | string> {
+  const path = url.path;
   const tcp = await openConnection(spec.target);
   if ('error' in tcp) return tcp.error;
   let socket: Socket = tcp.socket;
@@ -122,7 +123,7 @@ async function fetchOnce(spec: HttpCheckSpec, path: string, deadline: number): P
       const tls = tlsConnect({ socket: tcp.socket, rejectUnauthorized: false, servername: spec.sni });
       socket = tls;
       tls.on('error', (err: NodeJS.ErrnoException) => finish(`${path}: TLS ${describeSocketError(err)}`));
-      tls.once('secureConnect', () => tls.write(buildRequest(spec, path)));
+      tls.once('secureConnect', () => tls.write(buildRequest(spec, path, url.virtualHost)));
       tls.on('data', onData);
       tls.on('end', onEnd);
       tls.on('close', onEnd);
@@ -130,7 +131,7 @@ async function fetchOnce(spec: HttpCheckSpec, path: string, deadline: number): P
       tcp.socket.on('data', onData);
       tcp.socket.on('end', onEnd);
       tcp.socket.on('close', onEnd);
-      tcp.socket.write(buildRequest(spec, path));
+      tcp.socket.write(buildRequest(spec, path, url.virtualHost));
     }
   });
 }
@@ -143,7 +144,7 @@ export async function probeHttp(spec: HttpCheckSpec): Promise<ProbeResult> {
   const started = performance.now();
   const urls = spec.urls.length ? spec.urls : [{ path: '/', statusCodes: [] }];
   for (const url of urls) {
-    const reply = await fetchOnce(spec, url.path, performance.now() + spec.target.timeoutMs);
+    const reply = await fetchOnce(spec, url, performance.now() + spec.target.timeoutMs);
     if (typeof reply === 'string') return downResult(reply, performance.now() - started);
     const verdict = judgeReply(reply, url);
     if (verdict) return downResult(verdict, performance.now() - started);

@@ -4,9 +4,31 @@ import type { UdpCheckSpec } from '../plan.js';
 import { downResult, upResult, type ProbeResult } from '../result.js';
 import { describeSocketError } from './tcp.js';
 
+/** True when `reply` starts with `pattern` (hex digits; `x` matches any nibble). */
+export function matchesPattern(reply: Uint8Array, pattern: string): boolean {
+  const hex = pattern.toLowerCase().replace(/[^0-9a-fx]/g, '');
+  for (let i = 0; i < hex.length; i++) {
+    const byte = reply[i >> 1];
+    if (byte === undefined) return false;
+    const want = hex[i]!;
+    if (want === 'x') continue;
+    const nibble = i % 2 === 0 ? byte >> 4 : byte & 0x0f;
+    if (nibble !== parseInt(want, 16)) return false;
+  }
+  return true;
+}
+
+/** Null when the reply is acceptable, else why not. */
+export function judgeReply(spec: UdpCheckSpec, reply: Uint8Array): string | null {
+  if (spec.minReplyLength > 0 && reply.length < spec.minReplyLength) return `reply of ${reply.length} bytes < ${spec.minReplyLength}`;
+  if (spec.maxReplyLength > 0 && reply.length > spec.maxReplyLength) return `reply of ${reply.length} bytes > ${spec.maxReplyLength}`;
+  if (spec.replyPattern && !matchesPattern(reply, spec.replyPattern)) return `reply does not match ${spec.replyPattern}`;
+  return null;
+}
+
 /**
  * UDP_CHECK: sends `payload` on a connected UDP socket.
- * - with require_reply: up only if a reply starting with those bytes arrives within connect_timeout;
+ * - with require_reply: up only if a reply (matching the pattern and length bounds) arrives in connect_timeout;
  * - without: up unless the kernel reports an ICMP error (port unreachable → ECONNREFUSED) in that time;
  *   any reply also counts as up.
  */
@@ -28,13 +50,8 @@ export function probeUdp(spec: UdpCheckSpec): Promise<ProbeResult> {
     }, spec.target.timeoutMs);
     socket.on('error', (err: NodeJS.ErrnoException) => finish(downResult(describeSocketError(err), ms())));
     socket.on('message', (msg) => {
-      const want = spec.requireReply;
-      if (!want) return finish(upResult('reply received', ms()));
-      if (msg.length >= want.length && Buffer.from(want).equals(msg.subarray(0, want.length))) {
-        finish(upResult('expected reply', ms()));
-      } else {
-        finish(downResult(`unexpected reply (${msg.length} bytes)`, ms()));
-      }
+      const problem = judgeReply(spec, msg);
+      finish(problem ? downResult(problem, ms()) : upResult(`reply of ${msg.length} bytes`, ms()));
     });
     const send = (): void => {
       socket.connect(spec.target.port, spec.target.host, () => socket.send(Buffer.from(spec.payload)));

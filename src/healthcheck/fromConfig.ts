@@ -1,0 +1,132 @@
+/**
+ * Config model → check plan. Pure: user names are resolved by the injected `resolveUser` (the edge reads
+ * /etc/passwd). Keys are the IPVS room's (`virtualServerKey`, `realServerKey`), so a health change names
+ * exactly the destination the reconciler programs.
+ */
+import type { Checker, ConfigModel, RealServer, ScriptCommand, VirtualServer } from '../config/model.js';
+import { realServerKey, virtualServerKey } from '../ipvs/fromConfig.js';
+import type {
+  CheckerSpec,
+  CheckTiming,
+  ConnectTarget,
+  HealthCheckPlan,
+  RealServerPlan,
+  VirtualServerPlan,
+} from './plan.js';
+
+export type UserResolver = (user: string, group?: string) => { uid: number; gid: number } | undefined;
+
+const ms = (seconds: number): number => Math.round(seconds * 1000);
+
+function timing(c: Checker): CheckTiming {
+  return {
+    delayLoopMs: ms(c.delayLoop),
+    warmupMs: ms(c.warmup),
+    retry: c.retry,
+    delayBeforeRetryMs: ms(c.delayBeforeRetry),
+    alpha: c.alpha,
+  };
+}
+
+function target(c: Checker): ConnectTarget {
+  return {
+    host: c.connectIp,
+    port: c.connectPort,
+    bindTo: c.bindTo,
+    bindPort: c.bindPort,
+    timeoutMs: ms(c.connectTimeout),
+  };
+}
+
+function hexBytes(hex: string | undefined): Uint8Array {
+  if (!hex) return new Uint8Array(0);
+  const clean = hex.replace(/[^0-9a-fA-F]/g, '');
+  return Uint8Array.from(Buffer.from(clean.length % 2 ? `${clean}0` : clean, 'hex'));
+}
+
+function checkerSpec(c: Checker, rs: RealServer, defaultUser: { uid: number; gid: number } | undefined, resolveUser: UserResolver): CheckerSpec {
+  switch (c.type) {
+    case 'TCP_CHECK':
+      return { type: 'TCP_CHECK', timing: timing(c), target: target(c) };
+    case 'HTTP_GET':
+    case 'SSL_GET': {
+      const virtualHost = c.virtualhost ?? rs.virtualhost;
+      return {
+        type: c.type,
+        timing: timing(c),
+        target: target(c),
+        urls: c.urls.map((u) => ({ path: u.path, statusCodes: u.statusCodes, digest: u.digest, virtualHost: u.virtualhost })),
+        virtualHost,
+        // keep-alive (1.0K) is not kept: every probe is one connection, as with 1.0C.
+        httpProtocol: c.httpProtocol === '1.1' ? '1.1' : c.httpProtocol === '1.0' ? '1.0' : '1.0C',
+        sni: c.type === 'SSL_GET' && c.enableSni ? virtualHost : undefined,
+      };
+    }
+    case 'MISC_CHECK': {
+      const ids = c.script.user ? resolveUser(c.script.user, c.script.group) : defaultUser;
+      return {
+        type: 'MISC_CHECK',
+        timing: timing(c),
+        argv: c.script.argv,
+        timeoutMs: ms(c.timeout),
+        dynamic: c.dynamic,
+        uid: ids?.uid,
+        gid: ids?.gid,
+      };
+    }
+    case 'DNS_CHECK':
+      return { type: 'DNS_CHECK', timing: timing(c), target: target(c), queryType: c.queryType, name: c.name };
+    case 'UDP_CHECK':
+      return {
+        type: 'UDP_CHECK',
+        timing: timing(c),
+        target: target(c),
+        payload: hexBytes(c.payload),
+        requireReply: c.requireReply,
+        replyPattern: c.replyPattern,
+        minReplyLength: c.minReplyLength,
+        maxReplyLength: c.maxReplyLength,
+      };
+    case 'PING_CHECK':
+      return { type: 'PING_CHECK', timing: timing(c), target: target(c) };
+    case 'SMTP_CHECK':
+      return { type: 'SMTP_CHECK', timing: timing(c), target: target(c), heloName: c.heloName };
+  }
+}
+
+const argv = (s: ScriptCommand | undefined): string[] | undefined => s?.argv;
+
+function realServerPlan(rs: RealServer, defaultUser: { uid: number; gid: number } | undefined, resolveUser: UserResolver): RealServerPlan {
+  return {
+    key: realServerKey(rs),
+    weight: rs.weight,
+    inhibitOnFailure: rs.inhibitOnFailure,
+    notifyUp: argv(rs.notifyUp),
+    notifyDown: argv(rs.notifyDown),
+    checkers: rs.checkers.map((c) => checkerSpec(c, rs, defaultUser, resolveUser)),
+  };
+}
+
+function virtualServerPlan(vs: VirtualServer, defaultUser: { uid: number; gid: number } | undefined, resolveUser: UserResolver): VirtualServerPlan {
+  return {
+    key: virtualServerKey(vs),
+    quorum: vs.quorum,
+    hysteresis: vs.hysteresis,
+    quorumUp: argv(vs.quorumUp),
+    quorumDown: argv(vs.quorumDown),
+    omega: vs.omega,
+    sorryServer: vs.sorryServer
+      ? { key: realServerKey(vs.sorryServer), weight: 1, inhibit: vs.sorryServer.inhibit }
+      : undefined,
+    realServers: vs.realServers.map((rs) => realServerPlan(rs, defaultUser, resolveUser)),
+  };
+}
+
+export function planFromConfig(model: ConfigModel, resolveUser: UserResolver): HealthCheckPlan {
+  const su = model.global.scriptUser;
+  const scriptUser = su ? resolveUser(su.user, su.group) : undefined;
+  return {
+    virtualServers: model.virtualServers.map((vs) => virtualServerPlan(vs, scriptUser, resolveUser)),
+    scriptUser,
+  };
+}
