@@ -243,3 +243,26 @@ describe('receive dispatcher (one socket, several instances)', () => {
     expect(c.checksumErrors).toBeGreaterThan(0);
   });
 });
+
+describe('v3 interval 0', () => {
+  it('is refused (it would zero every backup down timer)', () => {
+    const v = new ReceiveValidator({
+      vrid: 51, version: 3, advertIntervalMs: 1000, authType: AUTH_NONE, authData: new Uint8Array(8),
+      virtualAddresses: ['10.99.0.200'], unicastPeers: [], ownAddresses: [],
+    });
+    const payload = encodeAdvert(
+      { version: 3, vrid: 51, priority: 100, addresses: ['10.99.0.200'], advertInt: 1, maxAdvertIntCs: 1, authType: 0, authData: new Uint8Array(8) },
+      { srcIp: PEER, dstIp: GROUP },
+    );
+    // patch the interval to 0 and fix the checksum by re-encoding through the decoder's own rules
+    payload.writeUInt16BE(0, 4);
+    payload.writeUInt16BE(0, 6);
+    const pseudo = Buffer.from([10, 99, 0, 2, 224, 0, 0, 18, 0, 112, 0, payload.length]);
+    let sum = 0;
+    for (const b of [pseudo, payload]) for (let i = 0; i < b.length; i += 2) sum += (b[i] << 8) | (b[i + 1] ?? 0);
+    while (sum > 0xffff) sum = (sum & 0xffff) + (sum >>> 16);
+    payload.writeUInt16BE(~sum & 0xffff, 6);
+    const ip: Ipv4Header = { headerLength: 20, totalLength: 20 + payload.length, ttl: 255, protocol: 112, srcIp: PEER, dstIp: GROUP };
+    expect(v.validate(ip, payload)).toMatchObject({ verdict: 'drop', reason: 'advertIntervalErrors' });
+  });
+});

@@ -634,3 +634,14 @@ describe('garp_lower_prio_repeat', () => {
     expect(h.garps()).toEqual([]);
   });
 });
+
+describe('defensive', () => {
+  it('a v3 backup never learns an interval below 10 ms, even from an unvalidated advert', () => {
+    const h = new Harness({ version: 3, advertIntervalMs: 1000 });
+    h.machine.start();
+    h.hear(200, '10.0.0.2', { maxAdvertIntCs: 0, advertInt: 0 });
+    expect(h.machine.masterAdvertIntervalMs).toBe(10);
+    h.advance(5);
+    expect(h.machine.state).toBe('BACKUP');
+  });
+});

@@ -32,7 +32,7 @@ export interface VrrpReceiveCounters {
   ipTtlErrors: number;
   /** VRRP type ≠ 1 (invalid_type_rcvd). */
   invalidTypeReceived: number;
-  /** v2 advert interval differs from ours. keepalived drops these without counting. */
+  /** v2 advert interval differs from ours, or a v3 interval of 0. keepalived drops these without counting. */
   advertIntervalErrors: number;
   /** Advertised addresses differ from our virtual_ipaddress list (addr_list_err); accepted all the same. */
   addressListErrors: number;
@@ -182,6 +182,11 @@ export class ReceiveValidator {
           `interval ${advertIntervalMs(advert)} ms, ours ${spec.advertIntervalMs} ms`,
         );
       }
+    }
+    // v3: a zero interval would make every backup's master-down timer zero (instant takeover); RFC 5798
+    // gives it no meaning, so it is refused like a v2 mismatch.
+    if (advert.version === 3 && advert.maxAdvertIntCs === 0) {
+      return this.drop('advertIntervalErrors', 'v3 max advert interval 0');
     }
     if (spec.checkUnicastSource && spec.unicastPeers.length > 0 && !spec.unicastPeers.includes(ip.srcIp)) {
       return this.drop('unicastSourceErrors', `${ip.srcIp} is not a unicast peer`);

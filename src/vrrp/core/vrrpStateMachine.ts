@@ -125,6 +125,11 @@ export function masterDownIntervalMs(version: 2 | 3, priority: number, masterAdv
   return 3 * masterAdvertIntervalMs + skewTimeMs(version, priority, masterAdvertIntervalMs);
 }
 
+/** RFC 5798 §6.4.2 Master_Adver_Interval from a v3 advert; never below 10 ms (1 cs), even if unvalidated. */
+function learntInterval(advert: VrrpAdvert): number {
+  return Math.max(10, advertIntervalMs(advert));
+}
+
 function checkSpec(spec: VrrpInstanceSpec): void {
   const bad = (what: string): never => {
     throw new RangeError(`vrrp_instance ${spec.name}: ${what}`);
@@ -367,7 +372,7 @@ export class VrrpStateMachine {
     const preemptDelayActive = this.preemptDelayActive(advert.priority >= mine);
     if (!this.spec.preempt || advert.priority >= mine || preemptDelayActive) {
       // Accept as our master. RFC 5798 §6.4.2: v3 backups adopt the master's advert interval.
-      if (this.spec.version === 3) this.masterAdvertMs = advertIntervalMs(advert);
+      if (this.spec.version === 3) this.masterAdvertMs = learntInterval(advert);
       this.currentMasterIp = srcIp;
       this.currentMasterPriority = advert.priority;
       this.armMasterDown(this.masterDownMs());
@@ -419,7 +424,7 @@ export class VrrpStateMachine {
       return;
     }
     if (this.spec.higherPrioritySendAdvert) this.sendAdvert(now);
-    if (this.spec.version === 3) this.masterAdvertMs = advertIntervalMs(advert);
+    if (this.spec.version === 3) this.masterAdvertMs = learntInterval(advert);
     this.currentMasterIp = srcIp;
     this.currentMasterPriority = advert.priority;
     const why =
