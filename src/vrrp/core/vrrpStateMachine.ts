@@ -313,7 +313,7 @@ export class VrrpStateMachine {
       this.effects.removeVips();
       this.counters.releaseMaster++;
     }
-    this.clearTimer('masterDown');
+    this.clearMasterDown();
     this.started = false;
     this.currentState = 'INIT';
     this.currentMasterIp = undefined;
@@ -452,7 +452,7 @@ export class VrrpStateMachine {
 
   private becomeMaster(reason: string): void {
     const from = this.currentState;
-    this.clearTimer('masterDown');
+    this.clearMasterDown();
     this.preemptDeadline = undefined;
     this.currentState = 'MASTER';
     this.masterAdvertMs = this.spec.advertIntervalMs;
@@ -510,7 +510,7 @@ export class VrrpStateMachine {
       this.effects.removeVips();
       this.counters.releaseMaster++;
     }
-    this.clearTimer('masterDown');
+    this.clearMasterDown();
     this.currentState = 'FAULT';
     this.currentMasterIp = undefined;
     this.transition(from, 'FAULT', reason);
@@ -536,7 +536,7 @@ export class VrrpStateMachine {
   }
 
   private armMasterDown(ms: number): void {
-    this.clearTimer('masterDown');
+    this.clearMasterDown();
     this.masterDownTimer = this.clock.setTimer(ms, () => {
       this.masterDownTimer = undefined;
       if (this.currentState !== 'BACKUP') return;
@@ -577,11 +577,9 @@ export class VrrpStateMachine {
     this.advertTimer = this.garpDelayTimer = this.garpRefreshTimer = this.garpLowerPrioTimer = undefined;
   }
 
-  private clearTimer(which: 'masterDown'): void {
-    if (which === 'masterDown') {
-      this.clock.clearTimer(this.masterDownTimer);
-      this.masterDownTimer = undefined;
-    }
+  private clearMasterDown(): void {
+    this.clock.clearTimer(this.masterDownTimer);
+    this.masterDownTimer = undefined;
   }
 
   private sendAdvert(priority: number): void {
