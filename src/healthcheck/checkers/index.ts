@@ -1,9 +1,9 @@
-import type { CheckerSpec } from '../plan.js';
+import type { CheckerSpec, HealthCheckPlan } from '../plan.js';
 import type { ProbeResult } from '../result.js';
 import type { ProbeRunner } from '../core/engine.js';
 import { probeTcp } from './tcp.js';
 import { probeHttp } from './http.js';
-import { killAllScripts, probeMisc } from './misc.js';
+import { killAllScripts, probeMisc, startReaper } from './misc.js';
 import { probeDns } from './dns.js';
 import { probeUdp } from './udp.js';
 import { probePing, stopPing } from './ping.js';
@@ -25,6 +25,12 @@ export function runProbe(spec: CheckerSpec): Promise<ProbeResult> {
 
 /** The real probes, for the engine. */
 export const realProbes: ProbeRunner = { run: runProbe };
+
+/** Prepares long-lived helpers the plan will need (the script reaper), so they are ready before use. */
+export function prepareProbes(plan: HealthCheckPlan): void {
+  const hasScripts = plan.virtualServers.some((vs) => vs.realServers.some((rs) => rs.checkers.some((c) => c.type === 'MISC_CHECK')));
+  if (hasScripts) startReaper();
+}
 
 /** Kills what probes leave running: scripts' process groups and the ICMP helper. */
 export function stopProbes(): void {

@@ -1,7 +1,8 @@
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import type { MiscCheckSpec } from '../plan.js';
 import { downResult, type ProbeResult } from '../result.js';
+import { nodeArgs, sibling } from '../worker/moduleRunner.js';
 
 /** After SIGTERM, how long the script's process group gets before SIGKILL (keepalived: 2 s). */
 export const TERM_GRACE_MS = 2_000;
@@ -16,9 +17,40 @@ const SETPRIV = ['/usr/bin/setpriv', '/bin/setpriv'].find((p) => existsSync(p));
 /** Process groups of scripts still running, so stop() can kill them all. */
 const running = new Set<number>();
 
+let reaper: ChildProcess | undefined;
+
+/**
+ * Starts the reaper ahead of the first script (the checker worker does this at start when the plan has
+ * MISC_CHECKs), so it is up and listening by the time a script runs.
+ */
+export function startReaper(): void {
+  tellReaper('');
+}
+
+/** Tells the reaper process about a group (see reaper.ts); started on first use. */
+function tellReaper(line: string): void {
+  if (!reaper || reaper.exitCode !== null || reaper.signalCode !== null) {
+    try {
+      reaper = spawn(process.execPath, nodeArgs(sibling(import.meta.url, './reaper')), { stdio: ['pipe', 'ignore', 'ignore'] });
+      reaper.on('error', () => {});
+      reaper.stdin?.on('error', () => {});
+      reaper.unref();
+      // Its stdin must not keep the worker's loop alive either.
+      (reaper.stdin as unknown as { unref?: () => void } | null)?.unref?.();
+    } catch {
+      reaper = undefined;
+      return;
+    }
+    for (const pgid of running) reaper.stdin?.write(`+${pgid}\n`);
+  }
+  if (line) reaper.stdin?.write(`${line}\n`);
+}
+
 export function killAllScripts(): void {
   for (const pgid of running) killGroup(pgid, 'SIGKILL');
   running.clear();
+  reaper?.stdin?.end();
+  reaper = undefined;
 }
 
 function killGroup(pgid: number, signal: NodeJS.Signals): void {
@@ -68,7 +100,10 @@ export function probeMisc(spec: MiscCheckSpec): Promise<ProbeResult> {
       return;
     }
     const pid = child.pid;
-    if (pid !== undefined) running.add(pid);
+    if (pid !== undefined) {
+      running.add(pid);
+      tellReaper(`+${pid}`);
+    }
     let killTimer: NodeJS.Timeout | undefined;
     const termTimer = setTimeout(() => {
       if (pid === undefined) return;
@@ -79,7 +114,10 @@ export function probeMisc(spec: MiscCheckSpec): Promise<ProbeResult> {
     child.on('error', (err) => {
       clearTimeout(termTimer);
       clearTimeout(killTimer);
-      if (pid !== undefined) running.delete(pid);
+      if (pid !== undefined) {
+        running.delete(pid);
+        tellReaper(`-${pid}`);
+      }
       resolve(downResult(`cannot run ${spec.argv[0]}: ${err.message}`, performance.now() - started));
     });
     child.on('exit', (code, signal) => {
@@ -89,6 +127,7 @@ export function probeMisc(spec: MiscCheckSpec): Promise<ProbeResult> {
         // Whatever the script left behind in its group goes with it.
         killGroup(pid, 'SIGKILL');
         running.delete(pid);
+        tellReaper(`-${pid}`);
       }
       // setpriv reports a missing script as 127 / 126, like a shell would.
       resolve(judgeExit(spec, code, signal, timedOut, performance.now() - started));

@@ -6,7 +6,7 @@
 import { parentPort } from 'node:worker_threads';
 import { SystemClock } from '../../util/clock.js';
 import { HealthCheckEngine } from '../core/engine.js';
-import { realProbes, stopProbes } from '../checkers/index.js';
+import { prepareProbes, realProbes, stopProbes } from '../checkers/index.js';
 import { runNotifyScript } from '../scripts.js';
 import type { HealthEvent } from '../events.js';
 import type { HealthCheckPlan } from '../plan.js';
@@ -43,10 +43,12 @@ port.on('message', (msg: ToWorker) => {
   switch (msg.type) {
     case 'start':
       plan = msg.plan;
+      prepareProbes(msg.plan);
       engine.start(msg.plan, new Map(msg.prior.map(([vs, list]) => [vs, new Map(list)])));
       break;
     case 'reload':
       plan = msg.plan;
+      prepareProbes(msg.plan);
       engine.reload(msg.plan);
       break;
     case 'snapshot':
