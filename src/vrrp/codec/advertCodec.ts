@@ -63,6 +63,9 @@ export type AdvertDecodeFailure =
   | 'invalidTypeReceived'
   | 'checksumErrors';
 
+/** The contract's name for it (issue 3). */
+export type DropReason = AdvertDecodeFailure;
+
 export type AdvertDecodeResult =
   | { ok: true; advert: VrrpAdvert }
   | { ok: false; reason: AdvertDecodeFailure; detail: string };
