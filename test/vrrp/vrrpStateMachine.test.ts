@@ -463,6 +463,16 @@ describe('shutdown', () => {
     expect(waited).toBeCloseTo(DOWN_100, 0);
   });
 
+  it('from FAULT: no advert, no VIP change, to INIT', () => {
+    const h = new Harness();
+    h.machine.start();
+    h.machine.interfaceDown();
+    h.clear();
+    h.machine.shutdown();
+    expect(h.kinds()).toEqual(['FAULT->INIT']);
+    expect(h.clock.pending).toBe(0);
+  });
+
   it('before start: nothing', () => {
     const h = new Harness();
     h.machine.shutdown();
@@ -579,6 +589,16 @@ describe('reconfigure (SIGHUP)', () => {
     h.machine.reconfigure({ ...h.machine.currentSpec, priority: 150 });
     const waited = h.waitFor('MASTER', 10_000, 0.125);
     expect(waited).toBeCloseTo(DOWN_150, 0);
+  });
+
+  it('in FAULT it stays FAULT (and an owner-to-be waits for recovery)', () => {
+    const h = new Harness();
+    h.machine.start();
+    h.machine.interfaceDown();
+    h.machine.reconfigure({ ...h.machine.currentSpec, priority: 255 });
+    expect(h.machine.state).toBe('FAULT');
+    h.machine.interfaceUp();
+    expect(h.machine.state).toBe('MASTER');
   });
 
   it('refuses a VRID change and bad values', () => {
