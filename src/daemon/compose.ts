@@ -1,9 +1,13 @@
 import { makeConfigCompiler } from '../config/compileFile.js';
 import type { ConfigModel } from '../config/model.js';
+import { planFromConfig } from '../healthcheck/fromConfig.js';
+import { HealthCheckService } from '../healthcheck/service.js';
+import { systemUserResolver } from '../healthcheck/userIds.js';
 import { IpvsClient } from '../ipvs/ipvsClient.js';
 import { IpvsService } from '../ipvs/ipvsService.js';
 import { nativeAddon } from '../net/nativeAddon.js';
 import { openRtNetlink } from '../net/rtnetlink.js';
+import { createDaemonMetrics } from '../metrics/registry.js';
 import { nativeDatagramSender } from '../systemd/nativeSender.js';
 import { SystemdNotifier } from '../systemd/notify.js';
 import { SystemClock } from '../util/clock.js';
@@ -12,6 +16,7 @@ import { RawSocketTransport } from '../vrrp/edge/rawSocketTransport.js';
 import { runScript } from '../vrrp/edge/scriptRunner.js';
 import { VrrpService } from '../vrrp/service.js';
 import { VERSION } from '../version.js';
+import { HealthPart } from './healthPart.js';
 import { IpvsPart } from './ipvsPart.js';
 import type { DaemonPart } from './parts.js';
 import { processSignals } from './processSignals.js';
@@ -50,6 +55,7 @@ export async function composeAndRun(opts: DaemonOptions, model: ConfigModel): Pr
   const clock = new SystemClock();
   const mode = opts.vrrpOnly ? 'vrrp-only' : opts.checkOnly ? 'check-only' : 'full';
   const parts: DaemonPart[] = [];
+  const metrics = createDaemonMetrics();
 
   let vrrp: VrrpPart | undefined;
   if (mode !== 'check-only') {
@@ -82,8 +88,20 @@ export async function composeAndRun(opts: DaemonOptions, model: ConfigModel): Pr
       return { runner: service, close: () => client.close() };
     }, logger);
   }
+  let health: HealthPart | undefined;
+  if (ipvs) {
+    const target = ipvs;
+    health = new HealthPart({
+      runner: new HealthCheckService({ onTrouble: (message) => logger.warn({ part: 'healthcheck' }, message) }),
+      plan: (m) => planFromConfig(m, systemUserResolver),
+      onRealServerChange: (change) => target.onRealServerChange(change),
+      observeCheckDuration: (type, seconds) => metrics.observeCheckDuration(type, seconds),
+      clock,
+      logger,
+    });
+  }
   // Start order: IPVS, health checks, VRRP — the table is ready before the VIPs arrive; stop is the reverse.
-  for (const part of [ipvs, vrrp]) if (part) parts.push(part);
+  for (const part of [ipvs, health, vrrp]) if (part) parts.push(part);
 
   const notifier = new SystemdNotifier(process.env, nativeDatagramSender, (err, message) =>
     logger.warn({ err: err instanceof Error ? err.message : String(err), message }, 'sd_notify failed'),
@@ -96,7 +114,8 @@ export async function composeAndRun(opts: DaemonOptions, model: ConfigModel): Pr
       model,
       compile: makeConfigCompiler({ configId: opts.configId ?? '', strict: opts.strict ?? false }),
       parts,
-      sources: { ...(vrrp ? { vrrp } : {}), ...(ipvs ? { ipvs } : {}) },
+      sources: { ...(vrrp ? { vrrp } : {}), ...(ipvs ? { ipvs } : {}), ...(health ? { health } : {}) },
+      metrics,
       metricsListen: 'metricsListen' in opts ? opts.metricsListen : DEFAULT_METRICS,
       statusSocket: opts.statusSocket ?? DEFAULT_STATUS_SOCKET,
       statusSocketOptional: opts.statusSocket === undefined,

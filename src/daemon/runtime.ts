@@ -1,5 +1,5 @@
 import type { ConfigModel } from '../config/model.js';
-import { createDaemonMetrics } from '../metrics/registry.js';
+import { createDaemonMetrics, type DaemonMetrics } from '../metrics/registry.js';
 import { startMetricsServer, type ListenAddress, type MetricsServer } from '../metrics/server.js';
 import type { HealthMetricsSource, IpvsMetricsSource, VrrpMetricsSource } from '../metrics/sources.js';
 import type { SystemdNotifier } from '../systemd/notify.js';
@@ -28,6 +28,8 @@ export interface RuntimeOptions {
   compile: ConfigCompiler;
   parts: DaemonPart[];
   sources: { vrrp?: VrrpMetricsSource; health?: HealthMetricsSource; ipvs?: IpvsMetricsSource };
+  /** The registry, when the composition needs it before start (the health part observes check durations). */
+  metrics?: DaemonMetrics;
   /** undefined = `--metrics-listen off`. */
   metricsListen: ListenAddress | undefined;
   /** undefined = no status socket. */
@@ -63,7 +65,8 @@ export async function runDaemonRuntime(options: RuntimeOptions): Promise<number>
   });
   options.onLifecycle?.(lifecycle);
 
-  const metrics = createDaemonMetrics({
+  const metrics = options.metrics ?? createDaemonMetrics();
+  metrics.setSources({
     ...options.sources,
     daemon: {
       configStatus: () => ({ lastAttemptSuccessful: lifecycle.lastReload?.successful ?? true, lastSuccessEpochMs: lifecycle.lastSuccessEpochMs }),

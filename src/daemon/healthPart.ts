@@ -1,0 +1,183 @@
+import type { ConfigModel } from '../config/model.js';
+import type { HealthSnapshot, QuorumChange, RealServerChange } from '../healthcheck/events.js';
+import type { HealthCheckPlan } from '../healthcheck/plan.js';
+import type { KnownDestination } from '../healthcheck/service.js';
+import type { HealthMetricsSource, RealServerSnapshot, VirtualServerSnapshot } from '../metrics/sources.js';
+import type { Clock, TimerHandle } from '../util/clock.js';
+import { logTransition, type Logger } from '../util/log.js';
+import type { ConfigDiff } from './configDiff.js';
+import type { DaemonPart } from './parts.js';
+
+/** What the health part needs of the health-check room's service (HealthCheckService fits). */
+export interface HealthRunner {
+  start(plan: HealthCheckPlan): void;
+  reload(plan: HealthCheckPlan): void;
+  stop(): Promise<void>;
+  snapshot(timeoutMs?: number): Promise<HealthSnapshot | null>;
+  onChange(listener: (c: RealServerChange) => void): () => void;
+  onQuorum(listener: (c: QuorumChange) => void): () => void;
+  readonly known: ReadonlyMap<string, ReadonlyMap<string, KnownDestination>>;
+  readonly quorum: ReadonlyMap<string, boolean>;
+}
+
+export interface HealthPartOptions {
+  runner: HealthRunner;
+  plan: (model: ConfigModel) => HealthCheckPlan;
+  /** Where destination decisions go (the IPVS part). */
+  onRealServerChange: (change: RealServerChange) => void;
+  /** One observation per completed probe (the metrics' duration histogram). */
+  observeCheckDuration: (checkerType: string, seconds: number) => void;
+  clock: Clock;
+  logger: Logger;
+  /** How often the per-checker detail is fetched from the checker worker (default 5 s). */
+  snapshotIntervalMs?: number;
+}
+
+/**
+ * The health-check part: starts the checks (in their worker) after IPVS, hands every destination decision
+ * to IPVS, logs each real-server transition as one line, and keeps a recent per-checker snapshot for the
+ * status and the metrics (the worker answers asynchronously; scrapes and `tslvsd status` must not wait).
+ * A reload that leaves every virtual server alone does not touch the checks; otherwise the service's
+ * reload keeps the state of unchanged real servers.
+ */
+export class HealthPart implements DaemonPart, HealthMetricsSource {
+  readonly name = 'healthcheck';
+  private unsubscribe: Array<() => void> = [];
+  private timer: TimerHandle | undefined;
+  private latest: HealthSnapshot | undefined;
+  /** checker identity → probes seen, to turn snapshots into histogram observations. */
+  private readonly seenChecks = new Map<string, number>();
+  private running = false;
+  /** Last alive state logged per `VS/RS`. */
+  private readonly alive = new Map<string, boolean>();
+
+  constructor(private readonly options: HealthPartOptions) {}
+
+  async start(model: ConfigModel): Promise<void> {
+    const { runner, logger } = this.options;
+    this.unsubscribe = [
+      runner.onChange((change) => {
+        this.logChange(change);
+        this.options.onRealServerChange(change);
+      }),
+      runner.onQuorum((q) =>
+        logTransition(logger, {
+          kind: 'real_server',
+          instance: q.virtualServer,
+          from: q.up ? 'QUORUM_DOWN' : 'QUORUM_UP',
+          to: q.up ? 'QUORUM_UP' : 'QUORUM_DOWN',
+          reason: `live weight ${q.liveWeight}, threshold ${q.threshold}`,
+          detail: { quorum: true },
+        }),
+      ),
+    ];
+    if (model.virtualServers.length === 0) return;
+    runner.start(this.options.plan(model));
+    this.running = true;
+    this.scheduleSnapshot(0);
+  }
+
+  async reload(next: ConfigModel, diff: ConfigDiff): Promise<void> {
+    const vs = diff.virtualServers;
+    const untouched = vs.added.length === 0 && vs.removed.length === 0 && vs.kept.every((k) => k.unchanged) && !diff.otherSectionsChanged.includes('virtualServerGroups');
+    if (untouched) return;
+    // The service's reload starts the checks too when there were none.
+    this.options.runner.reload(this.options.plan(next));
+    if (!this.running) {
+      this.running = true;
+      this.scheduleSnapshot(0);
+    }
+    this.options.logger.info({ event: 'reload', part: 'healthcheck' }, 'health-check reload applied');
+  }
+
+  async stop(): Promise<void> {
+    this.options.clock.clearTimer(this.timer);
+    this.timer = undefined;
+    this.running = false;
+    await this.options.runner.stop();
+    for (const off of this.unsubscribe) off();
+    this.unsubscribe = [];
+  }
+
+  virtualServers(): VirtualServerSnapshot[] {
+    const { known, quorum } = this.options.runner;
+    const fromSnapshot = new Map((this.latest?.virtualServers ?? []).map((v) => [v.key, v]));
+    const keys = new Set([...fromSnapshot.keys(), ...known.keys()]);
+    return [...keys].map((key): VirtualServerSnapshot => {
+      const detail = fromSnapshot.get(key);
+      const mirror = known.get(key);
+      const checkersOf = new Map((detail?.realServers ?? []).map((r) => [r.key, r.checkers.map((c) => ({ type: c.type, up: c.up }))]));
+      const rsKeys = new Set([...(detail?.realServers.map((r) => r.key) ?? []), ...[...(mirror?.entries() ?? [])].filter(([, d]) => !d.sorryServer).map(([k]) => k)]);
+      const realServers = [...rsKeys].map((rsKey): RealServerSnapshot => {
+        // The mirror is updated on every event; the worker's snapshot may be a few seconds old.
+        const fresh = mirror?.get(rsKey);
+        const old = detail?.realServers.find((r) => r.key === rsKey);
+        const { address, port } = splitHostPort(rsKey);
+        return {
+          address,
+          port,
+          weight: fresh?.weight ?? old?.weight ?? 0,
+          up: fresh?.alive ?? old?.alive ?? false,
+          checkers: checkersOf.get(rsKey) ?? [],
+        };
+      });
+      return { key, quorumUp: quorum.get(key) ?? detail?.quorumUp ?? true, realServers };
+    });
+  }
+
+  /**
+   * One line per real-server transition (alive flipped). A server's first report is logged only when it
+   * is down (found dead at start-up); weight-only changes are debug lines.
+   */
+  private logChange(change: RealServerChange): void {
+    const id = `${change.virtualServer}/${change.realServer}`;
+    const before = this.alive.get(id);
+    this.alive.set(id, change.alive);
+    const state = (alive: boolean): string => (alive ? 'UP' : 'DOWN');
+    if (before === change.alive || (before === undefined && change.alive)) {
+      this.options.logger.debug({ event: 'real_server', instance: id, alive: change.alive, inTable: change.inTable, weight: change.weight, reason: change.reason }, 'real server update');
+      return;
+    }
+    logTransition(this.options.logger, {
+      kind: 'real_server',
+      instance: id,
+      from: before === undefined ? 'INIT' : state(before),
+      to: state(change.alive),
+      reason: change.reason,
+      detail: { inTable: change.inTable, weight: change.weight, sorryServer: change.sorryServer },
+    });
+  }
+
+  private scheduleSnapshot(delayMs: number): void {
+    if (!this.running) return;
+    this.timer = this.options.clock.setTimer(delayMs, () => {
+      void this.options.runner.snapshot().then((snapshot) => {
+        if (snapshot && this.running) this.absorb(snapshot);
+        this.scheduleSnapshot(this.options.snapshotIntervalMs ?? 5000);
+      });
+    });
+  }
+
+  private absorb(snapshot: HealthSnapshot): void {
+    this.latest = snapshot;
+    for (const vs of snapshot.virtualServers) {
+      for (const rs of vs.realServers) {
+        rs.checkers.forEach((c, index) => {
+          const id = `${vs.key}/${rs.key}/${index}`;
+          const seen = this.seenChecks.get(id) ?? 0;
+          if (c.checks > seen && c.lastDurationMs !== null) {
+            // One observation per probe completed since the last look, valued at the latest duration.
+            for (let n = seen; n < c.checks; n++) this.options.observeCheckDuration(c.type, c.lastDurationMs / 1000);
+          }
+          this.seenChecks.set(id, c.checks);
+        });
+      }
+    }
+  }
+}
+
+function splitHostPort(key: string): { address: string; port: number } {
+  const cut = key.lastIndexOf(':');
+  const host = key.slice(0, cut);
+  return { address: host.startsWith('[') ? host.slice(1, -1) : host, port: Number(key.slice(cut + 1)) };
+}

@@ -1,0 +1,146 @@
+import { describe, expect, it } from 'vitest';
+import type { ConfigModel } from '../../src/config/model.js';
+import { diffConfigs } from '../../src/daemon/configDiff.js';
+import { HealthPart, type HealthRunner } from '../../src/daemon/healthPart.js';
+import type { HealthSnapshot, QuorumChange, RealServerChange } from '../../src/healthcheck/events.js';
+import type { HealthCheckPlan } from '../../src/healthcheck/plan.js';
+import type { KnownDestination } from '../../src/healthcheck/service.js';
+import { FakeClock } from '../../src/util/clock.js';
+import { createLogger } from '../../src/util/log.js';
+import { model, realServer, relocated, virtualServer } from './modelFixtures.js';
+
+class FakeHealth implements HealthRunner {
+  calls: string[] = [];
+  known = new Map<string, Map<string, KnownDestination>>();
+  quorum = new Map<string, boolean>();
+  snapshotValue: HealthSnapshot | null = null;
+  private change = new Set<(c: RealServerChange) => void>();
+  private quorumListeners = new Set<(c: QuorumChange) => void>();
+  start(_plan: HealthCheckPlan) {
+    this.calls.push('start');
+  }
+  reload(_plan: HealthCheckPlan) {
+    this.calls.push('reload');
+  }
+  async stop() {
+    this.calls.push('stop');
+  }
+  async snapshot() {
+    return this.snapshotValue;
+  }
+  onChange(l: (c: RealServerChange) => void) {
+    this.change.add(l);
+    return () => this.change.delete(l);
+  }
+  onQuorum(l: (c: QuorumChange) => void) {
+    this.quorumListeners.add(l);
+    return () => this.quorumListeners.delete(l);
+  }
+  emit(vs: string, rs: string, alive: boolean, reason: string) {
+    const e: RealServerChange = { kind: 'realServer', virtualServer: vs, realServer: rs, alive, inTable: alive, weight: alive ? 1 : 0, sorryServer: false, reason };
+    let m = this.known.get(vs);
+    if (!m) this.known.set(vs, (m = new Map()));
+    m.set(rs, { alive, inTable: alive, weight: e.weight, sorryServer: false, reason });
+    for (const l of this.change) l(e);
+  }
+}
+
+function setup() {
+  const runner = new FakeHealth();
+  const clock = new FakeClock();
+  const lines: Array<Record<string, unknown>> = [];
+  const forwarded: RealServerChange[] = [];
+  const observed: Array<[string, number]> = [];
+  const part = new HealthPart({
+    runner,
+    plan: (m: ConfigModel) => ({ virtualServers: [], scriptUser: undefined, source: m.source }) as unknown as HealthCheckPlan,
+    onRealServerChange: (c) => forwarded.push(c),
+    observeCheckDuration: (t, s) => observed.push([t, s]),
+    clock,
+    logger: createLogger({ level: 'info', format: 'json', sink: { write: (l: string) => void lines.push(JSON.parse(l) as Record<string, unknown>) } }),
+  });
+  return { runner, clock, lines, forwarded, observed, part };
+}
+
+const snapshot = (checks: number, up: boolean): HealthSnapshot => ({
+  virtualServers: [
+    {
+      key: '10.0.0.100:80/TCP',
+      quorumUp: true,
+      liveWeight: 1,
+      quorum: 1,
+      hysteresis: 0,
+      sorryActive: false,
+      realServers: [
+        {
+          key: '192.168.1.10:80',
+          alive: up,
+          inTable: up,
+          weight: 1,
+          reason: 'x',
+          checkers: [{ type: 'TCP_CHECK', up, hasRun: true, retryIt: 0, lastDurationMs: 12, lastReason: null, checks, failures: 0 }],
+        },
+      ],
+    },
+  ],
+  counters: { probes: checks, probeFailures: 0, probesHung: 0, probesThrew: 0, scriptsRun: 0 },
+});
+
+describe('HealthPart', () => {
+  it('no virtual servers: the checks are not started', async () => {
+    const { runner, part } = setup();
+    await part.start(model({ virtualServers: [] }));
+    expect(runner.calls).toEqual([]);
+  });
+
+  it('forwards every destination change to IPVS and logs one transition line per alive flip', async () => {
+    const { runner, part, forwarded, lines } = setup();
+    await part.start(model());
+    runner.emit('10.0.0.100:80/TCP', '192.168.1.10:80', true, 'initial');
+    runner.emit('10.0.0.100:80/TCP', '192.168.1.10:80', false, 'TCP_CHECK: connection refused');
+    runner.emit('10.0.0.100:80/TCP', '192.168.1.10:80', true, 'TCP_CHECK: connected');
+    expect(forwarded).toHaveLength(3);
+    const transitions = lines.filter((l) => l.event === 'transition');
+    expect(transitions.map((t) => [t.kind, t.instance, t.from, t.to, t.reason])).toEqual([
+      ['real_server', '10.0.0.100:80/TCP/192.168.1.10:80', 'UP', 'DOWN', 'TCP_CHECK: connection refused'],
+      ['real_server', '10.0.0.100:80/TCP/192.168.1.10:80', 'DOWN', 'UP', 'TCP_CHECK: connected'],
+    ]);
+  });
+
+  it('status/metrics view: fresh alive from the mirror, checkers from the periodic snapshot; durations observed once per probe', async () => {
+    const { runner, part, clock, observed } = setup();
+    runner.snapshotValue = snapshot(3, true);
+    await part.start(model());
+    clock.advance(1);
+    await Promise.resolve();
+    await Promise.resolve();
+    runner.emit('10.0.0.100:80/TCP', '192.168.1.10:80', false, 'refused');
+    expect(part.virtualServers()).toEqual([
+      { key: '10.0.0.100:80/TCP', quorumUp: true, realServers: [{ address: '192.168.1.10', port: 80, weight: 0, up: false, checkers: [{ type: 'TCP_CHECK', up: true }] }] },
+    ]);
+    expect(observed).toEqual([
+      ['TCP_CHECK', 0.012],
+      ['TCP_CHECK', 0.012],
+      ['TCP_CHECK', 0.012],
+    ]);
+    runner.snapshotValue = snapshot(4, false);
+    clock.advance(5000);
+    await Promise.resolve();
+    await Promise.resolve();
+    expect(observed).toHaveLength(4);
+    expect(part.virtualServers()[0]!.realServers[0]!.checkers).toEqual([{ type: 'TCP_CHECK', up: false }]);
+  });
+
+  it('reload: untouched virtual servers leave the checks alone; a changed one reloads them; stop stops them', async () => {
+    const { runner, part } = setup();
+    const before = model();
+    await part.start(before);
+    const same = relocated(before);
+    await part.reload(same, diffConfigs(before, same));
+    expect(runner.calls).toEqual(['start']);
+    const after = model({ virtualServers: [virtualServer({ realServers: [realServer('192.168.1.10', { weight: 3 })] })] });
+    await part.reload(after, diffConfigs(before, after));
+    await part.stop();
+    expect(runner.calls).toEqual(['start', 'reload', 'stop']);
+  });
+});
