@@ -231,7 +231,7 @@ describe('receive dispatcher (one socket, several instances)', () => {
         const flips = 1 + (rand() % 3);
         for (let f = 0; f < flips; f++) pkt[rand() % pkt.length] = rand() & 0xff;
       }
-      expect(() => d.dispatch(pkt)).not.toThrow();
+      d.dispatch(pkt); // a throw fails the test
     }
     const c = inst.validator.counters;
     const perInstance =
