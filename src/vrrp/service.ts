@@ -1,23 +1,20 @@
 import { isIPv4 } from 'node:net';
-import type { ConfigModel, ScriptCommand, VrrpInstance, VrrpScript } from '../config/model.js';
+import type { ConfigModel, ScriptCommand, VrrpInstance, VrrpScript, VrrpSyncGroup as SyncGroupModel } from '../config/model.js';
 import type { NativeAddon } from '../net/nativeAddon.js';
 import type { LinkEvent, LinkInfo, RtNetlink } from '../net/rtnetlink.js';
 import type { Clock, TimerHandle } from '../util/clock.js';
 import { logTransition, type Logger } from '../util/log.js';
-import { AUTH_NONE, AUTH_PASS, encodeAdvert, passwordAuthData, type VrrpAdvert } from './codec/advertCodec.js';
+import { encodeAdvert, type VrrpAdvert } from './codec/advertCodec.js';
+import { planVrrpInstance, type VrrpInstancePlan } from './core/fromConfig.js';
 import {
   ReceiveDispatcher,
   ReceiveValidator,
   type SocketReceiveCounters,
   type VrrpReceiveCounters,
 } from './core/receiveValidator.js';
-import {
-  VrrpStateMachine,
-  type VrrpInstanceSpec,
-  type VrrpMachineCounters,
-  type VrrpState,
-  type VrrpTransition,
-} from './core/vrrpStateMachine.js';
+import { VrrpSyncGroup } from './core/syncGroup.js';
+import { InstanceTracking, InterfaceTracker, ScriptTracker } from './core/trackers.js';
+import { VrrpStateMachine, type VrrpMachineCounters, type VrrpState, type VrrpTransition } from './core/vrrpStateMachine.js';
 import { GratuitousArpSender, type GarpTarget } from './edge/gratuitousArp.js';
 import type { TransportCounters, TransportOptions, VrrpTransport } from './edge/rawSocketTransport.js';
 import type { ScriptInvocation, ScriptOutcome } from './edge/scriptRunner.js';
@@ -72,7 +69,7 @@ export interface VrrpInterfaceStatus {
 
 export interface VrrpScriptStatus {
   name: string;
-  /** keepalived's GOOD / BAD after rise/fall. */
+  /** The last run succeeded (each tracking instance applies rise/fall to the runs). */
   good: boolean;
   runs: number;
   failures: number;
@@ -83,14 +80,14 @@ export class VrrpConfigError extends Error {}
 
 interface InstanceRuntime {
   model: VrrpInstance;
+  plan: VrrpInstancePlan;
   link: LinkInfo;
   sourceIp: string;
-  destinations: string[];
   vips: VipSpec[];
-  advertAddresses: string[];
-  authType: number;
-  authData: Uint8Array;
   validator: ReceiveValidator;
+  tracking: InstanceTracking;
+  scriptTrackers: Map<string, ScriptTracker>;
+  interfaceTrackers: Map<string, InterfaceTracker>;
   machine: VrrpStateMachine;
   transport: VrrpTransport;
   garp: GratuitousArpSender;
@@ -98,8 +95,6 @@ interface InstanceRuntime {
   queue: Promise<void>;
   lastTransitionEpochMs: number;
   vipErrors: number;
-  /** track_interface name → current priority contribution. */
-  interfaceDeltas: Map<string, number>;
 }
 
 interface InterfaceRuntime {
@@ -108,11 +103,11 @@ interface InterfaceRuntime {
   dispatcher: ReceiveDispatcher<InstanceRuntime>;
 }
 
+/** One vrrp_script, run once per interval whatever the number of instances tracking it. */
 interface ScriptRuntime {
   model: VrrpScript;
-  good: boolean;
-  consecutiveGood: number;
-  consecutiveBad: number;
+  /** The last run's verdict (the per-instance trackers apply rise/fall). */
+  lastSucceeded: boolean | undefined;
   runs: number;
   failures: number;
   timeouts: number;
@@ -150,13 +145,17 @@ export class VrrpService {
     if (leftovers.changed > 0) this.deps.logger.warn({ event: 'vips_cleared', count: leftovers.changed }, 'removed VIPs left by a previous run');
 
     for (const plan of plans) this.build(plan);
+    this.buildSyncGroups();
     this.unsubscribeLinks = this.deps.netlink.onLinkChange((event) => this.onLink(event));
     for (const rt of this.instances) {
       if (!rt.model.dontTrackPrimary && !rt.link.up) rt.machine.interfaceDown();
-      for (const tracked of rt.model.trackInterfaces) {
-        const link = links.get(tracked.name);
-        this.applyTrackedInterface(rt, tracked.name, link?.up ?? false);
+      for (const spec of rt.plan.interfaces) {
+        rt.interfaceTrackers.set(spec.name, new InterfaceTracker(spec, links.get(spec.name)?.up ?? false));
       }
+      for (const spec of rt.plan.scripts) rt.scriptTrackers.set(spec.name, new ScriptTracker(spec));
+      for (const t of rt.interfaceTrackers.values()) rt.tracking.addInterface(t);
+      for (const t of rt.scriptTrackers.values()) rt.tracking.addScript(t);
+      rt.tracking.applyTo(rt.machine);
     }
     this.startScripts();
     this.started = true;
@@ -173,11 +172,11 @@ export class VrrpService {
     // Whatever state we were in, nothing of ours stays on the interfaces.
     await this.vipManager.removeAll(this.instances.flatMap((rt) => rt.vips));
     await Promise.all(
-      [...this.interfaces.values()].map((i) => Promise.race([i.transport.flush(), delay(1000)])),
+      [...this.interfaces.values()].map((i) => withTimeout(i.transport.flush(), 1000)),
     );
     for (const i of this.interfaces.values()) i.transport.close();
     this.unsubscribeLinks?.();
-    await Promise.race([Promise.all([...this.pendingNotifies]), delay(5000)]);
+    await withTimeout(Promise.all([...this.pendingNotifies]), 5000);
     this.started = false;
   }
 
@@ -214,7 +213,7 @@ export class VrrpService {
   scriptStatus(): VrrpScriptStatus[] {
     return [...this.scripts.values()].map((s) => ({
       name: s.model.name,
-      good: s.good,
+      good: s.lastSucceeded === true,
       runs: s.runs,
       failures: s.failures,
       timeouts: s.timeouts,
@@ -224,13 +223,12 @@ export class VrrpService {
   // ---- building --------------------------------------------------------------------------------------
 
   private async plan(instance: VrrpInstance, links: Map<string, LinkInfo>) {
+    const where = `vrrp_instance ${instance.name} (${instance.loc.file}:${instance.loc.line})`;
     const fail = (what: string): never => {
-      throw new VrrpConfigError(`vrrp_instance ${instance.name} (${instance.loc.file}:${instance.loc.line}): ${what}`);
+      throw new VrrpConfigError(`${where}: ${what}`);
     };
-    if (instance.family !== 'inet') fail('IPv6 VRRP instances are not supported yet');
     if (!instance.interface) fail('no interface');
     const link = links.get(instance.interface!) ?? fail(`interface ${instance.interface} does not exist`);
-    if (instance.authentication?.type === 'AH') fail('auth_type AH is not supported (use PASS or none)');
     if (instance.useVmac) fail('use_vmac is not supported');
 
     const vips: VipSpec[] = [...instance.virtualIpAddresses, ...instance.virtualIpAddressesExcluded].map((v) => {
@@ -243,43 +241,31 @@ export class VrrpService {
     });
     for (const vip of vips) if (!links.has(vip.dev)) fail(`VIP ${vip.address}: interface ${vip.dev} does not exist`);
 
-    const unicast = instance.unicastPeers.map((p) => p.address);
-    let sourceIp = unicast.length > 0 ? instance.unicastSrcIp : instance.mcastSrcIp;
-    if (!sourceIp) {
-      const vipSet = new Set(vips.map((v) => v.address));
-      const primary = (await this.deps.netlink.addresses(link.index)).find((a) => isIPv4(a.address) && !vipSet.has(a.address));
-      sourceIp = primary?.address ?? fail(`interface ${link.name} has no IPv4 address to send from`);
-    }
-    return { instance, link, sourceIp: sourceIp!, vips, unicast };
+    // keepalived's default source: the interface's first IPv4 address that is not one of our VIPs.
+    const vipSet = new Set(vips.map((v) => v.address));
+    const primary = (await this.deps.netlink.addresses(link.index)).find((a) => isIPv4(a.address) && !vipSet.has(a.address));
+    const planned = planVrrpInstance(this.model, instance, primary?.address);
+    if (!planned.ok) throw new VrrpConfigError(planned.problems.join('; '));
+    for (const warning of planned.plan.warnings) this.deps.logger.warn({ event: 'config_warning', instance: instance.name }, warning);
+    return { instance, link, vips, plan: planned.plan };
   }
 
-  private build(plan: Awaited<ReturnType<VrrpService['plan']>>): void {
-    const { instance, link, sourceIp, vips, unicast } = plan;
-    const iface = this.interfaceFor(link, unicast.length === 0);
-    const authType = instance.authentication?.type === 'PASS' ? AUTH_PASS : AUTH_NONE;
-    const authData = instance.authentication ? passwordAuthData(instance.authentication.password) : new Uint8Array(8);
-    const advertAddresses = instance.virtualIpAddresses.filter((v) => isIPv4(v.address)).map((v) => v.address);
-    const spec = machineSpec(instance, sourceIp);
-    const validator = new ReceiveValidator({
-      vrid: instance.virtualRouterId,
-      version: instance.version,
-      advertIntervalMs: spec.advertIntervalMs,
-      authType,
-      authData,
-      virtualAddresses: advertAddresses,
-      unicastPeers: unicast,
-      ownAddresses: [sourceIp],
-    });
+  private build({ instance, link, vips, plan }: Awaited<ReturnType<VrrpService['plan']>>): void {
+    if (this.instances.some((o) => o.link.index === link.index && o.model.virtualRouterId === instance.virtualRouterId)) {
+      throw new VrrpConfigError(`vrrp_instance ${instance.name}: VRID ${instance.virtualRouterId} already used on ${link.name}`);
+    }
+    const multicast = plan.receive.unicastPeers.length === 0;
+    const iface = this.interfaceFor(link, multicast ? plan.destinations : []);
     const rt = {
       model: instance,
+      plan,
       link,
-      sourceIp,
-      destinations: unicast.length > 0 ? unicast : [this.model.global.vrrpMcastGroup4],
+      sourceIp: plan.sourceIp,
       vips,
-      advertAddresses,
-      authType,
-      authData,
-      validator,
+      validator: new ReceiveValidator(plan.receive),
+      tracking: new InstanceTracking(),
+      scriptTrackers: new Map<string, ScriptTracker>(),
+      interfaceTrackers: new Map<string, InterfaceTracker>(),
       transport: iface.transport,
       garp: new GratuitousArpSender(this.deps.frameSender, (error, target) =>
         this.deps.logger.warn({ event: 'garp_error', instance: instance.name, vip: target.vip, err: error.message }, 'gratuitous ARP failed'),
@@ -287,26 +273,31 @@ export class VrrpService {
       queue: Promise.resolve(),
       lastTransitionEpochMs: 0,
       vipErrors: 0,
-      interfaceDeltas: new Map<string, number>(),
     } as Omit<InstanceRuntime, 'machine'> as InstanceRuntime;
-    rt.machine = new VrrpStateMachine(spec, this.deps.clock, {
+    rt.machine = new VrrpStateMachine(plan.instance, this.deps.clock, {
       sendAdvert: (priority) => this.sendAdvert(rt, priority),
       addVips: () => this.enqueue(rt, () => this.changeVips(rt, 'add')),
       removeVips: () => this.enqueue(rt, () => this.changeVips(rt, 'remove')),
       sendGratuitousArp: (repeat) => this.enqueue(rt, () => this.garpBurst(rt, repeat)),
       onTransition: (from, to, reason) => this.onTransition(rt, from, to, reason),
     });
-    if (this.instances.some((o) => o.link.index === link.index && o.model.virtualRouterId === instance.virtualRouterId)) {
-      throw new VrrpConfigError(`vrrp_instance ${instance.name}: VRID ${instance.virtualRouterId} already used on ${link.name}`);
-    }
     iface.dispatcher.set(instance.virtualRouterId, rt);
     this.instances.push(rt);
   }
 
-  private interfaceFor(link: LinkInfo, multicast: boolean): InterfaceRuntime {
+  private buildSyncGroups(): void {
+    for (const group of this.model.vrrpSyncGroups) {
+      const members = this.instances.filter((rt) => group.group.includes(rt.model.name)).map((rt) => rt.machine);
+      if (members.length === 0) continue;
+      new VrrpSyncGroup(group.name, members, {
+        onGroupTransition: (from, to, reason) => this.onGroupTransition(group, from, to, reason),
+      });
+    }
+  }
+
+  private interfaceFor(link: LinkInfo, groups: string[]): InterfaceRuntime {
     let iface = this.interfaces.get(link.name);
     if (!iface) {
-      const groups = multicast ? [this.model.global.vrrpMcastGroup4] : [];
       const transport = this.deps.openTransport({ ifname: link.name, ifindex: link.index, multicastGroups: groups });
       const dispatcher = new ReceiveDispatcher<InstanceRuntime>();
       transport.onPacket((packet) => this.receive(dispatcher, packet));
@@ -336,18 +327,18 @@ export class VrrpService {
   }
 
   private sendAdvert(rt: InstanceRuntime, priority: number): void {
-    const intervalMs = machineSpec(rt.model, rt.sourceIp).advertIntervalMs;
+    const intervalMs = rt.plan.instance.advertIntervalMs;
     const advert: VrrpAdvert = {
-      version: rt.model.version,
-      vrid: rt.model.virtualRouterId,
+      version: rt.plan.instance.version,
+      vrid: rt.plan.instance.vrid,
       priority,
-      addresses: rt.advertAddresses,
+      addresses: [...rt.plan.receive.virtualAddresses],
       advertInt: Math.max(1, Math.round(intervalMs / 1000)),
       maxAdvertIntCs: Math.max(1, Math.round(intervalMs / 10)),
-      authType: rt.authType,
-      authData: rt.authData,
+      authType: rt.plan.receive.authType,
+      authData: rt.plan.receive.authData,
     };
-    for (const dst of rt.destinations) {
+    for (const dst of rt.plan.destinations) {
       try {
         // Encoded per destination: the v3 checksum covers the destination address.
         rt.transport.send(encodeAdvert(advert, { srcIp: rt.sourceIp, dstIp: dst }), rt.sourceIp, dst);
@@ -397,25 +388,40 @@ export class VrrpService {
       reason,
       detail: { priority, vrid: rt.model.virtualRouterId, interface: rt.link.name },
     });
-    const state = to === 'INIT' ? 'STOP' : to;
-    const specific: Record<string, ScriptCommand | undefined> = {
-      MASTER: rt.model.notifyMaster,
-      BACKUP: rt.model.notifyBackup,
-      FAULT: rt.model.notifyFault,
-      STOP: rt.model.notifyStop,
-    };
-    const hook = specific[state];
-    if (hook) this.notify(rt, hook, []);
-    if (rt.model.notify) this.notify(rt, rt.model.notify, ['INSTANCE', rt.model.name, state, String(priority)]);
+    this.runNotifyHooks(rt.model, 'INSTANCE', to, priority);
   }
 
-  private notify(rt: InstanceRuntime, command: ScriptCommand, extraArgs: string[]): void {
+  private onGroupTransition(group: SyncGroupModel, from: string, to: string, reason: string): void {
+    this.deps.logger.info({ event: 'sync_group_transition', group: group.name, from, to, reason }, `sync group ${group.name}: ${from} -> ${to} (${reason})`);
+    this.runNotifyHooks(group, 'GROUP', to, 0);
+  }
+
+  /** notify_master/backup/fault/stop, then `notify TYPE NAME STATE PRIORITY` (keepalived's argument order). */
+  private runNotifyHooks(
+    owner: Pick<VrrpInstance, 'name' | 'notify' | 'notifyMaster' | 'notifyBackup' | 'notifyFault' | 'notifyStop'>,
+    type: 'INSTANCE' | 'GROUP',
+    to: string,
+    priority: number,
+  ): void {
+    const state = to === 'INIT' ? 'STOP' : to;
+    const specific: Record<string, ScriptCommand | undefined> = {
+      MASTER: owner.notifyMaster,
+      BACKUP: owner.notifyBackup,
+      FAULT: owner.notifyFault,
+      STOP: owner.notifyStop,
+    };
+    const hook = specific[state];
+    if (hook) this.notify(owner.name, hook, []);
+    if (owner.notify) this.notify(owner.name, owner.notify, [type, owner.name, state, String(priority)]);
+  }
+
+  private notify(name: string, command: ScriptCommand, extraArgs: string[]): void {
     const invocation = this.invocation(command, 0);
     invocation.argv = [...command.argv, ...extraArgs];
     const running = this.deps.runScript(invocation).then((outcome) => {
       this.pendingNotifies.delete(running);
       if (outcome.exitCode !== 0) {
-        this.deps.logger.warn({ event: 'notify_failed', instance: rt.model.name, argv: invocation.argv, ...outcome }, 'notify script failed');
+        this.deps.logger.warn({ event: 'notify_failed', instance: name, argv: invocation.argv, ...outcome }, 'notify script failed');
       }
     });
     this.pendingNotifies.add(running);
@@ -439,64 +445,19 @@ export class VrrpService {
         if (event.link.up) rt.machine.interfaceUp();
         else rt.machine.interfaceDown();
       }
-      for (const tracked of rt.model.trackInterfaces) {
-        if (tracked.name === event.link.name) this.applyTrackedInterface(rt, tracked.name, event.link.up);
-      }
+      const tracker = rt.interfaceTrackers.get(event.link.name);
+      if (tracker?.setLink(event.link.up)) rt.tracking.applyTo(rt.machine);
     }
-  }
-
-  private applyTrackedInterface(rt: InstanceRuntime, name: string, up: boolean): void {
-    const tracked = rt.model.trackInterfaces.find((t) => t.name === name);
-    if (!tracked) return;
-    if (tracked.weight === undefined || tracked.weight === 0) {
-      // No weight: a tracked interface down puts the instance in FAULT (keepalived).
-      rt.machine.setFault(`track_interface ${name}`, !up);
-      return;
-    }
-    // keepalived: a positive weight is added while up, a negative one while down; `reverse` swaps them.
-    const healthy = tracked.weightReverse ? !up : up;
-    const delta = tracked.weight > 0 ? (healthy ? tracked.weight : 0) : healthy ? 0 : tracked.weight;
-    rt.interfaceDeltas.set(name, delta);
-    this.applyDeltas(rt);
-  }
-
-  private applyDeltas(rt: InstanceRuntime): void {
-    let delta = 0;
-    for (const d of rt.interfaceDeltas.values()) delta += d;
-    for (const tracked of rt.model.trackScripts) {
-      const script = this.scripts.get(tracked.name);
-      if (!script) continue;
-      const weight = tracked.weight ?? script.model.weight;
-      const reverse = tracked.weight !== undefined ? tracked.weightReverse : script.model.weightReverse;
-      if (weight === 0) {
-        rt.machine.setFault(`track_script ${tracked.name}`, !script.good);
-        continue;
-      }
-      const healthy = reverse ? !script.good : script.good;
-      delta += weight > 0 ? (healthy ? weight : 0) : healthy ? 0 : weight;
-    }
-    rt.machine.setTrackedPriorityDelta(delta);
   }
 
   private startScripts(): void {
-    const used = new Set(this.model.vrrpInstances.flatMap((i) => i.trackScripts.map((t) => t.name)));
+    const used = new Set(this.instances.flatMap((rt) => rt.plan.scripts.map((s) => s.name)));
     for (const model of this.model.vrrpScripts) {
       if (!used.has(model.name)) continue;
-      const script: ScriptRuntime = {
-        model,
-        good: !model.initFail,
-        consecutiveGood: 0,
-        consecutiveBad: 0,
-        runs: 0,
-        failures: 0,
-        timeouts: 0,
-        timer: undefined,
-        running: false,
-      };
+      const script: ScriptRuntime = { model, lastSucceeded: undefined, runs: 0, failures: 0, timeouts: 0, timer: undefined, running: false };
       this.scripts.set(model.name, script);
       this.runTrackScript(script);
     }
-    for (const rt of this.instances) this.applyDeltas(rt);
   }
 
   private runTrackScript(script: ScriptRuntime): void {
@@ -507,52 +468,31 @@ export class VrrpService {
     const timeoutMs = (script.model.timeout || script.model.interval) * 1000;
     void this.deps.runScript(this.invocation(script.model.script, timeoutMs)).then((outcome) => {
       script.running = false;
+      if (this.stopping) return;
       script.runs++;
+      // A timeout is a failure (keepalived); so is a script that cannot start.
       const ok = outcome.exitCode === 0;
       if (outcome.timedOut) script.timeouts++;
       if (!ok) script.failures++;
-      if (ok) {
-        script.consecutiveGood++;
-        script.consecutiveBad = 0;
-      } else {
-        script.consecutiveBad++;
-        script.consecutiveGood = 0;
+      if (script.lastSucceeded !== ok) {
+        this.deps.logger.info({ event: 'track_script_result', script: script.model.name, ok, ...outcome }, `track script ${script.model.name} ${ok ? 'succeeded' : 'failed'}`);
       }
-      const before = script.good;
-      if (!script.good && script.consecutiveGood >= script.model.rise) script.good = true;
-      if (script.good && script.consecutiveBad >= script.model.fall) script.good = false;
-      if (before !== script.good && !this.stopping) {
-        this.deps.logger.info({ event: 'track_script', script: script.model.name, good: script.good, ...outcome }, `track script ${script.model.name} ${script.good ? 'GOOD' : 'BAD'}`);
-        for (const rt of this.instances) {
-          if (rt.model.trackScripts.some((t) => t.name === script.model.name)) this.applyDeltas(rt);
-        }
+      script.lastSucceeded = ok;
+      for (const rt of this.instances) {
+        const tracker = rt.scriptTrackers.get(script.model.name);
+        if (tracker?.report(ok)) rt.tracking.applyTo(rt.machine);
       }
     });
   }
 }
 
-/** The core's instance spec from the config model. */
-export function machineSpec(instance: VrrpInstance, primaryIp: string): VrrpInstanceSpec {
-  // v2 carries whole seconds; v3 centiseconds. keepalived rounds the configured value the same way.
-  const advertIntervalMs =
-    instance.version === 2 ? Math.max(1, Math.round(instance.advertInt)) * 1000 : Math.max(1, Math.round(instance.advertInt * 100)) * 10;
-  return {
-    name: instance.name,
-    vrid: instance.virtualRouterId,
-    version: instance.version,
-    priority: instance.priority,
-    advertIntervalMs,
-    primaryIp,
-    initialState: instance.state,
-    preempt: !instance.nopreempt,
-    preemptDelayMs: instance.preemptDelay * 1000,
-    garpMasterRepeat: instance.garpMasterRepeat,
-    garpMasterDelayMs: instance.garpMasterDelay * 1000,
-    garpMasterRefreshMs: instance.garpMasterRefresh * 1000,
-    garpMasterRefreshRepeat: instance.garpMasterRefreshRepeat,
-  };
-}
-
 function delay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** Waits for work, but at most ms; the timer never keeps a stopping process alive. */
+async function withTimeout(work: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([work, new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))]);
+  clearTimeout(timer);
 }

@@ -58,13 +58,16 @@ describe.skipIf(!isRoot)('tracking and notify scripts', () => {
   it('runs notify with INSTANCE name state priority on each transition', async () => {
     expect(await daemon.waitForState('MASTER', 10_000)).toBe(true);
     expect(await waitFor(() => notified().includes('INSTANCE VI_1 MASTER 150'), { timeoutMs: 5000 })).toBe(true);
-    expect(notified()[0]).toBe('INSTANCE VI_1 BACKUP 150');
+    // Until the track script has reported once the instance waits in FAULT (keepalived's "FAULT (init)").
+    expect(notified()[0]).toBe('INSTANCE VI_1 FAULT 150');
+    expect(daemon.transitions()[0]).toMatchObject({ from: 'INIT', to: 'FAULT', reason: expect.stringContaining('track_script chk_file (init)') });
     expect(await hasAddress(a.ns, 'eth0', VIP)).toBe(true);
   });
 
   it('track_interface without weight: the tracked link going down means FAULT and the VIP is released', async () => {
+    const from = daemon.lines.length;
     await mustRun('ip', ['-n', a.ns, 'link', 'set', 'trk0', 'down']);
-    expect(await daemon.waitForLine((l) => l.event === 'transition' && l.to === 'FAULT', 5000)).toBeDefined();
+    expect(await daemon.waitForLine((l) => l.event === 'transition' && l.to === 'FAULT' && String(l.reason).includes('track_interface trk0'), 5000, from)).toBeDefined();
     expect(await waitFor(async () => !(await hasAddress(a.ns, 'eth0', VIP)), { timeoutMs: 3000 })).toBe(true);
     expect(await waitFor(() => notified().includes('INSTANCE VI_1 FAULT 150'), { timeoutMs: 5000 })).toBe(true);
     await mustRun('ip', ['-n', a.ns, 'link', 'set', 'trk0', 'up']);
@@ -74,8 +77,9 @@ describe.skipIf(!isRoot)('tracking and notify scripts', () => {
 
   it('track_script with weight 0: after `fall` failures the instance goes FAULT; after `rise` successes it recovers', async () => {
     const t0 = performance.now();
+    const from = daemon.lines.length;
     rmSync(healthFile);
-    const fault = await daemon.waitForLine((l) => l.event === 'transition' && l.to === 'FAULT' && String(l.reason).includes('track_script') , 6000);
+    const fault = await daemon.waitForLine((l) => l.event === 'transition' && l.to === 'FAULT' && String(l.reason).includes('track_script'), 6000, from);
     expect(fault).toBeDefined();
     // fall 2 at interval 1 s: not before ~1 s.
     expect(performance.now() - t0).toBeGreaterThan(900);

@@ -51,10 +51,12 @@ describe.skipIf(!isRoot)('two tslvsd on one segment', () => {
   }
 
   it('elects the higher priority; the other stays backup; only the master holds the VIP', async () => {
+    // A first: started together on a loaded machine, B may finish booting seconds earlier and be master
+    // until A preempts (covered by the preemption test).
     const pa = start(a, confA());
+    expect(await pa.waitForState('MASTER', 15_000)).toBe(true);
     const pb = start(b, confB());
-    expect(await pa.waitForState('MASTER', 10_000)).toBe(true);
-    expect(await pb.waitForState('BACKUP', 10_000)).toBe(true);
+    expect(await pb.waitForState('BACKUP', 15_000)).toBe(true);
     expect(await watch.heldBy(a.ns, 0, 5000)).toBeDefined();
     const from = performance.now();
     await sleep(3000);
@@ -119,7 +121,7 @@ describe.skipIf(!isRoot)('two tslvsd on one segment', () => {
 
   it('nopreempt: a returning higher priority stays backup while the lower one is master', async () => {
     const pb = start(b, confB());
-    expect(await pb.waitForState('MASTER', 10_000)).toBe(true);
+    expect(await pb.waitForState('MASTER', 15_000)).toBe(true);
     const pa = start(a, confA({ nopreempt: true }));
     expect(await pa.waitForState('BACKUP', 10_000)).toBe(true);
     const from = performance.now();
@@ -132,9 +134,9 @@ describe.skipIf(!isRoot)('two tslvsd on one segment', () => {
 
   it('unicast peers: election and failover with adverts sent to the peer, not the group', async () => {
     const pa = start(a, confA({ unicastSrc: '10.99.0.1', unicastPeers: ['10.99.0.2'] }));
+    expect(await pa.waitForState('MASTER', 15_000)).toBe(true);
     const pb = start(b, confB({ unicastSrc: '10.99.0.2', unicastPeers: ['10.99.0.1'] }));
-    expect(await pa.waitForState('MASTER', 10_000)).toBe(true);
-    expect(await pb.waitForState('BACKUP', 10_000)).toBe(true);
+    expect(await pb.waitForState('BACKUP', 15_000)).toBe(true);
     const dump = await nsRun(b.ns, 'timeout', ['3', 'tcpdump', '-i', 'eth0', '-c', '2', '-nn', 'ip proto 112'], 10_000);
     expect(dump.stdout).toMatch(/10\.99\.0\.1 > 10\.99\.0\.2: VRRPv2, Advertisement, vrid 51, prio 150/);
     expect(dump.stdout).not.toMatch(/224\.0\.0\.18/);

@@ -72,8 +72,9 @@ export class TslvsdProcess {
     return list[list.length - 1]?.to;
   }
 
-  async waitForLine(predicate: (line: Record<string, unknown>) => boolean, timeoutMs = 10_000): Promise<Record<string, unknown> | undefined> {
-    return await waitFor(() => this.lines.find(predicate), { timeoutMs });
+  /** Waits for a log line matching predicate, among lines from index `from` on (default: all). */
+  async waitForLine(predicate: (line: Record<string, unknown>) => boolean, timeoutMs = 10_000, from = 0): Promise<Record<string, unknown> | undefined> {
+    return await waitFor(() => this.lines.slice(from).find(predicate), { timeoutMs });
   }
 
   /** SIGTERM and wait for a clean exit. */
