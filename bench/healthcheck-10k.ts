@@ -1,0 +1,190 @@
+/**
+ * Health-check benchmark: N real servers (default 10,000) with TCP_CHECK at delay_loop 1, checked by
+ * HealthCheckService (the checks run in its worker thread) against one loopback listener that answers on
+ * every 127.x address, in a separate process so it does not load the measured one.
+ *
+ *   npx tsx bench/healthcheck-10k.ts [--servers 10000] [--seconds 20] [--victims 100]
+ *
+ * Prints: checks per second achieved (vs the N/s a 1 s delay_loop asks for), CPU of this process (main +
+ * checker thread) and of the listener, memory, detection latency when the victims' listener stops
+ * (and recovery when it returns), and the jitter of a 1 s interval timer on the main thread — the timer VRRP
+ * adverts ride on — before and while the checks run.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { parseArgs } from 'node:util';
+import { HealthCheckService } from '../src/healthcheck/service.js';
+import type { HealthCheckPlan, RealServerPlan } from '../src/healthcheck/plan.js';
+
+const { values } = parseArgs({
+  options: {
+    servers: { type: 'string', default: '10000' },
+    seconds: { type: 'string', default: '20' },
+    victims: { type: 'string', default: '100' },
+    port: { type: 'string', default: '18080' },
+  },
+});
+const SERVERS = Number(values.servers);
+const SECONDS = Number(values.seconds);
+const VICTIMS = Math.min(Number(values.victims), SERVERS);
+const PORT = Number(values.port);
+const VICTIM_PORT = PORT + 1;
+
+// The listener: accepts on 0.0.0.0 (so every 127.x.y.z reaches it) and closes at once. A second listener
+// serves the victims' port and is stopped / restarted on command.
+const LISTENER = `
+const net = require('node:net');
+const mk = (port) => { const conns = new Set(); const s = net.createServer({ noDelay: true }, (c) => { c.on('error', () => {}); c.destroy(); });
+  s.on('connection', (c) => { conns.add(c); c.on('close', () => conns.delete(c)); });
+  s.listen({ port, host: '0.0.0.0', backlog: 4096 }); return { s, conns }; };
+mk(${PORT});
+let victim = mk(${VICTIM_PORT});
+require('node:readline').createInterface({ input: process.stdin }).on('line', (l) => {
+  if (l === 'stop') { victim.s.close(); for (const c of victim.conns) c.destroy(); process.stdout.write('stopped\\n'); }
+  if (l === 'start') { victim = mk(${VICTIM_PORT}); victim.s.on('listening', () => process.stdout.write('started\\n')); }
+  if (l === 'cpu') { const u = process.cpuUsage(); process.stdout.write('cpu ' + (u.user + u.system) + '\\n'); }
+});
+setTimeout(() => process.stdout.write('ready\\n'), 200);
+`;
+
+function addressOf(i: number): string {
+  return `127.${1 + Math.floor(i / 62500)}.${Math.floor((i % 62500) / 250)}.${1 + (i % 250)}`;
+}
+
+function buildPlan(): HealthCheckPlan {
+  const realServers: RealServerPlan[] = [];
+  for (let i = 0; i < SERVERS; i++) {
+    const victim = i < VICTIMS;
+    realServers.push({
+      key: `rs${i}`,
+      weight: 1,
+      inhibitOnFailure: false,
+      checkers: [{
+        type: 'TCP_CHECK',
+        timing: { delayLoopMs: 1_000, warmupMs: 1_000, retry: 1, delayBeforeRetryMs: 1_000, alpha: false },
+        target: { host: addressOf(i), port: victim ? VICTIM_PORT : PORT, timeoutMs: 3_000 },
+      }],
+    });
+  }
+  return { virtualServers: [{ key: 'bench', quorum: 1, hysteresis: 0, omega: false, realServers }] };
+}
+
+function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}
+
+/** Gaps of a 1 s interval timer minus 1000 ms: how late the main loop serves its timers. */
+class JitterProbe {
+  private last = performance.now();
+  private timer: NodeJS.Timeout | undefined;
+  samples: number[] = [];
+  start(): void {
+    this.samples = [];
+    this.last = performance.now();
+    this.timer = setInterval(() => {
+      const now = performance.now();
+      this.samples.push(now - this.last - 1_000);
+      this.last = now;
+    }, 1_000);
+  }
+  stop(): string {
+    clearInterval(this.timer);
+    const s = [...this.samples].sort((a, b) => a - b);
+    return `p50 ${percentile(s, 50).toFixed(2)} ms, p99 ${percentile(s, 99).toFixed(2)} ms, max ${s.at(-1)?.toFixed(2)} ms (n=${s.length})`;
+  }
+}
+
+class Listener {
+  private readonly lines: string[] = [];
+  private waiters: Array<(l: string) => void> = [];
+  constructor(readonly child: ChildProcess) {
+    createInterface({ input: child.stdout! }).on('line', (l) => {
+      const w = this.waiters.shift();
+      if (w) w(l);
+      else this.lines.push(l);
+    });
+  }
+  next(): Promise<string> {
+    const l = this.lines.shift();
+    return l !== undefined ? Promise.resolve(l) : new Promise((r) => this.waiters.push(r));
+  }
+  async ask(cmd: string): Promise<string> {
+    this.child.stdin!.write(`${cmd}\n`);
+    return this.next();
+  }
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+async function main(): Promise<void> {
+  console.log(`healthcheck bench: ${SERVERS} real servers, TCP_CHECK delay_loop 1 s, ${VICTIMS} victims, ${SECONDS} s measured`);
+  console.log(`machine: ${(await import('node:os')).cpus().length} CPUs, load average ${(await import('node:os')).loadavg().map((l) => l.toFixed(2)).join(' ')}, node ${process.version}`);
+  const listener = new Listener(spawn(process.execPath, ['-e', LISTENER], { stdio: ['pipe', 'pipe', 'inherit'] }));
+  await listener.next(); // ready
+
+  const jitter = new JitterProbe();
+  jitter.start();
+  await sleep(Math.min(SECONDS, 10) * 1_000 + 500);
+  console.log(`main-loop 1 s timer jitter, idle:          ${jitter.stop()}`);
+
+  const svc = new HealthCheckService({ heartbeatTimeoutMs: 30_000, onTrouble: (m) => console.log(`trouble: ${m}`) });
+  const downAt = new Map<string, number>();
+  const upAt = new Map<string, number>();
+  svc.onChange((c) => {
+    if (!c.alive) downAt.set(c.realServer, performance.now());
+    else upAt.set(c.realServer, performance.now());
+  });
+  svc.start(buildPlan());
+  await sleep(3_000); // warmup spread + first round
+
+  const snap0 = await svc.snapshot(10_000);
+  const cpu0 = process.cpuUsage();
+  const lcpu0 = Number((await listener.ask('cpu')).split(' ')[1]);
+  const t0 = performance.now();
+  jitter.start();
+  let rssMax = 0;
+  for (let s = 0; s < SECONDS; s++) {
+    await sleep(1_000);
+    rssMax = Math.max(rssMax, process.memoryUsage().rss);
+  }
+  const jitterLoaded = jitter.stop();
+  const wall = (performance.now() - t0) / 1000;
+  const cpu1 = process.cpuUsage(cpu0);
+  const lcpu1 = Number((await listener.ask('cpu')).split(' ')[1]);
+  const snap1 = await svc.snapshot(10_000);
+  const probes = (snap1?.counters.probes ?? 0) - (snap0?.counters.probes ?? 0);
+  const failures = (snap1?.counters.probeFailures ?? 0) - (snap0?.counters.probeFailures ?? 0);
+  const mem = process.memoryUsage();
+  console.log(`checks per second:                         ${(probes / wall).toFixed(0)} (asked: ${SERVERS}/s), failures ${failures}`);
+  console.log(`CPU, this process (main + checker thread): ${(((cpu1.user + cpu1.system) / 1e6 / wall) * 100).toFixed(1)} % of one core`);
+  console.log(`CPU, the loopback listener process:        ${(((lcpu1 - lcpu0) / 1e6 / wall) * 100).toFixed(1)} % of one core`);
+  console.log(`memory: rss ${(mem.rss / 2 ** 20).toFixed(0)} MiB (max ${(rssMax / 2 ** 20).toFixed(0)}), heap used ${(mem.heapUsed / 2 ** 20).toFixed(0)} MiB (main thread)`);
+  console.log(`main-loop 1 s timer jitter, under checks:  ${jitterLoaded}`);
+
+  // Detection: stop the victims' listener; each victim should go DOWN within
+  // delay_loop (1 s) + retry (1) × delay_before_retry (1 s) + connect (refused at once).
+  downAt.clear();
+  const stopAt = performance.now();
+  await listener.ask('stop');
+  for (let i = 0; i < 100 && downAt.size < VICTIMS; i++) await sleep(100);
+  const detect = [...downAt.values()].map((t) => t - stopAt).sort((a, b) => a - b);
+  console.log(`detection latency (${detect.length}/${VICTIMS} down):     p50 ${percentile(detect, 50).toFixed(0)} ms, p99 ${percentile(detect, 99).toFixed(0)} ms, max ${detect.at(-1)?.toFixed(0)} ms (bound: 2000 ms + scheduling)`);
+
+  upAt.clear();
+  const startAt = performance.now();
+  await listener.ask('start');
+  for (let i = 0; i < 100 && upAt.size < VICTIMS; i++) await sleep(100);
+  const recover = [...upAt.values()].map((t) => t - startAt).sort((a, b) => a - b);
+  console.log(`recovery latency (${recover.length}/${VICTIMS} up):        p50 ${percentile(recover, 50).toFixed(0)} ms, p99 ${percentile(recover, 99).toFixed(0)} ms, max ${recover.at(-1)?.toFixed(0)} ms (bound: 1000 ms + scheduling)`);
+  const wrongDown = [...downAt.keys()].filter((k) => Number(k.slice(2)) >= VICTIMS).length;
+  console.log(`non-victims reported down:                 ${wrongDown}`);
+
+  await svc.stop();
+  listener.child.kill();
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});
