@@ -405,6 +405,7 @@ export const VirtualServer = z.object({
   fwmark: z.number().int().min(1).optional(),
   group: z.string().optional(),
   family: AddressFamily,
+  /** TCP/UDP/SCTP; UDP when the config omits it (keepalived 2.2.7's default, warned); meaningless for fwmark. */
   protocol: L4Protocol,
   /** Scheduler (default wlc, with a warning — keepalived's documented default). */
   lbAlgo: LbAlgo,
@@ -422,8 +423,8 @@ export const VirtualServer = z.object({
   /** Seconds between checks (default 60); inherited by real servers and checkers. */
   delayLoop: Seconds,
   connectTimeout: Seconds,
-  /** Minimum live weight to keep the service (default 1). */
-  quorum: z.number().int().min(1),
+  /** Minimum live weight to keep the service (default 1; capped at the total real-server weight, so may be 0). */
+  quorum: z.number().int().min(0),
   hysteresis: z.number().int().min(0),
   quorumUp: ScriptCommand.optional(),
   quorumDown: ScriptCommand.optional(),

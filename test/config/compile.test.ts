@@ -2,7 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { NOT_ACTED_ON_AT_RUNTIME } from '../../src/config/runtimeSupport.js';
 import { compile, instance, messages, model } from './helpers.js';
 
-const vs = (body: string, head = '10.0.0.1 80') => `virtual_server ${head} {\n  lb_algo rr\n${body}\n}\n`;
+/** A virtual server around `body` (which starts on line 3); protocol and a real server are added after it. */
+const vs = (body: string, head = '10.0.0.1 80') => `virtual_server ${head} {\n  lb_algo rr\n${body}\n` +
+  `${body.includes('real_server') ? '' : '  real_server 10.250.0.1 80 { }\n'}${head.startsWith('fwmark') ? '' : '  protocol TCP\n'}}\n`;
 
 describe('global_defs', () => {
   it('defaults when absent', () => {
@@ -164,11 +166,14 @@ describe('vrrp_sync_group', () => {
 });
 
 describe('virtual_server', () => {
-  it("keepalived's defaults: NAT, wlc with a warning, TCP, delay_loop 60, quorum 1, weight 1, RS port = VS port", () => {
+  it("keepalived's defaults: NAT, wlc and UDP (both with a warning), delay_loop 60, quorum 1, weight 1, RS port = VS port", () => {
     const r = compile('virtual_server 10.0.0.1 80 {\n  real_server 192.168.0.1 {\n    TCP_CHECK {\n    }\n  }\n}');
-    expect(messages(r)).toEqual(["/etc/ka.conf:1:1: warning: no lb_algo/lvs_sched given: using wlc, keepalived's default"]);
+    expect(messages(r)).toEqual([
+      "/etc/ka.conf:1:1: warning: no lb_algo/lvs_sched given: using wlc, keepalived's default",
+      "/etc/ka.conf:1:1: warning: virtual_server 10.0.0.1 80: no protocol set - defaulting to UDP, as keepalived does (write 'protocol TCP' for TCP)",
+    ]);
     const v = r.model!.virtualServers[0];
-    expect(v).toMatchObject({ address: '10.0.0.1', port: 80, family: 'inet', protocol: 'TCP', lbAlgo: 'wlc', lbKind: 'NAT', delayLoop: 60, quorum: 1, hysteresis: 0, alpha: false, omega: false });
+    expect(v).toMatchObject({ address: '10.0.0.1', port: 80, family: 'inet', protocol: 'UDP', lbAlgo: 'wlc', lbKind: 'NAT', delayLoop: 60, quorum: 1, hysteresis: 0, alpha: false, omega: false });
     expect(v.persistenceTimeout).toBeUndefined();
     expect(v.realServers[0]).toMatchObject({ address: '192.168.0.1', port: 80, weight: 1, lbKind: 'NAT', inhibitOnFailure: false });
     expect(v.realServers[0].checkers[0]).toEqual({
@@ -202,19 +207,21 @@ virtual_server fwmark 5 {\n  lb_algo mh\n  lb_kind TUN\n  protocol UDP\n  ops\n 
     ]);
     expect(m.virtualServers[0]).toMatchObject({ group: 'G', lbAlgo: 'sh', schedulerFlags: ['sh-port'], lbKind: 'DR', sorryServer: { address: '10.9.9.9', port: 8080, lbKind: 'DR' } });
     expect(m.virtualServers[1]).toMatchObject({ fwmark: 5, lbAlgo: 'mh', lbKind: 'TUN', protocol: 'UDP', ops: true });
-    expect(m.virtualServers[1].realServers[0]).toMatchObject({ port: 53, lbKind: 'DR' });
+    // keepalived: a DR real server of a fwmark service has no port of its own.
+    expect(m.virtualServers[1].realServers[0]).toMatchObject({ port: 0, lbKind: 'DR' });
   });
 
   it('value and reference errors are located', () => {
-    const r = compile(`virtual_server 10.0.0.1 80 {\n  lb_algo fastest\n  lb_kind DSR\n  real_server 10.0.0.999 80 { }\n  real_server 10.0.0.5 70000 { }\n}\nvirtual_server group NOPE {\n lb_algo rr\n}\n${vs('', '10.0.0.1 80')}`);
+    const r = compile(`virtual_server 10.0.0.1 80 {\n  lb_algo fastest\n  lb_kind DSR\n  real_server 10.0.0.999 80 { }\n  real_server 10.0.0.5 70000 { }\n  protocol TCP\n}\n${vs('', 'group NOPE')}${vs('', 'group NOPE')}`);
     expect(messages(r)).toEqual([
       "/etc/ka.conf:2:11: error: lb_algo: 'fastest' is not a scheduler (rr wrr lc wlc lblc lblcr dh sh sed nq mh fo ovf twos)",
       "/etc/ka.conf:3:11: error: lb_kind: 'DSR' is not NAT, DR or TUN",
       "/etc/ka.conf:1:1: warning: no lb_algo/lvs_sched given: using wlc, keepalived's default",
       "/etc/ka.conf:4:15: error: real_server: '10.0.0.999' is not an IPv4 or IPv6 address",
       '/etc/ka.conf:5:24: error: real_server port: 70000 is out of range 0..65535',
-      "/etc/ka.conf:7: error: virtual_server group 'NOPE': no virtual_server_group of that name",
-      '/etc/ka.conf:10: error: virtual_server TCP 10.0.0.1 80 is already defined at /etc/ka.conf:1',
+      "/etc/ka.conf:8: error: virtual_server group 'NOPE': no virtual_server_group of that name",
+      "/etc/ka.conf:14: error: virtual_server group 'NOPE': no virtual_server_group of that name",
+      '/etc/ka.conf:14: error: virtual_server group NOPE TCP is already defined at /etc/ka.conf:8',
     ]);
   });
 });

@@ -6,7 +6,8 @@ import { describe, expect, it } from 'vitest';
 import { compile, messages } from './helpers.js';
 
 const I = (body: string) => `vrrp_instance V {\ninterface eth0\nvirtual_router_id 9\n${body}\n}`; // body starts at line 4
-const V = (body: string) => `virtual_server 10.0.0.1 80 {\nlb_algo rr\n${body}\n}`; // body starts at line 3
+// body starts at line 3; a real server and the protocol follow it (keepalived ignores a service without real servers)
+const V = (body: string) => `virtual_server 10.0.0.1 80 {\nlb_algo rr\n${body}\n${body.includes('real_server') ? '' : 'real_server 10.250.0.1 80 {\n}\n'}protocol TCP\n}`;
 const R = (body: string) => V(`real_server 10.0.1.1 80 {\n${body}\n}`); // body starts at line 4
 
 const CASES: Array<[string, string, string]> = [
@@ -84,12 +85,19 @@ const CASES: Array<[string, string, string]> = [
   ['vs nat_mask', V('nat_mask big'), "3:10: error: nat_mask: 'big' is not a netmask"],
   ['vs sorry', V('sorry_server'), "3:1: error: 'sorry_server' needs an address"],
   ['vs ip_family', V('ip_family ipx'), "3:11: error: ip_family: 'ipx' is not inet or inet6"],
-  ['vs ops', V('ops'), "1:1: warning: 'ops' only applies to UDP services"],
+  ['vs ops', V('ops'), '1:1: warning: virtual_server 10.0.0.1 80: one packet scheduling (ops) requires UDP - resetting'],
+  ['vs no protocol', 'virtual_server 10.0.0.1 80 {\nlb_algo rr\nreal_server 10.0.1.1 80 {\n}\n}', "1:1: warning: virtual_server 10.0.0.1 80: no protocol set - defaulting to UDP, as keepalived does (write 'protocol TCP' for TCP)"],
+  ['vs fwmark protocol', 'virtual_server fwmark 3 {\nlb_algo rr\nprotocol TCP\nreal_server 10.0.1.1 80 {\n}\n}', '1:1: warning: virtual_server fwmark 3: protocol specified for fwmark - protocol will be ignored'],
+  ['vs zero port', 'virtual_server 10.0.0.1 0 {\nlb_algo rr\nprotocol TCP\nreal_server 10.0.1.1 80 {\n}\n}', '1:1: warning: virtual_server 10.0.0.1 0: zero port only valid for persistent services - setting persistence_timeout 360'],
+  ['vs quorum', V('quorum 5'), '1:1: warning: virtual_server 10.0.0.1 80: quorum 5 exceeds the total weight of the real servers 1, reducing quorum to 1'],
+  ['vs hysteresis', V('hysteresis 1'), '1:1: warning: virtual_server 10.0.0.1 80: hysteresis 1 >= quorum 1; setting hysteresis to 0'],
+  ['vs no real servers', 'virtual_server 10.0.0.1 80 {\nlb_algo rr\nprotocol TCP\n}', '1:1: warning: virtual_server has no real servers - ignored, as keepalived does'],
+  ['DR port', V('lb_kind DR\nreal_server 10.0.1.1 8080 {\n}'), '4: warning: virtual_server 10.0.0.1 80: DR real server 10.0.1.1 port 8080 ignored - port 80, as the kernel forwards'],
   ['vs not acted on', V('ha_suspend'), "3:1: warning: 'ha_suspend' is parsed but not acted on at runtime (not implemented)"],
   ['rs address', V('real_server {\n}'), "3:1: error: 'real_server' needs an address"],
   ['rs extra', V('real_server 10.0.1.1 80 90 {\n}'), '3:25: warning: real_server: extra arguments ignored'],
   ['rs family', V('real_server fe80::1 80 {\n}'), "3:1: error: real_server fe80::1: address family differs from the virtual server's"],
-  ['rs dup', V('real_server 10.0.1.1 80 {\n}\nreal_server 10.0.1.1 80 {\n}'), '5: error: real_server 10.0.1.1 80 is already defined at line 3'],
+  ['rs dup', V('real_server 10.0.1.1 80 {\n}\nreal_server 10.0.1.1 80 {\n}'), '5: warning: virtual_server 10.0.0.1 80: real server 10.0.1.1 80 is duplicated - removing the second'],
   ['vsg name', 'virtual_server_group {\n}', "1:1: error: 'virtual_server_group' needs a name"],
   ['vsg entry', 'virtual_server_group G {\nnowhere 80\n}', "2:1: error: virtual_server_group: 'nowhere' is not ADDRESS[-LAST]"],
   ['vsg range', 'virtual_server_group G {\n10.0.0.9-3 80\n}', "2:1: error: virtual_server_group: range end '3' must be 9..255"],

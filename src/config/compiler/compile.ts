@@ -148,14 +148,6 @@ function crossCheck(model: ConfigModel, syncGroups: CompiledSyncGroup[], ctx: Co
     if (first !== undefined) {
       ctx.sink.error(at(vs.loc), `virtual_server ${key} is already defined at ${first.file}:${first.line}`);
     } else services.set(key, vs.loc);
-    const rsSeen = new Map<string, SourceLocation>();
-    for (const rs of vs.realServers) {
-      const rkey = `${rs.address} ${rs.port}`;
-      const firstRs = rsSeen.get(rkey);
-      if (firstRs !== undefined) {
-        ctx.sink.error(at(rs.loc), `real_server ${rkey} is already defined at line ${firstRs.line}`);
-      } else rsSeen.set(rkey, rs.loc);
-    }
   }
 }
 

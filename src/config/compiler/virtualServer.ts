@@ -9,6 +9,7 @@ import {
   type AddressFamily, LbAlgo, type LbKind, type RealServer, type ScriptCommand, type TunnelOptions,
   type VirtualServer, type VirtualServerGroup, type VirtualServerGroupEntry,
 } from '../model.js';
+import type { SourcePosition } from '../diagnostics.js';
 import type { ConfigNode } from '../parser.js';
 import { compileChecker, type InheritedTimers, isCheckerType, timerHandlers } from './checkers.js';
 import { applyKeywords, type CompileContext, type KeywordTable, locOf, posOf, requireBlock, singleArg } from './context.js';
@@ -141,7 +142,8 @@ function compileRealServer(node: ConfigNode, vs: VirtualServerDraft, ctx: Compil
 
 interface VirtualServerDraft extends InheritedTimers {
   port?: number;
-  protocol: 'TCP' | 'UDP' | 'SCTP';
+  /** Undefined until `protocol` is given: keepalived's default depends on the kind of service. */
+  protocol?: 'TCP' | 'UDP' | 'SCTP';
   lbAlgo?: LbAlgo;
   lbKind: { kind: LbKind; tunnel?: TunnelOptions };
   schedulerFlags: SchedulerFlag[];
@@ -290,7 +292,7 @@ export function compileVirtualServer(node: ConfigNode, ctx: CompileContext): Vir
     if (port === undefined) return undefined;
   }
   const d: VirtualServerDraft = {
-    protocol: 'TCP', lbKind: { kind: 'NAT' }, schedulerFlags: [], ops: false, quorum: 1, hysteresis: 0,
+    lbKind: { kind: 'NAT' }, schedulerFlags: [], ops: false, quorum: 1, hysteresis: 0,
     sorryInhibit: false, omega: false, inhibitOnFailure: false, haSuspend: false, realServerNodes: [],
   };
   if (port !== undefined) d.port = port;
@@ -311,7 +313,7 @@ export function compileVirtualServer(node: ConfigNode, ctx: CompileContext): Vir
   const vs: VirtualServer = {
     loc: locOf(node.keyword),
     family: resolvedFamily,
-    protocol: d.protocol,
+    protocol: d.protocol ?? 'TCP',
     lbAlgo: d.lbAlgo ?? 'wlc',
     lbKind: d.lbKind.kind,
     schedulerFlags: d.schedulerFlags,
@@ -343,8 +345,72 @@ export function compileVirtualServer(node: ConfigNode, ctx: CompileContext): Vir
       lbKind: d.sorryLbKind ?? d.lbKind.kind, inhibit: d.sorryInhibit,
     };
   }
-  if (d.ops && d.protocol !== 'UDP') ctx.sink.warning(posOf(node.keyword), "'ops' only applies to UDP services");
+  if (vs.realServers.length === 0) {
+    // keepalived: "Virtual server … has no real servers - ignoring" (a sorry server alone does not count).
+    ctx.sink.warning(posOf(node.keyword), 'virtual_server has no real servers - ignored, as keepalived does');
+    return undefined;
+  }
+  applyKeepalivedChecks(vs, d.protocol !== undefined, posOf(node.keyword), ctx);
   return vs;
+}
+
+/**
+ * keepalived's validate_check_config(), whose corrections operators' configs rely on: an address service
+ * without `protocol` is UDP (the kernel's default for protocol 0); `ops` needs UDP; port 0 without
+ * persistence becomes persistent; a fwmark service ignores `protocol`; a repeated real server is dropped;
+ * quorum is capped at the total weight and hysteresis below quorum; DR/TUN real and sorry servers take
+ * the virtual server's port (or none for fwmark). Each correction is a warning at the virtual_server.
+ */
+function applyKeepalivedChecks(vs: VirtualServer, protocolGiven: boolean, at: SourcePosition, ctx: CompileContext): void {
+  const name = vs.group !== undefined ? `group ${vs.group}` : vs.fwmark !== undefined ? `fwmark ${vs.fwmark}` : `${vs.address} ${vs.port}`;
+  const byAddress = vs.fwmark === undefined;
+  if (byAddress && !protocolGiven) {
+    ctx.sink.warning(at, `virtual_server ${name}: no protocol set - defaulting to UDP, as keepalived does (write 'protocol TCP' for TCP)`);
+    vs.protocol = 'UDP';
+  }
+  if (!byAddress && protocolGiven) {
+    ctx.sink.warning(at, `virtual_server ${name}: protocol specified for fwmark - protocol will be ignored`);
+  }
+  if (vs.ops && byAddress && vs.protocol !== 'UDP') {
+    ctx.sink.warning(at, `virtual_server ${name}: one packet scheduling (ops) requires UDP - resetting`);
+    vs.ops = false;
+  }
+  if (byAddress && vs.group === undefined && vs.port === 0 && vs.persistenceTimeout === undefined) {
+    ctx.sink.warning(at, `virtual_server ${name}: zero port only valid for persistent services - setting persistence_timeout 360`);
+    vs.persistenceTimeout = 360;
+  }
+  const seen = new Set<string>();
+  vs.realServers = vs.realServers.filter((rs) => {
+    const key = `${rs.address} ${rs.port}`;
+    if (!seen.has(key)) {
+      seen.add(key);
+      return true;
+    }
+    ctx.sink.warning({ file: rs.loc.file, line: rs.loc.line }, `virtual_server ${name}: real server ${key} is duplicated - removing the second`);
+    return false;
+  });
+  if (vs.group === undefined) {
+    for (const rs of vs.realServers) {
+      if (rs.lbKind === 'NAT') continue;
+      const wanted = vs.fwmark !== undefined ? 0 : vs.port ?? 0;
+      if (rs.port !== wanted) {
+        ctx.sink.warning({ file: rs.loc.file, line: rs.loc.line },
+          `virtual_server ${name}: ${rs.lbKind} real server ${rs.address} port ${rs.port} ignored - ${wanted === 0 ? 'no port' : `port ${wanted}`}, as the kernel forwards`);
+        rs.port = wanted;
+        for (const c of rs.checkers) if (c.connectPort === 0) c.connectPort = wanted;
+      }
+    }
+  }
+  const weightSum = vs.realServers.reduce((sum, rs) => sum + rs.weight, 0);
+  if (vs.quorum > weightSum) {
+    ctx.sink.warning(at, `virtual_server ${name}: quorum ${vs.quorum} exceeds the total weight of the real servers ${weightSum}, reducing quorum to ${weightSum}`);
+    vs.quorum = weightSum;
+  }
+  if (vs.hysteresis > 0 && vs.hysteresis >= vs.quorum) {
+    const h = Math.max(0, vs.quorum - 1);
+    ctx.sink.warning(at, `virtual_server ${name}: hysteresis ${vs.hysteresis} >= quorum ${vs.quorum}; setting hysteresis to ${h}`);
+    vs.hysteresis = h;
+  }
 }
 
 // ------------------------------------------------------------------------------ virtual_server_group
