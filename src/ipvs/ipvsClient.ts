@@ -17,7 +17,6 @@ import { GenericNetlinkTransport, type GenericNetlinkTransportOptions, type Netl
 import type {
   DestinationEntry,
   DestinationSpec,
-  IpFamily,
   IpvsInfo,
   IpvsTimeouts,
   ServiceEntry,
@@ -29,6 +28,11 @@ import type {
 export interface IpvsClientCounters {
   /** Services or destinations in a dump that could not be decoded: skipped, not fatal. */
   malformedEntries: number;
+}
+
+export interface ListOptions {
+  /** Decode the counters and rates too (default true); a sync that only compares settings skips them. */
+  withStats?: boolean;
 }
 
 export class IpvsClient {
@@ -76,8 +80,9 @@ export class IpvsClient {
     return decodeInfoReply(reply);
   }
 
-  async listServices(): Promise<ServiceEntry[]> {
-    return this.decodeEach(await this.dump(IpvsRequest.getServices(this.family)), decodeServiceReply);
+  async listServices(options: ListOptions = {}): Promise<ServiceEntry[]> {
+    const withStats = options.withStats ?? true;
+    return this.decodeEach(await this.dump(IpvsRequest.getServices(this.family)), (raw) => decodeServiceReply(raw, { withStats }));
   }
 
   /** One service, or undefined when the kernel has none with this key. */
@@ -91,15 +96,16 @@ export class IpvsClient {
     }
   }
 
-  async listDestinations(key: ServiceKey, serviceFamily: IpFamily = key.family): Promise<DestinationEntry[]> {
+  async listDestinations(key: ServiceKey, options: ListOptions = {}): Promise<DestinationEntry[]> {
+    const withStats = options.withStats ?? true;
     const parts = await this.dump(IpvsRequest.getDests(this.family, key));
-    return this.decodeEach(parts, (raw) => decodeDestinationReply(raw, serviceFamily));
+    return this.decodeEach(parts, (raw) => decodeDestinationReply(raw, key.family, { withStats }));
   }
 
   /** Every service with its destinations: 1 + (number of services) dumps. */
-  async listTable(): Promise<ServiceWithDestinations[]> {
-    const services = await this.listServices();
-    const dests = await Promise.all(services.map((s) => this.listDestinations(s.key)));
+  async listTable(options: ListOptions = {}): Promise<ServiceWithDestinations[]> {
+    const services = await this.listServices(options);
+    const dests = await Promise.all(services.map((s) => this.listDestinations(s.key, options)));
     return services.map((s, i) => ({ ...s, destinations: dests[i] }));
   }
 

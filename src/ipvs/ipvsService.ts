@@ -16,7 +16,7 @@ import type { DestinationSpec, IpvsStats, IpvsTimeouts, ServiceKey, ServiceSpec 
 
 /** What the service needs of the kernel table (IpvsClient provides it). */
 export interface IpvsTable {
-  listTable(): Promise<KernelService[]>;
+  listTable(options?: { withStats?: boolean }): Promise<KernelService[]>;
   addService(spec: ServiceSpec): Promise<void>;
   updateService(spec: ServiceSpec): Promise<void>;
   deleteService(key: ServiceKey): Promise<void>;
@@ -171,7 +171,7 @@ export class IpvsService {
       return;
     }
     if (this.options.keepOnStop) return;
-    const kernel = await this.table.listTable();
+    const kernel = await this.table.listTable({ withStats: false });
     await this.apply(teardown([...this.owned.values()], kernel));
     this.owned.clear();
   }
@@ -231,7 +231,7 @@ export class IpvsService {
     this.counters.syncs++;
     try {
       const desired = desiredTable(this.plan, this.healthView);
-      const kernel = await this.table.listTable();
+      const kernel = await this.table.listTable({ withStats: false });
       const ops = reconcile({ desired, kernel, owned: [...this.owned.values()] });
       for (const d of desired) this.owned.set(serviceIdentity(d.spec.key), d.spec.key);
       return await this.apply(ops);

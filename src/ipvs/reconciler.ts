@@ -35,12 +35,20 @@ export type IpvsOperation =
   | { op: 'update-destination'; service: ServiceKey; destination: DestinationSpec }
   | { op: 'delete-destination'; service: ServiceKey; destination: { address: string; port: number } };
 
+/** Remembered canonical spellings: a sync of 10,000 destinations asks for the same ones every time. */
+const canonicalMemo = new Map<string, string>();
+
 function canonical(address: string): string {
+  let c = canonicalMemo.get(address);
+  if (c !== undefined) return c;
   try {
-    return canonicalAddress(address);
+    c = canonicalAddress(address);
   } catch {
-    return address;
+    c = address;
   }
+  if (canonicalMemo.size >= 100_000) canonicalMemo.clear();
+  canonicalMemo.set(address, c);
+  return c;
 }
 
 /** Identity of a service regardless of how its address was spelled. */

@@ -3,8 +3,8 @@
  * applies it to an in-memory table with the kernel's errno rules (EEXIST / ESRCH / ENOENT) and answers with
  * encoded replies. Tests read `table`, `log` and can inject failures.
  */
-import { AttributeReader, nestedAttr, u32Attr } from '../../src/ipvs/codec/attributes.js';
-import { CmdAttr, DestAttr, InfoAttr, IpvsCmd } from '../../src/ipvs/codec/constants.js';
+import { AttributeReader, attr, nestedAttr, u32Attr } from '../../src/ipvs/codec/attributes.js';
+import { CmdAttr, DestAttr, InfoAttr, IpvsCmd, StatsAttr, SvcAttr } from '../../src/ipvs/codec/constants.js';
 import { packDestination, unpackDestination } from '../../src/ipvs/codec/destination.js';
 import { packTimeouts, unpackTimeouts } from '../../src/ipvs/codec/info.js';
 import { decodeGenlMessage, encodeGenlRequest } from '../../src/ipvs/codec/message.js';
@@ -12,7 +12,7 @@ import { packService, unpackService, unpackServiceKey } from '../../src/ipvs/cod
 import { IpvsKernelError, ipvsErrorFromErrno } from '../../src/ipvs/errors.js';
 import { commandName, type NetlinkRequestOptions, type NetlinkTransport } from '../../src/ipvs/netlinkTransport.js';
 import { destinationIdentity, serviceIdentity, type KernelService } from '../../src/ipvs/reconciler.js';
-import type { DestinationEntry, IpvsTimeouts, ServiceEntry } from '../../src/ipvs/types.js';
+import type { DestinationEntry, IpvsStats, IpvsTimeouts, ServiceEntry } from '../../src/ipvs/types.js';
 
 const SCHEDULERS = new Set(['rr', 'wrr', 'lc', 'wlc', 'lblc', 'lblcr', 'dh', 'sh', 'sed', 'nq', 'mh', 'fo', 'ovf', 'twos']);
 const EEXIST = 17;
@@ -59,7 +59,18 @@ export class FakeIpvsKernel implements NetlinkTransport {
     };
     const reply = (cmd: number, attrs: Buffer[]): Buffer =>
       encodeGenlRequest({ familyId: this.familyId, cmd, version: 1, dump: false, attributes: Buffer.concat(attrs) });
-    const serviceReply = (s: ServiceEntry): Buffer => reply(IpvsCmd.NEW_SERVICE, [packService(s)]);
+    const stats64 = (st: IpvsStats): Buffer => {
+      const u64 = (t: number, v: number): Buffer => {
+        const b = Buffer.alloc(8);
+        b.writeBigUInt64LE(BigInt(v));
+        return attr(t, b);
+      };
+      return nestedAttr(SvcAttr.STATS64, [u64(StatsAttr.CONNS, st.connections), u64(StatsAttr.INPKTS, st.packetsIn), u64(StatsAttr.OUTPKTS, st.packetsOut), u64(StatsAttr.INBYTES, st.bytesIn), u64(StatsAttr.OUTBYTES, st.bytesOut)]);
+    };
+    const serviceReply = (s: ServiceEntry): Buffer => {
+      const inner = new AttributeReader(packService(s)).raw(CmdAttr.SERVICE)!;
+      return reply(IpvsCmd.NEW_SERVICE, [nestedAttr(CmdAttr.SERVICE, s.stats ? [inner, stats64(s.stats)] : [inner])]);
+    };
     const destReply = (d: DestinationEntry): Buffer => {
       const inner = new AttributeReader(packDestination(d)).raw(CmdAttr.DEST)!;
       return reply(IpvsCmd.NEW_DEST, [

@@ -47,6 +47,19 @@ describe('IpvsClient over the fake kernel', () => {
     expect(m.destinations[0]).toMatchObject({ address: 'fd00::9', family: 'ipv6', tunnel: { type: 'gue', port: 6080, flags: 1 } });
   });
 
+  it('listTable({ withStats: false }) skips decoding counters; by default they are there', async () => {
+    const k = new FakeIpvsKernel();
+    const c = new IpvsClient(k);
+    await c.addService(web);
+    await c.addDestination(web.key, rs('10.1.0.1'));
+    k.table[0].stats = { connections: 3, packetsIn: 0, packetsOut: 0, bytesIn: 0, bytesOut: 0, connectionsPerSecond: 0, packetsInPerSecond: 0, packetsOutPerSecond: 0, bytesInPerSecond: 0, bytesOutPerSecond: 0 };
+    const lean = await c.listTable({ withStats: false });
+    expect(lean[0].stats).toBeUndefined();
+    expect(lean[0].destinations[0].stats).toBeUndefined();
+    expect(lean[0].destinations[0].weight).toBe(1);
+    expect((await c.listTable())[0].stats?.connections).toBe(3);
+  });
+
   it('maps EEXIST, ESRCH and ENOENT to typed errors', async () => {
     const k = new FakeIpvsKernel();
     const c = new IpvsClient(k);

@@ -124,6 +124,12 @@ export class AttributeReader {
     return this.fixed(type, 8)?.readBigUInt64LE(0);
   }
 
+  /** A u64 as a JS number (exact below 2^53; counters never get there), cheaper than a BigInt. */
+  u64Number(type: number): number | undefined {
+    const b = this.fixed(type, 8);
+    return b === undefined ? undefined : b.readUInt32LE(0) + b.readUInt32LE(4) * 0x1_0000_0000;
+  }
+
   /** String up to the first NUL (or the whole value if the sender left it out). */
   string(type: number): string | undefined {
     const b = this.byType.get(type);

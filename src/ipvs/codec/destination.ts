@@ -80,7 +80,7 @@ export function packDestination(d: DestinationSpec): Buffer {
 }
 
 /** One destination of a GET_DEST reply; serviceFamily is used when the kernel omits ADDR_FAMILY (< 4.x). */
-export function unpackDestination(r: AttributeReader, serviceFamily: IpFamily): DestinationEntry {
+export function unpackDestination(r: AttributeReader, serviceFamily: IpFamily, withStats = true): DestinationEntry {
   const addr = r.raw(DestAttr.ADDR);
   const port = r.be16(DestAttr.PORT);
   if (addr === undefined || port === undefined) throw new NetlinkDecodeError('destination without address/port');
@@ -107,7 +107,7 @@ export function unpackDestination(r: AttributeReader, serviceFamily: IpFamily): 
       flags: r.u16(DestAttr.TUN_FLAGS) ?? 0,
     };
   }
-  const stats = unpackStatsPreferring64(r, DestAttr.STATS64, DestAttr.STATS);
+  const stats = withStats ? unpackStatsPreferring64(r, DestAttr.STATS64, DestAttr.STATS) : undefined;
   if (stats) entry.stats = stats;
   return entry;
 }

@@ -58,17 +58,22 @@ function topLevel(raw: Buffer, expectedCmd: number): AttributeReader {
 }
 
 /** GET_SERVICE replies carry cmd NEW_SERVICE and one nested IPVS_CMD_ATTR_SERVICE. */
-export function decodeServiceReply(raw: Buffer): ServiceEntry {
+export interface DecodeOptions {
+  /** Decode counters and rates (default true). */
+  withStats?: boolean;
+}
+
+export function decodeServiceReply(raw: Buffer, options: DecodeOptions = {}): ServiceEntry {
   const svc = topLevel(raw, IpvsCmd.NEW_SERVICE).nested(CmdAttr.SERVICE);
   if (!svc) throw new NetlinkDecodeError('service reply without IPVS_CMD_ATTR_SERVICE');
-  return unpackService(svc);
+  return unpackService(svc, options.withStats ?? true);
 }
 
 /** GET_DEST dump parts carry cmd NEW_DEST and one nested IPVS_CMD_ATTR_DEST. */
-export function decodeDestinationReply(raw: Buffer, serviceFamily: IpFamily): DestinationEntry {
+export function decodeDestinationReply(raw: Buffer, serviceFamily: IpFamily, options: DecodeOptions = {}): DestinationEntry {
   const dest = topLevel(raw, IpvsCmd.NEW_DEST).nested(CmdAttr.DEST);
   if (!dest) throw new NetlinkDecodeError('destination reply without IPVS_CMD_ATTR_DEST');
-  return unpackDestination(dest, serviceFamily);
+  return unpackDestination(dest, serviceFamily, options.withStats ?? true);
 }
 
 /** GET_INFO replies carry cmd SET_INFO. */

@@ -116,7 +116,7 @@ export function unpackServiceKey(r: AttributeReader): ServiceKey {
 }
 
 /** One service of a GET_SERVICE reply (the attributes inside IPVS_CMD_ATTR_SERVICE). */
-export function unpackService(r: AttributeReader): ServiceEntry {
+export function unpackService(r: AttributeReader, withStats = true): ServiceEntry {
   const key = unpackServiceKey(r);
   const flagsRaw = r.raw(SvcAttr.FLAGS);
   if (flagsRaw !== undefined && flagsRaw.length < 4) throw new NetlinkDecodeError('short service flags');
@@ -137,7 +137,7 @@ export function unpackService(r: AttributeReader): ServiceEntry {
   if (flags & SvcFlag.PERSISTENT) entry.persistence = { timeoutSeconds: timeout, prefixLength };
   const pe = r.string(SvcAttr.PE_NAME);
   if (pe) entry.persistenceEngine = pe;
-  const stats = unpackStatsPreferring64(r, SvcAttr.STATS64, SvcAttr.STATS);
+  const stats = withStats ? unpackStatsPreferring64(r, SvcAttr.STATS64, SvcAttr.STATS) : undefined;
   if (stats) entry.stats = stats;
   return entry;
 }

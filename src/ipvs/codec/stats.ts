@@ -5,7 +5,7 @@ import type { IpvsStats } from '../types.js';
 
 /** STATS64: every counter and rate is a u64 (precision beyond 2^53 is not needed for counters we export). */
 export function unpackStats64(r: AttributeReader): IpvsStats {
-  const g = (t: number): number => Number(r.u64(t) ?? 0n);
+  const g = (t: number): number => r.u64Number(t) ?? 0;
   return {
     connections: g(StatsAttr.CONNS),
     packetsIn: g(StatsAttr.INPKTS),
@@ -23,7 +23,7 @@ export function unpackStats64(r: AttributeReader): IpvsStats {
 /** Legacy STATS: u32 counters and rates except the two byte counters, which are u64. */
 export function unpackStats32(r: AttributeReader): IpvsStats {
   const g = (t: number): number => r.u32(t) ?? 0;
-  const g64 = (t: number): number => Number(r.u64(t) ?? 0n);
+  const g64 = (t: number): number => r.u64Number(t) ?? 0;
   return {
     connections: g(StatsAttr.CONNS),
     packetsIn: g(StatsAttr.INPKTS),
