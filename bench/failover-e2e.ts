@@ -71,7 +71,7 @@ async function benchDirector(name: string): Promise<Sample[]> {
     await lab.build();
     await lab.startDirectors();
     await settleOnPrimary(lab);
-    await lab.startTraffic(50, 700);
+    await lab.startTraffic(50, 2000);
     await sleep(2000);
     for (let i = 0; i < runs; i++) {
       let at = Date.now();

@@ -126,7 +126,7 @@ export class LvsLab {
     await this.directors.backup.start();
   }
 
-  async startTraffic(intervalMs = 100, timeoutMs = 700): Promise<TrafficRecorder> {
+  async startTraffic(intervalMs = 100, timeoutMs = 2000): Promise<TrafficRecorder> {
     this.traffic = await TrafficRecorder.start({ netns: this.plan.netns.client, url: this.url, intervalMs, timeoutMs });
     return this.traffic;
   }

@@ -17,7 +17,11 @@ export const tslvsdDirector: DirectorSoftware = {
   },
   async start(l: DirectorLaunch): Promise<RunningDirector> {
     const logPath = join(l.workDir, `${l.label}.tslvsd.log`);
-    const d = spawnInNetns(l.netns, [process.execPath, BIN, '--config', l.configPath], logPath, REPO_ROOT);
+    // Two daemons share the VM's /run: each gets its own pid file and status socket. No metrics listener
+    // (the lab does not scrape it, and every socket costs the emulated CPU something).
+    const d = spawnInNetns(l.netns, [process.execPath, BIN, '--config', l.configPath,
+      '--pid-file', join(l.workDir, `${l.label}.tslvsd.pid`), '--status-socket', join(l.workDir, `${l.label}.tslvsd.sock`),
+      '--metrics-listen', 'off', '--log-format', 'json'], logPath, REPO_ROOT);
     return {
       pid: d.pid,
       logPath,

@@ -43,12 +43,13 @@ function defineScenarios(mode: LvsMode, director: DirectorSoftware): void {
   const crashBound = () => crashOutageBoundMs(lab.timings);
   const logs = () => `(logs: ${lab.workDir})`;
 
-  /** Client outage caused by an event at `at`: 0 when no request failed. */
+  /** Client outage caused by an event at `at`: the longest time without an answer. */
   async function outageAfter(at: number): Promise<{ ms: number; failed: number }> {
     const back = await traffic().waitForSuccessRun(at, 5, 30_000);
     expect(back, `client never recovered ${logs()}`).toBeDefined();
-    const o = longestOutage(traffic().since(at - 2000), at);
-    return { ms: o?.durationMs ?? 0, failed: o?.failedRequests ?? 0 };
+    const o = longestOutage(traffic().since(at - 3000), at);
+    expect(o).not.toBeNull();
+    return { ms: o?.durationMs ?? Number.POSITIVE_INFINITY, failed: o?.failedRequests ?? 0 };
   }
 
   /** After a director change settles: the next `n` requests all succeed. */
@@ -159,16 +160,16 @@ function defineScenarios(mode: LvsMode, director: DirectorSoftware): void {
     expect(await judgedByIpvsadm('primary', 'rs2')).toMatchObject({ weight: 1 });
   });
 
-  it('the primary daemon is killed (kill -9): gratuitous ARP moves the client to the backup; outage ≤ 3 × advert_int + skew + 1 s', async () => {
+  it('the primary daemon is killed (kill -9): the backup takes over and its gratuitous ARP moves the client within 3 × advert_int + skew + 1 s', async () => {
+    // The dead daemon's host keeps its VIPs and IPVS table (kernel state), so the client may not even
+    // notice; what must happen is that the backup becomes master and the client's ARP entry moves to it.
     const at = Date.now();
     await lab.directors.primary.crash();
     const moved = await waitFor(async () => ((await lab.observer.clientArpOwner()) === 'backup' ? Date.now() : undefined), crashBound() + VM_SLACK_MS);
     expect(moved, `client ARP entry never moved to the backup ${logs()}`).toBeDefined();
     expect((moved as number) - at).toBeLessThanOrEqual(crashBound());
     expect(await lab.observer.vipHolders()).toContain('backup');
-    const o = await outageAfter(at);
-    expect(o.ms).toBeLessThanOrEqual(crashBound());
-    await nextRequestsAllSucceed(10);
+    expect(await traffic().waitForSuccessRun(at, 5, 10_000)).toBeDefined();
   });
 
   it('the primary daemon returns and preempts; no request is lost to a split brain', async () => {
@@ -181,7 +182,9 @@ function defineScenarios(mode: LvsMode, director: DirectorSoftware): void {
     const at = Date.now();
     await lab.directors.primary.powerFail();
     const o = await outageAfter(at);
-    expect(o.failed, 'the crash must be felt, or the test measures nothing').toBeGreaterThan(0);
+    // The backup cannot notice before 3 × advert_int + skew − advert_int: a shorter gap would mean the
+    // crash was not felt and the test measured nothing.
+    expect(o.ms, 'the crash must be felt').toBeGreaterThan(2 * lab.timings.advertInt * 1000);
     expect(o.ms, `outage ${o.ms} ms ${logs()}`).toBeLessThanOrEqual(crashBound());
     expect(await lab.observer.clientArpOwner()).toBe('backup');
     await nextRequestsAllSucceed(10);

@@ -28,45 +28,38 @@ export function summarize(records: readonly RequestRecord[]): TrafficSummary {
 }
 
 export interface Outage {
-  /** Start of the last successful request before the failures. */
+  /** When the last answer before the gap arrived. */
   lastOkBefore: number;
-  /** Start of the first successful request after them (undefined: not recovered in the records). */
+  /** When the first answer after it arrived (undefined: not recovered in the records). */
   firstOkAfter?: number;
-  /** firstOkAfter − lastOkBefore: an upper bound of the client's outage, within one request interval. */
+  /** firstOkAfter − lastOkBefore: how long the client went without any answer (Infinity: not recovered). */
   durationMs: number;
+  /** Requests that failed within the gap. */
   failedRequests: number;
 }
 
 /**
- * The longest run of failed requests that started at or after `from`, measured from the start of the last
- * success before it to the start of the first success after it. No failures: null.
- * An unrecovered run has durationMs = Infinity.
+ * The longest time the client went without a successful answer, among the gaps that end at or after `from`
+ * (an event's time): measured between completions, so a request that only succeeded through a SYN
+ * retransmit still counts as waiting. With a request every I ms and no trouble it is about I.
+ * Null when there is no success at all.
  */
 export function longestOutage(records: readonly RequestRecord[], from: number): Outage | null {
-  const sorted = [...records].sort((a, b) => a.start - b.start);
+  const oks = records.filter((r) => r.ok).sort((a, b) => a.end - b.end);
+  const failures = records.filter((r) => !r.ok);
+  const first = oks[0];
+  if (!first) return null;
+  const failedWithin = (lo: number, hi: number): number => failures.filter((f) => f.end > lo && f.end <= hi).length;
   let best: Outage | null = null;
-  let lastOk: number | undefined;
-  let run: { lastOkBefore: number; failed: number } | null = null;
-  const close = (firstOkAfter: number | undefined): void => {
-    if (!run) return;
-    const o: Outage = {
-      lastOkBefore: run.lastOkBefore,
-      durationMs: firstOkAfter === undefined ? Number.POSITIVE_INFINITY : firstOkAfter - run.lastOkBefore,
-      failedRequests: run.failed,
-    };
-    if (firstOkAfter !== undefined) o.firstOkAfter = firstOkAfter;
+  for (let i = 1; i < oks.length; i++) {
+    const a = oks[i - 1] as RequestRecord;
+    const b = oks[i] as RequestRecord;
+    if (b.end < from) continue;
+    const o: Outage = { lastOkBefore: a.end, firstOkAfter: b.end, durationMs: b.end - a.end, failedRequests: failedWithin(a.end, b.end) };
     if (!best || o.durationMs > best.durationMs) best = o;
-    run = null;
-  };
-  for (const r of sorted) {
-    if (r.ok) {
-      close(r.start);
-      lastOk = r.start;
-    } else if (r.start >= from) {
-      if (!run) run = { lastOkBefore: lastOk ?? r.start, failed: 0 };
-      run.failed++;
-    }
   }
-  close(undefined);
+  const last = oks[oks.length - 1] as RequestRecord;
+  const trailing = failedWithin(last.end, Number.POSITIVE_INFINITY);
+  if (trailing > 0) return { lastOkBefore: last.end, durationMs: Number.POSITIVE_INFINITY, failedRequests: trailing };
   return best;
 }

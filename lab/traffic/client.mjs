@@ -1,16 +1,16 @@
 // @ts-check
 // The lab's client: runs inside the client namespace and starts one HTTP request through the VIP every
 // --interval ms, each on a fresh connection (so IPVS schedules every one) and abandoned after --timeout ms
-// (below the 1 s SYN retransmit, so a lost SYN shows as a failure, not as a slow success).
+// (generous: the emulated VM stalls; outages are measured as gaps between answers, see analysis.ts).
 // Prints one JSON RequestRecord (see record.ts) per line on stdout. Stops on SIGTERM or when stdin closes.
 // Plain JavaScript (type-checked through JSDoc) because it must start fast in the emulated VM, where
 // loading a TypeScript transpiler costs ~8 s.
-//   node lab/traffic/client.mjs --url http://10.10.0.100/ --interval 100 --timeout 700
+//   node lab/traffic/client.mjs --url http://10.10.0.100/ --interval 100 --timeout 2000
 import { request } from 'node:http';
 import { parseArgs } from 'node:util';
 
 const { values } = parseArgs({
-  options: { url: { type: 'string' }, interval: { type: 'string', default: '100' }, timeout: { type: 'string', default: '700' } },
+  options: { url: { type: 'string' }, interval: { type: 'string', default: '100' }, timeout: { type: 'string', default: '2000' } },
 });
 if (!values.url) {
   process.stderr.write('usage: client.mjs --url URL [--interval MS] [--timeout MS]\n');

@@ -23,7 +23,7 @@ export class TrafficRecorder {
 
   static async start(o: TrafficOptions): Promise<TrafficRecorder> {
     const argv = inNetns(o.netns, [process.execPath, join(REPO_ROOT, 'lab', 'traffic', 'client.mjs'),
-      '--url', o.url, '--interval', String(o.intervalMs ?? 100), '--timeout', String(o.timeoutMs ?? 700)]);
+      '--url', o.url, '--interval', String(o.intervalMs ?? 100), '--timeout', String(o.timeoutMs ?? 2000)]);
     const child = spawn(argv[0] as string, argv.slice(1), { cwd: REPO_ROOT, stdio: ['pipe', 'pipe', 'inherit'] });
     const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
     const t = new TrafficRecorder(child, exited);

@@ -11,14 +11,19 @@ describe('traffic analysis', () => {
       total: 4, ok: 3, failed: 1, byServer: { rs1: 2, rs2: 1 }, errors: { ECONNREFUSED: 1 },
     });
   });
-  it('outage: from the last success before the failures to the first after, longest run wins', () => {
-    const recs = [ok(0), ok(100), bad(200), ok(300), ok(400), bad(500), bad(600), bad(700), ok(800)];
-    expect(longestOutage(recs, 0)).toEqual({ lastOkBefore: 400, firstOkAfter: 800, durationMs: 400, failedRequests: 3 });
+  it('outage: the longest gap between answers that ends after the event, with the failures inside it', () => {
+    const recs = [ok(0), ok(100), bad(200), ok(300), ok(400), bad(500), bad(600), bad(700), ok(1600)];
+    // answers at 5, 105, 305, 405, 1605; failures reported at 900, 1200, 1300, 1400 (all four in the gap)
+    expect(longestOutage(recs, 0)).toEqual({ lastOkBefore: 405, firstOkAfter: 1605, durationMs: 1200, failedRequests: 4 });
   });
-  it('ignores failures before `from`, sorts by start, reports unrecovered runs as infinite', () => {
-    expect(longestOutage([ok(0), bad(100), ok(200)], 150)).toBeNull();
-    expect(longestOutage([ok(300), bad(200), ok(100)], 0)).toMatchObject({ durationMs: 200 });
-    expect(longestOutage([ok(0), bad(100)], 0)?.durationMs).toBe(Number.POSITIVE_INFINITY);
+  it('a slow success (SYN retransmit) still counts as waiting; gaps before the event are ignored', () => {
+    const slow: RequestRecord = { start: 200, end: 1300, ok: true, server: 'rs1' };
+    expect(longestOutage([ok(0), slow, ok(1400)], 100)?.durationMs).toBe(1295);
+    expect(longestOutage([ok(0), ok(1000), ok(1100)], 1050)?.durationMs).toBe(100);
+  });
+  it('unrecovered failures are an infinite outage; no answer at all is null', () => {
+    expect(longestOutage([ok(0), bad(100)], 0)).toMatchObject({ durationMs: Number.POSITIVE_INFINITY, failedRequests: 1 });
+    expect(longestOutage([bad(100)], 0)).toBeNull();
   });
   it('malformed client lines are rejected, not thrown', () => {
     expect(parseRecordLine('{"start":1,"end":2,"ok":true,"server":"rs1"}')).toEqual({ start: 1, end: 2, ok: true, server: 'rs1' });
