@@ -3,7 +3,7 @@
  * HealthCheckService (the checks run in its worker thread) against one loopback listener that answers on
  * every 127.x address, in a separate process so it does not load the measured one.
  *
- *   npx tsx bench/healthcheck-10k.ts [--servers 10000] [--seconds 20] [--victims 100]
+ *   npx tsx bench/healthcheck-10k.ts [--servers 10000] [--virtual-servers 100] [--workers 1] [--seconds 20] [--victims 100]
  *
  * Prints: checks per second achieved (vs the N/s a 1 s delay_loop asks for), CPU of this process (main +
  * checker thread) and of the listener, memory, detection latency when the victims' listener stops
@@ -22,6 +22,8 @@ const { values } = parseArgs({
     seconds: { type: 'string', default: '20' },
     victims: { type: 'string', default: '100' },
     port: { type: 'string', default: '18080' },
+    workers: { type: 'string', default: '1' },
+    'virtual-servers': { type: 'string', default: '100' },
   },
 });
 const SERVERS = Number(values.servers);
@@ -29,6 +31,8 @@ const SECONDS = Number(values.seconds);
 const VICTIMS = Math.min(Number(values.victims), SERVERS);
 const PORT = Number(values.port);
 const VICTIM_PORT = PORT + 1;
+const WORKERS = Number(values.workers);
+const VIRTUAL_SERVERS = Math.max(1, Number(values['virtual-servers']));
 
 // The listener: accepts on 0.0.0.0 (so every 127.x.y.z reaches it) and closes at once. A second listener
 // serves the victims' port and is stopped / restarted on command.
@@ -51,6 +55,7 @@ function addressOf(i: number): string {
   return `127.${1 + Math.floor(i / 62500)}.${Math.floor((i % 62500) / 250)}.${1 + (i % 250)}`;
 }
 
+/** SERVERS real servers spread over VIRTUAL_SERVERS virtual servers (100 × 100 by default). */
 function buildPlan(): HealthCheckPlan {
   const realServers: RealServerPlan[] = [];
   for (let i = 0; i < SERVERS; i++) {
@@ -66,7 +71,12 @@ function buildPlan(): HealthCheckPlan {
       }],
     });
   }
-  return { virtualServers: [{ key: 'bench', quorum: 1, hysteresis: 0, omega: false, realServers }] };
+  const per = Math.ceil(SERVERS / VIRTUAL_SERVERS);
+  const virtualServers = [];
+  for (let v = 0; v * per < SERVERS; v++) {
+    virtualServers.push({ key: `vs${v}`, quorum: 1, hysteresis: 0, omega: false, realServers: realServers.slice(v * per, (v + 1) * per) });
+  }
+  return { virtualServers };
 }
 
 function percentile(sorted: number[], p: number): number {
@@ -118,7 +128,7 @@ class Listener {
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 async function main(): Promise<void> {
-  console.log(`healthcheck bench: ${SERVERS} real servers, TCP_CHECK delay_loop 1 s, ${VICTIMS} victims, ${SECONDS} s measured`);
+  console.log(`healthcheck bench: ${SERVERS} real servers in ${VIRTUAL_SERVERS} virtual servers, TCP_CHECK delay_loop 1 s, ${VICTIMS} victims, ${SECONDS} s measured, ${WORKERS} checker worker(s)`);
   console.log(`machine: ${(await import('node:os')).cpus().length} CPUs, load average ${(await import('node:os')).loadavg().map((l) => l.toFixed(2)).join(' ')}, node ${process.version}`);
   const listener = new Listener(spawn(process.execPath, ['-e', LISTENER], { stdio: ['pipe', 'pipe', 'inherit'] }));
   await listener.next(); // ready
@@ -128,7 +138,7 @@ async function main(): Promise<void> {
   await sleep(Math.min(SECONDS, 10) * 1_000 + 500);
   console.log(`main-loop 1 s timer jitter, idle:          ${jitter.stop()}`);
 
-  const svc = new HealthCheckService({ heartbeatTimeoutMs: 30_000, onTrouble: (m) => console.log(`trouble: ${m}`) });
+  const svc = new HealthCheckService({ workers: WORKERS, heartbeatTimeoutMs: 30_000, onTrouble: (m) => console.log(`trouble: ${m}`) });
   const downAt = new Map<string, number>();
   const upAt = new Map<string, number>();
   svc.onChange((c) => {

@@ -1,10 +1,15 @@
 import type { Worker } from 'node:worker_threads';
 import type { HealthCheckPlan } from './plan.js';
-import type { HealthEvent, HealthSnapshot, QuorumChange, RealServerChange } from './events.js';
+import type { HealthCounters, HealthEvent, HealthSnapshot, QuorumChange, RealServerChange } from './events.js';
 import type { FromWorker, ToWorker } from './worker/protocol.js';
 import { sibling, startWorker } from './worker/moduleRunner.js';
 
 export interface HealthCheckServiceOptions {
+  /**
+   * Checker worker threads. Virtual servers are spread over them by key (a virtual server and its quorum
+   * live in one worker); more than one uses more cores when there are thousands of checks. Default 1.
+   */
+  workers?: number;
   /** A worker that sends no heartbeat for this long is presumed stuck, terminated and restarted. */
   heartbeatTimeoutMs?: number;
   /** Delay before restarting a worker that died. */
@@ -13,7 +18,7 @@ export interface HealthCheckServiceOptions {
   onTrouble?: (message: string) => void;
 }
 
-/** What the main thread knows of one destination, mirrored from the worker's events. */
+/** What the main thread knows of one destination, mirrored from the workers' events. */
 export interface KnownDestination {
   alive: boolean;
   inTable: boolean;
@@ -22,28 +27,50 @@ export interface KnownDestination {
   reason: string;
 }
 
+const emptyCounters = (): HealthCounters => ({ probes: 0, probeFailures: 0, probesHung: 0, probesThrew: 0, scriptsRun: 0 });
+
+/** One checker worker and the part of the plan it runs. */
+interface Slot {
+  index: number;
+  worker: Worker | undefined;
+  plan: HealthCheckPlan;
+  lastHeartbeat: number;
+  restartTimer: NodeJS.Timeout | undefined;
+}
+
+/** FNV-1a: a stable spread of virtual-server keys over workers (a key keeps its worker across reloads). */
+function slotOf(key: string, n: number): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), 0x01000193);
+  return (h >>> 0) % n;
+}
+
+function partition(plan: HealthCheckPlan, n: number): HealthCheckPlan[] {
+  const parts: HealthCheckPlan[] = Array.from({ length: n }, () => ({ virtualServers: [], scriptUser: plan.scriptUser }));
+  for (const vs of plan.virtualServers) parts[slotOf(vs.key, n)]!.virtualServers.push(vs);
+  return parts;
+}
+
 /**
  * The health checks as the daemon sees them: start(plan) / reload(plan) / stop(), a stream of changes,
- * and snapshots. The checks themselves run in a worker thread (see checkerWorker.ts); this class keeps a
- * mirror of the last known state of every destination, restarts the worker if it dies or stops answering
+ * and snapshots. The checks themselves run in worker threads (see checkerWorker.ts); this class keeps a
+ * mirror of the last known state of every destination, restarts a worker that dies or stops answering
  * (re-seeding it with that mirror so the table does not flap), and never lets a worker failure reach the
  * caller.
  */
 export class HealthCheckService {
-  private worker: Worker | undefined;
-  private plan: HealthCheckPlan | undefined;
+  private slots: Slot[] = [];
+  private started = false;
   private stopping = false;
-  private lastHeartbeat = 0;
   private watchdog: NodeJS.Timeout | undefined;
-  private restartTimer: NodeJS.Timeout | undefined;
   private nextSnapshotId = 1;
-  private readonly snapshotWaiters = new Map<number, (s: HealthSnapshot) => void>();
+  private readonly snapshotWaiters = new Map<number, (s: HealthSnapshot | null) => void>();
   private readonly changeListeners = new Set<(c: RealServerChange) => void>();
   private readonly quorumListeners = new Set<(c: QuorumChange) => void>();
   /** virtual server key → real server key → last known state. */
   readonly known = new Map<string, Map<string, KnownDestination>>();
   readonly quorum = new Map<string, boolean>();
-  /** How many times the worker was restarted after dying or hanging. */
+  /** How many times a worker was restarted after dying or hanging. */
   restarts = 0;
 
   constructor(private readonly options: HealthCheckServiceOptions = {}) {}
@@ -60,15 +87,19 @@ export class HealthCheckService {
   }
 
   start(plan: HealthCheckPlan): void {
-    if (this.worker || this.plan) throw new Error('health checks already started');
-    this.plan = plan;
+    if (this.started) throw new Error('health checks already started');
+    this.started = true;
     this.stopping = false;
-    this.spawn();
+    const n = Math.max(1, Math.floor(this.options.workers ?? 1));
+    this.slots = partition(plan, n).map((part, index) => ({ index, worker: undefined, plan: part, lastHeartbeat: 0, restartTimer: undefined }));
+    for (const slot of this.slots) this.spawn(slot);
     const timeout = this.options.heartbeatTimeoutMs ?? 10_000;
     this.watchdog = setInterval(() => {
-      if (this.worker && performance.now() - this.lastHeartbeat > timeout) {
-        this.options.onTrouble?.(`checker worker silent for ${timeout} ms: restarting it`);
-        void this.worker.terminate();
+      for (const slot of this.slots) {
+        if (slot.worker && performance.now() - slot.lastHeartbeat > timeout) {
+          this.options.onTrouble?.(`checker worker ${slot.index} silent for ${timeout} ms: restarting it`);
+          void slot.worker.terminate();
+        }
       }
     }, Math.min(1_000, timeout));
     this.watchdog.unref();
@@ -76,40 +107,58 @@ export class HealthCheckService {
 
   /** Applies a new plan; unchanged real servers keep their state (see HealthCheckEngine.reload). */
   reload(plan: HealthCheckPlan): void {
-    if (!this.plan) {
+    if (!this.started) {
       this.start(plan);
       return;
     }
-    this.plan = plan;
-    this.send({ type: 'reload', plan });
+    const parts = partition(plan, this.slots.length);
+    for (const slot of this.slots) {
+      slot.plan = parts[slot.index]!;
+      this.send(slot, { type: 'reload', plan: slot.plan });
+    }
   }
 
-  /** Stops the checks (running omega scripts in the worker), then the worker. */
+  /** Stops the checks (running omega scripts in the workers), then the workers. */
   async stop(): Promise<void> {
     this.stopping = true;
+    this.started = false;
     clearInterval(this.watchdog);
-    clearTimeout(this.restartTimer);
-    const worker = this.worker;
-    this.plan = undefined;
-    if (!worker) return;
-    const stopped = new Promise<void>((resolve) => {
-      worker.once('exit', () => resolve());
-      worker.on('message', (m: FromWorker) => {
-        if (m.type === 'stopped') void worker.terminate();
-      });
-    });
-    this.send({ type: 'stop' });
-    const timer = setTimeout(() => void worker.terminate(), 5_000);
-    await stopped;
-    clearTimeout(timer);
-    this.worker = undefined;
-    for (const resolve of this.snapshotWaiters.values()) resolve({ virtualServers: [], counters: { probes: 0, probeFailures: 0, probesHung: 0, probesThrew: 0, scriptsRun: 0 } });
+    await Promise.all(this.slots.map((slot) => this.stopSlot(slot)));
+    this.slots = [];
+    for (const resolve of this.snapshotWaiters.values()) resolve(null);
     this.snapshotWaiters.clear();
   }
 
-  /** Per-checker detail, asked of the worker (null if it does not answer within timeoutMs). */
-  snapshot(timeoutMs = 2_000): Promise<HealthSnapshot | null> {
-    if (!this.worker) return Promise.resolve(null);
+  private async stopSlot(slot: Slot): Promise<void> {
+    clearTimeout(slot.restartTimer);
+    const worker = slot.worker;
+    if (!worker) return;
+    const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
+    worker.on('message', (m: FromWorker) => {
+      if (m.type === 'stopped') void worker.terminate();
+    });
+    this.send(slot, { type: 'stop' });
+    const timer = setTimeout(() => void worker.terminate(), 5_000);
+    await exited;
+    clearTimeout(timer);
+    slot.worker = undefined;
+  }
+
+  /** Per-checker detail, gathered from the workers (null if one does not answer within timeoutMs). */
+  async snapshot(timeoutMs = 2_000): Promise<HealthSnapshot | null> {
+    if (!this.started) return null;
+    const parts = await Promise.all(this.slots.map((slot) => this.snapshotOf(slot, timeoutMs)));
+    if (parts.some((p) => p === null)) return null;
+    const merged: HealthSnapshot = { virtualServers: [], counters: emptyCounters() };
+    for (const p of parts as HealthSnapshot[]) {
+      merged.virtualServers.push(...p.virtualServers);
+      for (const k of Object.keys(merged.counters) as Array<keyof HealthCounters>) merged.counters[k] += p.counters[k];
+    }
+    return merged;
+  }
+
+  private snapshotOf(slot: Slot, timeoutMs: number): Promise<HealthSnapshot | null> {
+    if (!slot.worker) return Promise.resolve(null);
     const id = this.nextSnapshotId++;
     return new Promise((resolve) => {
       const timer = setTimeout(() => {
@@ -120,53 +169,54 @@ export class HealthCheckService {
         clearTimeout(timer);
         resolve(s);
       });
-      this.send({ type: 'snapshot', id });
+      this.send(slot, { type: 'snapshot', id });
     });
   }
 
-  /** Ends the worker as a crash would (the watchdog uses it; tests too). It is restarted. */
-  terminateWorker(): Promise<number> {
-    return this.worker ? this.worker.terminate() : Promise.resolve(0);
+  /** Ends a worker as a crash would (the watchdog uses it; tests too). It is restarted. */
+  terminateWorker(index = 0): Promise<number> {
+    const worker = this.slots[index]?.worker;
+    return worker ? worker.terminate() : Promise.resolve(0);
   }
 
-  get workerThreadId(): number | undefined {
-    return this.worker?.threadId;
+  /** Thread ids of the running workers (undefined while one is being restarted). */
+  get workerThreadIds(): Array<number | undefined> {
+    return this.slots.map((s) => s.worker?.threadId);
   }
 
-  private send(msg: ToWorker): void {
-    this.worker?.postMessage(msg);
+  private send(slot: Slot, msg: ToWorker): void {
+    slot.worker?.postMessage(msg);
   }
 
-  private spawn(): void {
-    const plan = this.plan;
-    if (!plan) return;
+  private spawn(slot: Slot): void {
+    if (this.stopping || !this.started) return;
     const worker = startWorker(sibling(import.meta.url, './worker/checkerWorker'));
-    this.worker = worker;
-    this.lastHeartbeat = performance.now();
-    worker.on('message', (m: FromWorker) => this.onMessage(m));
-    worker.on('error', (err) => this.options.onTrouble?.(`checker worker error: ${err.message}`));
+    slot.worker = worker;
+    slot.lastHeartbeat = performance.now();
+    worker.on('message', (m: FromWorker) => this.onMessage(slot, m));
+    worker.on('error', (err) => this.options.onTrouble?.(`checker worker ${slot.index} error: ${err.message}`));
     worker.on('exit', (code) => {
-      if (this.worker !== worker) return;
-      this.worker = undefined;
-      if (this.stopping) return;
+      if (slot.worker !== worker) return;
+      slot.worker = undefined;
+      if (this.stopping || !this.started) return;
       this.restarts++;
-      this.options.onTrouble?.(`checker worker exited (${code}): restarting it`);
-      this.restartTimer = setTimeout(() => this.spawn(), this.options.restartDelayMs ?? 1_000);
+      this.options.onTrouble?.(`checker worker ${slot.index} exited (${code}): restarting it`);
+      slot.restartTimer = setTimeout(() => this.spawn(slot), this.options.restartDelayMs ?? 1_000);
     });
-    const prior: Array<[string, Array<[string, boolean]>]> = [...this.known].map(([vs, m]) => [
-      vs,
-      [...m].filter(([, d]) => !d.sorryServer).map(([rs, d]) => [rs, d.alive] as [string, boolean]),
-    ]);
-    this.send({ type: 'start', plan, prior });
+    const mine = new Set(slot.plan.virtualServers.map((vs) => vs.key));
+    const prior: Array<[string, Array<[string, boolean]>]> = [...this.known]
+      .filter(([vs]) => mine.has(vs))
+      .map(([vs, m]) => [vs, [...m].filter(([, d]) => !d.sorryServer).map(([rs, d]) => [rs, d.alive] as [string, boolean])]);
+    this.send(slot, { type: 'start', plan: slot.plan, prior });
   }
 
-  private onMessage(m: FromWorker): void {
+  private onMessage(slot: Slot, m: FromWorker): void {
     switch (m.type) {
       case 'heartbeat':
-        this.lastHeartbeat = performance.now();
+        slot.lastHeartbeat = performance.now();
         break;
       case 'events':
-        this.lastHeartbeat = performance.now();
+        slot.lastHeartbeat = performance.now();
         for (const e of m.events) this.apply(e);
         break;
       case 'snapshot': {

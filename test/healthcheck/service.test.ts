@@ -102,10 +102,10 @@ describe('HealthCheckService (checks in a worker thread)', () => {
     svc.onChange((c) => changes.push(c));
     svc.start(plan(backend.port));
     await waitFor(() => changes.find((c) => c.alive), 5_000);
-    const first = svc.workerThreadId;
+    const first = svc.workerThreadIds[0];
     const n = changes.length;
     await svc.terminateWorker();
-    await waitFor(() => (svc.workerThreadId !== undefined && svc.workerThreadId !== first ? true : undefined), 5_000);
+    await waitFor(() => (svc.workerThreadIds[0] !== undefined && svc.workerThreadIds[0] !== first ? true : undefined), 5_000);
     expect(svc.restarts).toBe(1);
     expect(troubles.join('\n')).toContain('restarting');
     // The new worker runs checks (snapshot answers) and the alive server never went out of the table.
@@ -137,5 +137,22 @@ describe('HealthCheckService (checks in a worker thread)', () => {
     await waitFor(() => changes.find((c) => c.realServer === 'rs2' && c.alive), 5_000);
     expect(changes.filter((c) => c.realServer === 'rs1')).toHaveLength(rs1Before);
     expect(svc.known.get('vs1')?.get('rs1')).toMatchObject({ alive: true });
+  });
+
+  it('spreads virtual servers over several workers and merges their snapshots', async () => {
+    const backend = new Backend();
+    backends.push(backend);
+    await backend.up();
+    const svc = new HealthCheckService({ workers: 2 });
+    services.push(svc);
+    const changes: RealServerChange[] = [];
+    svc.onChange((c) => changes.push(c));
+    const vss = ['vsA', 'vsB', 'vsC', 'vsD'].map((key) => ({ ...plan(backend.port).virtualServers[0]!, key }));
+    svc.start({ virtualServers: vss });
+    await waitFor(() => (changes.filter((c) => c.alive).length === 4 ? true : undefined), 5_000);
+    expect(svc.workerThreadIds).toHaveLength(2);
+    expect(new Set(svc.workerThreadIds).size).toBe(2);
+    const snap = await svc.snapshot();
+    expect(snap?.virtualServers.map((v) => v.key).sort()).toEqual(['vsA', 'vsB', 'vsC', 'vsD']);
   });
 });
