@@ -125,6 +125,7 @@ ${instance(`  state MASTER
       "/etc/ka.conf:6:9: error: state: 'LEADER' is not MASTER or BACKUP",
       "/etc/ka.conf:7:18: error: unicast_src_ip: '10.0.0.300' is not an IPv4 or IPv6 address",
       "/etc/ka.conf:8:23: error: virtual address: '/33' is not a prefix length 0..32",
+      '/etc/ka.conf:1:1: warning: vrrp_instance VI_1: no virtual_ipaddress; at least one is sensible (keepalived warns too)',
     ]);
     expect(r.model).toBeUndefined();
   });
@@ -133,8 +134,8 @@ ${instance(`  state MASTER
     expect(messages(compile('vrrp_instance X {\n  interface eth0\n}'))).toEqual(['/etc/ka.conf:1:1: error: vrrp_instance X: no virtual_router_id (1..255)']);
     const r = compile(instance('', 'A') + instance('', 'A') + instance('', 'B'));
     expect(messages(r)).toEqual([
-      "/etc/ka.conf:6: error: vrrp_instance 'A' is already defined at /etc/ka.conf:1",
-      '/etc/ka.conf:11: error: vrrp_instance B: virtual_router_id 51 is already used by A on the same interface',
+      "/etc/ka.conf:7: error: vrrp_instance 'A' is already defined at /etc/ka.conf:1",
+      '/etc/ka.conf:13: error: vrrp_instance B: virtual_router_id 51 is already used by A on the same interface',
     ]);
   });
 
@@ -287,6 +288,7 @@ describe('diagnostic format', () => {
     const r = compile('include inc.conf\n', { files: { '/etc/inc.conf': '\n\nvrrp_instance X {\n  priority zero\n  virtual_router_id 1\n}' } });
     expect(messages(r)).toEqual([
       "/etc/inc.conf:4:12: error: priority: 'zero' is not an integer",
+      '/etc/inc.conf:3:1: warning: vrrp_instance X: no virtual_ipaddress; at least one is sensible (keepalived warns too)',
       '/etc/inc.conf:3:1: warning: vrrp_instance X: no interface given; the runtime needs one',
     ]);
   });

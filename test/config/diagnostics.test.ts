@@ -53,6 +53,7 @@ const CASES: Array<[string, string, string]> = [
   ['v3 drops auth', I('version 3\nauthentication {\nauth_pass x\n}'), '1:1: warning: vrrp_instance V: authentication is not part of VRRPv3; ignored'],
   ['v2 for IPv6', I('version 2\nvirtual_ipaddress {\nfe80::1\n}'), '1:1: warning: vrrp_instance V: IPv6 needs VRRP version 3; using 3'],
   ['instance name', 'vrrp_instance {\n}', "1:1: error: 'vrrp_instance' needs a name"],
+  ['no VIP', I(''), '1:1: warning: vrrp_instance V: no virtual_ipaddress; at least one is sensible (keepalived warns too)'],
   // global_defs
   ['smtp_server host', 'global_defs {\nsmtp_server\n}', "2:1: error: 'smtp_server' needs a host"],
   ['smtp port', 'global_defs {\nsmtp_server mail x\n}', "2:18: error: smtp_server port: 'x' is not an integer"],

@@ -27,5 +27,6 @@ export function model(text: string, opts: Parameters<typeof compile>[1] = {}): C
 
 /** A minimal valid instance, to embed keywords under test. */
 export function instance(body: string, name = 'VI_1'): string {
-  return `vrrp_instance ${name} {\n  interface eth0\n  virtual_router_id 51\n${body}\n}\n`;
+  const vip = body.includes('virtual_ipaddress {') ? '' : '  virtual_ipaddress { 192.0.2.1 }\n';
+  return `vrrp_instance ${name} {\n  interface eth0\n  virtual_router_id 51\n${body}\n${vip}}\n`;
 }

@@ -342,6 +342,9 @@ export function compileVrrpInstance(node: ConfigNode, global: GlobalDefs, ctx: C
     ctx.sink.error(posOf(node.keyword), `vrrp_instance ${name.text}: no virtual_router_id (1..255)`);
     return undefined;
   }
+  if (d.virtualIpAddresses.length === 0) {
+    ctx.sink.warning(posOf(node.keyword), `vrrp_instance ${name.text}: no virtual_ipaddress; at least one is sensible (keepalived warns too)`);
+  }
   if (d.interface === undefined) {
     ctx.sink.warning(posOf(node.keyword), `vrrp_instance ${name.text}: no interface given; the runtime needs one`);
   }
