@@ -140,7 +140,8 @@ export class Preprocessor {
    */
   private processLine(text: string, origin: Origin, depth: number, continued: boolean): { name: string; lines: string[] } | undefined {
     const trimmed = text.trimStart();
-    if (trimmed.trim() === '') return undefined;
+    if (trimmed.length === 0) return undefined;
+    const first = trimmed.charCodeAt(0);
     const at: Origin = { ...origin, colBase: origin.colBase + (text.length - trimmed.length) };
     if (depth > MAX_EXPANSION_DEPTH) {
       this.opts.sink.error(pos(at), `parameter substitution nested deeper than ${MAX_EXPANSION_DEPTH} (recursive definition?)`);
@@ -162,7 +163,7 @@ export class Preprocessor {
     }
 
     // $NAME=value defines (no space before '='); a trailing '\' continues it on the next lines.
-    const def = /^\$([A-Za-z_][A-Za-z0-9_]*)=(.*)$/s.exec(trimmed);
+    const def = first === 36 /* $ */ ? /^\$([A-Za-z_][A-Za-z0-9_]*)=(.*)$/s.exec(trimmed) : null;
     if (def !== null) {
       const name = def[1];
       const value = def[2].trim();
@@ -185,7 +186,7 @@ export class Preprocessor {
       }
     }
 
-    const inc = /^(include[rmwba]?)(?:\s+|$)(.*)$/.exec(trimmed);
+    const inc = first === 105 /* i */ ? /^(include[rmwba]?)(?:\s+|$)(.*)$/.exec(trimmed) : null;
     if (inc !== null) {
       this.include(inc[1], inc[2].trim(), at);
       return undefined;
