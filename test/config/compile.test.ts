@@ -293,3 +293,20 @@ describe('diagnostic format', () => {
     ]);
   });
 });
+
+describe('addresses', () => {
+  it('IPv6 addresses are written in RFC 5952 form, so one address has one name', async () => {
+    const { canonicalIp } = await import('../../src/config/compiler/values.js');
+    expect(canonicalIp('2001:0DB8:0000:0000:0000:0000:0000:0001')).toBe('2001:db8::1');
+    expect(canonicalIp('2001:db8:0:0:1:0:0:1')).toBe('2001:db8::1:0:0:1');
+    expect(canonicalIp('0:0:0:0:0:0:0:0')).toBe('::');
+    expect(canonicalIp('fe80::0:1')).toBe('fe80::1');
+    expect(canonicalIp('2001:db8:0:1:1:1:1:1')).toBe('2001:db8:0:1:1:1:1:1');
+    expect(canonicalIp('::FFFF:10.0.0.1')).toBe('::ffff:10.0.0.1');
+    expect(canonicalIp('10.0.0.1')).toBe('10.0.0.1');
+    const r = compile('virtual_server 2001:DB8::0:1 80 {\n  lb_algo rr\n  protocol TCP\n  real_server 2001:db8:0:0::2 80 { }\n  real_server 2001:DB8::2 80 { }\n}');
+    expect(r.model?.virtualServers[0].address).toBe('2001:db8::1');
+    expect(r.model?.virtualServers[0].realServers.map((rs) => rs.address)).toEqual(['2001:db8::2']);
+    expect(messages(r)).toEqual(['/etc/ka.conf:5: warning: virtual_server 2001:db8::1 80: real server 2001:db8::2 80 is duplicated - removing the second']);
+  });
+});

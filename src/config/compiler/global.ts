@@ -3,7 +3,7 @@ import type { GlobalDefs } from '../model.js';
 import type { ConfigNode } from '../parser.js';
 import { KEEPALIVED_KEYWORDS } from '../keepalivedKeywords.js';
 import { applyKeywords, type CompileContext, type KeywordTable, locOf, posOf, singleArg } from './context.js';
-import { addressFamily, boolArg, intArg, parsePort, parseSeconds, secondsArg } from './values.js';
+import { addressFamily, boolArg, canonicalIp, intArg, parsePort, parseSeconds, secondsArg } from './values.js';
 
 export function defaultGlobalDefs(file: string): GlobalDefs {
   return {
@@ -88,7 +88,7 @@ const GLOBAL_KEYWORDS: KeywordTable<GlobalDefs> = {
       ctx.sink.error(posOf(t), `vrrp_mcast_group6: '${t.text}' is not an IPv6 multicast address`);
       return;
     }
-    g.vrrpMcastGroup6 = t.text.toLowerCase();
+    g.vrrpMcastGroup6 = canonicalIp(t.text);
   },
   vrrp_garp_master_delay: (n, g, ctx) => {
     g.vrrpGarpMasterDelay = secondsArg(n, ctx) ?? g.vrrpGarpMasterDelay;

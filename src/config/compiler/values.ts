@@ -21,6 +21,32 @@ export function addressFamily(text: string): AddressFamily | undefined {
   return undefined;
 }
 
+/**
+ * RFC 5952 text for an IPv6 address (lowercase, no leading zeros, longest zero run as `::`), so the same
+ * address always has the same name in the model (duplicate checks, reload diffs). IPv4 is returned as is.
+ */
+export function canonicalIp(text: string): string {
+  if (!text.includes(':')) return text;
+  const lower = text.toLowerCase();
+  if (lower.includes('.')) return lower; // embedded IPv4 (::ffff:1.2.3.4): keep as written
+  const [head, tail] = lower.includes('::') ? lower.split('::') : [lower, undefined];
+  const left = head === '' ? [] : head.split(':');
+  const right = tail === undefined || tail === '' ? [] : tail.split(':');
+  const groups = tail === undefined ? left : [...left, ...Array<string>(8 - left.length - right.length).fill('0'), ...right];
+  const parts = groups.map((g) => g.replace(/^0+(?=.)/, ''));
+  let bestStart = -1;
+  let bestLen = 1;
+  for (let i = 0; i < parts.length;) {
+    if (parts[i] !== '0') { i++; continue; }
+    let j = i;
+    while (j < parts.length && parts[j] === '0') j++;
+    if (j - i > bestLen) { bestStart = i; bestLen = j - i; }
+    i = j;
+  }
+  if (bestStart < 0) return parts.join(':');
+  return `${parts.slice(0, bestStart).join(':')}::${parts.slice(bestStart + bestLen).join(':')}`;
+}
+
 export function parseInteger(token: Token, min: number, max: number, what: string, ctx: CompileContext): number | undefined {
   if (!/^[+-]?[0-9]+$/.test(token.text)) {
     ctx.sink.error(posOf(token), `${what}: '${token.text}' is not an integer`);
@@ -82,7 +108,7 @@ export function parseIp(token: Token, what: string, ctx: CompileContext): { addr
     ctx.sink.error(posOf(token), `${what}: '${token.text}' is not an IPv4 or IPv6 address`);
     return undefined;
   }
-  return { address: family === 'inet6' ? text.toLowerCase() : text, family };
+  return { address: canonicalIp(text), family };
 }
 
 /** `ADDR[/PREFIX]` with the family's full-length default prefix. */
@@ -105,7 +131,7 @@ export function parseIpPrefix(token: Token, what: string, ctx: CompileContext):
     }
     prefixLength = Number(p);
   }
-  return { address: family === 'inet6' ? addrText.toLowerCase() : addrText, family, prefixLength };
+  return { address: canonicalIp(addrText), family, prefixLength };
 }
 
 export function parsePort(token: Token, what: string, ctx: CompileContext): number | undefined {

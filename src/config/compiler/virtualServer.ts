@@ -13,7 +13,7 @@ import type { SourcePosition } from '../diagnostics.js';
 import type { ConfigNode } from '../parser.js';
 import { compileChecker, type InheritedTimers, isCheckerType, timerHandlers } from './checkers.js';
 import { applyKeywords, type CompileContext, type KeywordTable, locOf, posOf, requireBlock, singleArg } from './context.js';
-import { addressFamily, boolArg, intArg, notifyScriptArg, parseInteger, parseIp, parsePort } from './values.js';
+import { addressFamily, boolArg, canonicalIp, intArg, notifyScriptArg, parseInteger, parseIp, parsePort } from './values.js';
 
 type SchedulerFlag = VirtualServer['schedulerFlags'][number];
 
@@ -467,5 +467,5 @@ function parseRangeEntry(head: Token, portToken: Token | undefined, ctx: Compile
   }
   const port = portToken !== undefined ? parsePort(portToken, 'virtual_server_group port', ctx) : 0;
   if (port === undefined) return undefined;
-  return { kind: 'address', loc: locOf(head), address: family === 'inet6' ? first.toLowerCase() : first, lastAddress, family, port };
+  return { kind: 'address', loc: locOf(head), address: canonicalIp(first), lastAddress: canonicalIp(lastAddress), family, port };
 }
