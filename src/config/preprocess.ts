@@ -106,7 +106,8 @@ export class Preprocessor {
     this.pwd = dirName(path);
     this.openFiles.push(path);
     try {
-      const lines = text.split('\n');
+      // A UTF-8 byte-order mark (editors on other systems add one) is not part of the first keyword.
+      const lines = (text.charCodeAt(0) === 0xfeff ? text.slice(1) : text).split('\n');
       let pending: { name: string; lines: string[]; origin: Origin } | undefined;
       for (let i = 0; i < lines.length; i++) {
         const raw = lines[i].endsWith('\r') ? lines[i].slice(0, -1) : lines[i];

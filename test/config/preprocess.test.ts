@@ -27,6 +27,12 @@ describe('comments', () => {
   });
 });
 
+describe('file encoding', () => {
+  it('ignores a UTF-8 BOM and CRLF line ends', () => {
+    expect(run({ '/etc/ka/main.conf': '\uFEFFglobal_defs {\r\n  router_id x\r\n}\r\n' }).texts).toEqual(['global_defs {', 'router_id x', '}']);
+  });
+});
+
 describe('@id conditional lines', () => {
   const text = '@main router_id m\n@backup router_id b\n@^main peer not-main\n@^backup peer not-backup\n';
   it('keeps lines for the matching id and @^ lines for every other id', () => {
