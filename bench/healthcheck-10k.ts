@@ -13,6 +13,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { HealthCheckService } from '../src/healthcheck/service.js';
 import type { HealthCheckPlan, RealServerPlan } from '../src/healthcheck/plan.js';
 
@@ -153,11 +154,21 @@ async function main(): Promise<void> {
   const lcpu0 = Number((await listener.ask('cpu')).split(' ')[1]);
   const t0 = performance.now();
   jitter.start();
+  const loopDelay = monitorEventLoopDelay({ resolution: 5 });
+  loopDelay.enable();
   let rssMax = 0;
+  const snapshotMs: number[] = [];
   for (let s = 0; s < SECONDS; s++) {
     await sleep(1_000);
     rssMax = Math.max(rssMax, process.memoryUsage().rss);
+    // As the daemon's metrics do: a full per-checker snapshot every 5 s, timed on the main thread.
+    if (s % 5 === 4) {
+      const before = performance.now();
+      await svc.snapshot(10_000);
+      snapshotMs.push(performance.now() - before);
+    }
   }
+  loopDelay.disable();
   const jitterLoaded = jitter.stop();
   const wall = (performance.now() - t0) / 1000;
   const cpu1 = process.cpuUsage(cpu0);
@@ -171,6 +182,8 @@ async function main(): Promise<void> {
   console.log(`CPU, the loopback listener process:        ${(((lcpu1 - lcpu0) / 1e6 / wall) * 100).toFixed(1)} % of one core`);
   console.log(`memory: rss ${(mem.rss / 2 ** 20).toFixed(0)} MiB (max ${(rssMax / 2 ** 20).toFixed(0)}), heap used ${(mem.heapUsed / 2 ** 20).toFixed(0)} MiB (main thread)`);
   console.log(`main-loop 1 s timer jitter, under checks:  ${jitterLoaded}`);
+  console.log(`main-loop event-loop delay (5 ms res.):    p50 ${(loopDelay.percentile(50) / 1e6).toFixed(2)} ms, p99 ${(loopDelay.percentile(99) / 1e6).toFixed(2)} ms, max ${(loopDelay.max / 1e6).toFixed(2)} ms`);
+  console.log(`full snapshot round trip (${SERVERS} checkers):  ${snapshotMs.map((m) => m.toFixed(0)).join(', ')} ms`);
 
   // Detection: stop the victims' listener; each victim should go DOWN within
   // delay_loop (1 s) + retry (1) × delay_before_retry (1 s) + connect (refused at once).

@@ -3,6 +3,7 @@ import type { HealthCheckPlan } from './plan.js';
 import type { HealthCounters, HealthEvent, HealthSnapshot, QuorumChange, RealServerChange } from './events.js';
 import type { FromWorker, ToWorker } from './worker/protocol.js';
 import { sibling, startWorker } from './worker/moduleRunner.js';
+import { decodeSnapshot } from './worker/snapshotCodec.js';
 
 export interface HealthCheckServiceOptions {
   /**
@@ -222,7 +223,7 @@ export class HealthCheckService {
       case 'snapshot': {
         const waiter = this.snapshotWaiters.get(m.id);
         this.snapshotWaiters.delete(m.id);
-        waiter?.(m.snapshot);
+        waiter?.(decodeSnapshot(m.snapshot));
         break;
       }
       case 'stopped':

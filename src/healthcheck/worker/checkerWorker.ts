@@ -10,6 +10,7 @@ import { prepareProbes, realProbes, stopProbes } from '../checkers/index.js';
 import { runNotifyScript } from '../scripts.js';
 import type { HealthEvent } from '../events.js';
 import type { HealthCheckPlan } from '../plan.js';
+import { encodeSnapshot } from './snapshotCodec.js';
 import { HEARTBEAT_INTERVAL_MS, type FromWorker, type ToWorker } from './protocol.js';
 
 const port = parentPort;
@@ -51,9 +52,11 @@ port.on('message', (msg: ToWorker) => {
       prepareProbes(msg.plan);
       engine.reload(msg.plan);
       break;
-    case 'snapshot':
-      post({ type: 'snapshot', id: msg.id, snapshot: engine.snapshot() });
+    case 'snapshot': {
+      const snapshot = encodeSnapshot(engine.snapshot());
+      port.postMessage({ type: 'snapshot', id: msg.id, snapshot } satisfies FromWorker, [snapshot.vs.buffer as ArrayBuffer, snapshot.rs.buffer as ArrayBuffer, snapshot.ck.buffer as ArrayBuffer]);
       break;
+    }
     case 'stop':
       engine.stop();
       stopProbes();

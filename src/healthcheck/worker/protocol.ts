@@ -1,5 +1,6 @@
 import type { HealthCheckPlan } from '../plan.js';
-import type { HealthEvent, HealthSnapshot } from '../events.js';
+import type { HealthEvent } from '../events.js';
+import type { CompactSnapshot } from './snapshotCodec.js';
 
 /** Messages from the main thread to the checker worker. */
 export type ToWorker =
@@ -11,7 +12,7 @@ export type ToWorker =
 /** Messages from the checker worker to the main thread. */
 export type FromWorker =
   | { type: 'events'; events: HealthEvent[] }
-  | { type: 'snapshot'; id: number; snapshot: HealthSnapshot }
+  | { type: 'snapshot'; id: number; snapshot: CompactSnapshot }
   | { type: 'heartbeat' }
   | { type: 'stopped' };
 
