@@ -18,12 +18,15 @@ if (!port) throw new Error('checkerWorker must run in a worker thread');
 
 const post = (m: FromWorker): void => port.postMessage(m);
 
-// Changes are batched per turn of the loop: a burst (start-up, quorum loss) is one message.
+// Changes are batched per turn of the loop, in messages of at most EVENTS_PER_MESSAGE: a burst (start-up
+// of 10,000 servers, a switch failing) reaches the main thread as several small messages, a turn of this
+// loop apart, rather than one big clone that would hold the VRRP loop for tens of milliseconds.
+const EVENTS_PER_MESSAGE = 500;
 let batch: HealthEvent[] = [];
 const flush = (): void => {
-  const events = batch;
-  batch = [];
+  const events = batch.splice(0, EVENTS_PER_MESSAGE);
   if (events.length) post({ type: 'events', events });
+  if (batch.length) setImmediate(flush);
 };
 
 let plan: HealthCheckPlan | undefined;
@@ -61,7 +64,7 @@ port.on('message', (msg: ToWorker) => {
       engine.stop();
       stopProbes();
       clearInterval(heartbeat);
-      flush();
+      while (batch.length) flush();
       post({ type: 'stopped' });
       port.close();
       break;
