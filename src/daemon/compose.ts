@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import { makeConfigCompiler } from '../config/compileFile.js';
 import type { ConfigModel } from '../config/model.js';
 import { planFromConfig } from '../healthcheck/fromConfig.js';
@@ -112,7 +113,7 @@ export async function composeAndRun(opts: DaemonOptions, model: ConfigModel): Pr
       configFile: opts.configFile,
       mode,
       model,
-      compile: makeConfigCompiler({ configId: opts.configId ?? '', strict: opts.strict ?? false }),
+      compile: makeConfigCompiler({ configId: opts.configId ?? hostname().split('.')[0] ?? '', strict: opts.strict ?? false }),
       parts,
       sources: { ...(vrrp ? { vrrp } : {}), ...(ipvs ? { ipvs } : {}), ...(health ? { health } : {}) },
       metrics,
