@@ -3,7 +3,7 @@
  * yet. Each one gives a warning "parsed but not acted on at runtime" wherever it is used, so nothing is
  * silently ignored. THE ONE LIST: a room that implements a feature deletes its entries here (and nothing
  * else has to change). Keys are `block.keyword` (block = global_defs, vrrp_instance, vrrp_sync_group,
- * vrrp_script, virtual_server, real_server, checker, url); the value says what is missing.
+ * vrrp_script, unicast_peer, virtual_server, real_server, url, or a checker type such as TCP_CHECK); the value says what is missing.
  */
 export const NOT_ACTED_ON_AT_RUNTIME: ReadonlyMap<string, string> = new Map([
   ['global_defs.notification_email', 'tslvsd sends no e-mail'],
@@ -23,6 +23,19 @@ export const NOT_ACTED_ON_AT_RUNTIME: ReadonlyMap<string, string> = new Map([
   ['virtual_server.persistence_engine', 'not implemented'],
   ['real_server.uthreshold', 'connection thresholds are not programmed'],
   ['real_server.lthreshold', 'connection thresholds are not programmed'],
+  ['vrrp_instance.skip_check_adv_addr', 'adverts are always checked'],
+  ['global_defs.vrrp_skip_check_adv_addr', 'adverts are always checked'],
+  ['global_defs.vrrp_gna_interval', 'no unsolicited neighbour advertisements are paced'],
+  ['unicast_peer.min_ttl', 'TTL limits on unicast peers are not checked'],
+  ['unicast_peer.max_ttl', 'TTL limits on unicast peers are not checked'],
+  ['url.regex', 'the HTTP checker does not match bodies against a regex'],
+  ['url.regex_no_match', 'the HTTP checker does not match bodies against a regex'],
+  ['HTTP_GET.fast_recovery', 'not implemented by the HTTP checker'],
+  ['SSL_GET.fast_recovery', 'not implemented by the HTTP checker'],
+  ...['TCP_CHECK', 'HTTP_GET', 'SSL_GET', 'MISC_CHECK', 'SMTP_CHECK', 'DNS_CHECK', 'UDP_CHECK', 'PING_CHECK'].flatMap((checker) => [
+    [`${checker}.bind_if`, 'checkers do not bind to an interface'] as const,
+    [`${checker}.log_all_failures`, 'every failure is logged anyway'] as const,
+  ]),
 ]);
 
 export function notActedOnReason(block: string, keyword: string): string | undefined {

@@ -278,8 +278,17 @@ describe('checkers and timer inheritance', () => {
 });
 
 describe('the runtime-support list', () => {
+  it('is honoured in every kind of block', () => {
+    const r = compile(`${instance('  unicast_peer {\n    10.0.0.2 min_ttl 1\n  }\n  skip_check_adv_addr')}${vs(`  real_server 10.1.0.1 80 {
+    HTTP_GET {\n      url {\n        path /\n        regex ok\n      }\n      fast_recovery\n      bind_if eth0\n    }\n  }`)}`);
+    const pending = messages(r).filter((m) => m.includes('not acted on at runtime'));
+    expect(pending.map((m) => m.replace(/^\/etc\/ka\.conf:(\d+:\d+): warning: '([^']+)'.*$/, '$1 $2'))).toEqual([
+      '5:14 min_ttl', '7:3 skip_check_adv_addr', '16:9 regex', '18:7 fast_recovery', '19:7 bind_if',
+    ]);
+  });
+
   it('every entry names a block.keyword the compiler handles', () => {
-    for (const key of NOT_ACTED_ON_AT_RUNTIME.keys()) expect(key).toMatch(/^[a-z_]+\.[a-z_0-9-]+$/);
+    for (const key of NOT_ACTED_ON_AT_RUNTIME.keys()) expect(key).toMatch(/^([a-z_]+|[A-Z_]+)\.[a-z_0-9-]+$/);
   });
 });
 

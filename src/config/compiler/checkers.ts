@@ -6,6 +6,7 @@
  */
 import type { Checker, CheckerType, HttpUrl, ScriptCommand } from '../model.js';
 import type { ConfigNode } from '../parser.js';
+import { notActedOnReason } from '../runtimeSupport.js';
 import { applyKeywords, type CompileContext, type KeywordTable, locOf, posOf, requireBlock, singleArg } from './context.js';
 import {
   boolArg, commandLineArg, intArg, parseIp, parsePort, secondsArg,
@@ -115,6 +116,8 @@ function compileUrl(n: ConfigNode, ctx: CompileContext): HttpUrl {
   let pathSet = false;
   for (const item of requireBlock(n, ctx) ?? []) {
     const k = item.keyword.text;
+    const pending = notActedOnReason('url', k);
+    if (pending !== undefined) ctx.sink.warning(posOf(item.keyword), `'${k}' is parsed but not acted on at runtime (${pending})`);
     switch (k) {
       case 'path': {
         const t = singleArg(item, ctx);

@@ -9,6 +9,7 @@ import type {
   VrrpSyncGroup,
 } from '../model.js';
 import type { ConfigNode } from '../parser.js';
+import { notActedOnReason } from '../runtimeSupport.js';
 import { applyKeywords, type CompileContext, type KeywordTable, locOf, noBlock, posOf, requireBlock, singleArg } from './context.js';
 import {
   boolArg, commandLineArg, intArg, notifyScriptArg, parseInteger, parseIp, parseIpPrefix, secondsArg,
@@ -291,6 +292,8 @@ const INSTANCE_KEYWORDS: KeywordTable<InstanceDraft> = {
           ctx.sink.error(posOf(key), `unicast_peer: unexpected '${key.text}' (min_ttl N, max_ttl N)`);
           break;
         }
+        const pending = notActedOnReason('unicast_peer', key.text);
+        if (pending !== undefined) ctx.sink.warning(posOf(key), `'${key.text}' is parsed but not acted on at runtime (${pending})`);
         const ttl = parseInteger(v, 0, 255, key.text, ctx);
         if (ttl === undefined) continue;
         if (key.text === 'min_ttl') peer.minTtl = ttl;
