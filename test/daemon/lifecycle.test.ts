@@ -181,3 +181,21 @@ describe('signals', () => {
     for (const s of ['SIGHUP', 'SIGUSR1', 'SIGTERM', 'SIGINT']) expect(source.listenerCount(s)).toBe(0);
   });
 });
+
+describe('processSignals', () => {
+  it('a settled stopSignal arrives as SIGTERM; off() detaches from the process too', async () => {
+    const { processSignals } = await import('../../src/daemon/processSignals.js');
+    let release: () => void = () => {};
+    const source = processSignals(new Promise<void>((r) => (release = r)));
+    const seen: string[] = [];
+    const onTerm = () => void seen.push('TERM');
+    const before = process.listenerCount('SIGTERM');
+    source.on('SIGTERM', onTerm);
+    expect(process.listenerCount('SIGTERM')).toBe(before + 1);
+    release();
+    await new Promise((r) => setTimeout(r, 0));
+    expect(seen).toEqual(['TERM']);
+    source.off('SIGTERM', onTerm);
+    expect(process.listenerCount('SIGTERM')).toBe(before);
+  });
+});
