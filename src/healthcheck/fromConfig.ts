@@ -11,6 +11,7 @@ import type {
   ConnectTarget,
   HealthCheckPlan,
   RealServerPlan,
+  ScriptSpec,
   VirtualServerPlan,
 } from './plan.js';
 
@@ -57,8 +58,7 @@ function checkerSpec(c: Checker, rs: RealServer, defaultUser: { uid: number; gid
         target: target(c),
         urls: c.urls.map((u) => ({ path: u.path, statusCodes: u.statusCodes, digest: u.digest, virtualHost: u.virtualhost })),
         virtualHost,
-        // keep-alive (1.0K) is not kept: every probe is one connection, as with 1.0C.
-        httpProtocol: c.httpProtocol === '1.1' ? '1.1' : c.httpProtocol === '1.0' ? '1.0' : '1.0C',
+        httpProtocol: c.httpProtocol,
         sni: c.type === 'SSL_GET' && c.enableSni ? virtualHost : undefined,
       };
     }
@@ -94,15 +94,19 @@ function checkerSpec(c: Checker, rs: RealServer, defaultUser: { uid: number; gid
   }
 }
 
-const argv = (s: ScriptCommand | undefined): string[] | undefined => s?.argv;
+function script(s: ScriptCommand | undefined, resolveUser: UserResolver): ScriptSpec | undefined {
+  if (!s) return undefined;
+  const ids = s.user ? resolveUser(s.user, s.group) : undefined;
+  return ids ? { argv: s.argv, uid: ids.uid, gid: ids.gid } : { argv: s.argv };
+}
 
 function realServerPlan(rs: RealServer, defaultUser: { uid: number; gid: number } | undefined, resolveUser: UserResolver): RealServerPlan {
   return {
     key: realServerKey(rs),
     weight: rs.weight,
     inhibitOnFailure: rs.inhibitOnFailure,
-    notifyUp: argv(rs.notifyUp),
-    notifyDown: argv(rs.notifyDown),
+    notifyUp: script(rs.notifyUp, resolveUser),
+    notifyDown: script(rs.notifyDown, resolveUser),
     checkers: rs.checkers.map((c) => checkerSpec(c, rs, defaultUser, resolveUser)),
   };
 }
@@ -112,8 +116,8 @@ function virtualServerPlan(vs: VirtualServer, defaultUser: { uid: number; gid: n
     key: virtualServerKey(vs),
     quorum: vs.quorum,
     hysteresis: vs.hysteresis,
-    quorumUp: argv(vs.quorumUp),
-    quorumDown: argv(vs.quorumDown),
+    quorumUp: script(vs.quorumUp, resolveUser),
+    quorumDown: script(vs.quorumDown, resolveUser),
     omega: vs.omega,
     sorryServer: vs.sorryServer
       ? { key: realServerKey(vs.sorryServer), weight: 1, inhibit: vs.sorryServer.inhibit }

@@ -56,8 +56,11 @@ export interface HttpCheckSpec {
   urls: UrlSpec[];
   /** Host header (virtualhost); default: the target address (and port when not the scheme's). */
   virtualHost?: string;
-  /** http_protocol: '1.0' (default), '1.0C' (Connection: close), '1.1' (adds Connection: close). */
-  httpProtocol: '1.0' | '1.0C' | '1.1';
+  /**
+   * http_protocol: '1.0' (default), '1.0C' (Connection: close), '1.0K' (Connection: keep-alive, keepalived's
+   * test mode), '1.1' (adds Connection: close). The reply ends at Content-Length / last chunk / close.
+   */
+  httpProtocol: '1.0' | '1.0C' | '1.0K' | '1.1';
   /** TLS server name for SSL_GET (enable_sni uses virtualhost); absent = no SNI. */
   sni?: string;
 }
@@ -128,6 +131,13 @@ export type CheckerSpec =
 
 export type CheckerType = CheckerSpec['type'];
 
+/** A notify script: argv (never a shell) and, when the config names a user, whom it runs as. */
+export interface ScriptSpec {
+  argv: string[];
+  uid?: number;
+  gid?: number;
+}
+
 export interface RealServerPlan {
   /** Stable identity, e.g. "192.168.10.11:80". */
   key: string;
@@ -135,9 +145,8 @@ export interface RealServerPlan {
   weight: number;
   /** inhibit_on_failure: a dead real server stays in the table with weight 0. */
   inhibitOnFailure: boolean;
-  /** notify_up / notify_down, as argv. */
-  notifyUp?: string[];
-  notifyDown?: string[];
+  notifyUp?: ScriptSpec;
+  notifyDown?: ScriptSpec;
   checkers: CheckerSpec[];
 }
 
@@ -154,8 +163,8 @@ export interface VirtualServerPlan {
   /** quorum: minimum sum of the weights of alive real servers (default 1). */
   quorum: number;
   hysteresis: number;
-  quorumUp?: string[];
-  quorumDown?: string[];
+  quorumUp?: ScriptSpec;
+  quorumDown?: ScriptSpec;
   /** omega: run notify_down / quorum_down when the checkers stop. */
   omega: boolean;
   sorryServer?: SorryServerPlan;
@@ -164,6 +173,6 @@ export interface VirtualServerPlan {
 
 export interface HealthCheckPlan {
   virtualServers: VirtualServerPlan[];
-  /** global script_user for notify_up/down and quorum_up/down, as numeric ids; absent = the daemon's user. */
+  /** global script_user, for scripts that name no user, as numeric ids; absent = the daemon's user. */
   scriptUser?: { uid: number; gid: number };
 }

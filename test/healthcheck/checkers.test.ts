@@ -138,6 +138,20 @@ describe('HTTP_GET / SSL_GET', () => {
     expect(seen.at(-1)).toMatchObject({ host: 'www.example.test', httpVersion: '1.1' });
   });
 
+  it('http_protocol 1.0K sends keep-alive and ends at Content-Length without waiting for a close', async () => {
+    const keep = await listen(createHttpServer({ keepAliveTimeout: 60_000 }, (req, res) => {
+      seen.push({ url: req.url, host: req.headers.host, httpVersion: req.httpVersion });
+      res.setHeader('Content-Length', Buffer.byteLength(body));
+      res.end(body);
+    }));
+    const started = performance.now();
+    const r = await probeHttp(spec([{ path: '/ok', statusCodes: [], digest: md5 }], { target: target(port(keep), 3_000), httpProtocol: '1.0K' }));
+    keep.closeAllConnections();
+    await new Promise((res) => keep.close(res));
+    expect(r).toMatchObject({ up: true });
+    expect(performance.now() - started).toBeLessThan(1_500);
+  });
+
   it('SSL_GET: TLS without certificate verification, with SNI when asked', async () => {
     const r = await probeHttp(spec([{ path: '/ok', statusCodes: [], digest: md5 }], { type: 'SSL_GET', target: target(port(https)), sni: 'rs.test' }));
     expect(r).toMatchObject({ up: true });

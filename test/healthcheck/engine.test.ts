@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { FakeClock } from '../../src/util/clock.js';
 import { HealthCheckEngine, type ProbeRunner } from '../../src/healthcheck/core/engine.js';
-import type { CheckerSpec, CheckTiming, HealthCheckPlan, RealServerPlan, VirtualServerPlan } from '../../src/healthcheck/plan.js';
+import type { CheckerSpec, CheckTiming, HealthCheckPlan, RealServerPlan, ScriptSpec, VirtualServerPlan } from '../../src/healthcheck/plan.js';
 import type { ProbeResult } from '../../src/healthcheck/result.js';
 import type { HealthEvent, RealServerChange } from '../../src/healthcheck/events.js';
 
@@ -47,9 +47,9 @@ function setup(plan: HealthCheckPlan, random = () => 0) {
   const clock = new FakeClock();
   const probes = new ScriptedProbes(clock);
   const events: Array<HealthEvent & { at: number }> = [];
-  const scripts: string[][] = [];
+  const scripts: ScriptSpec[] = [];
   const engine = new HealthCheckEngine({
-    clock, random, probes, scripts: { run: (argv) => scripts.push(argv) },
+    clock, random, probes, scripts: { run: (script) => scripts.push(script) },
     onEvent: (e) => events.push({ ...e, at: clock.now() }),
   });
   /** Advances the fake clock in small steps, letting probe promises settle between steps. */
@@ -181,12 +181,12 @@ describe('HealthCheckEngine: real server state', () => {
   });
 
   it('notify_up / notify_down run on real server transitions', async () => {
-    const t = setup({ virtualServers: [vs([rs('a', { notifyUp: ['/up', 'a'], notifyDown: ['/down', 'a'], checkers: [tcp('a', { retry: 0 })] })])] });
+    const t = setup({ virtualServers: [vs([rs('a', { notifyUp: { argv: ['/up', 'a'] }, notifyDown: { argv: ['/down', 'a'], uid: 65534 }, checkers: [tcp('a', { retry: 0 })] })])] });
     t.probes.set('a', false);
     await t.start();
     t.probes.set('a', true);
     await t.tick(10_000);
-    expect(t.scripts).toEqual([['/down', 'a'], ['/up', 'a']]);
+    expect(t.scripts).toEqual([{ argv: ['/down', 'a'], uid: 65534 }, { argv: ['/up', 'a'] }]);
   });
 });
 
@@ -195,7 +195,7 @@ describe('HealthCheckEngine: quorum and sorry server', () => {
     const keys = ['a', 'b', 'c'];
     const t = setup({
       virtualServers: [vs(keys.map((k) => rs(k, { checkers: [tcp(k, { retry: 0 })] })), {
-        quorum: 2, hysteresis: 1, quorumUp: ['/qup'], quorumDown: ['/qdown'],
+        quorum: 2, hysteresis: 1, quorumUp: { argv: ['/qup'] }, quorumDown: { argv: ['/qdown'] },
       })],
     });
     await t.start();
@@ -217,7 +217,7 @@ describe('HealthCheckEngine: quorum and sorry server', () => {
     t.probes.set('c', true);
     await t.tick(10_000);
     expect(quorum()).toMatchObject([{ up: false }, { up: true, liveWeight: 3 }]);
-    expect(t.scripts).toEqual([['/qdown'], ['/qup']]);
+    expect(t.scripts).toEqual([{ argv: ['/qdown'] }, { argv: ['/qup'] }]);
   });
 
   it('sorry_server replaces the real servers while quorum is lost and leaves when it returns', async () => {
@@ -312,11 +312,11 @@ describe('HealthCheckEngine: containment, reload, stop', () => {
 
   it('omega: stop runs notify_down of alive real servers and quorum_down; without omega nothing', async () => {
     for (const omega of [true, false]) {
-      const t = setup({ virtualServers: [vs([rs('a', { notifyDown: ['/down', 'a'] })], { omega, quorumDown: ['/qdown'] })] });
+      const t = setup({ virtualServers: [vs([rs('a', { notifyDown: { argv: ['/down', 'a'] } })], { omega, quorumDown: { argv: ['/qdown'] } })] });
       await t.start();
       await t.tick(100);
       t.engine.stop();
-      expect(t.scripts).toEqual(omega ? [['/down', 'a'], ['/qdown']] : []);
+      expect(t.scripts).toEqual(omega ? [{ argv: ['/down', 'a'] }, { argv: ['/qdown'] }] : []);
       const calls = t.probes.calls.length;
       await t.tick(30_000);
       expect(t.probes.calls.length).toBe(calls);

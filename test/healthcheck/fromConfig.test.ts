@@ -20,7 +20,7 @@ virtual_server 10.0.0.100 80 {
   real_server 192.168.10.11 80 {
     weight 3
     inhibit_on_failure
-    notify_down "/usr/local/bin/down rs11"
+    notify_down "/usr/local/bin/down rs11" root
     HTTP_GET {
       url {
         path /health
@@ -47,7 +47,7 @@ virtual_server 10.0.0.100 80 {
 `;
 
 describe('planFromConfig (through the real config compiler)', () => {
-  const plan = planFromConfig(model(conf), (user) => (user === 'nobody' ? { uid: 65534, gid: 65534 } : undefined));
+  const plan = planFromConfig(model(conf), (user) => (user === 'nobody' ? { uid: 65534, gid: 65534 } : user === 'root' ? { uid: 0, gid: 0 } : undefined));
   const vs = plan.virtualServers[0]!;
 
   it('keys virtual and real servers as the IPVS room does', () => {
@@ -57,8 +57,9 @@ describe('planFromConfig (through the real config compiler)', () => {
   });
 
   it('carries quorum, hysteresis, omega, scripts as argv, inhibit and weights', () => {
-    expect(vs).toMatchObject({ quorum: 2, hysteresis: 1, omega: true, quorumUp: ['/usr/local/bin/qup', 'arg1'] });
-    expect(vs.realServers[0]).toMatchObject({ weight: 3, inhibitOnFailure: true, notifyDown: ['/usr/local/bin/down', 'rs11'] });
+    expect(vs).toMatchObject({ quorum: 2, hysteresis: 1, omega: true, quorumUp: { argv: ['/usr/local/bin/qup', 'arg1'] } });
+    expect(vs.quorumUp?.uid).toBeUndefined(); // no user of its own: the global script_user applies at run time
+    expect(vs.realServers[0]).toMatchObject({ weight: 3, inhibitOnFailure: true, notifyDown: { argv: ['/usr/local/bin/down', 'rs11'], uid: 0, gid: 0 } });
     expect(plan.scriptUser).toEqual({ uid: 65534, gid: 65534 });
   });
 

@@ -21,7 +21,8 @@ export function buildRequest(spec: HttpCheckSpec, path: string, urlVirtualHost?:
   const host = urlVirtualHost ?? spec.virtualHost ?? (spec.target.port === defaultPort ? bracket(spec.target.host) : `${bracket(spec.target.host)}:${spec.target.port}`);
   const version = spec.httpProtocol === '1.1' ? '1.1' : '1.0';
   const lines = [`GET ${path} HTTP/${version}`, 'User-Agent: KeepAliveClient', `Host: ${host}`];
-  if (spec.httpProtocol !== '1.0') lines.push('Connection: close');
+  if (spec.httpProtocol === '1.0C' || spec.httpProtocol === '1.1') lines.push('Connection: close');
+  if (spec.httpProtocol === '1.0K') lines.push('Connection: keep-alive');
   return `${lines.join('\r\n')}\r\n\r\n`;
 }
 
@@ -29,7 +30,43 @@ function bracket(host: string): string {
   return host.includes(':') ? `[${host}]` : host;
 }
 
-/** Parses a complete response (connection closed by the server); null if it is not HTTP. */
+/**
+ * Tells when a response is whole by its own framing (Content-Length reached, or the last chunk), so the
+ * probe need not wait for the server to close the connection (it may keep it alive). Fed every chunk.
+ */
+export class ResponseFraming {
+  private head = Buffer.alloc(0);
+  private bodyStart = -1;
+  private expected: number | 'chunked' | 'close' = 'close';
+  private size = 0;
+  private tail = Buffer.alloc(0);
+
+  push(d: Buffer): boolean {
+    this.size += d.length;
+    if (this.bodyStart < 0) {
+      this.head = Buffer.concat([this.head, d]);
+      const end = this.head.indexOf('\r\n\r\n');
+      if (end < 0) return false;
+      this.bodyStart = end + 4;
+      const text = this.head.subarray(0, end).toString('latin1').toLowerCase();
+      const cl = /\r\ncontent-length:\s*(\d+)/.exec(text);
+      if (/\r\ntransfer-encoding:[^\r]*chunked/.test(text)) this.expected = 'chunked';
+      else if (cl) this.expected = Number(cl[1]);
+      this.tail = this.head.subarray(this.bodyStart);
+      this.head = Buffer.alloc(0);
+    } else {
+      this.tail = Buffer.concat([this.tail.subarray(-8), d]);
+    }
+    if (typeof this.expected === 'number') return this.size - this.bodyStart >= this.expected;
+    if (this.expected === 'chunked') {
+      const t = this.tail.subarray(-7);
+      return t.includes('\r\n0\r\n\r\n') || (this.size - this.bodyStart === 5 && t.equals(Buffer.from('0\r\n\r\n')));
+    }
+    return false;
+  }
+}
+
+/** Parses a complete response; null if it is not HTTP. */
 export function parseResponse(raw: Buffer): HttpReply | null {
   const end = raw.indexOf('\r\n\r\n');
   if (end < 0) return null;
@@ -109,14 +146,16 @@ async function fetchOnce(spec: HttpCheckSpec, url: UrlSpec, deadline: number): P
       resolve(v);
     };
     const timer = setTimeout(() => finish(`${path}: timeout after ${spec.target.timeoutMs} ms`), remaining());
+    const onEnd = (): void => {
+      const reply = parseResponse(Buffer.concat(chunks));
+      finish(reply ?? `${path}: not an HTTP response`);
+    };
+    const framing = new ResponseFraming();
     const onData = (d: Buffer): void => {
       chunks.push(d);
       size += d.length;
       if (size > MAX_RESPONSE_BYTES) finish(`${path}: response larger than ${MAX_RESPONSE_BYTES} bytes`);
-    };
-    const onEnd = (): void => {
-      const reply = parseResponse(Buffer.concat(chunks));
-      finish(reply ?? `${path}: not an HTTP response`);
+      else if (framing.push(d)) onEnd();
     };
     tcp.socket.on('error', (err: NodeJS.ErrnoException) => finish(`${path}: ${describeSocketError(err)}`));
     if (spec.type === 'SSL_GET') {

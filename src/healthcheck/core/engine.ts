@@ -1,5 +1,5 @@
 import type { Clock, TimerHandle } from '../../util/clock.js';
-import type { CheckerSpec, HealthCheckPlan } from '../plan.js';
+import type { CheckerSpec, HealthCheckPlan, ScriptSpec } from '../plan.js';
 import type { ProbeResult } from '../result.js';
 import type { HealthCounters, HealthEvent, HealthSnapshot } from '../events.js';
 import { CheckerState } from './checkerState.js';
@@ -12,7 +12,7 @@ export interface ProbeRunner {
 
 /** Starts a notify / quorum script (argv, fire and forget). */
 export interface ScriptRunner {
-  run(argv: string[]): void;
+  run(script: ScriptSpec): void;
 }
 
 export interface EngineDeps {
@@ -386,8 +386,8 @@ export class HealthCheckEngine {
     });
   }
 
-  private runScript(argv: string[]): void {
+  private runScript(script: ScriptSpec): void {
     this.counters.scriptsRun++;
-    this.deps.scripts.run(argv);
+    this.deps.scripts.run(script);
   }
 }

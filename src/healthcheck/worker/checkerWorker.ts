@@ -34,7 +34,7 @@ const engine = new HealthCheckEngine({
   clock: new SystemClock(),
   random: Math.random,
   probes: realProbes,
-  scripts: { run: (argv) => runNotifyScript(argv, plan?.scriptUser) },
+  scripts: { run: (script) => runNotifyScript(script, plan?.scriptUser) },
   onEvent: (e) => {
     if (batch.length === 0) setImmediate(flush);
     batch.push(e);
