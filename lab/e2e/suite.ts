@@ -41,14 +41,19 @@ function defineScenarios(mode: LvsMode, director: DirectorSoftware): void {
     return lab.traffic;
   };
   const crashBound = () => crashOutageBoundMs(lab.timings);
-  const logs = () => `(logs: ${lab.workDir})`;
+  /** The requests around the last measured event (ms relative to it), for failure messages. */
+  let lastTimeline = '';
+  const logs = () => `(logs: ${lab.workDir}; requests: ${lastTimeline})`;
 
   /** Client outage caused by an event at `at`: the longest time without an answer. */
   async function outageAfter(at: number): Promise<{ ms: number; failed: number }> {
     const back = await traffic().waitForSuccessRun(at, 5, 30_000);
     expect(back, `client never recovered ${logs()}`).toBeDefined();
-    const o = longestOutage(traffic().since(at - 3000), at);
-    expect(o).not.toBeNull();
+    const recs = traffic().since(at - 3000);
+    const o = longestOutage(recs, at);
+    const timeline = recs.map((r) => `${r.start - at}→${r.end - at}${r.ok ? r.server : `:${r.error}`}`).join(' ');
+    expect(o, timeline).not.toBeNull();
+    lastTimeline = timeline;
     return { ms: o?.durationMs ?? Number.POSITIVE_INFINITY, failed: o?.failedRequests ?? 0 };
   }
 

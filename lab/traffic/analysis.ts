@@ -42,7 +42,7 @@ export interface Outage {
  * The longest time the client went without a successful answer, among the gaps that end at or after `from`
  * (an event's time): measured between completions, so a request that only succeeded through a SYN
  * retransmit still counts as waiting. With a request every I ms and no trouble it is about I.
- * Null when there is no success at all.
+ * Infinity when the requests started after the last answered one all failed; null when nothing succeeded.
  */
 export function longestOutage(records: readonly RequestRecord[], from: number): Outage | null {
   const oks = records.filter((r) => r.ok).sort((a, b) => a.end - b.end);
@@ -58,8 +58,10 @@ export function longestOutage(records: readonly RequestRecord[], from: number): 
     const o: Outage = { lastOkBefore: a.end, firstOkAfter: b.end, durationMs: b.end - a.end, failedRequests: failedWithin(a.end, b.end) };
     if (!best || o.durationMs > best.durationMs) best = o;
   }
+  // Not recovered: requests started after the last answered one, and all failed. (A failure reported after
+  // the last answer but started before it is just a slow timeout inside an earlier gap.)
   const last = oks[oks.length - 1] as RequestRecord;
-  const trailing = failedWithin(last.end, Number.POSITIVE_INFINITY);
+  const trailing = failures.filter((f) => f.start > last.start).length;
   if (trailing > 0) return { lastOkBefore: last.end, durationMs: Number.POSITIVE_INFINITY, failedRequests: trailing };
   return best;
 }

@@ -24,6 +24,8 @@ describe('traffic analysis', () => {
   it('unrecovered failures are an infinite outage; no answer at all is null', () => {
     expect(longestOutage([ok(0), bad(100)], 0)).toMatchObject({ durationMs: Number.POSITIVE_INFINITY, failedRequests: 1 });
     expect(longestOutage([bad(100)], 0)).toBeNull();
+    // a timeout reported after the recovery, but started before it, is not an unrecovered outage
+    expect(longestOutage([ok(0), bad(100), ok(1000), ok(1100)], 0)).toMatchObject({ durationMs: 1000, failedRequests: 1 });
   });
   it('malformed client lines are rejected, not thrown', () => {
     expect(parseRecordLine('{"start":1,"end":2,"ok":true,"server":"rs1"}')).toEqual({ start: 1, end: 2, ok: true, server: 'rs1' });
