@@ -27,7 +27,7 @@ const vs = (realServers: RealServerPlan[], over: Partial<VirtualServerPlan> = {}
 
 /** Probe results scripted per target: a function of the probe host, changeable during the test. */
 class ScriptedProbes implements ProbeRunner {
-  readonly verdict = new Map<string, () => ProbeResult | 'hang' | 'throw'>();
+  readonly verdict = new Map<string, () => ProbeResult | 'hang' | 'throw' | { after: number; result: ProbeResult }>();
   readonly calls: Array<{ at: number; host: string }> = [];
   constructor(private readonly clock: FakeClock) {}
   set(host: string, up: boolean, extra: Partial<ProbeResult> = {}): void {
@@ -39,6 +39,7 @@ class ScriptedProbes implements ProbeRunner {
     const v = (this.verdict.get(host) ?? (() => ({ up: true, reason: 'ok', durationMs: 1 })))();
     if (v === 'hang') return new Promise(() => {});
     if (v === 'throw') throw new Error('boom');
+    if ('after' in v) return new Promise((resolve) => this.clock.setTimer(v.after, () => resolve(v.result)));
     return Promise.resolve(v);
   }
 }
@@ -178,6 +179,18 @@ describe('HealthCheckEngine: real server state', () => {
     t.probes.set('a', false);
     await t.tick(10_000);
     expect(t.rsEvents('a').at(-1)).toMatchObject({ alive: false, inTable: false });
+  });
+
+  it('MISC_CHECK: the next run is timed from the start of the last one, as keepalived', async () => {
+    const t = setup({ virtualServers: [vs([rs('a', { checkers: [misc('a')] }), rs('b', { checkers: [tcp('b')] })])] });
+    const slow = { after: 3_000, result: { up: true, reason: 'exit 0', durationMs: 3_000, weight: null } };
+    t.probes.verdict.set('a', () => slow);
+    t.probes.verdict.set('b', () => slow);
+    await t.start();
+    await t.tick(25_000);
+    expect(t.probes.calls.filter((c) => c.host === 'a').map((c) => c.at)).toEqual([0, 10_000, 20_000]);
+    // A TCP probe that takes 3 s: next check delay_loop after it ended.
+    expect(t.probes.calls.filter((c) => c.host === 'b').map((c) => c.at)).toEqual([0, 13_000]);
   });
 
   it('notify_up / notify_down run on real server transitions', async () => {

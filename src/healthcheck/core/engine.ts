@@ -35,6 +35,8 @@ interface CheckerRuntime {
   state: CheckerState;
   timer: TimerHandle | undefined;
   dueAt: number;
+  /** When the probe in flight (or the last one) started. */
+  launchedAt: number;
   /** Increments per probe launch; a result carrying an older token is ignored (hung, reloaded, stopped). */
   token: number;
   inFlight: boolean;
@@ -232,7 +234,7 @@ export class HealthCheckEngine {
     const known = this.prior?.get(vsKey)?.get(rsKey);
     if (known !== undefined) state.up = known;
     const created: CheckerRuntime = {
-      vsKey, rsKey, spec, specJson, state, timer: undefined, dueAt: now, token: 0,
+      vsKey, rsKey, spec, specJson, state, timer: undefined, dueAt: now, launchedAt: now, token: 0,
       inFlight: false, lastDurationMs: null, lastReason: null, checks: 0, failures: 0,
     };
     const warmup = spec.timing.warmupMs > 0 ? Math.floor(this.deps.random() * spec.timing.warmupMs) : 0;
@@ -271,6 +273,7 @@ export class HealthCheckEngine {
     const token = ++c.token;
     c.inFlight = true;
     const started = this.deps.clock.now();
+    c.launchedAt = started;
     const budget = probeBudgetMs(c.spec) + (this.deps.probeGraceMs ?? 1_000);
     const deadline = this.deps.clock.setTimer(budget, () => {
       if (c.token !== token) return;
@@ -336,7 +339,10 @@ export class HealthCheckEngine {
       if (script) this.runScript(script);
     }
     if (changed) this.afterChange(vs, rs.reason);
-    this.schedule(c, step.nextDelayMs);
+    // keepalived times the next MISC_CHECK from the start of the last run (a slow script does not stretch
+    // the interval); the other checkers from the end of the probe.
+    const elapsed = c.spec.type === 'MISC_CHECK' ? this.deps.clock.now() - c.launchedAt : 0;
+    this.schedule(c, Math.max(0, step.nextDelayMs - elapsed));
   }
 
   private findOwner(c: CheckerRuntime): { vs: VsRuntime; rs: RealServerHealth } | undefined {
