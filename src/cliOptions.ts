@@ -67,6 +67,14 @@ options:
   -h, --help                 this text
 `;
 
+function isLogLevel(value: string): value is LogLevel {
+  return (LOG_LEVEL_VALUES as readonly string[]).includes(value);
+}
+
+function isLogFormat(value: string): value is LogFormat {
+  return (LOG_FORMAT_VALUES as readonly string[]).includes(value);
+}
+
 /** `HOST:PORT`, `[V6]:PORT` or `off`. */
 export function parseListenAddress(text: string): { host: string; port: number } | undefined | 'invalid' {
   if (text === 'off') return undefined;
@@ -129,11 +137,11 @@ export function parseCliOptions(argv: readonly string[]): CliParseResult {
   if (v.json && command !== 'status') return { ok: false, message: "--json applies to 'tslvsd status'" };
 
   const logLevel = v['log-level'] ?? 'info';
-  if (!(LOG_LEVEL_VALUES as readonly string[]).includes(logLevel)) {
+  if (!isLogLevel(logLevel)) {
     return { ok: false, message: `--log-level: '${logLevel}' is not one of ${LOG_LEVEL_VALUES.join(', ')}` };
   }
   const logFormat = v['log-format'] ?? 'json';
-  if (!(LOG_FORMAT_VALUES as readonly string[]).includes(logFormat)) {
+  if (!isLogFormat(logFormat)) {
     return { ok: false, message: `--log-format: '${logFormat}' is not json or pretty` };
   }
   let metricsListen: { host: string; port: number } | undefined = { ...DEFAULT_METRICS_LISTEN };
@@ -162,8 +170,8 @@ export function parseCliOptions(argv: readonly string[]): CliParseResult {
       pidFile: v['pid-file'],
       vrrpOnly,
       checkOnly,
-      logLevel: logLevel as LogLevel,
-      logFormat: logFormat as LogFormat,
+      logLevel,
+      logFormat,
       metricsListen,
       keepIpvsOnExit: v['keep-ipvs-on-exit'] === true,
       statusSocket: v['status-socket'],

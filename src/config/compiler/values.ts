@@ -79,7 +79,7 @@ export function parseSeconds(token: Token, min: number, max: number, what: strin
   return Math.round(value * 1e6) / 1e6;
 }
 
-/** Upper bound for timers: keepalived keeps them in 32-bit microseconds-ish; a day is far beyond any use. */
+/** Upper bound for timers (a year): far beyond any real use, and keeps every timer a safe integer of µs. */
 export const MAX_TIMER_SECONDS = 86_400 * 365;
 
 export function secondsArg(node: ConfigNode, ctx: CompileContext, min = 0, max = MAX_TIMER_SECONDS): number | undefined {

@@ -11,8 +11,10 @@ import {
 } from '../model.js';
 import type { SourcePosition } from '../diagnostics.js';
 import type { ConfigNode } from '../parser.js';
-import { compileChecker, type InheritedTimers, isCheckerType, timerHandlers } from './checkers.js';
-import { applyKeywords, type CompileContext, type KeywordTable, locOf, posOf, requireBlock, singleArg } from './context.js';
+import { CHECKER_TYPES, compileChecker, type InheritedTimers, isCheckerType, timerHandlers } from './checkers.js';
+import {
+  applyKeywords, type CompileContext, type KeywordHandler, type KeywordTable, locOf, posOf, requireBlock, singleArg,
+} from './context.js';
 import { addressFamily, boolArg, canonicalIp, intArg, notifyScriptArg, parseInteger, parseIp, parsePort } from './values.js';
 
 type SchedulerFlag = VirtualServer['schedulerFlags'][number];
@@ -37,8 +39,9 @@ function parseLbKind(n: ConfigNode, ctx: CompileContext): { kind: LbKind; tunnel
   const a = n.args;
   for (let i = 1; i < a.length; i++) {
     const w = a[i].text;
-    if (w === 'type' && a[i + 1] !== undefined && ['ipip', 'gue', 'gre'].includes(a[i + 1].text)) {
-      tunnel.type = a[i + 1].text as TunnelOptions['type'];
+    const next = a[i + 1]?.text;
+    if (w === 'type' && (next === 'ipip' || next === 'gue' || next === 'gre')) {
+      tunnel.type = next;
       i++;
     } else if (w === 'port' && a[i + 1] !== undefined) {
       tunnel.port = parsePort(a[i + 1], 'tunnel port', ctx);
@@ -77,14 +80,9 @@ const REAL_SERVER_KEYWORDS: KeywordTable<RealServerDraft> = {
     const t = singleArg(n, ctx);
     if (t) d.virtualhost = t.text;
   },
+  // Checker blocks are collected and compiled after the real server's own timers are known.
+  ...Object.fromEntries(CHECKER_TYPES.map((type): [string, KeywordHandler<RealServerDraft>] => [type, (n, d) => { d.checkerNodes.push(n); }])),
 };
-
-/** Checker blocks are collected here and compiled after the real server's own timers are known. */
-for (const type of ['TCP_CHECK', 'HTTP_GET', 'SSL_GET', 'MISC_CHECK', 'SMTP_CHECK', 'DNS_CHECK', 'UDP_CHECK', 'PING_CHECK']) {
-  (REAL_SERVER_KEYWORDS as Record<string, (n: ConfigNode, d: RealServerDraft) => void>)[type] = (n, d) => {
-    d.checkerNodes.push(n);
-  };
-}
 
 function compileRealServer(node: ConfigNode, vs: VirtualServerDraft, ctx: CompileContext): RealServer | undefined {
   const addrToken = node.args[0];
