@@ -15,6 +15,10 @@ import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { HealthCheckService } from '../src/healthcheck/service.js';
+import { HealthCheckEngine } from '../src/healthcheck/core/engine.js';
+import { realProbes, stopProbes } from '../src/healthcheck/checkers/index.js';
+import { SystemClock } from '../src/util/clock.js';
+import type { HealthSnapshot, RealServerChange } from '../src/healthcheck/events.js';
 import type { HealthCheckPlan, RealServerPlan } from '../src/healthcheck/plan.js';
 
 const { values } = parseArgs({
@@ -25,6 +29,8 @@ const { values } = parseArgs({
     port: { type: 'string', default: '18080' },
     workers: { type: 'string', default: '1' },
     'virtual-servers': { type: 'string', default: '100' },
+    // For contrast only: run the same engine and probes on the main thread, as a single-loop design would.
+    'in-main-thread': { type: 'boolean', default: false },
   },
 });
 const SERVERS = Number(values.servers);
@@ -34,6 +40,29 @@ const PORT = Number(values.port);
 const VICTIM_PORT = PORT + 1;
 const WORKERS = Number(values.workers);
 const VIRTUAL_SERVERS = Math.max(1, Number(values['virtual-servers']));
+const IN_MAIN_THREAD = values['in-main-thread'] === true;
+
+/** The checks as measured: HealthCheckService (worker threads) or, for contrast, the engine on this thread. */
+interface Checks {
+  onChange(l: (c: RealServerChange) => void): void;
+  start(plan: HealthCheckPlan): void;
+  snapshot(timeoutMs: number): Promise<HealthSnapshot | null>;
+  stop(): Promise<void>;
+}
+
+function mainThreadChecks(): Checks {
+  const listeners: Array<(c: RealServerChange) => void> = [];
+  const engine = new HealthCheckEngine({
+    clock: new SystemClock(), random: Math.random, probes: realProbes, scripts: { run: () => {} },
+    onEvent: (e) => { if (e.kind === 'realServer') for (const l of listeners) l(e); },
+  });
+  return {
+    onChange: (l) => listeners.push(l),
+    start: (plan) => engine.start(plan),
+    snapshot: () => Promise.resolve(engine.snapshot()),
+    stop: () => { engine.stop(); stopProbes(); return Promise.resolve(); },
+  };
+}
 
 // The listener: accepts on 0.0.0.0 (so every 127.x.y.z reaches it) and closes at once. A second listener
 // serves the victims' port and is stopped / restarted on command.
@@ -129,7 +158,7 @@ class Listener {
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 async function main(): Promise<void> {
-  console.log(`healthcheck bench: ${SERVERS} real servers in ${VIRTUAL_SERVERS} virtual servers, TCP_CHECK delay_loop 1 s, ${VICTIMS} victims, ${SECONDS} s measured, ${WORKERS} checker worker(s)`);
+  console.log(`healthcheck bench: ${SERVERS} real servers in ${VIRTUAL_SERVERS} virtual servers, TCP_CHECK delay_loop 1 s, ${VICTIMS} victims, ${SECONDS} s measured, ${IN_MAIN_THREAD ? 'checks ON THE MAIN THREAD (contrast run)' : `${WORKERS} checker worker(s)`}`);
   console.log(`machine: ${(await import('node:os')).cpus().length} CPUs, load average ${(await import('node:os')).loadavg().map((l) => l.toFixed(2)).join(' ')}, node ${process.version}`);
   const listener = new Listener(spawn(process.execPath, ['-e', LISTENER], { stdio: ['pipe', 'pipe', 'inherit'] }));
   await listener.next(); // ready
@@ -139,7 +168,9 @@ async function main(): Promise<void> {
   await sleep(Math.min(SECONDS, 10) * 1_000 + 500);
   console.log(`main-loop 1 s timer jitter, idle:          ${jitter.stop()}`);
 
-  const svc = new HealthCheckService({ workers: WORKERS, heartbeatTimeoutMs: 30_000, onTrouble: (m) => console.log(`trouble: ${m}`) });
+  const svc: Checks = IN_MAIN_THREAD
+    ? mainThreadChecks()
+    : new HealthCheckService({ workers: WORKERS, heartbeatTimeoutMs: 30_000, onTrouble: (m) => console.log(`trouble: ${m}`) });
   const downAt = new Map<string, number>();
   const upAt = new Map<string, number>();
   svc.onChange((c) => {
