@@ -82,7 +82,7 @@ function destKey(vs: string, rs: string): string {
 export class HealthCheckEngine {
   private readonly vss = new Map<string, VsRuntime>();
   /** Last emitted state of every destination, so only real changes go out. */
-  private readonly emitted = new Map<string, DesiredDestination & { alive: boolean }>();
+  private readonly emitted = new Map<string, DesiredDestination & { alive: boolean; sorryServer: boolean }>();
   private running = false;
   private prior: ReadonlyMap<string, ReadonlyMap<string, boolean>> | undefined;
   readonly counters: HealthCounters = { probes: 0, probeFailures: 0, probesHung: 0, probesThrew: 0, scriptsRun: 0 };
@@ -124,7 +124,7 @@ export class HealthCheckEngine {
       if (prev.inTable || prev.alive) {
         this.deps.onEvent({
           kind: 'realServer', virtualServer: vsKey, realServer: rsKey, alive: false, inTable: false, weight: 0,
-          sorryServer: false, reason: 'removed from configuration',
+          sorryServer: prev.sorryServer, reason: 'removed from configuration',
         });
       }
     }
@@ -385,7 +385,7 @@ export class HealthCheckEngine {
     const key = destKey(vsKey, rsKey);
     const prev = this.emitted.get(key);
     if (prev && prev.alive === alive && prev.inTable === desired.inTable && prev.weight === desired.weight) return;
-    this.emitted.set(key, { alive, ...desired });
+    this.emitted.set(key, { alive, sorryServer, ...desired });
     this.deps.onEvent({
       kind: 'realServer', virtualServer: vsKey, realServer: rsKey, alive, inTable: desired.inTable,
       weight: desired.weight, sorryServer, reason,
