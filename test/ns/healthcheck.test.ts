@@ -57,9 +57,11 @@ describe.skipIf(!isRoot)('health checkers as root', () => {
     rmSync(work, { recursive: true, force: true });
   });
 
-  it('PING_CHECK: 127.0.0.1 answers', async () => {
-    const r = await probePing({ type: 'PING_CHECK', timing, target: { host: '127.0.0.1', port: 0, timeoutMs: 2_000 } });
+  it('PING_CHECK: 127.0.0.1 and ::1 answer (ICMP and ICMPv6)', async () => {
+    const r = await probePing({ type: 'PING_CHECK', timing, target: { host: '127.0.0.1', port: 0, timeoutMs: 3_000 } });
     expect(r).toMatchObject({ up: true, reason: 'echo reply from 127.0.0.1' });
+    const r6 = await probePing({ type: 'PING_CHECK', timing, target: { host: '::1', port: 0, timeoutMs: 3_000 } });
+    expect(r6).toMatchObject({ up: true, reason: 'echo reply from ::1' });
   });
 
   it('PING_CHECK across a veth: the peer answers, an absent host times out', async () => {

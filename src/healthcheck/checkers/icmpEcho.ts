@@ -1,7 +1,9 @@
-/** ICMP echo request/reply codec (RFC 792), IPv4. Pure. */
+/** ICMP echo request/reply codec: RFC 792 (IPv4) and RFC 4443 (ICMPv6). Pure. */
 
 export const ECHO_REQUEST = 8;
 export const ECHO_REPLY = 0;
+export const ECHO6_REQUEST = 128;
+export const ECHO6_REPLY = 129;
 
 /** RFC 1071 Internet checksum. */
 export function internetChecksum(buf: Uint8Array): number {
@@ -34,4 +36,23 @@ export function decodeEchoReply(packet: Buffer): { id: number; seq: number; from
   if (internetChecksum(icmp) !== 0) return null;
   const from = `${packet[12]}.${packet[13]}.${packet[14]}.${packet[15]}`;
   return { id: icmp.readUInt16BE(4), seq: icmp.readUInt16BE(6), from };
+}
+
+/**
+ * ICMPv6 echo request. The checksum covers a pseudo-header with the source address, which only the kernel
+ * knows: it fills it in on raw ICMPv6 sockets (RFC 3542 §3.1), so it is left 0 here.
+ */
+export function encodeEcho6Request(id: number, seq: number, payload: Uint8Array = new Uint8Array(16)): Buffer {
+  const buf = Buffer.alloc(8 + payload.length);
+  buf[0] = ECHO6_REQUEST;
+  buf.writeUInt16BE(id & 0xffff, 4);
+  buf.writeUInt16BE(seq & 0xffff, 6);
+  Buffer.from(payload).copy(buf, 8);
+  return buf;
+}
+
+/** Parses what a raw ICMPv6 socket delivers (no IP header). Null if not an echo reply. */
+export function decodeEcho6Reply(packet: Buffer): { id: number; seq: number } | null {
+  if (packet.length < 8 || packet[0] !== ECHO6_REPLY || packet[1] !== 0) return null;
+  return { id: packet.readUInt16BE(4), seq: packet.readUInt16BE(6) };
 }

@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
-import { isIPv4 } from 'node:net';
+import { isIP } from 'node:net';
 import type { PingCheckSpec } from '../plan.js';
 import { downResult, upResult, type ProbeResult } from '../result.js';
 import { nodeArgs, sibling } from '../worker/moduleRunner.js';
@@ -86,9 +86,9 @@ class IcmpHelperClient {
 
 const client = new IcmpHelperClient();
 
-/** PING_CHECK: one ICMP echo request; up when the reply comes within connect_timeout. IPv4 only. */
+/** PING_CHECK: one ICMP (or ICMPv6) echo request; up when the reply comes within connect_timeout. */
 export async function probePing(spec: PingCheckSpec): Promise<ProbeResult> {
-  if (!isIPv4(spec.target.host)) return downResult('PING_CHECK supports IPv4 targets only', 0);
+  if (isIP(spec.target.host) === 0) return downResult(`not an IP address: ${spec.target.host}`, 0);
   return client.echo(spec.target.host, spec.target.timeoutMs);
 }
 
