@@ -115,6 +115,30 @@ describe('HealthCheckService (checks in a worker thread)', () => {
     expect(changes.slice(n)).toEqual([]);
   });
 
+  it('a worker whose loop is stuck misses heartbeats and is replaced, without a table flap', async () => {
+    const backend = new Backend();
+    backends.push(backend);
+    await backend.up();
+    const troubles: string[] = [];
+    const svc = new HealthCheckService({ heartbeatTimeoutMs: 1_500, restartDelayMs: 50, onTrouble: (m) => troubles.push(m) });
+    services.push(svc);
+    const changes: RealServerChange[] = [];
+    svc.onChange((c) => changes.push(c));
+    svc.start(plan(backend.port));
+    await waitFor(() => changes.find((c) => c.alive), 5_000);
+    const n = changes.length;
+    const first = svc.workerThreadIds[0];
+    // Reach the worker as a runaway checker would: its loop blocked for 30 s.
+    const slots = (svc as unknown as { slots: Array<{ worker?: import('node:worker_threads').Worker }> }).slots;
+    slots[0]!.worker!.postMessage({ type: 'stall', ms: 30_000 });
+    await waitFor(() => (svc.workerThreadIds[0] !== undefined && svc.workerThreadIds[0] !== first ? true : undefined), 10_000);
+    expect(troubles.join('\n')).toContain('silent');
+    expect(svc.restarts).toBe(1);
+    const snap = await svc.snapshot();
+    expect(snap?.virtualServers[0]?.realServers[0]).toMatchObject({ alive: true });
+    expect(changes.slice(n)).toEqual([]);
+  });
+
   it('reload keeps an unchanged real server and adds a new one', async () => {
     const a = new Backend();
     const b = new Backend();

@@ -60,6 +60,13 @@ port.on('message', (msg: ToWorker) => {
       port.postMessage({ type: 'snapshot', id: msg.id, snapshot } satisfies FromWorker, [snapshot.vs.buffer as ArrayBuffer, snapshot.rs.buffer as ArrayBuffer, snapshot.ck.buffer as ArrayBuffer]);
       break;
     }
+    case 'stall': {
+      const until = performance.now() + msg.ms;
+      while (performance.now() < until) {
+        // Busy on purpose: nothing else on this loop runs, heartbeats included.
+      }
+      break;
+    }
     case 'stop':
       engine.stop();
       stopProbes();

@@ -7,7 +7,9 @@ export type ToWorker =
   | { type: 'start'; plan: HealthCheckPlan; prior: Array<[string, Array<[string, boolean]>]> }
   | { type: 'reload'; plan: HealthCheckPlan }
   | { type: 'snapshot'; id: number }
-  | { type: 'stop' };
+  | { type: 'stop' }
+  /** Diagnostics: block the worker's loop for ms, as a runaway checker would (the watchdog's test). */
+  | { type: 'stall'; ms: number };
 
 /** Messages from the checker worker to the main thread. */
 export type FromWorker =
