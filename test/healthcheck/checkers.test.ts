@@ -302,6 +302,9 @@ describe('UDP_CHECK', () => {
     expect(await spec('50', 8)).toMatchObject({ up: false });
     expect(await spec('50', 0, 6)).toMatchObject({ up: false });
     expect(await spec('50', 7, 7)).toMatchObject({ up: true });
+    // As keepalived: only the bytes the reply has are compared; the length bounds judge the rest.
+    expect(await spec('504f4e473a6162ffff')).toMatchObject({ up: true });
+    expect(await spec('504f4e473a6162ffff', 9)).toMatchObject({ up: false });
   });
 
   it('without require_reply: down on ICMP port unreachable, up on silence', async () => {

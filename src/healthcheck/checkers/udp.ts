@@ -4,12 +4,15 @@ import type { UdpCheckSpec } from '../plan.js';
 import { downResult, upResult, type ProbeResult } from '../result.js';
 import { describeSocketError } from './tcp.js';
 
-/** True when `reply` starts with `pattern` (hex digits; `x` matches any nibble). */
+/**
+ * True when `reply` matches `pattern` (hex digits; `x` matches any nibble) over the bytes both have, as
+ * keepalived's check_udp_reply (a shorter reply is judged by the length bounds, not here).
+ */
 export function matchesPattern(reply: Uint8Array, pattern: string): boolean {
   const hex = pattern.toLowerCase().replace(/[^0-9a-fx]/g, '');
   for (let i = 0; i < hex.length; i++) {
     const byte = reply[i >> 1];
-    if (byte === undefined) return false;
+    if (byte === undefined) return true;
     const want = hex[i]!;
     if (want === 'x') continue;
     const nibble = i % 2 === 0 ? byte >> 4 : byte & 0x0f;
