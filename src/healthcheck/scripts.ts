@@ -20,7 +20,6 @@ export function runNotifyScript(script: ScriptSpec, defaultUser?: { uid: number;
       stdio: 'ignore',
       uid: user?.uid,
       gid: user?.gid,
-      env: { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' },
     });
     child.on('error', () => {});
     child.unref();

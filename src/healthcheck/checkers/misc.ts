@@ -93,7 +93,6 @@ export function probeMisc(spec: MiscCheckSpec): Promise<ProbeResult> {
         stdio: 'ignore',
         uid: spec.uid,
         gid: spec.gid,
-        env: { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' },
       });
     } catch (err) {
       resolve(downResult(`cannot run ${spec.argv[0]}: ${(err as Error).message}`, performance.now() - started));
