@@ -76,8 +76,9 @@ describe('HealthCheckService (checks in a worker thread)', () => {
     const stoppedAt = performance.now();
     await backend.down();
     const down = await waitFor(() => changes.find((c) => !c.alive && c.at > stoppedAt), 5_000);
-    // Bound: delay_loop + retry × delay_before_retry + connect (refused at once), generous slack.
-    expect(down.at - stoppedAt).toBeLessThan(200 + 100 + 1_500);
+    // Bound: delay_loop + retry × delay_before_retry + connect (refused at once) = 0.3 s; generous slack
+    // for a shared, loaded machine.
+    expect(down.at - stoppedAt).toBeLessThan(300 + 4_000);
     expect(down).toMatchObject({ inTable: false });
     expect(down.reason).toContain('refused');
 
@@ -86,7 +87,7 @@ describe('HealthCheckService (checks in a worker thread)', () => {
     await waitFor(() => changes.find((c) => c.alive && c.at > back), 5_000);
     expect(svc.known.get('vs1')?.get('rs1')).toMatchObject({ alive: true, weight: 3 });
 
-    const snap = await svc.snapshot();
+    const snap = await svc.snapshot(10_000);
     expect(snap?.virtualServers[0]?.realServers[0]?.checkers[0]).toMatchObject({ type: 'TCP_CHECK', up: true });
     expect(snap!.counters.probes).toBeGreaterThan(2);
   });
@@ -109,7 +110,7 @@ describe('HealthCheckService (checks in a worker thread)', () => {
     expect(svc.restarts).toBe(1);
     expect(troubles.join('\n')).toContain('restarting');
     // The new worker runs checks (snapshot answers) and the alive server never went out of the table.
-    const snap = await svc.snapshot();
+    const snap = await svc.snapshot(10_000);
     expect(snap?.virtualServers[0]?.realServers[0]).toMatchObject({ key: 'rs1', alive: true });
     await new Promise((r) => setTimeout(r, 600));
     expect(changes.slice(n)).toEqual([]);
@@ -134,7 +135,7 @@ describe('HealthCheckService (checks in a worker thread)', () => {
     await waitFor(() => (svc.workerThreadIds[0] !== undefined && svc.workerThreadIds[0] !== first ? true : undefined), 10_000);
     expect(troubles.join('\n')).toContain('silent');
     expect(svc.restarts).toBe(1);
-    const snap = await svc.snapshot();
+    const snap = await svc.snapshot(10_000);
     expect(snap?.virtualServers[0]?.realServers[0]).toMatchObject({ alive: true });
     expect(changes.slice(n)).toEqual([]);
   });
@@ -176,7 +177,7 @@ describe('HealthCheckService (checks in a worker thread)', () => {
     await waitFor(() => (changes.filter((c) => c.alive).length === 4 ? true : undefined), 5_000);
     expect(svc.workerThreadIds).toHaveLength(2);
     expect(new Set(svc.workerThreadIds).size).toBe(2);
-    const snap = await svc.snapshot();
+    const snap = await svc.snapshot(10_000);
     expect(snap?.virtualServers.map((v) => v.key).sort()).toEqual(['vsA', 'vsB', 'vsC', 'vsD']);
   });
 });
