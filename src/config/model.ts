@@ -73,7 +73,7 @@ export const GlobalDefs = z.object({
   lvsTimeouts: z.object({ tcp: Seconds.optional(), tcpFin: Seconds.optional(), udp: Seconds.optional() }),
   /** `lvs_flush`: flush the whole IPVS table at start (default false). */
   lvsFlush: z.boolean(),
-  /** `lvs_flush_onstop`: remove our IPVS services at stop (default false; keepalived removes its own). */
+  /** `lvs_flush_on_stop [VS]` (or `lvs_flush_onstop`): clean the IPVS table at stop (default false). */
   lvsFlushOnStop: z.boolean(),
   /** Every other global_defs keyword as written (keyword → its arguments), parsed and reported, not acted on. */
   other: z.record(z.string(), z.array(z.string())),

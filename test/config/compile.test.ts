@@ -319,3 +319,17 @@ describe('addresses', () => {
     expect(messages(r)).toEqual(['/etc/ka.conf:5: warning: virtual_server 2001:db8::1 80: real server 2001:db8::2 80 is duplicated - removing the second']);
   });
 });
+
+describe('virtual_server_group services', () => {
+  it('a group of fwmarks only takes no protocol default; one with addresses defaults to UDP like an address', () => {
+    const r = compile(`virtual_server group M {\n  lb_algo rr\n  real_server 10.1.0.1 80 { }\n}\nvirtual_server group A {\n  lb_algo rr\n  real_server 10.1.0.1 80 { }\n}
+virtual_server_group M {\n  fwmark 4\n}\nvirtual_server_group A {\n  10.0.0.1 80\n}`);
+    expect(messages(r)).toEqual([
+      "/etc/ka.conf:5:1: warning: virtual_server group A: no protocol set - defaulting to UDP, as keepalived does (write 'protocol TCP' for TCP)",
+    ]);
+  });
+
+  it('lvs_flush_on_stop VS (keepalived 2.2) is accepted', () => {
+    expect(model('global_defs {\n  lvs_flush_on_stop VS\n}').global.lvsFlushOnStop).toBe(true);
+  });
+});

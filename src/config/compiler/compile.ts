@@ -21,14 +21,21 @@ export function compileConfig(tree: readonly ConfigNode[], source: string, ctx: 
     virtualServerGroups: [],
     virtualServers: [],
   };
-  // global_defs first: instances take their defaults from it wherever it appears in the file.
+  // global_defs and virtual_server_groups first: instances and services take defaults from them wherever
+  // they appear in the file.
   for (const node of tree) {
     if (node.keyword.text === 'global_defs') compileGlobalDefs(node, model.global, ctx);
+    if (node.keyword.text === 'virtual_server_group') {
+      const g = compileVirtualServerGroup(node, ctx);
+      if (g) model.virtualServerGroups.push(g);
+    }
   }
+  const groups = new Map(model.virtualServerGroups.map((g) => [g.name, g]));
   const syncGroups: CompiledSyncGroup[] = [];
   for (const node of tree) {
     switch (node.keyword.text) {
       case 'global_defs':
+      case 'virtual_server_group':
         break;
       case 'vrrp_script': {
         const s = compileVrrpScript(node, ctx);
@@ -46,13 +53,8 @@ export function compileConfig(tree: readonly ConfigNode[], source: string, ctx: 
         break;
       }
       case 'virtual_server': {
-        const v = compileVirtualServer(node, ctx);
+        const v = compileVirtualServer(node, groups, ctx);
         if (v) model.virtualServers.push(v);
-        break;
-      }
-      case 'virtual_server_group': {
-        const g = compileVirtualServerGroup(node, ctx);
-        if (g) model.virtualServerGroups.push(g);
         break;
       }
       default: {
@@ -136,13 +138,14 @@ function crossCheck(model: ConfigModel, syncGroups: CompiledSyncGroup[], ctx: Co
     model.vrrpSyncGroups.push(group);
   }
 
-  const vsGroups = new Set(model.virtualServerGroups.map((g) => g.name));
+  const vsGroups = new Map(model.virtualServerGroups.map((g) => [g.name, g]));
   const services = new Map<string, SourceLocation>();
   for (const vs of model.virtualServers) {
     if (vs.group !== undefined && !vsGroups.has(vs.group)) {
       ctx.sink.error(at(vs.loc), `virtual_server group '${vs.group}': no virtual_server_group of that name`);
     }
-    const key = vs.group !== undefined ? `group ${vs.group} ${vs.protocol}` : vs.fwmark !== undefined
+    const fwmarkOnlyGroup = vs.group !== undefined && !(vsGroups.get(vs.group)?.entries.some((e) => e.kind === 'address') ?? true);
+    const key = fwmarkOnlyGroup ? `group ${vs.group}` : vs.group !== undefined ? `group ${vs.group} ${vs.protocol}` : vs.fwmark !== undefined
       ? `fwmark ${vs.fwmark} ${vs.family}` : `${vs.protocol} ${vs.address} ${vs.port}`;
     const first = services.get(key);
     if (first !== undefined) {

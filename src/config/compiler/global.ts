@@ -143,12 +143,17 @@ const GLOBAL_KEYWORDS: KeywordTable<GlobalDefs> = {
     g.lvsFlush = boolArg(n, ctx);
   },
   lvs_flush_on_stop: (n, g, ctx) => {
-    g.lvsFlushOnStop = boolArg(n, ctx);
+    g.lvsFlushOnStop = flushOnStopArg(n, ctx);
   },
   lvs_flush_onstop: (n, g, ctx) => {
-    g.lvsFlushOnStop = boolArg(n, ctx);
+    g.lvsFlushOnStop = flushOnStopArg(n, ctx);
   },
 };
+
+/** `lvs_flush_on_stop [VS]`: keepalived's `VS` variant (delete each of its services) also means "clean up at stop". */
+function flushOnStopArg(n: ConfigNode, ctx: CompileContext): boolean {
+  return n.args[0]?.text === 'VS' ? true : boolArg(n, ctx);
+}
 
 export function compileGlobalDefs(node: ConfigNode, g: GlobalDefs, ctx: CompileContext): void {
   g.loc = locOf(node.keyword);

@@ -259,7 +259,11 @@ function schedulerArg(n: ConfigNode, ctx: CompileContext): LbAlgo | undefined {
   return r.data;
 }
 
-export function compileVirtualServer(node: ConfigNode, ctx: CompileContext): VirtualServer | undefined {
+/**
+ * @param groups the file's virtual_server_groups by name: a group of fwmarks only takes no protocol, one with
+ *   addresses does (keepalived's rule for the UDP default).
+ */
+export function compileVirtualServer(node: ConfigNode, groups: ReadonlyMap<string, VirtualServerGroup>, ctx: CompileContext): VirtualServer | undefined {
   const a = node.args;
   if (a.length === 0) {
     ctx.sink.error(posOf(node.keyword), "'virtual_server' needs 'ADDRESS PORT', 'fwmark N' or 'group NAME'");
@@ -348,7 +352,9 @@ export function compileVirtualServer(node: ConfigNode, ctx: CompileContext): Vir
     ctx.sink.warning(posOf(node.keyword), 'virtual_server has no real servers - ignored, as keepalived does');
     return undefined;
   }
-  applyKeepalivedChecks(vs, d.protocol !== undefined, posOf(node.keyword), ctx);
+  const groupEntries = vs.group !== undefined ? groups.get(vs.group)?.entries : undefined;
+  const byAddress = groupEntries !== undefined ? groupEntries.some((e) => e.kind === 'address') : vs.fwmark === undefined;
+  applyKeepalivedChecks(vs, byAddress, d.protocol !== undefined, posOf(node.keyword), ctx);
   return vs;
 }
 
@@ -359,9 +365,9 @@ export function compileVirtualServer(node: ConfigNode, ctx: CompileContext): Vir
  * quorum is capped at the total weight and hysteresis below quorum; DR/TUN real and sorry servers take
  * the virtual server's port (or none for fwmark). Each correction is a warning at the virtual_server.
  */
-function applyKeepalivedChecks(vs: VirtualServer, protocolGiven: boolean, at: SourcePosition, ctx: CompileContext): void {
+function applyKeepalivedChecks(vs: VirtualServer, byAddress: boolean, protocolGiven: boolean, at: SourcePosition,
+  ctx: CompileContext): void {
   const name = vs.group !== undefined ? `group ${vs.group}` : vs.fwmark !== undefined ? `fwmark ${vs.fwmark}` : `${vs.address} ${vs.port}`;
-  const byAddress = vs.fwmark === undefined;
   if (byAddress && !protocolGiven) {
     ctx.sink.warning(at, `virtual_server ${name}: no protocol set - defaulting to UDP, as keepalived does (write 'protocol TCP' for TCP)`);
     vs.protocol = 'UDP';
