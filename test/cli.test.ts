@@ -3,7 +3,7 @@
  * suite builds dist/ first when it is missing or older than the sources it exercises.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -119,6 +119,19 @@ describe('tslvsd --dump-config', () => {
     expect(model.virtualServers[0]).toMatchObject({ address: '192.168.10.100', port: 80, protocol: 'TCP', lbAlgo: 'wrr', lbKind: 'DR' });
     expect(model.virtualServers[0].realServers.map((rs: { address: string; port: number; weight: number; checkers: Array<{ type: string }> }) =>
       [rs.address, rs.port, rs.weight, rs.checkers[0].type])).toEqual([['192.168.10.11', 80, 1, 'TCP_CHECK'], ['192.168.10.12', 80, 1, 'TCP_CHECK']]);
+  });
+
+  it('includes globs relative to the including file on the real file system', () => {
+    const dir = mkdtempSync(join(work, 'inc-'));
+    mkdirSync(join(dir, 'conf.d'));
+    writeFileSync(join(dir, 'main.conf'), 'global_defs {\n  router_id MAIN\n}\ninclude conf.d/*.conf\n');
+    writeFileSync(join(dir, 'conf.d', '20-b.conf'), 'vrrp_instance B {\n  interface eth0\n  virtual_router_id 2\n  virtual_ipaddress { 10.0.0.2 }\n}\n');
+    writeFileSync(join(dir, 'conf.d', '10-a.conf'), 'vrrp_instance A {\n  interface eth0\n  virtual_router_id 1\n  virtual_ipaddress { 10.0.0.1 }\n}\n');
+    writeFileSync(join(dir, 'conf.d', 'notes.txt'), 'not included {');
+    const r = tslvsd(['--dump-config', '-f', 'main.conf'], dir);
+    expect(r.err).toBe('');
+    const model = JSON.parse(r.out);
+    expect(model.vrrpInstances.map((i: { name: string; loc: { file: string } }) => [i.name, i.loc.file])).toEqual([['A', 'conf.d/10-a.conf'], ['B', 'conf.d/20-b.conf']]);
   });
 
   it('--config-id selects @id lines', () => {
