@@ -108,6 +108,16 @@ describe('tslvsd --config-test', () => {
   });
 });
 
+describe('tslvsd (foreground run)', () => {
+  it('refuses to start on an invalid configuration: exit 1 with located errors, no daemon', () => {
+    const bad = configFile('run-bad.conf', 'vrrp_instance X {\n  interface eth0\n  virtual_router_id 0\n}\n');
+    const r = tslvsd(['-f', bad, '--metrics-listen', 'off']);
+    expect(r.code).toBe(1);
+    expect(r.err).toContain(`${bad}:3:21: error: virtual_router_id: 0 is out of range 1..255`);
+    expect(r.err).toContain('configuration invalid');
+  });
+});
+
 describe('tslvsd --dump-config', () => {
   it('prints the model with the contract names', () => {
     const r = tslvsd(['--dump-config', '-f', example]);
