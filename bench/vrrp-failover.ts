@@ -12,12 +12,12 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { runCommand, sleep } from '../test/ns/helpers/exec.js';
-import { createVethLab, destroyLab, type LabHost } from '../test/ns/helpers/netns.js';
+import { createVethLab, destroyLab, labPrefix, type LabHost } from '../test/ns/helpers/netns.js';
 import { startKeepalived, startTslvsd } from '../test/ns/helpers/daemons.js';
 import { keepalivedConf } from '../test/ns/helpers/keepalivedConf.js';
 import { VipWatch } from '../test/ns/helpers/vipWatch.js';
 
-const PREFIX = 'tv-bn-';
+const PREFIX = labPrefix('bn');
 const VIP = '10.99.0.200';
 const args = process.argv.slice(2);
 const option = (name: string, fallback: string): string => {

@@ -164,7 +164,8 @@ export class VrrpService {
 
   /** Graceful stop: masters send priority 0 and release their VIPs; sockets close once that is sent. */
   async stop(): Promise<void> {
-    if (!this.started || this.stopping) return;
+    // Also after a start that failed half-way: whatever was opened gets closed.
+    if (this.stopping) return;
     this.stopping = true;
     for (const script of this.scripts.values()) this.deps.clock.clearTimer(script.timer);
     for (const rt of this.instances) rt.machine.shutdown();

@@ -1,11 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openRtNetlink, type LinkEvent, type RtNetlink } from '../../src/net/rtnetlink.js';
 import { isRoot, mustRun, runCommand, waitFor } from './helpers/exec.js';
+import { RUN_TAG } from './helpers/netns.js';
 
 // The vitest process lives in the root namespace, so this suite works on a veth pair created there under
-// unique names (tvnl0/tvnl1), judged by iproute2.
-const A = 'tvnl0';
-const B = 'tvnl1';
+// unique names (tvnl<tag>a/b), judged by iproute2.
+const A = `tvnl${RUN_TAG}a`;
+const B = `tvnl${RUN_TAG}b`;
 
 async function ipAddrs(dev: string): Promise<{ local: string; prefixlen: number; label?: string; broadcast?: string; scope: string }[]> {
   const out = await mustRun('ip', ['-j', 'addr', 'show', 'dev', dev]);
@@ -38,7 +39,7 @@ describe.skipIf(!isRoot)('rtnetlink edge against the kernel', () => {
     expect(ifindex).toBe(sysIndex);
     expect(link!.mac.toString('hex')).toBe('02005eaabb01');
     expect(link!.adminUp).toBe(true);
-    expect(await nl.linkByName('tvnl-nonexistent')).toBeUndefined();
+    expect(await nl.linkByName('tvnl-none')).toBeUndefined();
   });
 
   it('adds an IPv4 VIP with prefix, brd, scope and label; adding again is unchanged', async () => {

@@ -4,21 +4,22 @@ import { nativeAddon } from '../../src/net/nativeAddon.js';
 import { openRtNetlink } from '../../src/net/rtnetlink.js';
 import { GratuitousArpSender } from '../../src/vrrp/edge/gratuitousArp.js';
 import { isRoot, mustRun, runCommand, waitFor } from './helpers/exec.js';
-import { createNetns, deleteNetns } from './helpers/netns.js';
+import { createNetns, deleteNetns, labPrefix, RUN_TAG } from './helpers/netns.js';
 
-// Frames go out of tvga0 (root namespace, where vitest runs) through the native addon; tcpdump on the veth
-// peer in tv-ga-peer judges them byte for byte.
-const PEER_NS = 'tv-ga-peer';
-const DEV = 'tvga0';
+// Frames go out of tvga<tag> (root namespace, where vitest runs) through the native addon; tcpdump on the
+// veth peer in tv-ga-<tag>-peer judges them byte for byte.
+const PEER_NS = `${labPrefix('ga')}peer`;
+const DEV = `tvga${RUN_TAG}`;
+const PEER = `tvgp${RUN_TAG}`;
 const MAC = '02:00:5e:77:88:99';
 
 describe.skipIf(!isRoot)('gratuitous ARP on the wire (native AF_PACKET send)', () => {
   beforeAll(async () => {
     await runCommand('ip', ['link', 'del', DEV]);
     await createNetns(PEER_NS);
-    await mustRun('ip', ['link', 'add', DEV, 'address', MAC, 'type', 'veth', 'peer', 'name', 'tvga0p']);
-    await mustRun('ip', ['link', 'set', 'tvga0p', 'netns', PEER_NS]);
-    await mustRun('ip', ['-n', PEER_NS, 'link', 'set', 'tvga0p', 'up']);
+    await mustRun('ip', ['link', 'add', DEV, 'address', MAC, 'type', 'veth', 'peer', 'name', PEER]);
+    await mustRun('ip', ['link', 'set', PEER, 'netns', PEER_NS]);
+    await mustRun('ip', ['-n', PEER_NS, 'link', 'set', PEER, 'up']);
     await mustRun('ip', ['link', 'set', DEV, 'up']);
   });
 
@@ -32,7 +33,7 @@ describe.skipIf(!isRoot)('gratuitous ARP on the wire (native AF_PACKET send)', (
     const link = await nl.linkByName(DEV);
     nl.close();
     expect(link).toBeDefined();
-    const tcpdump = spawn('ip', ['netns', 'exec', PEER_NS, 'tcpdump', '-i', 'tvga0p', '-c', '3', '-nn', '-e', '-x', '-l', 'arp'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const tcpdump = spawn('ip', ['netns', 'exec', PEER_NS, 'tcpdump', '-i', PEER, '-c', '3', '-nn', '-e', '-x', '-l', 'arp'], { stdio: ['ignore', 'pipe', 'pipe'] });
     let text = '';
     let listening = false;
     tcpdump.stdout.on('data', (d: Buffer) => (text += d.toString()));

@@ -3,14 +3,14 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { isRoot, runCommand, sleep } from './helpers/exec.js';
-import { createVethLab, destroyLab, type LabHost } from './helpers/netns.js';
-import { startKeepalived, startTslvsd, type KeepalivedProcess, type TslvsdProcess } from './helpers/daemons.js';
+import { createVethLab, destroyLab, type LabHost, labPrefix } from './helpers/netns.js';
+import { BOOT_MS, startKeepalived, startTslvsd, type KeepalivedProcess, type TslvsdProcess } from './helpers/daemons.js';
 import { keepalivedConf, type VrrpScenario } from './helpers/keepalivedConf.js';
 import { VipWatch } from './helpers/vipWatch.js';
 
 // tslvsd against Debian's keepalived on a veth pair, in both roles. Host A runs the higher priority (150),
 // host B the lower (100); both read the same keepalived.conf text apart from router_id and priority.
-const PREFIX = 'tv-ka-';
+const PREFIX = labPrefix('ka');
 const VIP = '10.99.0.200';
 const SKEW_100_MS = ((256 - 100) / 256) * 1000;
 const CRASH_BOUND_MS = 3 * 1000 + SKEW_100_MS + 250;
@@ -83,10 +83,10 @@ describe.skipIf(!isRoot || !hasKeepalived)('tslvsd against keepalived 2.2.7', ()
         // be master for a moment before being preempted, which the preemption test covers).
         const t0 = performance.now();
         high = launch(highKind, a, scenario('a'));
-        expect(await watch.heldBy(a.ns, t0, 15_000)).toBeDefined();
+        expect(await watch.heldBy(a.ns, t0, BOOT_MS)).toBeDefined();
         low = launch(lowKind, b, scenario('b'));
-        if (low.kind === 'tslvsd') expect(await low.p.waitForState('BACKUP', 10_000)).toBe(true);
-        else expect(await low.p.waitForLog(/Entering BACKUP STATE/, 10_000)).toBe(true);
+        if (low.kind === 'tslvsd') expect(await low.p.waitForState('BACKUP', BOOT_MS)).toBe(true);
+        else expect(await low.p.waitForLog(/Entering BACKUP STATE/, BOOT_MS)).toBe(true);
         expect(await settledHolder(a.ns)).toBe(1);
         if (low.kind === 'tslvsd') expect(low.p.state()).toBe('BACKUP');
         if (high.kind === 'tslvsd') expect(high.p.state()).toBe('MASTER');
@@ -108,7 +108,7 @@ describe.skipIf(!isRoot || !hasKeepalived)('tslvsd against keepalived 2.2.7', ()
         await runCommand('ip', ['-n', a.ns, 'addr', 'del', `${VIP}/24`, 'dev', 'eth0']);
         const t0 = performance.now();
         high = launch(highKind, a, scenario('a'));
-        expect(await watch.heldBy(a.ns, t0, 15_000)).toBeDefined();
+        expect(await watch.heldBy(a.ns, t0, BOOT_MS)).toBeDefined();
         expect(await settledHolder(a.ns)).toBe(1);
         if (low.kind === 'tslvsd') {
           expect(low.p.transitions().at(-1)).toMatchObject({ from: 'MASTER', to: 'BACKUP' });
@@ -134,8 +134,8 @@ describe.skipIf(!isRoot || !hasKeepalived)('tslvsd against keepalived 2.2.7', ()
   it('auth mismatch keeps them apart (each master of its own) and tslvsd counts it', async () => {
     const ts = launch('tslvsd', a, scenario('a', { password: 'secret1' }));
     const ka = launch('keepalived', b, scenario('b', { password: 'other99' }));
-    expect(ts.kind === 'tslvsd' && (await ts.p.waitForState('MASTER', 10_000))).toBe(true);
-    expect(ka.kind === 'keepalived' && (await ka.p.waitForLog(/Entering MASTER STATE/, 10_000))).toBe(true);
+    expect(ts.kind === 'tslvsd' && (await ts.p.waitForState('MASTER', BOOT_MS))).toBe(true);
+    expect(ka.kind === 'keepalived' && (await ka.p.waitForLog(/Entering MASTER STATE/, BOOT_MS))).toBe(true);
     await sleep(2500);
     expect(watch.current().sort()).toEqual([a.ns, b.ns].sort());
     if (ts.kind !== 'tslvsd') throw new Error('unreachable');

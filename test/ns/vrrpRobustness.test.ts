@@ -6,12 +6,12 @@ import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { encodeAdvert, passwordAuthData, AUTH_PASS, type VrrpAdvert } from '../../src/vrrp/codec/advertCodec.js';
 import { isRoot, tsxArgv, waitFor } from './helpers/exec.js';
-import { createVethLab, destroyLab, macOf, nsRun, type LabHost } from './helpers/netns.js';
-import { startTslvsd, type TslvsdProcess } from './helpers/daemons.js';
+import { createVethLab, destroyLab, macOf, nsRun, type LabHost, labPrefix } from './helpers/netns.js';
+import { BOOT_MS, startTslvsd, type TslvsdProcess } from './helpers/daemons.js';
 import { keepalivedConf } from './helpers/keepalivedConf.js';
 
 // One tslvsd (master, VRID 51, PASS secret1) in tv-rb-a; packets and tcpdump from tv-rb-b.
-const PREFIX = 'tv-rb-';
+const PREFIX = labPrefix('rb');
 const SENDER = path.resolve('test/ns/helpers/vrrpSender.ts');
 
 interface Stats {
@@ -55,7 +55,7 @@ describe.skipIf(!isRoot)('tslvsd on the wire: gratuitous ARP and a flood of garb
     try {
       expect(await waitFor(() => listening, { timeoutMs: 10_000 })).toBe(true);
       daemon = startTslvsd(a.ns, file);
-      expect(await daemon.waitForState('MASTER', 10_000)).toBe(true);
+      expect(await daemon.waitForState('MASTER', BOOT_MS)).toBe(true);
       const mac = await macOf(a.ns, 'eth0');
       const line = (vip: string) => `${mac} > ff:ff:ff:ff:ff:ff, ethertype ARP (0x0806), length 42: Request who-has ${vip} (ff:ff:ff:ff:ff:ff) tell ${vip}`;
       const count = (vip: string) => text.split('\n').filter((l) => l.includes(line(vip))).length;

@@ -3,12 +3,12 @@ import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { isRoot, mustRun, waitFor } from './helpers/exec.js';
-import { createVethLab, destroyLab, hasAddress, type LabHost } from './helpers/netns.js';
-import { startTslvsd, type TslvsdProcess } from './helpers/daemons.js';
+import { createVethLab, destroyLab, hasAddress, type LabHost, labPrefix } from './helpers/netns.js';
+import { BOOT_MS, startTslvsd, type TslvsdProcess } from './helpers/daemons.js';
 import { keepalivedConf } from './helpers/keepalivedConf.js';
 
 // One tslvsd with a notify script, a track_script (weight 0: failure = FAULT) and a tracked interface.
-const PREFIX = 'tv-tr-';
+const PREFIX = labPrefix('tr');
 const VIP = '10.99.0.200';
 
 describe.skipIf(!isRoot)('tracking and notify scripts', () => {
@@ -56,7 +56,7 @@ describe.skipIf(!isRoot)('tracking and notify scripts', () => {
   const notified = () => (existsSync(notifyLog) ? readFileSync(notifyLog, 'utf8').trim().split('\n') : []);
 
   it('runs notify with INSTANCE name state priority on each transition', async () => {
-    expect(await daemon.waitForState('MASTER', 10_000)).toBe(true);
+    expect(await daemon.waitForState('MASTER', BOOT_MS)).toBe(true);
     expect(await waitFor(() => notified().includes('INSTANCE VI_1 MASTER 150'), { timeoutMs: 5000 })).toBe(true);
     // Until the track script has reported once the instance waits in FAULT (keepalived's "FAULT (init)").
     expect(notified()[0]).toBe('INSTANCE VI_1 FAULT 150');

@@ -5,12 +5,13 @@ import { RawSocketTransport } from '../../src/vrrp/edge/rawSocketTransport.js';
 import { ReceiveDispatcher, ReceiveValidator, type DispatchResult } from '../../src/vrrp/core/receiveValidator.js';
 import { encodeAdvert, passwordAuthData, AUTH_PASS } from '../../src/vrrp/codec/advertCodec.js';
 import { isRoot, mustRun, runCommand, tsxArgv, waitFor } from './helpers/exec.js';
-import { createNetns, deleteNetns, nsRun } from './helpers/netns.js';
+import { createNetns, deleteNetns, labPrefix, nsRun, RUN_TAG } from './helpers/netns.js';
 
-// The transport lives in the vitest process (root namespace) on tvrs0; its veth peer is eth0 in tv-rs-peer,
+// The transport lives in the vitest process (root namespace) on tvrs<tag>; its veth peer is eth0 in tv-rs-<tag>-peer,
 // from where packets are fired and where tcpdump judges what we send.
-const PEER_NS = 'tv-rs-peer';
-const DEV = 'tvrs0';
+const PEER_NS = `${labPrefix('rs')}peer`;
+const DEV = `tvrs${RUN_TAG}`;
+const PEER_TMP = `tvrp${RUN_TAG}`;
 const SENDER = path.resolve('test/ns/helpers/vrrpSender.ts');
 
 function advert51(): Buffer {
@@ -34,9 +35,9 @@ describe.skipIf(!isRoot)('raw socket transport (IP protocol 112) on a real inter
   beforeAll(async () => {
     await runCommand('ip', ['link', 'del', DEV]);
     await createNetns(PEER_NS);
-    await mustRun('ip', ['link', 'add', DEV, 'type', 'veth', 'peer', 'name', 'tvrs0p']);
-    await mustRun('ip', ['link', 'set', 'tvrs0p', 'netns', PEER_NS]);
-    await mustRun('ip', ['-n', PEER_NS, 'link', 'set', 'tvrs0p', 'name', 'eth0']);
+    await mustRun('ip', ['link', 'add', DEV, 'type', 'veth', 'peer', 'name', PEER_TMP]);
+    await mustRun('ip', ['link', 'set', PEER_TMP, 'netns', PEER_NS]);
+    await mustRun('ip', ['-n', PEER_NS, 'link', 'set', PEER_TMP, 'name', 'eth0']);
     await mustRun('ip', ['addr', 'add', '10.78.0.1/24', 'dev', DEV]);
     await mustRun('ip', ['link', 'set', DEV, 'up']);
     await mustRun('ip', ['-n', PEER_NS, 'addr', 'add', '10.78.0.2/24', 'dev', 'eth0']);

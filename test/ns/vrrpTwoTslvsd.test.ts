@@ -3,13 +3,13 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { isRoot, sleep } from './helpers/exec.js';
-import { createVethLab, destroyLab, nsRun, type LabHost } from './helpers/netns.js';
-import { startTslvsd, type TslvsdProcess } from './helpers/daemons.js';
+import { createVethLab, destroyLab, nsRun, type LabHost, labPrefix } from './helpers/netns.js';
+import { BOOT_MS, startTslvsd, type TslvsdProcess } from './helpers/daemons.js';
 import { keepalivedConf, type VrrpScenario } from './helpers/keepalivedConf.js';
 import { VipWatch } from './helpers/vipWatch.js';
 
 // Two tslvsd on a veth pair: A (priority 150) and B (priority 100), advert_int 1, VIP 10.99.0.200.
-const PREFIX = 'tv-tt-';
+const PREFIX = labPrefix('tt');
 const VIP = '10.99.0.200';
 const SKEW_B_MS = ((256 - 100) / 256) * 1000;
 const CRASH_BOUND_MS = 3 * 1000 + SKEW_B_MS + 250;
@@ -54,9 +54,9 @@ describe.skipIf(!isRoot)('two tslvsd on one segment', () => {
     // A first: started together on a loaded machine, B may finish booting seconds earlier and be master
     // until A preempts (covered by the preemption test).
     const pa = start(a, confA());
-    expect(await pa.waitForState('MASTER', 15_000)).toBe(true);
+    expect(await pa.waitForState('MASTER', BOOT_MS)).toBe(true);
     const pb = start(b, confB());
-    expect(await pb.waitForState('BACKUP', 15_000)).toBe(true);
+    expect(await pb.waitForState('BACKUP', BOOT_MS)).toBe(true);
     expect(await watch.heldBy(a.ns, 0, 5000)).toBeDefined();
     const from = performance.now();
     await sleep(3000);
@@ -86,10 +86,10 @@ describe.skipIf(!isRoot)('two tslvsd on one segment', () => {
     const t0 = performance.now();
     const pa = start(a, confA());
     // The crashed A left its VIP behind (as keepalived does on kill -9); a starting tslvsd clears it first.
-    expect(await pa.waitForState('BACKUP', 10_000)).toBe(true);
+    expect(await pa.waitForState('BACKUP', BOOT_MS)).toBe(true);
     const cleared = performance.now();
     expect(watch.current()).toEqual([b.ns]);
-    expect(await pa.waitForState('MASTER', 10_000)).toBe(true);
+    expect(await pa.waitForState('MASTER', BOOT_MS)).toBe(true);
     expect(await pb.waitForLine((l) => l.event === 'transition' && l.from === 'MASTER' && l.to === 'BACKUP', 5000)).toBeDefined();
     expect(await watch.heldBy(a.ns, t0, 5000)).toBeDefined();
     await sleep(1500);
@@ -121,9 +121,9 @@ describe.skipIf(!isRoot)('two tslvsd on one segment', () => {
 
   it('nopreempt: a returning higher priority stays backup while the lower one is master', async () => {
     const pb = start(b, confB());
-    expect(await pb.waitForState('MASTER', 15_000)).toBe(true);
+    expect(await pb.waitForState('MASTER', BOOT_MS)).toBe(true);
     const pa = start(a, confA({ nopreempt: true }));
-    expect(await pa.waitForState('BACKUP', 10_000)).toBe(true);
+    expect(await pa.waitForState('BACKUP', BOOT_MS)).toBe(true);
     const from = performance.now();
     await sleep(5000);
     expect(pa.state()).toBe('BACKUP');
@@ -134,9 +134,9 @@ describe.skipIf(!isRoot)('two tslvsd on one segment', () => {
 
   it('unicast peers: election and failover with adverts sent to the peer, not the group', async () => {
     const pa = start(a, confA({ unicastSrc: '10.99.0.1', unicastPeers: ['10.99.0.2'] }));
-    expect(await pa.waitForState('MASTER', 15_000)).toBe(true);
+    expect(await pa.waitForState('MASTER', BOOT_MS)).toBe(true);
     const pb = start(b, confB({ unicastSrc: '10.99.0.2', unicastPeers: ['10.99.0.1'] }));
-    expect(await pb.waitForState('BACKUP', 15_000)).toBe(true);
+    expect(await pb.waitForState('BACKUP', BOOT_MS)).toBe(true);
     const dump = await nsRun(b.ns, 'timeout', ['3', 'tcpdump', '-i', 'eth0', '-c', '2', '-nn', 'ip proto 112'], 10_000);
     expect(dump.stdout).toMatch(/10\.99\.0\.1 > 10\.99\.0\.2: VRRPv2, Advertisement, vrid 51, prio 150/);
     expect(dump.stdout).not.toMatch(/224\.0\.0\.18/);

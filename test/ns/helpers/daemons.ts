@@ -10,6 +10,12 @@ import { sleep, tsxArgv, waitFor } from './exec.js';
 
 const ENTRY = path.resolve('test/ns/helpers/tslvsdEntry.ts');
 
+/**
+ * How long a daemon may take to start and reach its first state. Generous: tslvsd runs from source through
+ * tsx, and this machine is shared (VMs, other suites). Takeover times are measured separately, tightly.
+ */
+export const BOOT_MS = 40_000;
+
 /** A running tslvsd: its JSON log lines as they arrive, and ways to end it. */
 export class TslvsdProcess {
   readonly lines: Record<string, unknown>[] = [];
@@ -98,7 +104,7 @@ export class TslvsdProcess {
 }
 
 export function startTslvsd(ns: string, configPath: string, env: Record<string, string> = {}): TslvsdProcess {
-  const [node, ...args] = tsxArgv(ENTRY, [configPath]);
+  const [node, ...args] = tsxArgv(ENTRY, ['--config', configPath, '--log-level', env.TSLVSD_LOG_LEVEL ?? 'info']);
   const child = spawn('ip', ['netns', 'exec', ns, node!, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
   return new TslvsdProcess(ns, child);
 }
@@ -150,17 +156,20 @@ export class KeepalivedProcess {
     await this.crash();
   }
 
-  /** A crash: SIGKILL to both the parent and the VRRP child. */
+  /**
+   * A crash: SIGKILL to the VRRP child first, then the parent. (The other order is not a crash: the child
+   * has PR_SET_PDEATHSIG and would shut down gracefully, sending priority 0.)
+   */
   async crash(): Promise<void> {
     const vrrp = this.vrrpPid();
-    if (this.running) this.child.kill('SIGKILL');
-    if (vrrp) {
+    if (vrrp && this.running) {
       try {
         process.kill(vrrp, 'SIGKILL');
       } catch {
         /* already gone */
       }
     }
+    if (this.running) this.child.kill('SIGKILL');
     await this.exited;
   }
 }

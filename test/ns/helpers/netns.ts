@@ -6,6 +6,23 @@ import { mustRun, runCommand, type CommandResult } from './exec.js';
  * leftovers from a crashed run never collide; `destroyLab(prefix)` removes everything with that prefix.
  */
 
+/**
+ * A tag unique to this test process: two runs of the suite at once (several people on one machine) must
+ * not tear down each other's namespaces. Interface names stay within Linux's 15 characters.
+ */
+export const RUN_TAG = (process.pid % 46656).toString(36).padStart(3, '0');
+
+/** Namespace prefix for one test file: `tv-NAME-TAG-`. */
+export function labPrefix(name: string): string {
+  return `tv-${name}-${RUN_TAG}-`;
+}
+
+let vethCounter = 0;
+/** A fresh interface name for the root namespace (before it moves into a lab namespace). */
+export function tempIfname(): string {
+  return `tv${RUN_TAG}${(vethCounter++).toString(36)}`.slice(0, 15);
+}
+
 export async function ip(args: string[]): Promise<string> {
   return await mustRun('ip', args);
 }
@@ -47,9 +64,8 @@ export async function createVethLab(prefix: string, a: string, b: string, cidrA:
   await createNetns(nsA);
   await createNetns(nsB);
   // Create both ends in the root namespace under unique temporary names, then move and rename them.
-  const tmpA = `${prefix}${a}x`.slice(0, 15);
-  const tmpB = `${prefix}${b}x`.slice(0, 15);
-  await runCommand('ip', ['link', 'del', tmpA]);
+  const tmpA = tempIfname();
+  const tmpB = tempIfname();
   await ip(['link', 'add', tmpA, 'type', 'veth', 'peer', 'name', tmpB]);
   await ip(['link', 'set', tmpA, 'netns', nsA]);
   await ip(['link', 'set', tmpB, 'netns', nsB]);
@@ -81,13 +97,13 @@ export async function createBridgeLab(prefix: string, hosts: { name: string; cid
     const ns = `${prefix}${host.name}`;
     await createNetns(ns);
     const port = `p${i++}`;
-    const tmp = `${prefix}${host.name}x`.slice(0, 15);
-    await runCommand('ip', ['link', 'del', tmp]);
-    await ip(['link', 'add', tmp, 'type', 'veth', 'peer', 'name', `${tmp}b`.slice(0, 15)]);
+    const tmp = tempIfname();
+    const tmpPort = tempIfname();
+    await ip(['link', 'add', tmp, 'type', 'veth', 'peer', 'name', tmpPort]);
     await ip(['link', 'set', tmp, 'netns', ns]);
-    await ip(['link', 'set', `${tmp}b`.slice(0, 15), 'netns', bridgeNs]);
+    await ip(['link', 'set', tmpPort, 'netns', bridgeNs]);
     await ip(['-n', ns, 'link', 'set', tmp, 'name', 'eth0']);
-    await ip(['-n', bridgeNs, 'link', 'set', `${tmp}b`.slice(0, 15), 'name', port]);
+    await ip(['-n', bridgeNs, 'link', 'set', tmpPort, 'name', port]);
     await ip(['-n', bridgeNs, 'link', 'set', port, 'master', 'br0']);
     await ip(['-n', bridgeNs, 'link', 'set', port, 'up']);
     await ip(['-n', ns, 'addr', 'add', host.cidr, 'dev', 'eth0']);
