@@ -37,6 +37,9 @@ interface Slot {
   plan: HealthCheckPlan;
   lastHeartbeat: number;
   restartTimer: NodeJS.Timeout | undefined;
+  /** Restarts in a row without a worker living a minute: each waits twice as long (capped at 30 s). */
+  crashStreak: number;
+  startedAt: number;
 }
 
 /** FNV-1a: a stable spread of virtual-server keys over workers (a key keeps its worker across reloads). */
@@ -92,7 +95,9 @@ export class HealthCheckService {
     this.started = true;
     this.stopping = false;
     const n = Math.max(1, Math.floor(this.options.workers ?? 1));
-    this.slots = partition(plan, n).map((part, index) => ({ index, worker: undefined, plan: part, lastHeartbeat: 0, restartTimer: undefined }));
+    this.slots = partition(plan, n).map((part, index) => ({
+      index, worker: undefined, plan: part, lastHeartbeat: 0, restartTimer: undefined, crashStreak: 0, startedAt: 0,
+    }));
     for (const slot of this.slots) this.spawn(slot);
     const timeout = this.options.heartbeatTimeoutMs ?? 10_000;
     this.watchdog = setInterval(() => {
@@ -194,6 +199,7 @@ export class HealthCheckService {
     const worker = startWorker(sibling(import.meta.url, './worker/checkerWorker'));
     slot.worker = worker;
     slot.lastHeartbeat = performance.now();
+    slot.startedAt = performance.now();
     worker.on('message', (m: FromWorker) => this.onMessage(slot, m));
     worker.on('error', (err) => this.options.onTrouble?.(`checker worker ${slot.index} error: ${err.message}`));
     worker.on('exit', (code) => {
@@ -201,8 +207,10 @@ export class HealthCheckService {
       slot.worker = undefined;
       if (this.stopping || !this.started) return;
       this.restarts++;
-      this.options.onTrouble?.(`checker worker ${slot.index} exited (${code}): restarting it`);
-      slot.restartTimer = setTimeout(() => this.spawn(slot), this.options.restartDelayMs ?? 1_000);
+      slot.crashStreak = performance.now() - slot.startedAt > 60_000 ? 1 : slot.crashStreak + 1;
+      const delay = Math.min(30_000, (this.options.restartDelayMs ?? 1_000) * 2 ** (slot.crashStreak - 1));
+      this.options.onTrouble?.(`checker worker ${slot.index} exited (${code}): restarting it in ${delay} ms`);
+      slot.restartTimer = setTimeout(() => this.spawn(slot), delay);
     });
     const mine = new Set(slot.plan.virtualServers.map((vs) => vs.key));
     const prior: Array<[string, Array<[string, boolean]>]> = [...this.known]

@@ -39,7 +39,7 @@ class ScriptedProbes implements ProbeRunner {
     const v = (this.verdict.get(host) ?? (() => ({ up: true, reason: 'ok', durationMs: 1 })))();
     if (v === 'hang') return new Promise(() => {});
     if (v === 'throw') throw new Error('boom');
-    if ('after' in v) return new Promise((resolve) => this.clock.setTimer(v.after, () => resolve(v.result)));
+    if (typeof v === 'object' && v !== null && 'after' in v) return new Promise((resolve) => this.clock.setTimer(v.after, () => resolve(v.result)));
     return Promise.resolve(v);
   }
 }
@@ -55,7 +55,7 @@ function setup(plan: HealthCheckPlan, random = () => 0) {
   });
   /** Advances the fake clock in small steps, letting probe promises settle between steps. */
   const flush = async (): Promise<void> => {
-    for (let i = 0; i < 4; i++) await Promise.resolve();
+    for (let i = 0; i < 10; i++) await Promise.resolve();
   };
   // Steps of 1 ms; probes due now run first, so results land at the time they were due.
   const tick = async (ms: number): Promise<void> => {
@@ -63,7 +63,7 @@ function setup(plan: HealthCheckPlan, random = () => 0) {
     await flush();
     for (let t = 0; t < ms; t++) {
       clock.advance(1);
-      for (let i = 0; i < 4; i++) await Promise.resolve();
+      await flush();
     }
   };
   const rsEvents = (key: string): Array<RealServerChange & { at: number }> =>
@@ -297,6 +297,18 @@ describe('HealthCheckEngine: containment, reload, stop', () => {
     expect(t.rsEvents('a').at(-1)).toMatchObject({ alive: false });
     expect(t.rsEvents('a').at(-1)!.reason).toContain('boom');
     expect(t.engine.counters.probesThrew).toBe(1);
+  });
+
+  it('a runner returning garbage is contained; delay_loop 0 is not a hot loop', async () => {
+    const t = setup({ virtualServers: [vs([rs('a', { checkers: [tcp('a', { retry: 0, delayLoopMs: 0 })] })])] });
+    t.probes.verdict.set('a', () => undefined as unknown as ProbeResult);
+    await t.start();
+    await t.tick(1_000);
+    expect(t.rsEvents('a').at(-1)).toMatchObject({ alive: false });
+    expect(t.rsEvents('a').at(-1)!.reason).toContain('no result');
+    // At most one check per MIN_INTERVAL_MS (10 ms) over that second.
+    expect(t.probes.calls.length).toBeLessThanOrEqual(101);
+    expect(t.probes.calls.length).toBeGreaterThan(50);
   });
 
   it('reload keeps unchanged real servers\' state and emits only the difference', async () => {

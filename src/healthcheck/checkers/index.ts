@@ -1,5 +1,5 @@
 import type { CheckerSpec, HealthCheckPlan } from '../plan.js';
-import type { ProbeResult } from '../result.js';
+import { downResult, type ProbeResult } from '../result.js';
 import type { ProbeRunner } from '../core/engine.js';
 import { probeTcp } from './tcp.js';
 import { probeHttp } from './http.js';
@@ -20,6 +20,9 @@ export function runProbe(spec: CheckerSpec): Promise<ProbeResult> {
     case 'UDP_CHECK': return probeUdp(spec);
     case 'PING_CHECK': return probePing(spec);
     case 'SMTP_CHECK': return probeSmtp(spec);
+    default:
+      // A plan from a newer config than this code: reported, never thrown.
+      return Promise.resolve(downResult(`unsupported checker ${(spec as { type?: unknown }).type as string}`, 0));
   }
 }
 

@@ -53,6 +53,16 @@ interface VsRuntime {
 
 const SCRIPT_KILL_BUDGET_MS = 4_000;
 
+/**
+ * Floor of any interval between two checks of one checker: a `delay_loop 0` (or a tiny retry delay) must
+ * not become a hot loop.
+ */
+export const MIN_INTERVAL_MS = 10;
+
+function isProbeResult(v: unknown): v is ProbeResult {
+  return typeof v === 'object' && v !== null && typeof (v as ProbeResult).up === 'boolean' && typeof (v as ProbeResult).durationMs === 'number';
+}
+
 /** The longest a well-behaved probe of this spec can take (its own timeouts), before grace. */
 export function probeBudgetMs(spec: CheckerSpec): number {
   switch (spec.type) {
@@ -280,13 +290,11 @@ export class HealthCheckEngine {
       this.counters.probesHung++;
       this.complete(c, token, { up: false, reason: 'probe hung (no answer within its timeout)', durationMs: budget });
     });
-    let promise: Promise<ProbeResult>;
-    try {
-      promise = this.deps.probes.run(c.spec);
-    } catch (err) {
-      promise = Promise.reject(err);
-    }
-    promise.then(
+    // Through a promise chain, a runner that throws synchronously or returns garbage is contained too.
+    Promise.resolve()
+      .then(() => this.deps.probes.run(c.spec))
+      .then((result) => (isProbeResult(result) ? result : Promise.reject(new Error('checker returned no result'))))
+      .then(
       (result) => {
         this.deps.clock.clearTimer(deadline);
         this.complete(c, token, result);
@@ -342,7 +350,7 @@ export class HealthCheckEngine {
     // keepalived times the next MISC_CHECK from the start of the last run (a slow script does not stretch
     // the interval); the other checkers from the end of the probe.
     const elapsed = c.spec.type === 'MISC_CHECK' ? this.deps.clock.now() - c.launchedAt : 0;
-    this.schedule(c, Math.max(0, step.nextDelayMs - elapsed));
+    this.schedule(c, Math.max(MIN_INTERVAL_MS, step.nextDelayMs - elapsed));
   }
 
   private findOwner(c: CheckerRuntime): { vs: VsRuntime; rs: RealServerHealth } | undefined {
