@@ -1,0 +1,219 @@
+import { describe, expect, it } from 'vitest';
+import { hostname } from 'node:os';
+import { loadConfig } from '../../src/config/load.js';
+import { MemoryFileSource } from '../../src/config/fileSource.js';
+import type { ConfigModel } from '../../src/config/model.js';
+import type { AddressChange, InterfaceAddress, LinkEvent, LinkInfo, RtNetlink } from '../../src/net/rtnetlink.js';
+import { FakeClock } from '../../src/util/clock.js';
+import { silentLogger } from '../../src/util/log.js';
+import { decodeAdvert } from '../../src/vrrp/codec/advertCodec.js';
+import type { TransportCounters, TransportOptions, VrrpTransport } from '../../src/vrrp/edge/rawSocketTransport.js';
+import type { ScriptInvocation, ScriptOutcome } from '../../src/vrrp/edge/scriptRunner.js';
+import { VrrpService } from '../../src/vrrp/service.js';
+
+// The service's wiring on fakes: which effect reaches which edge, in which order. The real edges are judged
+// in test/ns/ (namespaces, tcpdump, keepalived).
+
+type Event = string;
+
+class FakeNetlink implements RtNetlink {
+  readonly addrs: InterfaceAddress[] = [{ address: '10.0.0.1', prefixLength: 24, ifindex: 2 }];
+  private listener: ((e: LinkEvent) => void) | undefined;
+  constructor(private readonly log: Event[]) {}
+  readonly eth0: LinkInfo = { index: 2, name: 'eth0', mac: Buffer.from('02005e000001', 'hex'), adminUp: true, up: true };
+  async links(): Promise<LinkInfo[]> {
+    return [this.eth0];
+  }
+  async linkByName(name: string): Promise<LinkInfo | undefined> {
+    return name === 'eth0' ? this.eth0 : undefined;
+  }
+  async linkByIndex(index: number): Promise<LinkInfo | undefined> {
+    return index === 2 ? this.eth0 : undefined;
+  }
+  async addresses(): Promise<InterfaceAddress[]> {
+    return [...this.addrs];
+  }
+  async addAddress(a: InterfaceAddress): Promise<AddressChange> {
+    this.log.push(`add ${a.address}/${a.prefixLength}`);
+    if (this.addrs.some((x) => x.address === a.address)) return 'unchanged';
+    this.addrs.push(a);
+    return 'changed';
+  }
+  async removeAddress(a: InterfaceAddress): Promise<AddressChange> {
+    this.log.push(`remove ${a.address}`);
+    const i = this.addrs.findIndex((x) => x.address === a.address);
+    if (i < 0) return 'unchanged';
+    this.addrs.splice(i, 1);
+    return 'changed';
+  }
+  onLinkChange(listener: (e: LinkEvent) => void): () => void {
+    this.listener = listener;
+    return () => (this.listener = undefined);
+  }
+  emit(up: boolean): void {
+    this.listener?.({ link: { ...this.eth0, up }, removed: false });
+  }
+  close(): void {}
+}
+
+class FakeTransport implements VrrpTransport {
+  readonly counters: TransportCounters = { packetsReceived: 0, packetsSent: 0, sendErrors: 0, socketErrors: 0 };
+  handler: (packet: Buffer) => void = () => undefined;
+  closed = false;
+  constructor(
+    readonly options: TransportOptions,
+    private readonly log: Event[],
+  ) {}
+  onPacket(handler: (packet: Buffer) => void): void {
+    this.handler = handler;
+  }
+  send(message: Buffer, src: string, dst: string): void {
+    const decoded = decodeAdvert(message, { srcIp: src, dstIp: dst });
+    this.log.push(decoded.ok ? `advert prio ${decoded.advert.priority} ${src}>${dst}` : `bad advert ${decoded.reason}`);
+  }
+  onError(): void {}
+  async flush(): Promise<void> {
+    this.log.push('flush');
+  }
+  close(): void {
+    this.closed = true;
+    this.log.push('close');
+  }
+}
+
+function compile(text: string): ConfigModel {
+  const files = new MemoryFileSource({ '/etc/tslvsd.conf': text });
+  const result = loadConfig('/etc/tslvsd.conf', { files, configId: hostname() });
+  if (!result.model) throw new Error(JSON.stringify(result.diagnostics));
+  return result.model;
+}
+
+function setup(conf: string) {
+  const log: Event[] = [];
+  const clock = new FakeClock();
+  const netlink = new FakeNetlink(log);
+  const transports: FakeTransport[] = [];
+  const scripts: ScriptInvocation[] = [];
+  const service = new VrrpService(compile(conf), {
+    clock,
+    logger: silentLogger(),
+    netlink,
+    frameSender: {
+      sendFrame: (ifindex: number, frame: Buffer) => {
+        log.push(`garp ${ifindex} ${[...frame.subarray(28, 32)].join('.')}`);
+        return frame.length;
+      },
+    },
+    openTransport: (options) => {
+      const t = new FakeTransport(options, log);
+      transports.push(t);
+      return t;
+    },
+    runScript: async (inv): Promise<ScriptOutcome> => {
+      scripts.push(inv);
+      return { exitCode: 0, timedOut: false };
+    },
+  });
+  return { log, clock, netlink, transports, scripts, service };
+}
+
+const settle = () => new Promise((r) => setTimeout(r, 20));
+
+const BASE = `
+vrrp_instance VI_1 {
+  state BACKUP
+  interface eth0
+  virtual_router_id 51
+  priority 150
+  advert_int 1
+  garp_master_repeat 2
+  garp_master_delay 0
+  virtual_ipaddress {
+    10.0.0.200/24
+  }
+  notify "/usr/local/bin/notify.sh arg1"
+}
+`;
+
+describe('VrrpService wiring', () => {
+  it('at start removes leftover VIPs, opens one transport joined to the group, sources from the primary address', async () => {
+    const t = setup(BASE);
+    t.netlink.addrs.push({ address: '10.0.0.200', prefixLength: 24, ifindex: 2 }); // left by a previous run
+    await t.service.start();
+    expect(t.log[0]).toBe('remove 10.0.0.200');
+    expect(t.netlink.addrs.map((a) => a.address)).toEqual(['10.0.0.1']);
+    expect(t.transports).toHaveLength(1);
+    expect(t.transports[0]!.options).toEqual({ ifname: 'eth0', ifindex: 2, multicastGroups: ['224.0.0.18'] });
+    expect(t.service.status()[0]).toMatchObject({ state: 'BACKUP', sourceIp: '10.0.0.1', vips: ['10.0.0.200/24'] });
+  });
+
+  it('becoming master: advert first, then the VIP, then the gratuitous ARPs; notify with INSTANCE name state priority', async () => {
+    const t = setup(BASE);
+    await t.service.start();
+    t.log.length = 0;
+    t.clock.advance(3 * 1000 + ((256 - 150) / 256) * 1000 + 1);
+    await settle();
+    expect(t.log.slice(0, 4)).toEqual(['advert prio 150 10.0.0.1>224.0.0.18', 'add 10.0.0.200/24', 'garp 2 10.0.0.200', 'garp 2 10.0.0.200']);
+    expect(t.service.status()[0]!.state).toBe('MASTER');
+    expect(t.scripts.map((s) => s.argv)).toContainEqual(['/usr/local/bin/notify.sh', 'arg1', 'INSTANCE', 'VI_1', 'MASTER', '150']);
+  });
+
+  it('routes a received higher-priority advert to the machine: master yields and releases the VIP', async () => {
+    const t = setup(BASE);
+    await t.service.start();
+    t.clock.advance(4000);
+    await settle();
+    t.log.length = 0;
+    const { encodeAdvert } = await import('../../src/vrrp/codec/advertCodec.js');
+    const { encodeIpv4Header } = await import('../../src/vrrp/codec/ipv4Header.js');
+    const msg = encodeAdvert({ version: 2, vrid: 51, priority: 200, addresses: ['10.0.0.200'], advertInt: 1, maxAdvertIntCs: 100, authType: 0, authData: new Uint8Array(8) }, { srcIp: '10.0.0.2', dstIp: '224.0.0.18' });
+    t.transports[0]!.handler(Buffer.concat([encodeIpv4Header({ srcIp: '10.0.0.2', dstIp: '224.0.0.18', protocol: 112, payloadLength: msg.length }), msg]));
+    t.transports[0]!.handler(Buffer.from('garbage')); // counted, never thrown
+    await settle();
+    expect(t.service.status()[0]).toMatchObject({ state: 'BACKUP', masterIp: '10.0.0.2' });
+    expect(t.log).toContain('remove 10.0.0.200');
+    expect(t.service.interfaceStatus()[0]!.dispatcher.undecodable).toBe(1);
+  });
+
+  it('unicast peers: one advert per peer from unicast_src_ip, no multicast membership', async () => {
+    const t = setup(BASE.replace('advert_int 1', 'advert_int 1\n  unicast_src_ip 10.0.0.1\n  unicast_peer {\n    10.0.0.2\n    10.0.0.3\n  }'));
+    await t.service.start();
+    expect(t.transports[0]!.options.multicastGroups).toEqual([]);
+    t.clock.advance(4000);
+    await settle();
+    expect(t.log).toContain('advert prio 150 10.0.0.1>10.0.0.2');
+    expect(t.log).toContain('advert prio 150 10.0.0.1>10.0.0.3');
+  });
+
+  it('stop: priority 0 advert, VIP released, sends flushed before the socket closes, notify STOP', async () => {
+    const t = setup(BASE);
+    await t.service.start();
+    t.clock.advance(4000);
+    await settle();
+    t.log.length = 0;
+    await t.service.stop();
+    const order = ['advert prio 0 10.0.0.1>224.0.0.18', 'remove 10.0.0.200', 'flush', 'close'].map((e) => t.log.indexOf(e));
+    expect(order.every((i) => i >= 0)).toBe(true);
+    expect([...order].sort((x, y) => x - y)).toEqual(order);
+    expect(t.netlink.addrs.map((a) => a.address)).toEqual(['10.0.0.1']);
+    expect(t.scripts.map((s) => s.argv.slice(2).join(' '))).toContain('INSTANCE VI_1 STOP 150');
+  });
+
+  it('the interface going down means FAULT (VIP released), coming back means BACKUP', async () => {
+    const t = setup(BASE);
+    await t.service.start();
+    t.clock.advance(4000);
+    await settle();
+    t.netlink.emit(false);
+    await settle();
+    expect(t.service.status()[0]!.state).toBe('FAULT');
+    expect(t.netlink.addrs.map((a) => a.address)).toEqual(['10.0.0.1']);
+    t.netlink.emit(true);
+    expect(t.service.status()[0]!.state).toBe('BACKUP');
+  });
+
+  it('refuses an instance on an interface that does not exist', async () => {
+    const t = setup(BASE.replace('interface eth0', 'interface eth9'));
+    await expect(t.service.start()).rejects.toThrow(/interface eth9 does not exist/);
+  });
+});
