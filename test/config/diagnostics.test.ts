@@ -50,6 +50,8 @@ const CASES: Array<[string, string, string]> = [
   ['notify no script', I('notify_master'), "4:1: error: 'notify_master' needs a script"],
   ['notify too many', I('notify_master /bin/x a b c'), "4:26: warning: 'notify_master': arguments after 'script user group' ignored (quote the command to pass arguments)"],
   ['v2 fractional advert', I('advert_int 1.5'), '1:1: warning: vrrp_instance V: VRRPv2 advert_int must be whole seconds; rounded up'],
+  ['v3 advert too long', I('version 3\nadvert_int 41'), '1:1: warning: vrrp_instance V: VRRPv3 advert_int 41 exceeds 40.95 seconds; using 40.95'],
+  ['v3 advert centiseconds', I('version 3\nadvert_int 0.125'), '1:1: warning: vrrp_instance V: VRRPv3 advert_int is in centiseconds; 0.125 rounded to 0.13'],
   ['v3 drops auth', I('version 3\nauthentication {\nauth_pass x\n}'), '1:1: warning: vrrp_instance V: authentication is not part of VRRPv3; ignored'],
   ['v2 for IPv6', I('version 2\nvirtual_ipaddress {\nfe80::1\n}'), '1:1: warning: vrrp_instance V: IPv6 needs VRRP version 3; using 3'],
   ['instance name', 'vrrp_instance {\n}', "1:1: error: 'vrrp_instance' needs a name"],

@@ -365,6 +365,14 @@ export function compileVrrpInstance(node: ConfigNode, global: GlobalDefs, ctx: C
     ctx.sink.warning(posOf(node.keyword), `vrrp_instance ${name.text}: VRRPv2 advert_int must be whole seconds; rounded up`);
     d.advertInt = Math.max(1, Math.ceil(d.advertInt));
   }
+  if (version === 3 && d.advertInt > 40.95) {
+    // The v3 header carries centiseconds in 12 bits: clamp (with a warning) rather than refuse to start.
+    ctx.sink.warning(posOf(node.keyword), `vrrp_instance ${name.text}: VRRPv3 advert_int ${d.advertInt} exceeds 40.95 seconds; using 40.95`);
+    d.advertInt = 40.95;
+  } else if (version === 3 && Math.abs(d.advertInt * 100 - Math.round(d.advertInt * 100)) > 1e-6) {
+    ctx.sink.warning(posOf(node.keyword), `vrrp_instance ${name.text}: VRRPv3 advert_int is in centiseconds; ${d.advertInt} rounded to ${Math.round(d.advertInt * 100) / 100}`);
+    d.advertInt = Math.max(0.01, Math.round(d.advertInt * 100) / 100);
+  }
   if (d.authentication !== undefined && version === 3) {
     ctx.sink.warning(posOf(node.keyword), `vrrp_instance ${name.text}: authentication is not part of VRRPv3; ignored`);
     d.authentication = undefined;
