@@ -53,7 +53,7 @@ async function outage(lab: LvsLab, at: number): Promise<{ ms: number; failed: nu
 }
 
 async function settleOnPrimary(lab: LvsLab): Promise<void> {
-  if ((await lab.waitForSoleMaster('primary', 30_000)) === undefined) throw new Error('primary did not take the VIP');
+  if ((await lab.waitForSoleMaster('primary', 150_000)) === undefined) throw new Error('primary did not take the VIP');
   await sleep(3000);
 }
 

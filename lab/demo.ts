@@ -2,7 +2,7 @@
 // the LVS tutorial with a primary/backup director pair, narrated.
 //   node --import tsx lab/demo.ts [--director tslvsd|keepalived] [--mode dr|nat|tun]
 import { parseArgs } from 'node:util';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { crashOutageBoundMs, gracefulOutageBoundMs, PRIORITY, removalBoundMs } from './config/keepalived-conf.js';
 import { DIRECTORS, isDirectorName } from './directors/index.js';
 import { sleep, waitFor } from './exec.js';
@@ -53,7 +53,7 @@ async function main(): Promise<number> {
     await lab.startDirectors();
     say(`${director.name} started on both directors`);
     narrator.start();
-    if ((await lab.waitForSoleMaster('primary', 20_000)) === undefined) throw new Error('the primary never took the VIP');
+    if ((await lab.waitForSoleMaster('primary', 120_000)) === undefined) throw new Error('the primary never took the VIP within 120 s');
     await lab.startTraffic();
     say('client starts a request every 100 ms');
     await sleep(4000);
@@ -84,8 +84,8 @@ async function main(): Promise<number> {
     say('▶ the primary director boots again');
     const returnAt = Date.now();
     await lab.directors.primary.powerOn();
-    const pre = await lab.waitForSoleMaster('primary', 20_000);
-    say(pre !== undefined ? `primary preempted: sole VIP holder again ${((pre - returnAt) / 1000).toFixed(1)} s after its start` : 'primary did NOT take the VIP back within 20 s');
+    const pre = await lab.waitForSoleMaster('primary', 120_000);
+    say(pre !== undefined ? `primary preempted: sole VIP holder again ${((pre - returnAt) / 1000).toFixed(1)} s after its start` : 'primary did NOT take the VIP back within 120 s');
     await sleep(3000);
     const lost = (lab.traffic?.since(returnAt) ?? []).filter((r) => !r.ok).length;
     say(`requests lost during the preemption: ${lost}`);
@@ -100,7 +100,12 @@ async function main(): Promise<number> {
     return 0;
   } catch (err) {
     narrator.stop();
-    process.stderr.write(`demo failed: ${err instanceof Error ? err.message : String(err)}\n  logs: ${lab.workDir}\n`);
+    process.stderr.write(`demo failed: ${err instanceof Error ? err.message : String(err)}\n`);
+    // The work dir may be on the VM's tmpfs, gone after this run: show the end of each director's log.
+    for (const d of ['primary', 'backup'] as const) {
+      const log = lab.directors[d].daemon?.logPath;
+      if (log && existsSync(log)) process.stderr.write(`--- ${d}: ${log} (last lines)\n${readFileSync(log, 'utf8').split('\n').slice(-15).join('\n')}\n`);
+    }
     return 1;
   } finally {
     await lab.down();
