@@ -55,6 +55,27 @@ describe('GenericNetlinkTransport on the real kernel', () => {
     }
   });
 
+  it('drops and counts what is not a reply of ours (garbage, another sender, unknown sequence) and keeps working', async () => {
+    const t = GenericNetlinkTransport.forFamily(GENL_ID_CTRL);
+    try {
+      const socket = (t as unknown as { socket: { emit(e: string, m: Buffer, r: { port: number; groups: number }): void } }).socket;
+      const bogusLength = Buffer.alloc(20);
+      bogusLength.writeUInt32LE(9999, 0);
+      socket.emit('message', bogusLength, { port: 0, groups: 0 });
+      const stray = Buffer.alloc(20);
+      stray.writeUInt32LE(20, 0);
+      stray.writeUInt16LE(3, 4); // DONE
+      stray.writeUInt32LE(424242, 8);
+      socket.emit('message', stray, { port: 0, groups: 0 });
+      socket.emit('message', stray, { port: 1234, groups: 0 });
+      expect(t.counters.malformedDatagrams).toBe(1);
+      expect(t.counters.unmatchedMessages).toBe(2);
+      expect(familyIdOf(await t.request(getFamily('nlctrl'), { dump: false }))).toBe(GENL_ID_CTRL);
+    } finally {
+      t.close();
+    }
+  });
+
   it('rejects everything pending and queued once closed', async () => {
     const t = GenericNetlinkTransport.forFamily(GENL_ID_CTRL);
     const p = t.request(getFamily('nlctrl'), { dump: false });
