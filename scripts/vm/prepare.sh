@@ -14,7 +14,7 @@
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-CACHE=${TSLVSD_VM_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/tslvsd-vm}
+CACHE=${TSLVSD_VM_CACHE:-${XDG_CACHE_HOME:-${HOME:-/root}/.cache}/tslvsd-vm}
 # Host programs the harness needs: command → Debian package. ipvsadm runs inside the guest from the host's
 # root (shared read-only), so it is needed here too.
 declare -A NEEDS=(
@@ -89,10 +89,16 @@ else
   pkg=$(kernel_package)
   [[ -n $pkg ]] || { apt-get update -qq; pkg=$(kernel_package); }
   [[ -n $pkg ]] || { echo "prepare: apt knows no linux-image-amd64 (is a Debian mirror configured?)" >&2; exit 1; }
-  echo "prepare: downloading $pkg"
-  # apt's sandbox user cannot write into root's cache; the warning about it is noise.
-  apt-get download -q "$pkg" >/dev/null 2>&1 || { apt-get update -qq; apt-get download -q "$pkg" >/dev/null; }
-  deb=$(ls "$WORK"/"$pkg"_*.deb)
+  # Kept in the cache: a change to the recipe rebuilds the initramfs without fetching 70 MB again.
+  deb=$(compgen -G "$CACHE/${pkg}_*.deb" | tail -n 1 || true)
+  if [[ -z $deb ]]; then
+    echo "prepare: downloading $pkg"
+    # apt's sandbox user cannot write into root's cache; the warning about it is noise.
+    apt-get download -q "$pkg" >/dev/null 2>&1 || { apt-get update -qq; apt-get download -q "$pkg" >/dev/null; }
+    rm -f "$CACHE"/linux-image-*.deb
+    mv "$WORK"/"$pkg"_*.deb "$CACHE"/
+    deb=$(ls "$CACHE"/"$pkg"_*.deb | tail -n 1)
+  fi
 fi
 dpkg-deb -x "$deb" kroot
 KV=$(ls kroot/lib/modules)

@@ -23,7 +23,7 @@ set -uo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 CHECKOUT=$(cd "$HERE/../.." && pwd)
-CACHE=${TSLVSD_VM_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/tslvsd-vm}
+CACHE=${TSLVSD_VM_CACHE:-${XDG_CACHE_HOME:-${HOME:-/root}/.cache}/tslvsd-vm}
 TIMEOUT=${TSLVSD_VM_TIMEOUT:-1200}
 START_MARK='=== tslvsd-vm: command starts'
 END_MARK='=== tslvsd-vm: command ended'
