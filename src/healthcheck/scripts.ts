@@ -1,21 +1,18 @@
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import type { ScriptSpec } from './plan.js';
-
-const SETPRIV = ['/usr/bin/setpriv', '/bin/setpriv'].find((p) => existsSync(p));
 
 /**
  * Starts a notify script (notify_up/down, quorum_up/down) as argv, never through a shell, detached in its
- * own process group, dying with the thread that started it when setpriv is available (PR_SET_PDEATHSIG).
- * Fire and forget: the exit status is not used, as in keepalived. Returns false if it could not start.
+ * own session. Fire and forget, as keepalived's notify_exec: the exit status is not used and the script
+ * is not tied to the checker thread's life (no PR_SET_PDEATHSIG), because omega's notify_down scripts
+ * start just before the checkers stop and must be allowed to finish. Returns false if it could not start.
  */
 export function runNotifyScript(script: ScriptSpec, defaultUser?: { uid: number; gid: number }): boolean {
   const argv = script.argv;
   if (argv.length === 0) return false;
   const user = script.uid !== undefined ? { uid: script.uid, gid: script.gid ?? script.uid } : defaultUser;
-  const [file, args] = SETPRIV ? [SETPRIV, ['--pdeathsig', 'KILL', '--', ...argv]] : [argv[0]!, argv.slice(1)];
   try {
-    const child = spawn(file, args, {
+    const child = spawn(argv[0]!, argv.slice(1), {
       detached: true,
       stdio: 'ignore',
       uid: user?.uid,

@@ -1,5 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { HealthCheckService } from '../../src/healthcheck/service.js';
 import type { HealthCheckPlan } from '../../src/healthcheck/plan.js';
 import type { RealServerChange } from '../../src/healthcheck/events.js';
@@ -179,5 +182,32 @@ describe('HealthCheckService (checks in a worker thread)', () => {
     expect(new Set(svc.workerThreadIds).size).toBe(2);
     const snap = await svc.snapshot(10_000);
     expect(snap?.virtualServers.map((v) => v.key).sort()).toEqual(['vsA', 'vsB', 'vsC', 'vsD']);
+  });
+
+  it('omega: notify_down of alive servers runs at stop and finishes after the checkers are gone', async () => {
+    const backend = new Backend();
+    backends.push(backend);
+    await backend.up();
+    const dir = mkdtempSync(join(tmpdir(), 'hc-omega-'));
+    try {
+      const out = join(dir, 'down.txt');
+      const script = join(dir, 'down.sh');
+      writeFileSync(script, `#!/bin/sh\nsleep 0.5\necho "$1" > ${out}\n`);
+      chmodSync(script, 0o755);
+      const svc = new HealthCheckService();
+      const p = plan(backend.port);
+      p.virtualServers[0]!.omega = true;
+      p.virtualServers[0]!.realServers[0]!.notifyDown = { argv: [script, 'rs1 down'] };
+      const changes: RealServerChange[] = [];
+      svc.onChange((c) => changes.push(c));
+      svc.start(p);
+      await waitFor(() => changes.find((c) => c.alive), 5_000);
+      await svc.stop();
+      expect(existsSync(out)).toBe(false); // still sleeping: started at stop, not before
+      await waitFor(() => (existsSync(out) ? true : undefined), 5_000);
+      expect(readFileSync(out, 'utf8').trim()).toBe('rs1 down');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
