@@ -192,7 +192,7 @@ describe('HealthCheckService (checks in a worker thread)', () => {
     try {
       const out = join(dir, 'down.txt');
       const script = join(dir, 'down.sh');
-      writeFileSync(script, `#!/bin/sh\nsleep 0.5\necho "$1" > ${out}\n`);
+      writeFileSync(script, `#!/bin/sh\nsleep 2\necho "$1" > ${out}\n`);
       chmodSync(script, 0o755);
       const svc = new HealthCheckService();
       const p = plan(backend.port);
@@ -204,7 +204,7 @@ describe('HealthCheckService (checks in a worker thread)', () => {
       await waitFor(() => changes.find((c) => c.alive), 5_000);
       await svc.stop();
       expect(existsSync(out)).toBe(false); // still sleeping: started at stop, not before
-      await waitFor(() => (existsSync(out) ? true : undefined), 5_000);
+      await waitFor(() => (existsSync(out) ? true : undefined), 8_000);
       expect(readFileSync(out, 'utf8').trim()).toBe('rs1 down');
     } finally {
       rmSync(dir, { recursive: true, force: true });
