@@ -99,6 +99,7 @@ read_console() {
 read_console <"$X/console" &
 reader_pid=$!
 
+# qemu options are comma-separated: a comma in a path is written twice.
 # timeout(1) runs qemu in its own process group, so a Ctrl-C reaches only this script, which then stops qemu.
 timeout --kill-after=10 "$TIMEOUT" qemu-system-x86_64 \
   -accel tcg -cpu max -m "${TSLVSD_VM_MEM:-2048}" -smp "${TSLVSD_VM_CPUS:-1}" \
@@ -107,8 +108,8 @@ timeout --kill-after=10 "$TIMEOUT" qemu-system-x86_64 \
   -kernel "$CACHE/vmlinuz" -initrd "$CACHE/initrd.gz" \
   -append "console=ttyS0 quiet loglevel=3 panic=-1" \
   -virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap \
-  -virtfs "local,path=$CHECKOUT,mount_tag=checkout,security_model=none,multidevs=remap" \
-  -virtfs "local,path=$X,mount_tag=xfer,security_model=none,multidevs=remap" \
+  -virtfs "local,path=${CHECKOUT//,/,,},mount_tag=checkout,security_model=none,multidevs=remap" \
+  -virtfs "local,path=${X//,/,,},mount_tag=xfer,security_model=none,multidevs=remap" \
   </dev/null >"$X/console" 2>&1 &
 qemu_pid=$!
 wait "$qemu_pid"
