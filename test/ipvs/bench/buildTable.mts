@@ -1,6 +1,6 @@
 /**
  * Benchmark, run as root inside the IPVS VM:
- *   VMRUN_PROJ=$PWD bash /work/shared/lab/vm-reference.sh 'node_modules/.bin/tsx test/ipvs/bench/buildTable.mts'
+ *   bash scripts/vm/run.sh node --import tsx test/ipvs/bench/buildTable.mts
  * Builds 1,000 services x 10 destinations from an empty table through tslvsd's real path (IpvsService:
  * reconcile + client + netlink transport), reads it back (listTable), and times `ipvsadm -R` of the same table
  * (as written by `ipvsadm -Sn`), in the same VM. Prints one JSON line.
