@@ -213,7 +213,8 @@ export class GenericNetlinkTransport implements NetlinkTransport {
         continue;
       }
       if (m.kind === 'data') {
-        p.parts.push(Buffer.from(m.raw));
+        // A slice, not a copy: the netlink addon hands over a fresh buffer per datagram.
+        p.parts.push(m.raw);
         continue;
       }
       let err: Error | undefined;
