@@ -72,9 +72,13 @@ for (const tier of tiers) {
   try {
     const j = JSON.parse(readFileSync(out, 'utf8'));
     result = { passed: j.numPassedTests, failed: j.numFailedTests, skipped: j.numPendingTests + (j.numTodoTests ?? 0) };
-    // A suite that failed to load has no tests but is still a failure.
-    const brokenFiles = (j.testResults ?? []).filter((f) => f.status === 'failed' && (f.assertionResults ?? []).length === 0).length;
-    result.failed += brokenFiles;
+    // A file that failed without a failed test (it did not load, or a beforeAll/afterAll hook threw and its
+    // tests were skipped) is still a failure: count it once, so a broken suite can never pass as "skipped".
+    const brokenFiles = (j.testResults ?? []).filter(
+      (f) => f.status === 'failed' && !(f.assertionResults ?? []).some((a) => a.status === 'failed'),
+    );
+    for (const f of brokenFiles) console.log(`### tier ${tier}: ${f.name} failed outside its tests: ${String(f.message ?? '').split('\n')[0]}`);
+    result.failed += brokenFiles.length;
   } catch {
     result.failed = 1;
     console.log(`### tier ${tier}: no report (exit ${r.status}); counted as one failure`);
