@@ -2,7 +2,8 @@ import { addressesOf } from './netns.js';
 import { sleep } from './exec.js';
 
 /**
- * Watches which namespaces hold a VIP, polling `ip -n NS -j addr` every ~10 ms, and keeps the timeline so
+ * Watches which namespaces hold a VIP, polling `ip -n NS -j addr` every ~10 ms (plus the time the query
+ * takes), and keeps the timeline so
  * tests can ask when a holder first appeared and whether two ever held it at once.
  */
 export interface VipSample {
@@ -23,8 +24,10 @@ export class VipWatch {
   ) {
     this.loop = (async () => {
       while (this.running) {
-        const at = performance.now();
         const held = await Promise.all(this.hosts.map(async (h) => ((await addressesOf(h.ns, h.dev)).includes(this.vip) ? h.ns : undefined)));
+        // Stamped when the answer is in: a takeover is never credited earlier than it was seen (an upper
+        // bound on its latency, by at most one poll).
+        const at = performance.now();
         this.samples.push({ at, holders: held.filter((h): h is string => h !== undefined) });
         await sleep(intervalMs);
       }
