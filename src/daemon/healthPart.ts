@@ -48,6 +48,8 @@ export class HealthPart implements DaemonPart, HealthMetricsSource {
   /** checker identity → probes seen, to turn snapshots into histogram observations. */
   private readonly seenChecks = new Map<string, number>();
   private running = false;
+  private fetching = false;
+  private refetch = false;
   /** Last alive state logged per `VS/RS`. */
   private readonly alive = new Map<string, boolean>();
 
@@ -59,6 +61,7 @@ export class HealthPart implements DaemonPart, HealthMetricsSource {
       runner.onChange((change) => {
         this.logChange(change);
         this.options.onRealServerChange(change);
+        this.scheduleSnapshot(200);
       }),
       runner.onQuorum((q) =>
         logTransition(logger, {
@@ -148,12 +151,26 @@ export class HealthPart implements DaemonPart, HealthMetricsSource {
     });
   }
 
+  /**
+   * The next look at the worker's per-checker detail: periodically, and soon after every change event so
+   * the status never shows a dead server's checker as up for long. One request in flight at a time.
+   */
   private scheduleSnapshot(delayMs: number): void {
     if (!this.running) return;
+    this.options.clock.clearTimer(this.timer);
     this.timer = this.options.clock.setTimer(delayMs, () => {
+      this.timer = undefined;
+      if (this.fetching) {
+        this.refetch = true;
+        return;
+      }
+      this.fetching = true;
       void this.options.runner.snapshot().then((snapshot) => {
+        this.fetching = false;
         if (snapshot && this.running) this.absorb(snapshot);
-        this.scheduleSnapshot(this.options.snapshotIntervalMs ?? 5000);
+        const again = this.refetch;
+        this.refetch = false;
+        if (!this.timer) this.scheduleSnapshot(again ? 0 : (this.options.snapshotIntervalMs ?? 5000));
       });
     });
   }

@@ -131,6 +131,21 @@ describe('HealthPart', () => {
     expect(part.virtualServers()[0]!.realServers[0]!.checkers).toEqual([{ type: 'TCP_CHECK', up: false }]);
   });
 
+  it('a change event refreshes the per-checker detail soon (not only every 5 s)', async () => {
+    const { runner, part, clock } = setup();
+    runner.snapshotValue = snapshot(1, true);
+    await part.start(model());
+    clock.advance(1);
+    await Promise.resolve();
+    await Promise.resolve();
+    runner.snapshotValue = snapshot(2, false);
+    runner.emit('10.0.0.100:80/TCP', '192.168.1.10:80', false, 'refused');
+    clock.advance(250);
+    await Promise.resolve();
+    await Promise.resolve();
+    expect(part.virtualServers()[0]!.realServers[0]).toMatchObject({ up: false, checkers: [{ type: 'TCP_CHECK', up: false }] });
+  });
+
   it('reload: untouched virtual servers leave the checks alone; a changed one reloads them; stop stops them', async () => {
     const { runner, part } = setup();
     const before = model();
