@@ -2,7 +2,7 @@
  * IPv4/IPv6 text <-> bytes without node:net (the codec stays pure). Output is canonical (RFC 5952 for IPv6)
  * so addresses compare as strings.
  */
-import { NetlinkDecodeError } from './attributes.js';
+import { NetlinkDecodeError, type AttributeReader } from './attributes.js';
 import type { IpFamily } from '../types.js';
 
 export class AddressError extends Error {
@@ -72,13 +72,33 @@ export function addressToInetAddr(address: string): Buffer {
 
 /** Canonical text of an address of the given family; IPv4 accepts the 16-byte kernel form (first 4 bytes). */
 export function bytesToAddress(bytes: Buffer, family: IpFamily): string {
+  return addressAt(bytes, 0, bytes.length, family);
+}
+
+/**
+ * Text of the IPv4 addresses seen, by their 32-bit value: a read-back of 11,000 objects names the same few
+ * thousand addresses every time, and handing out the same string (its hash already computed) also makes
+ * the reconciler's lookups by address cheaper. Bounded: cleared when it grows past IPV4_TEXT_LIMIT.
+ */
+const ipv4Text = new Map<number, string>();
+const IPV4_TEXT_LIMIT = 65_536;
+
+/** Canonical text of the address in buf[off, off + len), read in place (no Buffer view). */
+export function addressAt(buf: Buffer, off: number, len: number, family: IpFamily): string {
   if (family === 'ipv4') {
-    if (bytes.length < 4) throw new NetlinkDecodeError(`IPv4 address of ${bytes.length} bytes`);
-    return `${bytes[0]}.${bytes[1]}.${bytes[2]}.${bytes[3]}`;
+    if (len < 4) throw new NetlinkDecodeError(`IPv4 address of ${len} bytes`);
+    const value = buf.readUInt32BE(off);
+    let text = ipv4Text.get(value);
+    if (text === undefined) {
+      text = `${buf[off]}.${buf[off + 1]}.${buf[off + 2]}.${buf[off + 3]}`;
+      if (ipv4Text.size >= IPV4_TEXT_LIMIT) ipv4Text.clear();
+      ipv4Text.set(value, text);
+    }
+    return text;
   }
-  if (bytes.length < 16) throw new NetlinkDecodeError(`IPv6 address of ${bytes.length} bytes`);
+  if (len < 16) throw new NetlinkDecodeError(`IPv6 address of ${len} bytes`);
   const g: number[] = [];
-  for (let i = 0; i < 8; i++) g.push(bytes.readUInt16BE(i * 2));
+  for (let i = 0; i < 8; i++) g.push(buf.readUInt16BE(off + i * 2));
   // RFC 5952: compress the longest run (leftmost on ties) of two or more zero groups.
   let bestStart = -1;
   let bestLen = 0;
@@ -98,6 +118,12 @@ export function bytesToAddress(bytes: Buffer, family: IpFamily): string {
   const hex = (xs: number[]): string => xs.map((x) => x.toString(16)).join(':');
   if (bestStart < 0) return hex(g);
   return `${hex(g.slice(0, bestStart))}::${hex(g.slice(bestStart + bestLen))}`;
+}
+
+/** The address in attribute type of r, read in place; undefined when absent. */
+export function readAddress(r: AttributeReader, type: number, family: IpFamily): string | undefined {
+  const off = r.offsetOf(type);
+  return off < 0 ? undefined : addressAt(r.buffer, off, r.lengthOf(type), family);
 }
 
 /** Canonical form of address text (throws AddressError if it is not one). */

@@ -12,7 +12,7 @@ import {
   u16Attr,
   u32Attr,
 } from './attributes.js';
-import { addressToInetAddr, bytesToAddress, ipv4MaskToPrefix, prefixToIpv4Mask } from './address.js';
+import { addressToInetAddr, ipv4MaskToPrefix, prefixToIpv4Mask, readAddress } from './address.js';
 import {
   AF_INET,
   AF_INET6,
@@ -107,26 +107,24 @@ export function unpackServiceKey(r: AttributeReader): ServiceKey {
   const fwmark = r.u32(SvcAttr.FWMARK);
   if (fwmark !== undefined && fwmark !== 0) return { kind: 'fwmark', family, fwmark };
   const protocol = r.u16(SvcAttr.PROTOCOL);
-  const addr = r.raw(SvcAttr.ADDR);
+  const address = readAddress(r, SvcAttr.ADDR, family);
   const port = r.be16(SvcAttr.PORT);
-  if (protocol === undefined || addr === undefined || port === undefined) {
+  if (protocol === undefined || address === undefined || port === undefined) {
     throw new NetlinkDecodeError('service without fwmark nor protocol/address/port');
   }
-  return { kind: 'address', family, protocol: protocolFromNumber(protocol), address: bytesToAddress(addr, family), port };
+  return { kind: 'address', family, protocol: protocolFromNumber(protocol), address, port };
 }
 
 /** One service of a GET_SERVICE reply (the attributes inside IPVS_CMD_ATTR_SERVICE). */
 export function unpackService(r: AttributeReader, withStats = true): ServiceEntry {
   const key = unpackServiceKey(r);
-  const flagsRaw = r.raw(SvcAttr.FLAGS);
-  if (flagsRaw !== undefined && flagsRaw.length < 4) throw new NetlinkDecodeError('short service flags');
-  const flags = (flagsRaw ? flagsRaw.readUInt32LE(0) : 0) & SETTABLE_FLAGS;
+  // struct ip_vs_flags { flags; mask }: the first u32 is what is set.
+  const flags = (r.u32(SvcAttr.FLAGS) ?? 0) & SETTABLE_FLAGS;
   const timeout = r.u32(SvcAttr.TIMEOUT) ?? 0;
-  const netmaskRaw = r.raw(SvcAttr.NETMASK);
   let prefixLength = key.family === 'ipv6' ? 128 : 32;
-  if (netmaskRaw !== undefined) {
-    if (netmaskRaw.length < 4) throw new NetlinkDecodeError('short netmask');
-    prefixLength = key.family === 'ipv6' ? netmaskRaw.readUInt32LE(0) : ipv4MaskToPrefix(netmaskRaw.readUInt32BE(0));
+  if (r.has(SvcAttr.NETMASK)) {
+    if (r.lengthOf(SvcAttr.NETMASK) < 4) throw new NetlinkDecodeError('short netmask');
+    prefixLength = key.family === 'ipv6' ? (r.u32(SvcAttr.NETMASK) ?? 0) : ipv4MaskToPrefix(r.be32(SvcAttr.NETMASK) ?? 0);
   }
   const entry: ServiceEntry = {
     key,

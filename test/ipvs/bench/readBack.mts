@@ -1,0 +1,79 @@
+/**
+ * Benchmark, run as root inside the IPVS VM:
+ *   bash scripts/vm/run.sh node --import tsx test/ipvs/bench/readBack.mts
+ * Loads 1,000 services × 10 destinations with `ipvsadm -R`, then alternates, ROUNDS times each (default 5):
+ * `ipvsadm -Ln` (the yardstick), IpvsClient.listTable() with counters, listTable({ withStats: false }),
+ * and an idle IpvsService.syncNow() that must find 0 operations. Prints medians and one JSON line.
+ * Emulated CPU (qemu TCG): only ratios to ipvsadm carry over.
+ */
+import { execFileSync } from 'node:child_process';
+import { performance } from 'node:perf_hooks';
+import { IpvsClient } from '../../../src/ipvs/ipvsClient.js';
+import { IpvsService } from '../../../src/ipvs/ipvsService.js';
+import type { IpvsPlan } from '../../../src/ipvs/fromConfig.js';
+import { SystemClock } from '../../../src/util/clock.js';
+
+const SERVICES = Number(process.env.BENCH_SERVICES ?? 1000);
+const DESTS = Number(process.env.BENCH_DESTS ?? 10);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
+
+const plan: IpvsPlan = { virtualServers: [], flushAtStart: false, flushOnStop: false, warnings: [] };
+const rules: string[] = [];
+for (let i = 0; i < SERVICES; i++) {
+  const address = `10.${100 + Math.floor(i / 250)}.${i % 250}.1`;
+  rules.push(`-A -t ${address}:80 -s wlc`);
+  const realServers = Array.from({ length: DESTS }, (_, j) => {
+    const rs = { address: `192.168.${j}.${(i % 250) + 1}`, port: 80, forwarding: 'dr' as const, weight: 1 + j, upperThreshold: 0, lowerThreshold: 0 };
+    rules.push(`-a -t ${address}:80 -r ${rs.address}:${rs.port} -g -w ${rs.weight}`);
+    return { key: `${rs.address}:80`, destination: rs, inhibitOnFailure: false, initiallyInTable: true, initialWeight: rs.weight };
+  });
+  plan.virtualServers.push({
+    virtualServer: `${address}:80/TCP`,
+    services: [{ key: { kind: 'address', family: 'ipv4', protocol: 'tcp', address, port: 80 }, scheduler: 'wlc', onePacket: false, schedulerFlags: 0 }],
+    realServers,
+  });
+}
+
+const ipvsadm = (args: string[], input?: string): string => execFileSync('ipvsadm', args, { encoding: 'utf8', input, maxBuffer: 64 << 20 });
+execFileSync('ip', ['link', 'set', 'lo', 'up']);
+ipvsadm(['-C']);
+ipvsadm(['-R'], `${rules.join('\n')}\n`);
+
+const client = await IpvsClient.open();
+const service = new IpvsService(client, { clock: new SystemClock(), resyncIntervalMs: 0 });
+const first = await service.start(plan);
+if (first.operations !== 0) throw new Error(`start on the table ipvsadm built asked for ${first.operations} operations`);
+
+const time = async (f: () => Promise<unknown> | unknown): Promise<number> => {
+  const t0 = performance.now();
+  await f();
+  return performance.now() - t0;
+};
+const series = { ipvsadmList: [] as number[], readWithStats: [] as number[], readSettings: [] as number[], idleSync: [] as number[] };
+for (let r = 0; r < ROUNDS; r++) {
+  series.ipvsadmList.push(await time(() => ipvsadm(['-Ln'])));
+  series.readWithStats.push(
+    await time(async () => {
+      const t = await client.listTable();
+      const n = t.reduce((k, s) => k + s.destinations.length, 0);
+      if (t.length !== SERVICES || n !== SERVICES * DESTS || t[0].stats === undefined) throw new Error(`read ${t.length}/${n}`);
+    }),
+  );
+  series.readSettings.push(await time(() => client.listTable({ withStats: false })));
+  series.idleSync.push(
+    await time(async () => {
+      const rep = await service.syncNow();
+      if (rep.operations !== 0) throw new Error(`idle sync found ${rep.operations} operations`);
+    }),
+  );
+}
+await service.stop();
+client.close();
+const left = ipvsadm(['-Sn']).trim();
+if (left !== '') throw new Error('stop left entries behind');
+
+const median = (xs: number[]): number => Math.round([...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]);
+const m = Object.fromEntries(Object.entries(series).map(([k, v]) => [k, median(v)])) as Record<keyof typeof series, number>;
+const load = execFileSync('cat', ['/proc/loadavg'], { encoding: 'utf8' }).trim();
+console.log(`read back ${SERVICES} × ${DESTS}, median of ${ROUNDS}: ipvsadm -Ln ${m.ipvsadmList} ms; listTable ${m.readWithStats} ms (${(m.readWithStats / m.ipvsadmList).toFixed(2)}×); without stats ${m.readSettings} ms (${(m.readSettings / m.ipvsadmList).toFixed(2)}×); idle sync ${m.idleSync} ms`);
+console.log(JSON.stringify({ bench: 'ipvs-read-back', services: SERVICES, destinations: DESTS, medians: m, series: Object.fromEntries(Object.entries(series).map(([k, v]) => [k, v.map(Math.round)])), guestLoad: load }));
