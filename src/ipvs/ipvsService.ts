@@ -1,9 +1,11 @@
 /**
  * The IPVS room at run time: holds the plan (from the config) and the health decisions, and keeps the
- * kernel's table equal to them. A sync reads the kernel (one dump + one per service), asks the reconciler
- * for the operations and applies them through the client; it runs on every change (coalesced) and
- * periodically, so entries deleted or edited behind our back come back. At stop it removes the services it
- * owns unless told to keep them.
+ * kernel's table equal to them. A sync reads the kernel, asks the reconciler for the operations and applies
+ * them through the client; it runs on every change (coalesced) and periodically, so entries deleted or
+ * edited behind our back come back. Start, reload and syncNow read everything (one dump + one per
+ * service); the change and periodic syncs read the service list and only the destinations that can matter
+ * (partialRead.ts), so their cost stays bounded on a large table. At stop it removes the services it owns
+ * unless told to keep them.
  */
 import type { RealServerChange } from '../healthcheck/events.js';
 import type { IpvsServiceStats, IpvsCounters } from '../metrics/sources.js';
@@ -11,12 +13,16 @@ import type { Clock, TimerHandle } from '../util/clock.js';
 import { desiredTable, type DestinationHealth } from './desiredTable.js';
 import { IpvsExistsError, IpvsNoEntryError, IpvsNoServiceError } from './errors.js';
 import type { IpvsPlan } from './fromConfig.js';
-import { reconcile, serviceIdentity, teardown, type IpvsOperation, type KernelService } from './reconciler.js';
-import type { DestinationSpec, IpvsStats, IpvsTimeouts, ServiceKey, ServiceSpec } from './types.js';
+import { planPartialRead } from './partialRead.js';
+import { reconcile, serviceIdentity, teardown, type DesiredService, type IpvsOperation, type KernelService } from './reconciler.js';
+import type { DestinationEntry, DestinationSpec, IpvsStats, IpvsTimeouts, ServiceEntry, ServiceKey, ServiceSpec } from './types.js';
 
 /** What the service needs of the kernel table (IpvsClient provides it). */
 export interface IpvsTable {
   listTable(options?: { withStats?: boolean }): Promise<KernelService[]>;
+  /** With these two, change and periodic syncs read only part of the table; without, they read it all. */
+  listServices?(options?: { withStats?: boolean }): Promise<ServiceEntry[]>;
+  listDestinations?(key: ServiceKey, options?: { withStats?: boolean }): Promise<DestinationEntry[]>;
   addService(spec: ServiceSpec): Promise<void>;
   updateService(spec: ServiceSpec): Promise<void>;
   deleteService(key: ServiceKey): Promise<void>;
@@ -32,7 +38,9 @@ export type IpvsSyncEvent =
   | { kind: 'tolerated'; operation: IpvsOperation; error: string }
   | { kind: 'failed'; operation: IpvsOperation; error: string }
   | { kind: 'sync-failed'; error: string }
-  | { kind: 'drift-repaired'; operations: number };
+  | { kind: 'drift-repaired'; operations: number }
+  /** Every sync that read the kernel: how much it read, what it found to do. */
+  | { kind: 'synced'; read: 'full' | 'partial'; destinationLists: number; operations: number };
 
 export interface IpvsServiceOptions {
   clock: Clock;
@@ -40,6 +48,12 @@ export interface IpvsServiceOptions {
   resyncIntervalMs?: number;
   /** Delay that coalesces a burst of health changes into one sync, ms (default 0: next timer tick). */
   coalesceMs?: number;
+  /**
+   * Services whose destinations a change or periodic sync reads beyond those that must be read (health
+   * changed, service missing or different): the rotation that finds destinations edited by hand, within
+   * ceil(services / budget) periods. Default 100; Infinity reads every service every time.
+   */
+  destinationReadBudget?: number;
   /** Leave our services in the kernel at stop. */
   keepOnStop?: boolean;
   onEvent?: (e: IpvsSyncEvent) => void;
@@ -54,7 +68,15 @@ export interface IpvsServiceCounters {
   operationsFailed: number;
   /** Periodic syncs that found the kernel changed behind our back. */
   driftRepairs: number;
+  /** Syncs that read the whole table / only the service list and some destinations. */
+  fullReads: number;
+  partialReads: number;
+  /** Destination dumps (one per service read) over all syncs. */
+  destinationListsRead: number;
 }
+
+/** What a sync reads: everything, or the service list plus the destinations that can matter. */
+type SyncScope = { kind: 'full' } | { kind: 'partial'; mustRead: Set<string> };
 
 export interface SyncReport {
   operations: number;
@@ -83,6 +105,9 @@ export class IpvsService {
     operationsTolerated: 0,
     operationsFailed: 0,
     driftRepairs: 0,
+    fullReads: 0,
+    partialReads: 0,
+    destinationListsRead: 0,
   };
   private plan: IpvsPlan = { virtualServers: [], flushAtStart: false, flushOnStop: false, warnings: [] };
   private readonly health = new Map<string, DestinationHealth>();
@@ -95,6 +120,13 @@ export class IpvsService {
   private stopped = true;
   private readonly resyncIntervalMs: number;
   private readonly coalesceMs: number;
+  private readonly destinationReadBudget: number;
+  /** Virtual servers (plan names) whose health changed since the last sync read them. */
+  private readonly changedVirtualServers = new Set<string>();
+  /** Where the partial reads' rotation resumes (index into the desired services). */
+  private rotation = 0;
+  /** The next sync must read everything (start, reload, syncNow, or a pass after tolerated races). */
+  private fullReadWanted = false;
 
   constructor(
     private readonly table: IpvsTable,
@@ -102,6 +134,7 @@ export class IpvsService {
   ) {
     this.resyncIntervalMs = options.resyncIntervalMs ?? 10_000;
     this.coalesceMs = options.coalesceMs ?? 0;
+    this.destinationReadBudget = Math.max(0, options.destinationReadBudget ?? 100);
   }
 
   /** Applies lvs_flush and lvs_timeouts, then the first sync (adopting or fixing what is there). */
@@ -126,6 +159,7 @@ export class IpvsService {
     const prev = this.health.get(k);
     if (prev && prev.inTable === h.inTable && prev.weight === h.weight) return;
     this.health.set(k, { inTable: h.inTable, weight: h.weight });
+    this.changedVirtualServers.add(virtualServer);
     this.scheduleChangeSync();
   }
 
@@ -134,18 +168,26 @@ export class IpvsService {
     this.setDestinationHealth(e.virtualServer, e.realServer, { inTable: e.inTable, weight: e.weight });
   }
 
-  /** Runs a sync now (or right after the one in progress) and resolves when the kernel matches. */
+  /** Runs a sync that reads the whole table now (or right after the one in progress); resolves when the kernel matches. */
   async syncNow(): Promise<SyncReport> {
+    this.fullReadWanted = true;
+    return this.sync();
+  }
+
+  private async sync(): Promise<SyncReport> {
     let report: SyncReport = { operations: 0, applied: 0, tolerated: 0, failed: 0 };
     this.dirty = true;
     while (this.running) await this.running;
     if (!this.dirty) return report;
     const run = (async () => {
-      // Tolerated errors mean the kernel moved under us: look again, at most twice more.
+      // Tolerated errors mean the kernel moved under us: look again (everything), at most twice more.
       for (let pass = 0; pass < 3 && this.dirty; pass++) {
         this.dirty = false;
-        report = await this.syncOnce();
-        if (report.tolerated > 0) this.dirty = true;
+        report = await this.syncOnce(this.takeScope());
+        if (report.tolerated > 0) {
+          this.dirty = true;
+          this.fullReadWanted = true;
+        }
       }
       this.dirty = false;
     })();
@@ -171,7 +213,10 @@ export class IpvsService {
       return;
     }
     if (this.options.keepOnStop) return;
-    const kernel = await this.table.listTable({ withStats: false });
+    // Services are deleted whole: their list is enough when the table offers it.
+    const kernel = this.table.listServices
+      ? (await this.table.listServices({ withStats: false })).map((s) => ({ ...s, destinations: [] }))
+      : await this.table.listTable({ withStats: false });
     await this.apply(teardown([...this.owned.values()], kernel));
     this.owned.clear();
   }
@@ -204,7 +249,7 @@ export class IpvsService {
     if (this.stopped || this.changeTimer) return;
     this.changeTimer = this.options.clock.setTimer(this.coalesceMs, () => {
       this.changeTimer = undefined;
-      void this.syncNow().catch(() => undefined);
+      void this.sync().catch(() => undefined);
     });
   }
 
@@ -214,7 +259,7 @@ export class IpvsService {
     if (this.stopped || this.resyncIntervalMs <= 0) return;
     this.periodicTimer = this.options.clock.setTimer(this.resyncIntervalMs, () => {
       this.periodicTimer = undefined;
-      void this.syncNow()
+      void this.sync()
         .then((r) => {
           if (r.applied > 0) {
             this.counters.driftRepairs++;
@@ -227,19 +272,63 @@ export class IpvsService {
 
   private healthView = (vs: string, rs: string): DestinationHealth | undefined => this.health.get(destinationKey(vs, rs));
 
-  private async syncOnce(): Promise<SyncReport> {
+  /** What the coming sync reads; the changes it covers are taken out of the pending set. */
+  private takeScope(): SyncScope {
+    const full = this.fullReadWanted || !this.table.listServices || !this.table.listDestinations;
+    this.fullReadWanted = false;
+    const changed = [...this.changedVirtualServers];
+    this.changedVirtualServers.clear();
+    if (full) return { kind: 'full' };
+    const mustRead = new Set<string>();
+    for (const vs of this.plan.virtualServers) {
+      if (!changed.includes(vs.virtualServer)) continue;
+      for (const s of vs.services) mustRead.add(serviceIdentity(s.key));
+    }
+    return { kind: 'partial', mustRead };
+  }
+
+  private async syncOnce(scope: SyncScope): Promise<SyncReport> {
     this.counters.syncs++;
     try {
       const desired = desiredTable(this.plan, this.healthView);
-      const kernel = await this.table.listTable({ withStats: false });
-      const ops = reconcile({ desired, kernel, owned: [...this.owned.values()] });
+      const listsBefore = this.counters.destinationListsRead;
+      const ops = scope.kind === 'full' ? await this.fullDiff(desired) : await this.partialDiff(desired, scope.mustRead);
       for (const d of desired) this.owned.set(serviceIdentity(d.spec.key), d.spec.key);
-      return await this.apply(ops);
+      const report = await this.apply(ops);
+      const destinationLists = this.counters.destinationListsRead - listsBefore;
+      this.options.onEvent?.({ kind: 'synced', read: scope.kind, destinationLists, operations: ops.length });
+      return report;
     } catch (e) {
       this.counters.syncFailures++;
       this.options.onEvent?.({ kind: 'sync-failed', error: e instanceof Error ? e.message : String(e) });
       return { operations: 0, applied: 0, tolerated: 0, failed: 1 };
     }
+  }
+
+  private async fullDiff(desired: DesiredService[]): Promise<IpvsOperation[]> {
+    this.counters.fullReads++;
+    const kernel = await this.table.listTable({ withStats: false });
+    this.counters.destinationListsRead += kernel.length;
+    return reconcile({ desired, kernel, owned: [...this.owned.values()] });
+  }
+
+  /** The service list, then destinations only where planPartialRead says they can matter. */
+  private async partialDiff(desired: DesiredService[], mustRead: ReadonlySet<string>): Promise<IpvsOperation[]> {
+    const listServices = this.table.listServices!.bind(this.table);
+    const listDestinations = this.table.listDestinations!.bind(this.table);
+    this.counters.partialReads++;
+    const kernelServices = await listServices({ withStats: false });
+    const plan = planPartialRead({ desired, kernelServices, mustRead, cursor: this.rotation, budget: this.destinationReadBudget });
+    this.rotation = plan.nextCursor;
+    const dests = await Promise.all(plan.dump.map((s) => listDestinations(s.key, { withStats: false })));
+    this.counters.destinationListsRead += plan.dump.length;
+    const kernel: KernelService[] = plan.dump.map((s, i) => ({ ...s, destinations: dests[i] }));
+    // Owned services no longer desired are deleted whole: their destinations need no reading.
+    const desiredIds = new Set(desired.map((d) => serviceIdentity(d.spec.key)));
+    const owned = [...this.owned.values()].filter((k) => !desiredIds.has(serviceIdentity(k)));
+    const ownedIds = new Set(owned.map(serviceIdentity));
+    for (const s of kernelServices) if (ownedIds.has(serviceIdentity(s.key))) kernel.push({ ...s, destinations: [] });
+    return reconcile({ desired: plan.compare, kernel, owned });
   }
 
   /** Issues every operation at once: the transport keeps their order and batches them. */

@@ -61,7 +61,8 @@ export function destinationIdentity(d: { address: string; port: number }): strin
   return `${canonical(d.address)}/${d.port}`;
 }
 
-function sameService(want: ServiceSpec, have: ServiceEntry): boolean {
+/** The kernel's service already has the settings asked for (scheduler, flags, persistence, engine). */
+export function sameService(want: ServiceSpec, have: ServiceEntry): boolean {
   if (want.scheduler !== have.scheduler) return false;
   if (want.onePacket !== have.onePacket) return false;
   if (want.schedulerFlags !== have.schedulerFlags) return false;

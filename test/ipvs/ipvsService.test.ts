@@ -36,12 +36,18 @@ const settle = async (): Promise<void> => {
   for (let i = 0; i < 20; i++) await new Promise((r) => setImmediate(r));
 };
 
-function rig(opts: { keepOnStop?: boolean; plan?: IpvsPlan } = {}) {
+function rig(opts: { keepOnStop?: boolean; plan?: IpvsPlan; destinationReadBudget?: number } = {}) {
   const kernel = new FakeIpvsKernel();
   const client = new IpvsClient(kernel);
   const clock = new FakeClock(0);
   const events: IpvsSyncEvent[] = [];
-  const svc = new IpvsService(client, { clock, resyncIntervalMs: 5000, keepOnStop: opts.keepOnStop, onEvent: (e) => events.push(e) });
+  const svc = new IpvsService(client, {
+    clock,
+    resyncIntervalMs: 5000,
+    keepOnStop: opts.keepOnStop,
+    destinationReadBudget: opts.destinationReadBudget,
+    onEvent: (e) => events.push(e),
+  });
   const plan = opts.plan ?? ipvsPlanFromConfig(compile(CONF));
   const view = () =>
     kernel.table
@@ -165,5 +171,82 @@ describe('IpvsService', () => {
     expect(s.map((x) => x.service)).toEqual(['10.0.0.1:80/TCP', '10.0.0.2:443/TCP']);
     expect(s[0].destinations.map((d) => d.destination)).toEqual(['10.1.0.1:80', '10.1.0.2:80']);
     await svc.stop();
+  });
+
+  describe('partial reads (change and periodic syncs on a large table)', () => {
+    const CONF3 = `${CONF}
+virtual_server 10.0.0.3 25 {
+  lb_algo rr
+  lb_kind NAT
+  protocol TCP
+  real_server 10.1.0.4 25 {
+  }
+}
+`;
+    const key = (address: string, port: number) => ({ kind: 'address' as const, family: 'ipv4' as const, protocol: 'tcp' as const, address, port });
+    const stray = (port: number) => ({ address: '10.9.9.9', port, forwarding: 'nat' as const, weight: 1, upperThreshold: 0, lowerThreshold: 0 });
+    const dumps = (log: string[]) => ({ services: log.filter((l) => l === 'GET_SERVICE(dump)').length, dests: log.filter((l) => l === 'GET_DEST(dump)').length });
+
+    it('a periodic sync reads the service list and `budget` destination lists; hand-added destinations go within the rotation', async () => {
+      const { kernel, client, clock, svc, view } = rig({ plan: ipvsPlanFromConfig(compile(CONF3)), destinationReadBudget: 1 });
+      await svc.start(ipvsPlanFromConfig(compile(CONF3)));
+      const healthy = view();
+      expect(healthy).toHaveLength(3);
+      await client.addDestination(key('10.0.0.1', 80), stray(80));
+      await client.addDestination(key('10.0.0.2', 443), stray(443));
+      await client.addDestination(key('10.0.0.3', 25), stray(25));
+      const reads: Array<{ services: number; dests: number }> = [];
+      const strays: number[] = [];
+      for (let period = 0; period < 3; period++) {
+        kernel.log.length = 0;
+        clock.advance(5000);
+        await settle();
+        reads.push(dumps(kernel.log));
+        strays.push(view().filter((v) => v.includes('10.9.9.9')).length);
+      }
+      // one service list and one destination list per period; one stray removed per period
+      expect(reads).toEqual([{ services: 1, dests: 1 }, { services: 1, dests: 1 }, { services: 1, dests: 1 }]);
+      expect(strays).toEqual([2, 1, 0]);
+      expect(view()).toEqual(healthy);
+      expect(svc.counters.partialReads).toBe(3);
+      await svc.stop();
+    });
+
+    it('service-level drift (ipvsadm -C, an edited scheduler) is repaired at the next period whatever the budget', async () => {
+      const { kernel, client, clock, svc, view } = rig({ plan: ipvsPlanFromConfig(compile(CONF3)), destinationReadBudget: 0 });
+      await svc.start(ipvsPlanFromConfig(compile(CONF3)));
+      const healthy = view();
+      await client.flush();
+      kernel.log.length = 0;
+      clock.advance(5000);
+      await settle();
+      expect(view()).toEqual(healthy);
+      expect(dumps(kernel.log)).toEqual({ services: 1, dests: 0 });
+      await client.updateService({ key: key('10.0.0.2', 443), scheduler: 'wlc', onePacket: false, schedulerFlags: 0 });
+      await client.deleteDestination(key('10.0.0.2', 443), { address: '10.1.0.3', port: 443 });
+      kernel.log.length = 0;
+      clock.advance(5000);
+      await settle();
+      expect(view()).toEqual(healthy);
+      // the changed service is read in full (its missing destination comes back), the others not at all
+      expect(dumps(kernel.log)).toEqual({ services: 1, dests: 1 });
+      await svc.stop();
+      expect(view()).toEqual([]);
+    });
+
+    it('a health change reads only the destinations of the virtual servers it concerns', async () => {
+      const { kernel, clock, svc, view } = rig({ plan: ipvsPlanFromConfig(compile(CONF3)), destinationReadBudget: 0 });
+      await svc.start(ipvsPlanFromConfig(compile(CONF3)));
+      kernel.log.length = 0;
+      svc.setDestinationHealth('10.0.0.3:25/TCP', '10.1.0.4:25', { inTable: false, weight: 0 });
+      clock.advance(0);
+      await settle();
+      expect(view()).toContain('10.0.0.3:25 rr []');
+      expect(dumps(kernel.log)).toEqual({ services: 1, dests: 1 });
+      expect(kernel.log.filter((l) => !l.startsWith('GET'))).toEqual(['DEL_DEST']);
+      // the start found an empty table (no destination list to read), then this one
+      expect(svc.counters.destinationListsRead).toBe(1);
+      await svc.stop();
+    });
   });
 });

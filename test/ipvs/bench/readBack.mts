@@ -1,21 +1,22 @@
 /**
  * Benchmark, run as root inside the IPVS VM:
  *   bash scripts/vm/run.sh node --import tsx test/ipvs/bench/readBack.mts
- * Loads 1,000 services × 10 destinations with `ipvsadm -R`, then alternates, ROUNDS times each (default 5):
- * `ipvsadm -Ln` (the yardstick), IpvsClient.listTable() with counters, listTable({ withStats: false }),
- * and an idle IpvsService.syncNow() that must find 0 operations. Prints medians and one JSON line.
+ * Loads 1,000 services × 10 destinations with `ipvsadm -R`, then alternates, ROUNDS times each (default 5,
+ * TSLVSD_BENCH_ROUNDS): `ipvsadm -Ln` (the yardstick), IpvsClient.listTable() with counters,
+ * listTable({ withStats: false }), an idle IpvsService.syncNow() (full read) and an idle periodic sync
+ * (partial read, default budget), both of which must find 0 operations. Prints medians and one JSON line.
  * Emulated CPU (qemu TCG): only ratios to ipvsadm carry over.
  */
 import { execFileSync } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
 import { IpvsClient } from '../../../src/ipvs/ipvsClient.js';
-import { IpvsService } from '../../../src/ipvs/ipvsService.js';
+import { IpvsService, type IpvsSyncEvent } from '../../../src/ipvs/ipvsService.js';
 import type { IpvsPlan } from '../../../src/ipvs/fromConfig.js';
-import { SystemClock } from '../../../src/util/clock.js';
+import { FakeClock } from '../../../src/util/clock.js';
 
 const SERVICES = Number(process.env.BENCH_SERVICES ?? 1000);
 const DESTS = Number(process.env.BENCH_DESTS ?? 10);
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
+const ROUNDS = Number(process.env.TSLVSD_BENCH_ROUNDS ?? process.env.BENCH_ROUNDS ?? 5);
 
 const plan: IpvsPlan = { virtualServers: [], flushAtStart: false, flushOnStop: false, warnings: [] };
 const rules: string[] = [];
@@ -40,7 +41,15 @@ ipvsadm(['-C']);
 ipvsadm(['-R'], `${rules.join('\n')}\n`);
 
 const client = await IpvsClient.open();
-const service = new IpvsService(client, { clock: new SystemClock(), resyncIntervalMs: 0 });
+// A fake clock fires the periodic sync on demand; the 'synced' event says when it is done.
+const clock = new FakeClock(0);
+let onSynced: ((e: IpvsSyncEvent) => void) | undefined;
+const service = new IpvsService(client, { clock, resyncIntervalMs: 10_000, onEvent: (e) => e.kind === 'synced' && onSynced?.(e) });
+const periodicSync = (): Promise<IpvsSyncEvent> =>
+  new Promise((resolve) => {
+    onSynced = resolve;
+    clock.advance(10_000);
+  });
 const first = await service.start(plan);
 if (first.operations !== 0) throw new Error(`start on the table ipvsadm built asked for ${first.operations} operations`);
 
@@ -49,7 +58,14 @@ const time = async (f: () => Promise<unknown> | unknown): Promise<number> => {
   await f();
   return performance.now() - t0;
 };
-const series = { ipvsadmList: [] as number[], readWithStats: [] as number[], readSettings: [] as number[], idleSync: [] as number[] };
+const series = {
+  ipvsadmList: [] as number[],
+  readWithStats: [] as number[],
+  readSettings: [] as number[],
+  idleSync: [] as number[],
+  idlePeriodicSync: [] as number[],
+};
+let periodicLists = 0;
 for (let r = 0; r < ROUNDS; r++) {
   series.ipvsadmList.push(await time(() => ipvsadm(['-Ln'])));
   series.readWithStats.push(
@@ -66,6 +82,13 @@ for (let r = 0; r < ROUNDS; r++) {
       if (rep.operations !== 0) throw new Error(`idle sync found ${rep.operations} operations`);
     }),
   );
+  series.idlePeriodicSync.push(
+    await time(async () => {
+      const e = await periodicSync();
+      if (e.kind !== 'synced' || e.read !== 'partial' || e.operations !== 0) throw new Error(`periodic sync: ${JSON.stringify(e)}`);
+      periodicLists = e.destinationLists;
+    }),
+  );
 }
 await service.stop();
 client.close();
@@ -75,5 +98,5 @@ if (left !== '') throw new Error('stop left entries behind');
 const median = (xs: number[]): number => Math.round([...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]);
 const m = Object.fromEntries(Object.entries(series).map(([k, v]) => [k, median(v)])) as Record<keyof typeof series, number>;
 const load = execFileSync('cat', ['/proc/loadavg'], { encoding: 'utf8' }).trim();
-console.log(`read back ${SERVICES} × ${DESTS}, median of ${ROUNDS}: ipvsadm -Ln ${m.ipvsadmList} ms; listTable ${m.readWithStats} ms (${(m.readWithStats / m.ipvsadmList).toFixed(2)}×); without stats ${m.readSettings} ms (${(m.readSettings / m.ipvsadmList).toFixed(2)}×); idle sync ${m.idleSync} ms`);
+console.log(`read back ${SERVICES} × ${DESTS}, median of ${ROUNDS}: ipvsadm -Ln ${m.ipvsadmList} ms; listTable ${m.readWithStats} ms (${(m.readWithStats / m.ipvsadmList).toFixed(2)}×); without stats ${m.readSettings} ms (${(m.readSettings / m.ipvsadmList).toFixed(2)}×); idle full sync ${m.idleSync} ms; idle periodic sync ${m.idlePeriodicSync} ms (${periodicLists} destination lists)`);
 console.log(JSON.stringify({ bench: 'ipvs-read-back', services: SERVICES, destinations: DESTS, medians: m, series: Object.fromEntries(Object.entries(series).map(([k, v]) => [k, v.map(Math.round)])), guestLoad: load }));
