@@ -1,0 +1,266 @@
+/**
+ * Health checks side by side: Debian's keepalived 2.2.7 (`keepalived --check`) and `tslvsd --check-only`
+ * read the same generated keepalived.conf — N real servers with TCP_CHECK at delay_loop 1 on 127.x
+ * addresses, answered by one loopback listener — and program the kernel's IPVS table. Needs IPVS, hence
+ * the project VM:
+ *
+ *   bash scripts/vm/run.sh node --import tsx bench/healthcheck-vm.ts [--servers 1000,2000] [--seconds 20]
+ *        [--victims 50] [--directors keepalived,tslvsd]      (npm run bench:healthcheck-vm)
+ *
+ * Per director and N: time until the table holds all N destinations; checks per second achieved (connections
+ * accepted by the listener); CPU of the daemon's process tree (threads and children, from /proc); peak RSS
+ * (sum of VmHWM); detection latency (the victims' listener stops → each victim gone from `ipvsadm -Ln`) and
+ * recovery latency (listener back → each victim back). Ends with a side-by-side table and the ratios.
+ */
+import { spawn, execFile, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { createInterface } from 'node:readline';
+import { parseArgs, promisify } from 'node:util';
+import { loadavg } from 'node:os';
+import { buildBenchConfig } from './healthcheck-vm-config.js';
+import { cpuBetween, treeCpuSeconds, treePeakRssBytes } from './healthcheck-vm-proc.js';
+
+const run = promisify(execFile);
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+const { values } = parseArgs({
+  options: {
+    servers: { type: 'string', default: '1000,2000' },
+    seconds: { type: 'string', default: '20' },
+    victims: { type: 'string', default: '50' },
+    directors: { type: 'string', default: 'keepalived,tslvsd' },
+    port: { type: 'string', default: '18080' },
+    'connect-timeout': { type: 'string', default: '2' },
+    // compose: bench/healthcheck-vm-entry.ts (the daemon composition from dist/); cli: bin/tslvsd.js.
+    'tslvsd-entry': { type: 'string', default: 'compose' },
+  },
+});
+const SERVER_COUNTS = values.servers.split(',').map(Number);
+const SECONDS = Number(values.seconds);
+const VICTIMS = Number(values.victims);
+const PORT = Number(values.port);
+const VICTIM_PORT = PORT + 1;
+const CONNECT_TIMEOUT_S = Number(values['connect-timeout']);
+type Director = 'keepalived' | 'tslvsd';
+const DIRECTORS = values.directors.split(',') as Director[];
+const TSLVSD_ENTRY = values['tslvsd-entry'] === 'cli' ? 'bin/tslvsd.js' : 'bench/healthcheck-vm-entry.ts';
+const WORK = '/tmp/hcbench-vm';
+const CHECKOUT = new URL('..', import.meta.url).pathname;
+
+// Accepts on 0.0.0.0 (every 127.x reaches it), counts and closes. The victims' port has its own server,
+// stopped and started on command; `count` answers the total accepted so far on both.
+const LISTENER = `
+const net = require('node:net');
+let accepted = 0;
+const mk = (port, ready) => { const conns = new Set();
+  const s = net.createServer((c) => { accepted++; c.on('error', () => {}); c.destroy(); });
+  s.on('connection', (c) => { conns.add(c); c.on('close', () => conns.delete(c)); });
+  s.listen({ port, host: '0.0.0.0', backlog: 4096 }, ready); return { s, conns }; };
+mk(${PORT}, () => {});
+let victim = mk(${VICTIM_PORT}, () => process.stdout.write('ready\\n'));
+require('node:readline').createInterface({ input: process.stdin }).on('line', (l) => {
+  if (l === 'stop') { victim.s.close(); for (const c of victim.conns) c.destroy(); process.stdout.write('stopped\\n'); }
+  if (l === 'start') victim = mk(${VICTIM_PORT}, () => process.stdout.write('started\\n'));
+  if (l === 'count') process.stdout.write('count ' + accepted + '\\n');
+});
+`;
+
+class Listener {
+  private readonly lines: string[] = [];
+  private readonly waiters: Array<(l: string) => void> = [];
+  readonly child: ChildProcess;
+  constructor() {
+    this.child = spawn(process.execPath, ['-e', LISTENER], { stdio: ['pipe', 'pipe', 'inherit'] });
+    createInterface({ input: this.child.stdout! }).on('line', (l) => {
+      const w = this.waiters.shift();
+      if (w) w(l); else this.lines.push(l);
+    });
+  }
+  next(): Promise<string> {
+    const l = this.lines.shift();
+    return l !== undefined ? Promise.resolve(l) : new Promise((r) => this.waiters.push(r));
+  }
+  ask(cmd: string): Promise<string> {
+    this.child.stdin!.write(`${cmd}\n`);
+    return this.next();
+  }
+  async count(): Promise<number> {
+    return Number((await this.ask('count')).split(' ')[1]);
+  }
+}
+
+/** `ADDR:PORT → weight` of the destinations `ipvsadm -Ln [-t SERVICE]` shows. */
+async function destinations(service?: string): Promise<Map<string, number>> {
+  const args = service ? ['-Ln', '-t', service] : ['-Ln'];
+  const { stdout } = await run('ipvsadm', args, { maxBuffer: 64 * 2 ** 20 });
+  const out = new Map<string, number>();
+  for (const line of stdout.split('\n')) {
+    const m = /^\s+->\s+(\d[\d.]*:\d+)\s+\S+\s+(\d+)/.exec(line);
+    if (m) out.set(m[1]!, Number(m[2]));
+  }
+  return out;
+}
+
+/** The daemon under test, in its own process group; output kept for a post-mortem. */
+class Daemon {
+  readonly child: ChildProcess;
+  readonly tail: string[] = [];
+  exited: number | string | null = null;
+  constructor(director: Director, configFile: string) {
+    const [cmd, args] = director === 'keepalived'
+      ? ['keepalived', ['-n', '-l', '-D', '-G', '--check', '-f', configFile, '-p', `${WORK}/keepalived.pid`, '-c', `${WORK}/checkers.pid`]] as const
+      : [process.execPath, ['--import', 'tsx', `${CHECKOUT}${TSLVSD_ENTRY}`, '--check-only', '--config', configFile, '--metrics-listen', 'off', '--log-level', 'warn']] as const;
+    this.child = spawn(cmd, [...args], { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    for (const s of [this.child.stdout!, this.child.stderr!]) {
+      createInterface({ input: s }).on('line', (l) => { this.tail.push(l); if (this.tail.length > 30) this.tail.shift(); });
+    }
+    this.child.on('exit', (code, signal) => { this.exited = code ?? signal; });
+  }
+  get pid(): number { return this.child.pid!; }
+  /** SIGTERM (graceful: the daemon removes its IPVS entries), then SIGKILL to the whole group after 30 s. */
+  async stop(): Promise<void> {
+    if (this.exited === null) this.child.kill('SIGTERM');
+    for (let i = 0; i < 300 && this.exited === null; i++) await sleep(100);
+    try { process.kill(-this.pid, 'SIGKILL'); } catch { /* group already gone */ }
+  }
+}
+
+interface Result {
+  director: Director;
+  servers: number;
+  tableFullS: number;
+  checksPerS: number;
+  cpuPct: number;
+  peakRssMiB: number;
+  missingDuringRun: number;
+  detect: number[];
+  recover: number[];
+  detected: number;
+  recovered: number;
+}
+
+function pct(sorted: number[], p: number): number {
+  return sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]! : NaN;
+}
+
+/** Polls the victims' service until `done` holds for every victim; returns each victim's latency (ms). */
+async function watchVictims(service: string, victims: string[], done: (d: Map<string, number>, v: string) => boolean, since: number, timeoutMs: number): Promise<number[]> {
+  const at = new Map<string, number>();
+  while (at.size < victims.length && performance.now() - since < timeoutMs) {
+    const d = await destinations(service);
+    const now = performance.now();
+    for (const v of victims) if (!at.has(v) && done(d, v)) at.set(v, now - since);
+    await sleep(100);
+  }
+  return [...at.values()].sort((a, b) => a - b);
+}
+
+async function measure(director: Director, servers: number, listener: Listener): Promise<Result> {
+  await run('ipvsadm', ['-C']);
+  const layout = buildBenchConfig({ servers, victims: VICTIMS, port: PORT, victimPort: VICTIM_PORT, perVirtualServer: 100, connectTimeoutS: CONNECT_TIMEOUT_S });
+  const configFile = `${WORK}/hc-${servers}.conf`;
+  writeFileSync(configFile, layout.text);
+  console.log(`\n== ${director}, ${servers} real servers (${Math.ceil(servers / 100)} virtual servers), load ${loadavg()[0]!.toFixed(1)}`);
+
+  const t0 = performance.now();
+  const daemon = new Daemon(director, configFile);
+  try {
+    let inTable = 0;
+    while (inTable < servers) {
+      if (daemon.exited !== null) throw new Error(`${director} exited (${daemon.exited}):\n${daemon.tail.join('\n')}`);
+      if (performance.now() - t0 > 180_000) throw new Error(`${director}: only ${inTable}/${servers} in the table after 180 s:\n${daemon.tail.join('\n')}`);
+      await sleep(500);
+      inTable = (await destinations()).size;
+    }
+    const tableFullS = (performance.now() - t0) / 1000;
+    console.log(`table full (${servers} destinations) after ${tableFullS.toFixed(1)} s; settling 5 s`);
+    await sleep(5_000);
+
+    const cpu0 = treeCpuSeconds(daemon.pid);
+    const n0 = await listener.count();
+    const w0 = performance.now();
+    await sleep(SECONDS * 1000);
+    const n1 = await listener.count();
+    const cpu1 = treeCpuSeconds(daemon.pid);
+    const wall = (performance.now() - w0) / 1000;
+    const peakRssMiB = treePeakRssBytes(daemon.pid) / 2 ** 20;
+    const missingDuringRun = servers - (await destinations()).size;
+    const checksPerS = (n1 - n0) / wall;
+    const cpuPct = (cpuBetween(cpu0, cpu1) / wall) * 100;
+    console.log(`checks/s ${checksPerS.toFixed(0)} (asked ${servers}), CPU ${cpuPct.toFixed(1)} % of the VM's core over ${cpu1.size} process(es), peak RSS ${peakRssMiB.toFixed(1)} MiB, missing from table ${missingDuringRun}`);
+
+    await listener.ask('stop');
+    const stopAt = performance.now();
+    const detect = await watchVictims(layout.victimService, layout.victims, (d, v) => !d.has(v), stopAt, 60_000);
+    console.log(`detection: ${detect.length}/${layout.victims.length} gone, p50 ${pct(detect, 50).toFixed(0)} ms, max ${(detect.at(-1) ?? NaN).toFixed(0)} ms`);
+    await listener.ask('start');
+    const startAt = performance.now();
+    const recover = await watchVictims(layout.victimService, layout.victims, (d, v) => d.has(v), startAt, 60_000);
+    console.log(`recovery: ${recover.length}/${layout.victims.length} back, p50 ${pct(recover, 50).toFixed(0)} ms, max ${(recover.at(-1) ?? NaN).toFixed(0)} ms`);
+    return { director, servers, tableFullS, checksPerS, cpuPct, peakRssMiB, missingDuringRun, detect, recover, detected: detect.length, recovered: recover.length };
+  } finally {
+    await daemon.stop();
+    await run('ipvsadm', ['-C']);
+  }
+}
+
+function table(results: Result[]): string {
+  const rows: string[] = [];
+  const f = (n: number, d = 0): string => (Number.isFinite(n) ? n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d }) : 'n/a');
+  for (const servers of SERVER_COUNTS) {
+    const k = results.find((r) => r.servers === servers && r.director === 'keepalived');
+    const t = results.find((r) => r.servers === servers && r.director === 'tslvsd');
+    const line = (name: string, get: (r: Result) => number, digits = 0): string => {
+      const kv = k ? get(k) : NaN;
+      const tv = t ? get(t) : NaN;
+      return `| ${servers.toLocaleString('en-US')} | ${name} | ${f(kv, digits)} | ${f(tv, digits)} | ${f(tv / kv, 2)} |`;
+    };
+    rows.push(
+      line(`checks per second (asked ${servers.toLocaleString('en-US')})`, (r) => r.checksPerS),
+      line('CPU, % of the VM core (process tree)', (r) => r.cpuPct, 1),
+      line('peak RSS, MiB (sum of VmHWM)', (r) => r.peakRssMiB, 1),
+      line('table full after start, s', (r) => r.tableFullS, 1),
+      line(`detection p50, ms (${VICTIMS} victims)`, (r) => pct(r.detect, 50)),
+      line('detection max, ms', (r) => (r.detected === VICTIMS ? r.detect.at(-1)! : NaN)),
+      line('recovery p50, ms', (r) => pct(r.recover, 50)),
+      line('recovery max, ms', (r) => (r.recovered === VICTIMS ? r.recover.at(-1)! : NaN)),
+    );
+  }
+  return ['| real servers | figure | keepalived 2.2.7 | tslvsd | tslvsd / keepalived |', '| --- | --- | --- | --- | --- |', ...rows].join('\n');
+}
+
+async function main(): Promise<void> {
+  if (!existsSync('/proc/net/ip_vs')) {
+    console.error('healthcheck-vm: this kernel has no IPVS; run it in the VM: bash scripts/vm/run.sh node --import tsx bench/healthcheck-vm.ts');
+    process.exit(2);
+  }
+  mkdirSync(WORK, { recursive: true });
+  const version = await run('keepalived', ['--version']).catch((e: { stdout?: string; stderr?: string }) => ({ stdout: e.stdout ?? '', stderr: e.stderr ?? '' }));
+  const kv = `${version.stdout}${version.stderr}`;
+  console.log(`healthcheck-vm: ${SERVER_COUNTS.join(', ')} real servers, TCP_CHECK delay_loop 1, connect_timeout ${CONNECT_TIMEOUT_S}, retry 1, delay_before_retry 1; ${VICTIMS} victims; ${SECONDS} s measured; node ${process.version}; ${kv.split('\n')[0] ?? ''}; tslvsd via ${TSLVSD_ENTRY}`);
+  const listener = new Listener();
+  const results: Result[] = [];
+  try {
+    await listener.next(); // ready
+    for (const servers of SERVER_COUNTS) {
+      for (const director of DIRECTORS) {
+        try {
+          results.push(await measure(director, servers, listener));
+        } catch (err) {
+          console.log(`FAILED: ${err instanceof Error ? err.message : String(err)}`);
+          process.exitCode = 1;
+        }
+      }
+    }
+  } finally {
+    listener.child.kill();
+  }
+  const bad = results.filter((r) => r.detected < VICTIMS || r.recovered < VICTIMS || r.missingDuringRun !== 0);
+  for (const r of bad) console.log(`WARNING ${r.director} ${r.servers}: detected ${r.detected}/${VICTIMS}, recovered ${r.recovered}/${VICTIMS}, missing during the run ${r.missingDuringRun}`);
+  console.log(`\n${table(results)}`);
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});
