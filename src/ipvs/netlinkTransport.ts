@@ -34,6 +34,8 @@ export interface TransportCounters {
   malformedDatagrams: number;
   unmatchedMessages: number;
   timeouts: number;
+  /** Datagrams larger than the receive buffer (cut by the kernel): everything in flight fails. */
+  truncatedDatagrams: number;
 }
 
 const CMD_NAMES = new Map<number, string>(Object.entries(IpvsCmd).map(([k, v]) => [v, k]));
@@ -57,7 +59,9 @@ interface Pending {
 /** Requests sent in one datagram; only the last asks for an ACK. */
 interface Batch {
   members: Pending[];
-  timer?: TimerHandle;
+  /** clock.now() after which the batch fails with IpvsTimeoutError. */
+  deadline: number;
+  done: boolean;
 }
 
 export interface GenericNetlinkTransportOptions {
@@ -71,6 +75,12 @@ export interface GenericNetlinkTransportOptions {
 }
 
 const NETLINK_GENERIC = 16;
+/**
+ * Bytes read per datagram. The kernel sizes a dump's datagrams by the largest buffer its reader offered
+ * (netlink_recvmsg's max_recvmsg_len, capped just under 32 KiB), so offering 32 KiB up front lets a dump of
+ * ten destinations and its DONE arrive in one datagram, and spares the package's peek before each read.
+ */
+const RECEIVE_CHUNK = 32 * 1024;
 
 /**
  * Requests queued in the same tick leave together, up to batchSize per datagram. The kernel handles the
@@ -87,8 +97,13 @@ export class GenericNetlinkTransport implements NetlinkTransport {
     malformedDatagrams: 0,
     unmatchedMessages: 0,
     timeouts: 0,
+    truncatedDatagrams: 0,
   };
   private readonly pending = new Map<number, Pending>();
+  private readonly inFlight = new Set<Batch>();
+  /** One timer for every batch in flight (not one per batch: a read-back sends 1,001 dumps). */
+  private sweepTimer: TimerHandle | undefined;
+  private referenced = false;
   private readonly queue: Pending[] = [];
   private batchesOut = 0;
   private dumpInFlight = false;
@@ -110,6 +125,10 @@ export class GenericNetlinkTransport implements NetlinkTransport {
     this.batchesInFlight = Math.max(1, options.batchesInFlight ?? 2);
     this.clock = options.clock ?? new SystemClock();
     socket.on('message', (msg: Buffer, rinfo: MessageInfo) => this.receive(msg, rinfo));
+    socket.on('truncatedMessage', () => {
+      this.counters.truncatedDatagrams++;
+      this.failAll(new Error(`IPVS transport: a netlink datagram larger than ${RECEIVE_CHUNK} bytes was cut`));
+    });
     // ENOBUFS (error replies overran the socket) and the like: nothing in flight can be trusted any more.
     socket.on('error', (err: Error) => this.failAll(err));
     socket.unref();
@@ -122,7 +141,12 @@ export class GenericNetlinkTransport implements NetlinkTransport {
 
   /** A transport for an already resolved generic netlink family (the batching works for any family). */
   static forFamily(familyId: number, options: GenericNetlinkTransportOptions = {}): GenericNetlinkTransport {
-    const socket = new RawNetlinkSocket(NETLINK_GENERIC, { recvBufferSize: 1 << 20, sendBufferSize: 1 << 20 });
+    const socket = new RawNetlinkSocket(NETLINK_GENERIC, {
+      recvBufferSize: 1 << 20,
+      sendBufferSize: 1 << 20,
+      messagePeeking: false,
+      msgBufferSize: RECEIVE_CHUNK,
+    });
     return new GenericNetlinkTransport(familyId, socket, options);
   }
 
@@ -162,11 +186,12 @@ export class GenericNetlinkTransport implements NetlinkTransport {
       } else {
         while (this.queue.length > 0 && !this.queue[0].dump && members.length < this.batchSize) members.push(this.queue.shift()!);
       }
-      this.send({ members });
+      this.send(members);
     }
   }
 
-  private send(batch: Batch): void {
+  private send(members: Pending[]): void {
+    const batch: Batch = { members, deadline: this.clock.now() + this.timeoutMs, done: false };
     const last = batch.members.length - 1;
     batch.members.forEach((p, i) => {
       p.seq = this.allocateSeq();
@@ -178,9 +203,14 @@ export class GenericNetlinkTransport implements NetlinkTransport {
       this.counters.requests++;
     });
     this.batchesOut++;
-    batch.timer = this.clock.setTimer(this.timeoutMs, () => this.expire(batch));
-    this.socket.ref();
-    this.socket.send(Buffer.concat(batch.members.map((p) => p.message)), { port: 0 }, (err) => {
+    this.inFlight.add(batch);
+    this.sweepTimer ??= this.clock.setTimer(this.timeoutMs, () => this.sweep());
+    if (!this.referenced) {
+      this.referenced = true;
+      this.socket.ref();
+    }
+    const datagram = batch.members.length === 1 ? batch.members[0].message : Buffer.concat(batch.members.map((p) => p.message));
+    this.socket.send(datagram, { port: 0 }, (err) => {
       if (err) this.finishBatch(batch, err);
     });
   }
@@ -238,28 +268,47 @@ export class GenericNetlinkTransport implements NetlinkTransport {
     else p.resolve(p.parts);
   }
 
-  /** Settles what is left of a batch (with err, or as succeeded) and lets the next one go. */
+  /**
+   * Settles what is left of a batch (with err, or as succeeded) and sends what waited for it right away
+   * (the next of 1,001 dumps leaves from the same wake-up). The socket keeps the process alive only while
+   * something is in flight or queued.
+   */
   private finishBatch(batch: Batch, err: Error | undefined): void {
-    if (batch.timer === undefined) return;
-    this.clock.clearTimer(batch.timer);
-    batch.timer = undefined;
+    if (batch.done) return;
+    batch.done = true;
+    this.inFlight.delete(batch);
     for (const p of batch.members) this.settle(p, err);
     this.batchesOut--;
     if (batch.members.some((p) => p.dump)) this.dumpInFlight = false;
-    if (this.pending.size === 0) this.socket.unref();
-    if (this.queue.length > 0 && !this.closed) this.scheduleFlush();
+    if (this.queue.length > 0 && !this.closed) this.flush();
+    if (this.inFlight.size === 0) {
+      this.clock.clearTimer(this.sweepTimer);
+      this.sweepTimer = undefined;
+    }
+    if (this.pending.size === 0 && this.queue.length === 0 && this.referenced) {
+      this.referenced = false;
+      this.socket.unref();
+    }
   }
 
-  private expire(batch: Batch): void {
-    this.counters.timeouts++;
-    this.finishBatch(batch, new IpvsTimeoutError(batch.members[batch.members.length - 1].operation, this.timeoutMs));
+  /** Fails the batches past their deadline (between 1 and 2 × timeoutMs after sending) and re-arms. */
+  private sweep(): void {
+    this.sweepTimer = undefined;
+    const now = this.clock.now();
+    for (const batch of [...this.inFlight]) {
+      if (batch.deadline > now) continue;
+      this.counters.timeouts++;
+      this.finishBatch(batch, new IpvsTimeoutError(batch.members[batch.members.length - 1].operation, this.timeoutMs));
+    }
+    if (this.inFlight.size > 0 && !this.closed) this.sweepTimer ??= this.clock.setTimer(this.timeoutMs, () => this.sweep());
   }
 
   private failAll(err: Error): void {
     const batches = new Set<Batch>();
     for (const p of this.pending.values()) if (p.batch) batches.add(p.batch);
-    for (const b of batches) this.finishBatch(b, err);
+    // Queued requests first, so that finishing the batches does not send them.
     for (const p of this.queue.splice(0)) p.reject(err);
+    for (const b of batches) this.finishBatch(b, err);
   }
 }
 

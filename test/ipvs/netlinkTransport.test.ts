@@ -7,8 +7,9 @@ import { describe, expect, it } from 'vitest';
 import { AttributeReader, stringAttr } from '../../src/ipvs/codec/attributes.js';
 import { CTRL_ATTR_FAMILY_ID, CTRL_ATTR_FAMILY_NAME, CTRL_CMD_GETFAMILY, GENL_ID_CTRL } from '../../src/ipvs/codec/constants.js';
 import { decodeGenlMessage, encodeGenlRequest } from '../../src/ipvs/codec/message.js';
-import { IpvsNoEntryError, IpvsUnavailableError } from '../../src/ipvs/errors.js';
+import { IpvsNoEntryError, IpvsTimeoutError, IpvsUnavailableError } from '../../src/ipvs/errors.js';
 import { GenericNetlinkTransport } from '../../src/ipvs/netlinkTransport.js';
+import { FakeClock } from '../../src/util/clock.js';
 
 const getFamily = (name: string): Buffer =>
   encodeGenlRequest({ familyId: GENL_ID_CTRL, cmd: CTRL_CMD_GETFAMILY, version: 1, dump: false, attributes: stringAttr(CTRL_ATTR_FAMILY_NAME, name) });
@@ -71,6 +72,56 @@ describe('GenericNetlinkTransport on the real kernel', () => {
       expect(t.counters.malformedDatagrams).toBe(1);
       expect(t.counters.unmatchedMessages).toBe(2);
       expect(familyIdOf(await t.request(getFamily('nlctrl'), { dump: false }))).toBe(GENL_ID_CTRL);
+    } finally {
+      t.close();
+    }
+  });
+
+  it('1,000 queued dumps each come back whole, in one datagram (32 KiB reads: the kernel packs DONE with the data)', async () => {
+    const t = GenericNetlinkTransport.forFamily(GENL_ID_CTRL);
+    try {
+      const dump = encodeGenlRequest({ familyId: GENL_ID_CTRL, cmd: CTRL_CMD_GETFAMILY, version: 1, dump: true, attributes: Buffer.alloc(0) });
+      const first = await t.request(dump, { dump: true });
+      const before = t.counters.datagramsReceived;
+      const all = await Promise.all(Array.from({ length: 1000 }, () => t.request(dump, { dump: true })));
+      expect(all.every((parts) => parts.length === first.length)).toBe(true);
+      expect(t.counters.datagramsReceived - before).toBe(1000);
+      expect(t.counters.unmatchedMessages).toBe(0);
+    } finally {
+      t.close();
+    }
+  });
+
+  it('one sweep timer: a batch without an answer fails with IpvsTimeoutError, its late reply is dropped, the transport goes on', async () => {
+    const clock = new FakeClock(0);
+    const t = GenericNetlinkTransport.forFamily(GENL_ID_CTRL, { clock, timeoutMs: 1000 });
+    try {
+      const a = t.request(getFamily('nlctrl'), { dump: false });
+      const b = t.request(getFamily('nlctrl'), { dump: false });
+      await Promise.resolve(); // the queued requests leave (microtask)
+      expect(clock.pending).toBe(1);
+      clock.advance(999);
+      clock.advance(1);
+      await expect(a).rejects.toBeInstanceOf(IpvsTimeoutError);
+      await expect(b).rejects.toBeInstanceOf(IpvsTimeoutError);
+      expect(t.counters.timeouts).toBe(1);
+      expect(clock.pending).toBe(0);
+      expect(familyIdOf(await t.request(getFamily('nlctrl'), { dump: false }))).toBe(GENL_ID_CTRL);
+      expect(t.counters.unmatchedMessages).toBe(3); // the expired batch arriving late: two replies and the ACK
+      expect(clock.pending).toBe(0);
+    } finally {
+      t.close();
+    }
+  });
+
+  it('a datagram cut by the receive buffer fails what is in flight (it cannot be matched) and is counted', async () => {
+    const t = GenericNetlinkTransport.forFamily(GENL_ID_CTRL);
+    try {
+      const p = t.request(getFamily('nlctrl'), { dump: false });
+      await Promise.resolve();
+      (t as unknown as { socket: { emit(e: string): void } }).socket.emit('truncatedMessage');
+      await expect(p).rejects.toThrow(/larger than 32768 bytes/);
+      expect(t.counters.truncatedDatagrams).toBe(1);
     } finally {
       t.close();
     }
