@@ -294,7 +294,7 @@ describe('addresses', () => {
   });
 
   it('rejects non-addresses', () => {
-    for (const bad of ['10.0.0', '10.0.0.256', '1::2::3', 'x::1', '1:2:3:4:5:6:7:8:9', '', 'host']) {
+    for (const bad of ['10.0.0', '10.0.0.256', '1.2.3.4.', '1..2.3', '1.2.3.4.5', '1234.1.1.1', '-1.0.0.0', '1.2.3.4 ', '1::2::3', 'x::1', '1:2:3:4:5:6:7:8:9', '', 'host']) {
       expect(() => addressToBytes(bad), bad).toThrow(/not an IP address/);
     }
   });

@@ -12,18 +12,25 @@ export class AddressError extends Error {
   }
 }
 
+/** Dotted quad, four decimal parts of 1-3 digits each up to 255; one pass, no regex (every request parses one). */
 function parseIpv4(s: string): Buffer | undefined {
-  const parts = s.split('.');
-  if (parts.length !== 4) return undefined;
   const out = Buffer.alloc(4);
-  for (let i = 0; i < 4; i++) {
-    const p = parts[i];
-    if (!/^\d{1,3}$/.test(p)) return undefined;
-    const n = Number(p);
-    if (n > 255) return undefined;
-    out[i] = n;
+  let part = 0;
+  let value = 0;
+  let digits = 0;
+  for (let i = 0; i <= s.length; i++) {
+    const c = i < s.length ? s.charCodeAt(i) : 46; // a final '.' closes the last part
+    if (c >= 48 && c <= 57) {
+      value = value * 10 + (c - 48);
+      if (++digits > 3) return undefined;
+      continue;
+    }
+    if (c !== 46 || digits === 0 || value > 255 || part > 3) return undefined;
+    out[part++] = value;
+    value = 0;
+    digits = 0;
   }
-  return out;
+  return part === 4 ? out : undefined;
 }
 
 function parseIpv6(s: string): Buffer | undefined {
