@@ -1,7 +1,8 @@
 // The director software is pluggable: the lab drives keepalived 2.2.7 (the reference) or tslvsd through
 // this one narrow interface.
 
-export type DirectorSoftwareName = 'keepalived' | 'tslvsd';
+/** tslvsd-vrrp: tslvsd's VRRP with keepalived's checker for IPVS (see tslvsd-vrrp.ts). */
+export type DirectorSoftwareName = 'keepalived' | 'tslvsd' | 'tslvsd-vrrp';
 
 export interface DirectorLaunch {
   /** Network namespace the director runs in. */

@@ -1,18 +1,8 @@
 // keepalived 2.2.7 (Debian) as the director: VRRP child + checker child, which programs IPVS itself.
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { run } from '../exec.js';
 import type { DirectorLaunch, DirectorSoftware, RunningDirector } from './director.js';
-import { signal, spawnInNetns, terminate } from './process.js';
-
-function readPid(path: string): number | undefined {
-  try {
-    const pid = Number.parseInt(readFileSync(path, 'utf8').trim(), 10);
-    return Number.isInteger(pid) && pid > 0 ? pid : undefined;
-  } catch {
-    return undefined;
-  }
-}
+import { readPid, signal, spawnInNetns, terminate } from './process.js';
 
 export const keepalivedDirector: DirectorSoftware = {
   name: 'keepalived',

@@ -1,7 +1,7 @@
 // Shared process plumbing for the director adapters: spawn into a namespace with the log in a file,
 // and signal helpers that tolerate already-dead processes.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, openSync } from 'node:fs';
+import { closeSync, openSync, readFileSync } from 'node:fs';
 import { inNetns, sleep } from '../exec.js';
 
 export interface SpawnedDaemon {
@@ -39,5 +39,15 @@ export async function terminate(pid: number, exited: Promise<void>, graceMs = 10
   if (!done) {
     signal(pid, 'SIGKILL');
     await exited;
+  }
+}
+
+/** The pid in a pid file, if there is a valid one. */
+export function readPid(path: string): number | undefined {
+  try {
+    const pid = Number.parseInt(readFileSync(path, 'utf8').trim(), 10);
+    return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+  } catch {
+    return undefined;
   }
 }

@@ -1,7 +1,7 @@
 // The end-to-end scenarios of issues 7 and 5 for one forwarding mode, run against each director software
 // (see directorsUnderTest), with client traffic throughout. Used by
 // test/vm/e2e-{nat,dr,tun}.test.ts; skipped where the kernel has no IPVS.
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { crashOutageBoundMs, gracefulOutageBoundMs, PRIORITY, removalBoundMs, skewSeconds } from '../config/keepalived-conf.js';
 import type { DirectorSoftware } from '../directors/director.js';
@@ -52,6 +52,12 @@ function defineScenarios(mode: LvsMode, director: DirectorSoftware): void {
   /** The requests around the last measured event (ms relative to it), for failure messages. */
   let lastTimeline = '';
   const logs = () => `(logs: ${lab.workDir}; requests: ${lastTimeline})`;
+
+  /** The end of a director's log: the work dir is on the VM's tmpfs, gone after the run. */
+  function logTail(d: DirectorRole): string {
+    const log = lab.directors[d].daemon?.logPath;
+    return log && existsSync(log) ? `--- ${d} log:\n${readFileSync(log, 'utf8').split('\n').slice(-25).join('\n')}` : `(no ${d} log)`;
+  }
 
   /** Client outage caused by an event at `at`: the longest time without an answer. */
   async function outageAfter(at: number): Promise<{ ms: number; failed: number }> {
@@ -113,7 +119,13 @@ function defineScenarios(mode: LvsMode, director: DirectorSoftware): void {
     await lab.startDirectors();
     await expectSoleMaster('primary', START_MS);
     await lab.startTraffic();
-    expect(await traffic().waitForSuccessRun(Date.now(), 5, 30_000), `no traffic through the VIP ${logs()}`).toBeDefined();
+    const since = Date.now();
+    const flowing = await traffic().waitForSuccessRun(since, 5, 30_000);
+    if (!flowing) {
+      const errors = JSON.stringify(summarize(traffic().since(since)).errors);
+      const tables = JSON.stringify(await ipvsadmList(lab.plan, 'primary'));
+      expect.fail(`no traffic through the VIP: client errors ${errors}; primary's ipvsadm -Ln ${tables}\n${logTail('primary')}`);
+    }
   });
 
   afterAll(async () => {
