@@ -299,6 +299,8 @@ export class IpvsService {
       this.options.onEvent?.({ kind: 'synced', read: scope.kind, destinationLists, operations: ops.length });
       return report;
     } catch (e) {
+      // What this sync was to read (health changes among it) must not be lost: the next one reads it all.
+      this.fullReadWanted = true;
       this.counters.syncFailures++;
       this.options.onEvent?.({ kind: 'sync-failed', error: e instanceof Error ? e.message : String(e) });
       return { operations: 0, applied: 0, tolerated: 0, failed: 1 };

@@ -248,5 +248,21 @@ virtual_server 10.0.0.3 25 {
       expect(svc.counters.destinationListsRead).toBe(1);
       await svc.stop();
     });
+
+    it('a change sync that fails is not lost: the next sync reads everything and applies it', async () => {
+      const { kernel, clock, svc, view } = rig({ plan: ipvsPlanFromConfig(compile(CONF3)), destinationReadBudget: 0 });
+      await svc.start(ipvsPlanFromConfig(compile(CONF3)));
+      kernel.failNext('GET_SERVICE', 105); // ENOBUFS on the service list
+      svc.setDestinationHealth('10.0.0.3:25/TCP', '10.1.0.4:25', { inTable: false, weight: 0 });
+      clock.advance(0);
+      await settle();
+      expect(svc.counters.syncFailures).toBe(1);
+      expect(view()).toContain('10.0.0.3:25 rr [10.1.0.4:1]');
+      clock.advance(5000);
+      await settle();
+      expect(view()).toContain('10.0.0.3:25 rr []');
+      expect(svc.counters.fullReads).toBe(2);
+      await svc.stop();
+    });
   });
 });
