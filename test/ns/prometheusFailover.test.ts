@@ -42,11 +42,17 @@ describe.skipIf(!isRoot)('Prometheus scrapes two tslvsd through a failover', () 
   let prometheus: ChildProcess | undefined;
   let promLog = '';
 
-  async function query(pathAndQuery: string): Promise<unknown> {
-    const r = await runCommand('ip', ['netns', 'exec', a.ns, 'curl', '-sf', '--max-time', '5', `http://127.0.0.1:${PROM_PORT}${pathAndQuery}`]);
-    if (r.code !== 0) return undefined;
-    const body = JSON.parse(r.stdout) as { status: string; data: { result: unknown } };
-    return body.status === 'success' ? body.data.result : undefined;
+  /** One API query; retried, because a loaded machine can make a single request miss its deadline. */
+  async function query(pathAndQuery: string, attempts = 3): Promise<unknown> {
+    for (let i = 0; i < attempts; i++) {
+      const r = await runCommand('ip', ['netns', 'exec', a.ns, 'curl', '-sf', '--max-time', '10', `http://127.0.0.1:${PROM_PORT}${pathAndQuery}`]);
+      if (r.code === 0) {
+        const body = JSON.parse(r.stdout) as { status: string; data: { result: unknown } };
+        if (body.status === 'success') return body.data.result;
+      }
+      await sleep(500);
+    }
+    return undefined;
   }
 
   beforeAll(async () => {
@@ -124,17 +130,17 @@ scrape_configs:
     const range = (await query(
       `/api/v1/query_range?query=${encodeURIComponent('keepalived_vrrp_state{director="b",iname="VI_1"}')}&start=${start}&end=${end}&step=1`,
     )) as PromSeries[];
-    expect(range).toHaveLength(1);
+    expect(range, promLog).toHaveLength(1);
     const values = range[0]!.values.map(([, v]) => Number(v));
     const firstMaster = values.indexOf(2);
     console.log(`director b keepalived_vrrp_state per second: ${values.join(' ')}`);
-    expect(firstMaster).toBeGreaterThan(0);
-    expect(values.slice(0, firstMaster).every((v) => v === 1)).toBe(true);
-    expect(values.slice(firstMaster).every((v) => v === 2)).toBe(true);
+    expect(firstMaster, values.join(' ')).toBeGreaterThan(0);
+    expect(values.slice(0, firstMaster).every((v) => v === 1), values.join(' ')).toBe(true);
+    expect(values.slice(firstMaster).every((v) => v === 2), values.join(' ')).toBe(true);
 
     const became = (await query(`/api/v1/query?query=${encodeURIComponent('keepalived_become_master_total{director="b"}')}`)) as Array<{ value: [number, string] }>;
-    expect(Number(became[0]!.value[1])).toBe(1);
+    expect(Number(became[0]!.value[1]), JSON.stringify(became)).toBe(1);
     const upA = (await query(`/api/v1/query?query=${encodeURIComponent('up{director="a"}')}`)) as Array<{ value: [number, string] }>;
-    expect(upA[0]!.value[1]).toBe('0');
+    expect(upA[0]!.value[1], JSON.stringify(upA)).toBe('0');
   });
 });
