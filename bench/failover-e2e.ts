@@ -2,12 +2,13 @@
 // (lab/): a host crash (kill -9 of the daemon and its links down) and a graceful stop (SIGTERM), repeated,
 // with a client request every 50 ms. Prints each run, the medians per director and the ratio.
 //   node --import tsx bench/failover-e2e.ts [--runs 5] [--directors tslvsd,keepalived] [--mode dr]
+// (--directors tslvsd-vrrp,keepalived: tslvsd's VRRP with keepalived's checker programming IPVS.)
 // Where the kernel has no IPVS it runs itself inside the project VM (scripts/vm/run.sh).
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { crashOutageBoundMs, gracefulOutageBoundMs } from '../lab/config/keepalived-conf.js';
+import { crashOutageBoundMs, DEFAULT_TIMINGS, gracefulOutageBoundMs } from '../lab/config/keepalived-conf.js';
 import { DIRECTORS, isDirectorName } from '../lab/directors/index.js';
 import { sleep } from '../lab/exec.js';
 import { LvsLab } from '../lab/lab.js';
@@ -96,7 +97,7 @@ async function benchDirector(name: string): Promise<Sample[]> {
 const results = new Map<string, Sample[]>();
 for (const name of (values.directors ?? '').split(',').filter(Boolean)) results.set(name, await benchDirector(name));
 
-process.stdout.write(`\nLVS-${mode.toUpperCase()} failover, client request every 50 ms, ${runs} runs; bounds: crash ${crashOutageBoundMs({ advertInt: 1, delayLoop: 1, connectTimeout: 1, retry: 1, delayBeforeRetry: 1 })} ms, graceful ${gracefulOutageBoundMs()} ms\n`);
+process.stdout.write(`\nLVS-${mode.toUpperCase()} failover, client request every 50 ms, ${runs} runs; bounds: crash ${Math.round(crashOutageBoundMs(DEFAULT_TIMINGS))} ms, graceful ${Math.round(gracefulOutageBoundMs())} ms\n`);
 process.stdout.write('director    crash median (min–max)      graceful median (min–max)\n');
 const medians = new Map<string, { crash: number; stop: number }>();
 for (const [name, s] of results) {
@@ -106,9 +107,9 @@ for (const [name, s] of results) {
   medians.set(name, { crash: median(c), stop: median(g) });
   process.stdout.write(`${name.padEnd(11)} ${`${median(c)} ms (${Math.min(...c)}–${Math.max(...c)})`.padEnd(27)} ${median(g)} ms (${Math.min(...g)}–${Math.max(...g)})\n`);
 }
-const a = medians.get('tslvsd');
 const b = medians.get('keepalived');
-if (a && b) {
+for (const [name, a] of medians) {
+  if (!name.startsWith('tslvsd') || !b) continue;
   const ratio = (x: number, y: number): string => (y === 0 ? 'n/a' : (x / y).toFixed(2));
-  process.stdout.write(`ratio tslvsd/keepalived: crash ${ratio(a.crash, b.crash)}, graceful ${ratio(a.stop, b.stop)}\n`);
+  process.stdout.write(`ratio ${name}/keepalived: crash ${ratio(a.crash, b.crash)}, graceful ${ratio(a.stop, b.stop)}\n`);
 }
