@@ -77,7 +77,10 @@ describe('GenericNetlinkTransport on the real kernel', () => {
     }
   });
 
-  it('1,000 queued dumps each come back whole, in one datagram (32 KiB reads: the kernel packs DONE with the data)', async () => {
+  // 32 KiB reads: the kernel sizes dump datagrams by the reader's largest read, so the data of a small dump is
+  // one datagram; kernels from about 6.10 also pack the DONE into it (this host, 6.18: exactly one per dump),
+  // older ones (the VM's 6.1) send the DONE alone: at most two.
+  it('1,000 queued dumps each come back whole, in at most two datagrams', async () => {
     const t = GenericNetlinkTransport.forFamily(GENL_ID_CTRL);
     try {
       const dump = encodeGenlRequest({ familyId: GENL_ID_CTRL, cmd: CTRL_CMD_GETFAMILY, version: 1, dump: true, attributes: Buffer.alloc(0) });
@@ -85,7 +88,10 @@ describe('GenericNetlinkTransport on the real kernel', () => {
       const before = t.counters.datagramsReceived;
       const all = await Promise.all(Array.from({ length: 1000 }, () => t.request(dump, { dump: true })));
       expect(all.every((parts) => parts.length === first.length)).toBe(true);
-      expect(t.counters.datagramsReceived - before).toBe(1000);
+      const datagrams = t.counters.datagramsReceived - before;
+      expect(datagrams).toBeGreaterThanOrEqual(1000);
+      expect(datagrams).toBeLessThanOrEqual(2000);
+      expect(t.counters.truncatedDatagrams).toBe(0);
       expect(t.counters.unmatchedMessages).toBe(0);
     } finally {
       t.close();

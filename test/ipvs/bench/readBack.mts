@@ -10,6 +10,7 @@
 import { execFileSync } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
 import { IpvsClient } from '../../../src/ipvs/ipvsClient.js';
+import { GenericNetlinkTransport } from '../../../src/ipvs/netlinkTransport.js';
 import { IpvsService, type IpvsSyncEvent } from '../../../src/ipvs/ipvsService.js';
 import type { IpvsPlan } from '../../../src/ipvs/fromConfig.js';
 import { FakeClock } from '../../../src/util/clock.js';
@@ -40,7 +41,8 @@ execFileSync('ip', ['link', 'set', 'lo', 'up']);
 ipvsadm(['-C']);
 ipvsadm(['-R'], `${rules.join('\n')}\n`);
 
-const client = await IpvsClient.open();
+const transport = await GenericNetlinkTransport.open();
+const client = new IpvsClient(transport);
 // A fake clock fires the periodic sync on demand; the 'synced' event says when it is done.
 const clock = new FakeClock(0);
 let onSynced: ((e: IpvsSyncEvent) => void) | undefined;
@@ -90,6 +92,13 @@ for (let r = 0; r < ROUNDS; r++) {
     }),
   );
 }
+// How many datagrams the kernel used (it sizes dump datagrams by our reads; recent kernels pack DONE too).
+let before = transport.counters.datagramsReceived;
+await client.listServices();
+const serviceListDatagrams = transport.counters.datagramsReceived - before;
+before = transport.counters.datagramsReceived;
+await client.listTable();
+const readBackDatagrams = transport.counters.datagramsReceived - before;
 await service.stop();
 client.close();
 const left = ipvsadm(['-Sn']).trim();
@@ -99,4 +108,5 @@ const median = (xs: number[]): number => Math.round([...xs].sort((a, b) => a - b
 const m = Object.fromEntries(Object.entries(series).map(([k, v]) => [k, median(v)])) as Record<keyof typeof series, number>;
 const load = execFileSync('cat', ['/proc/loadavg'], { encoding: 'utf8' }).trim();
 console.log(`read back ${SERVICES} × ${DESTS}, median of ${ROUNDS}: ipvsadm -Ln ${m.ipvsadmList} ms; listTable ${m.readWithStats} ms (${(m.readWithStats / m.ipvsadmList).toFixed(2)}×); without stats ${m.readSettings} ms (${(m.readSettings / m.ipvsadmList).toFixed(2)}×); idle full sync ${m.idleSync} ms; idle periodic sync ${m.idlePeriodicSync} ms (${periodicLists} destination lists)`);
-console.log(JSON.stringify({ bench: 'ipvs-read-back', services: SERVICES, destinations: DESTS, medians: m, series: Object.fromEntries(Object.entries(series).map(([k, v]) => [k, v.map(Math.round)])), guestLoad: load }));
+console.log(`datagrams: service list ${serviceListDatagrams}, whole read-back ${readBackDatagrams} (${SERVICES + 1} dumps)`);
+console.log(JSON.stringify({ bench: 'ipvs-read-back', services: SERVICES, destinations: DESTS, serviceListDatagrams, readBackDatagrams, medians: m, series: Object.fromEntries(Object.entries(series).map(([k, v]) => [k, v.map(Math.round)])), guestLoad: load }));
