@@ -1,7 +1,7 @@
 /**
  * VRRP failover benchmark (root): two directors on a veth pair, the same keepalived.conf for tslvsd and
  * for Debian's keepalived. Measures, over repeated runs, the time from the master's crash (SIGKILL) or
- * graceful stop (SIGTERM) to the VIP appearing on the backup (polled with `ip -n NS -j addr` every ~10 ms),
+ * graceful stop (SIGTERM) to the VIP appearing on the backup (seen by `ip -n NS monitor address`),
  * against the protocol bounds (crash: 3 × advert_int + skew; graceful: skew), and the master's advert send
  * jitter as seen by tcpdump in the peer namespace.
  *
@@ -15,7 +15,7 @@ import { runCommand, sleep } from '../test/ns/helpers/exec.js';
 import { createVethLab, destroyLab, labPrefix, type LabHost } from '../test/ns/helpers/netns.js';
 import { startKeepalived, startTslvsd } from '../test/ns/helpers/daemons.js';
 import { keepalivedConf } from '../test/ns/helpers/keepalivedConf.js';
-import { VipWatch } from '../test/ns/helpers/vipWatch.js';
+import { VipMonitor } from '../test/ns/helpers/vipMonitor.js';
 
 const PREFIX = labPrefix('bn');
 const VIP = '10.99.0.200';
@@ -52,7 +52,8 @@ async function main(): Promise<void> {
   await destroyLab(PREFIX);
   const [a, b] = await createVethLab(PREFIX, 'a', 'b', '10.99.0.1/24', '10.99.0.2/24');
   const dir = mkdtempSync(path.join(tmpdir(), 'tv-bn-'));
-  const watch = new VipWatch([a, b], VIP);
+  const watch = new VipMonitor([a, b], VIP);
+  await watch.started();
   const live: Stoppable[] = [];
   let n = 0;
   const launch = (impl: Impl, host: LabHost, priority: number): Stoppable => {

@@ -6,7 +6,7 @@ import { isRoot, runCommand, sleep } from './helpers/exec.js';
 import { createVethLab, destroyLab, type LabHost, labPrefix } from './helpers/netns.js';
 import { BOOT_MS, startKeepalived, startTslvsd, type KeepalivedProcess, type TslvsdProcess } from './helpers/daemons.js';
 import { keepalivedConf, type VrrpScenario } from './helpers/keepalivedConf.js';
-import { VipWatch } from './helpers/vipWatch.js';
+import { VipMonitor } from './helpers/vipMonitor.js';
 
 // tslvsd against Debian's keepalived on a veth pair, in both roles. Host A runs the higher priority (150),
 // host B the lower (100); both read the same keepalived.conf text apart from router_id and priority.
@@ -23,7 +23,7 @@ describe.skipIf(!isRoot || !hasKeepalived)('tslvsd against keepalived 2.2.7', ()
   let a: LabHost;
   let b: LabHost;
   let dir: string;
-  let watch: VipWatch;
+  let watch: VipMonitor;
   const all: Daemon[] = [];
   let n = 0;
 
@@ -48,7 +48,8 @@ describe.skipIf(!isRoot || !hasKeepalived)('tslvsd against keepalived 2.2.7', ()
     await destroyLab(PREFIX);
     [a, b] = await createVethLab(PREFIX, 'a', 'b', '10.99.0.1/24', '10.99.0.2/24');
     dir = mkdtempSync(path.join(tmpdir(), 'tv-ka-'));
-    watch = new VipWatch([a, b], VIP);
+    watch = new VipMonitor([a, b], VIP);
+    await watch.started();
   });
 
   afterAll(async () => {
@@ -139,10 +140,24 @@ describe.skipIf(!isRoot || !hasKeepalived)('tslvsd against keepalived 2.2.7', ()
     await sleep(2500);
     expect(watch.current().sort()).toEqual([a.ns, b.ns].sort());
     if (ts.kind !== 'tslvsd') throw new Error('unreachable');
-    ts.p.signal('SIGUSR2');
-    const stats = await ts.p.waitForLine((l) => l.event === 'vrrp_stats', 5000);
-    const instance = (stats!.instances as { receive: Record<string, number> }[])[0]!;
-    expect(instance.receive.authenticationFailure).toBeGreaterThanOrEqual(2);
+    const tslvsd = ts.p;
+    const receiveCounters = async (): Promise<Record<string, number>> => {
+      const from = tslvsd.lines.length;
+      tslvsd.signal('SIGUSR2');
+      const stats = await tslvsd.waitForLine((l) => l.event === 'vrrp_stats', 5000, from);
+      return (stats!.instances as { receive: Record<string, number> }[])[0]!.receive;
+    };
+    // Every keepalived advert that reaches us is refused and counted. (keepalived as master sends fewer than
+    // one a second here: each refused advert of ours re-arms its advert timer.) keepalived refuses ours too.
+    let counters = await receiveCounters();
+    for (let i = 0; i < 10 && counters.authenticationFailure! < 1; i++) {
+      await sleep(1000);
+      counters = await receiveCounters();
+    }
+    const instance = { receive: counters };
+    expect(counters.authenticationFailure).toBeGreaterThanOrEqual(1);
+    const kaLog = ka.kind === 'keepalived' ? ka.p.log : '';
+    expect(kaLog.match(/received an invalid passwd/g)?.length ?? 0).toBeGreaterThanOrEqual(2);
     expect(instance.receive.advertisementsReceived).toBe(0);
     await stopEverything();
   });

@@ -2,11 +2,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { isRoot, sleep } from './helpers/exec.js';
+import { isRoot, sleep, waitFor } from './helpers/exec.js';
 import { createVethLab, destroyLab, nsRun, type LabHost, labPrefix } from './helpers/netns.js';
 import { BOOT_MS, startTslvsd, type TslvsdProcess } from './helpers/daemons.js';
 import { keepalivedConf, type VrrpScenario } from './helpers/keepalivedConf.js';
-import { VipWatch } from './helpers/vipWatch.js';
+import { VipMonitor } from './helpers/vipMonitor.js';
 
 // Two tslvsd on a veth pair: A (priority 150) and B (priority 100), advert_int 1, VIP 10.99.0.200.
 const PREFIX = labPrefix('tt');
@@ -19,7 +19,7 @@ describe.skipIf(!isRoot)('two tslvsd on one segment', () => {
   let a: LabHost;
   let b: LabHost;
   let dir: string;
-  let watch: VipWatch;
+  let watch: VipMonitor;
   const running: TslvsdProcess[] = [];
 
   function start(host: LabHost, scenario: VrrpScenario): TslvsdProcess {
@@ -36,7 +36,8 @@ describe.skipIf(!isRoot)('two tslvsd on one segment', () => {
     await destroyLab(PREFIX);
     [a, b] = await createVethLab(PREFIX, 'a', 'b', '10.99.0.1/24', '10.99.0.2/24');
     dir = mkdtempSync(path.join(tmpdir(), 'tv-tt-'));
-    watch = new VipWatch([a, b], VIP);
+    watch = new VipMonitor([a, b], VIP);
+    await watch.started();
   });
 
   afterAll(async () => {
@@ -88,7 +89,7 @@ describe.skipIf(!isRoot)('two tslvsd on one segment', () => {
     // The crashed A left its VIP behind (as keepalived does on kill -9); a starting tslvsd clears it first.
     expect(await pa.waitForState('BACKUP', BOOT_MS)).toBe(true);
     const cleared = performance.now();
-    expect(watch.current()).toEqual([b.ns]);
+    expect(await waitFor(() => watch.current().join() === b.ns, { timeoutMs: 2000 })).toBe(true);
     expect(await pa.waitForState('MASTER', BOOT_MS)).toBe(true);
     expect(await pb.waitForLine((l) => l.event === 'transition' && l.from === 'MASTER' && l.to === 'BACKUP', 5000)).toBeDefined();
     expect(await watch.heldBy(a.ns, t0, 5000)).toBeDefined();
@@ -113,10 +114,10 @@ describe.skipIf(!isRoot)('two tslvsd on one segment', () => {
     console.log(`tslvsd→tslvsd graceful takeover: ${ms.toFixed(0)} ms (bound ${GRACEFUL_BOUND_MS.toFixed(0)} ms)`);
     expect(ms).toBeLessThanOrEqual(GRACEFUL_BOUND_MS);
     expect(pb.state()).toBe('MASTER');
-    expect(watch.current()).toEqual([b.ns]);
+    expect(await waitFor(() => watch.current().length === 1 && watch.current()[0] === b.ns, { timeoutMs: 2000 })).toBe(true);
     expect(pa.transitions().at(-1)).toMatchObject({ from: 'MASTER', to: 'INIT', reason: 'shutdown' });
     await stopAll();
-    expect(watch.current()).toEqual([]);
+    expect(await waitFor(() => watch.current().length === 0, { timeoutMs: 2000 })).toBe(true);
   });
 
   it('nopreempt: a returning higher priority stays backup while the lower one is master', async () => {
