@@ -1,80 +1,142 @@
+import { hostname } from 'node:os';
+import { makeConfigCompiler } from './config/compileFile.js';
 import type { ConfigModel } from './config/model.js';
+import { planFromConfig } from './healthcheck/fromConfig.js';
+import { HealthCheckService } from './healthcheck/service.js';
+import { systemUserResolver } from './healthcheck/userIds.js';
+import { IpvsClient } from './ipvs/ipvsClient.js';
+import { IpvsService } from './ipvs/ipvsService.js';
 import { nativeAddon } from './net/nativeAddon.js';
 import { openRtNetlink } from './net/rtnetlink.js';
-import { SystemClock } from './util/clock.js';
+import { createDaemonMetrics, type DaemonMetrics } from './metrics/registry.js';
+import { nativeDatagramSender } from './systemd/nativeSender.js';
+import { SystemdNotifier } from './systemd/notify.js';
+import { SystemClock, type Clock } from './util/clock.js';
 import { createLogger, type LogFormat, type Logger, type LogLevel } from './util/log.js';
 import { RawSocketTransport } from './vrrp/edge/rawSocketTransport.js';
 import { runScript } from './vrrp/edge/scriptRunner.js';
 import { VrrpService } from './vrrp/service.js';
+import { VERSION } from './version.js';
+import { HealthPart } from './daemon/healthPart.js';
+import { IpvsPart } from './daemon/ipvsPart.js';
+import { processSignals } from './daemon/processSignals.js';
+import { runDaemonRuntime } from './daemon/runtime.js';
+import { DEFAULT_STATUS_SOCKET } from './daemon/statusSocket.js';
+import { VrrpPart } from './daemon/vrrpPart.js';
 
-/**
- * The composition root (VRRP-only for now): config model → VrrpService with the real edges; SIGTERM and
- * SIGINT stop it cleanly (priority 0 advert, VIPs released); SIGUSR2 logs every counter as one JSON line.
- * The health-check, IPVS, metrics and reload parts join here later.
- */
+/** The daemon's options: the CLI's CliOptions fits (same names), tests pass a subset. */
 export interface DaemonOptions {
-  /** The config file the model came from (for logs). */
   configFile: string;
+  configId?: string;
+  strict?: boolean;
   logLevel?: LogLevel;
   logFormat?: LogFormat;
-  /** A logger to use instead of creating one (tests). */
   logger?: Logger;
+  /** Absent = 127.0.0.1:9165; present and undefined = `--metrics-listen off`. */
+  metricsListen?: { host: string; port: number } | undefined;
+  pidFile?: string;
+  /** Absent = /run/tslvsd/status.sock. */
+  statusSocket?: string;
+  vrrpOnly?: boolean;
+  checkOnly?: boolean;
+  keepIpvsOnExit?: boolean;
   /** Resolves to stop the daemon as if SIGTERM arrived (tests, embedding). */
   stopSignal?: Promise<unknown>;
 }
 
-/** Runs until SIGTERM/SIGINT (or opts.stopSignal); resolves with the process exit code. */
+const DEFAULT_METRICS = { host: '127.0.0.1', port: 9165 };
+
+/**
+ * The composition root: config → VRRP + health checks + IPVS + metrics. Each room's service becomes a
+ * DaemonPart (start, reload by diff, stop) and a metrics source; src/daemon/runtime.ts does the rest
+ * (metrics listener, status socket, signals, sd_notify and watchdog, pid file). Runs until SIGTERM/SIGINT
+ * (or opts.stopSignal); resolves with the process exit code.
+ */
 export async function runDaemon(opts: DaemonOptions, model: ConfigModel): Promise<number> {
   const logger = opts.logger ?? createLogger({ level: opts.logLevel ?? 'info', format: opts.logFormat ?? 'json' });
-  const netlink = openRtNetlink();
-  const service = new VrrpService(model, {
-    clock: new SystemClock(),
-    logger,
-    netlink,
-    frameSender: nativeAddon(),
-    openTransport: (options) => new RawSocketTransport(options),
-    runScript,
-  });
+  const clock = new SystemClock();
+  const metrics = createDaemonMetrics();
+  const mode = opts.vrrpOnly ? 'vrrp-only' : opts.checkOnly ? 'check-only' : 'full';
 
-  const dumpCounters = (): void => {
-    logger.info(
-      { event: 'vrrp_stats', instances: service.status(), interfaces: service.interfaceStatus(), scripts: service.scriptStatus() },
-      'VRRP counters',
-    );
-  };
+  const vrrp = mode !== 'check-only' ? vrrpPart(clock, logger) : undefined;
+  const ipvs = mode !== 'vrrp-only' ? ipvsPart(clock, logger, opts.keepIpvsOnExit ?? false) : undefined;
+  const health = ipvs ? healthPart(clock, logger, ipvs, metrics) : undefined;
+  // Start order: IPVS, health checks, VRRP — the table is ready before the VIPs arrive; stop is the reverse.
+  const parts = [ipvs, health, vrrp].filter((p): p is NonNullable<typeof p> => p !== undefined);
 
-  let stopRequested: (signal: string) => void = () => undefined;
-  const stopped = new Promise<string>((resolve) => (stopRequested = resolve));
-  const onTerm = (): void => stopRequested('SIGTERM');
-  const onInt = (): void => stopRequested('SIGINT');
-  process.on('SIGTERM', onTerm);
-  process.on('SIGINT', onInt);
-  process.on('SIGUSR2', dumpCounters);
-  void opts.stopSignal?.then(() => stopRequested('stop requested'));
-
+  const notifier = new SystemdNotifier(process.env, nativeDatagramSender, (err, message) =>
+    logger.warn({ err: err instanceof Error ? err.message : String(err), message }, 'sd_notify failed'),
+  );
   try {
-    await service.start();
-  } catch (error) {
-    logger.fatal({ event: 'start_failed', err: (error as Error).message }, 'VRRP start failed');
-    await service.stop().catch(() => undefined);
-    netlink.close();
-    removeHandlers();
+    return await runDaemonRuntime({
+      version: VERSION,
+      configFile: opts.configFile,
+      mode,
+      model,
+      compile: makeConfigCompiler({ configId: opts.configId ?? hostname().split('.')[0] ?? '', strict: opts.strict ?? false }),
+      parts,
+      sources: { ...(vrrp ? { vrrp } : {}), ...(ipvs ? { ipvs } : {}), ...(health ? { health } : {}) },
+      metrics,
+      metricsListen: 'metricsListen' in opts ? opts.metricsListen : DEFAULT_METRICS,
+      statusSocket: opts.statusSocket ?? DEFAULT_STATUS_SOCKET,
+      statusSocketOptional: opts.statusSocket === undefined,
+      pidFile: opts.pidFile,
+      logger,
+      notifier,
+      clock,
+      env: process.env,
+      signals: processSignals(opts.stopSignal),
+    });
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    logger.fatal({ event: 'start_failed', err: message }, 'tslvsd failed to start');
+    // The one sentence an operator reads first (e.g. "this kernel has no IPVS (…): load ip_vs or run with --vrrp-only").
+    process.stderr.write(`tslvsd: ${message}\n`);
     return 1;
   }
-  logger.info({ event: 'started', config: opts.configFile, instances: model.vrrpInstances.length }, 'tslvsd started');
+}
 
-  const signal = await stopped;
-  logger.info({ event: 'stopping', signal }, 'stopping');
-  await service.stop();
-  dumpCounters();
-  netlink.close();
-  removeHandlers();
-  logger.info({ event: 'stopped' }, 'tslvsd stopped');
-  return 0;
+/** VRRP (src/vrrp/service.ts): one VrrpService per instance or sync group, so reloads touch only what changed. */
+function vrrpPart(clock: Clock, logger: Logger): VrrpPart {
+  const frameSender = nativeAddon();
+  return new VrrpPart((unit) => {
+    // One rtnetlink socket per unit: two dumps in flight on one socket collide (instances turning master
+    // together would each fail to find their interface).
+    const netlink = openRtNetlink();
+    const service = new VrrpService(unit, { clock, logger, netlink, frameSender, openTransport: (o) => new RawSocketTransport(o), runScript });
+    return {
+      start: () => service.start(),
+      stop: () => service.stop().finally(() => netlink.close()),
+      status: () => service.status(),
+      scriptStatus: () => service.scriptStatus(),
+    };
+  }, logger);
+}
 
-  function removeHandlers(): void {
-    process.off('SIGTERM', onTerm);
-    process.off('SIGINT', onInt);
-    process.off('SIGUSR2', dumpCounters);
-  }
+/** IPVS (src/ipvs/): the kernel is opened only when the config has virtual servers. */
+function ipvsPart(clock: Clock, logger: Logger, keepOnStop: boolean): IpvsPart {
+  return new IpvsPart(async () => {
+    const client = await IpvsClient.open();
+    const service = new IpvsService(client, {
+      clock,
+      keepOnStop,
+      onEvent: (e) => {
+        if (e.kind === 'failed' || e.kind === 'sync-failed') logger.warn({ part: 'ipvs', ...e }, 'IPVS operation failed');
+        else if (e.kind === 'drift-repaired') logger.info({ part: 'ipvs', ...e }, 'IPVS table repaired');
+      },
+    });
+    return { runner: service, close: () => client.close() };
+  }, logger);
+}
+
+/** Health checks (src/healthcheck/, in their worker thread): every decision goes to IPVS. */
+function healthPart(clock: Clock, logger: Logger, ipvs: IpvsPart, metrics: DaemonMetrics): HealthPart {
+  return new HealthPart({
+    runner: new HealthCheckService({ onTrouble: (message) => logger.warn({ part: 'healthcheck' }, message) }),
+    plan: (m) => planFromConfig(m, systemUserResolver),
+    onRealServerChange: (change) => ipvs.onRealServerChange(change),
+    observeCheckDuration: (type, seconds) => metrics.observeCheckDuration(type, seconds),
+    clock,
+    logger,
+  });
 }
