@@ -66,3 +66,21 @@ export function treePeakRssBytes(root: number): number {
   }
   return sum;
 }
+
+/** CPU seconds so far of each thread of one process, keyed `TID (name)`: where a process spends its time. */
+export function threadCpuSeconds(pid: number): Map<string, number> {
+  const out = new Map<string, number>();
+  let tids: string[] = [];
+  try { tids = readdirSync(`/proc/${pid}/task`); } catch { return out; }
+  for (const tid of tids) {
+    try {
+      const raw = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      const name = raw.slice(raw.indexOf('(') + 1, raw.lastIndexOf(')'));
+      const rest = raw.slice(raw.lastIndexOf(')') + 2).split(' ');
+      out.set(`${tid} (${name})`, (Number(rest[11]) + Number(rest[12])) / 100);
+    } catch {
+      // thread ended
+    }
+  }
+  return out;
+}

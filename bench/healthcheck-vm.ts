@@ -18,7 +18,7 @@ import { createInterface } from 'node:readline';
 import { parseArgs, promisify } from 'node:util';
 import { loadavg } from 'node:os';
 import { buildBenchConfig } from './healthcheck-vm-config.js';
-import { cpuBetween, treeCpuSeconds, treePeakRssBytes } from './healthcheck-vm-proc.js';
+import { cpuBetween, threadCpuSeconds, treeCpuSeconds, treePeakRssBytes } from './healthcheck-vm-proc.js';
 
 const run = promisify(execFile);
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -31,7 +31,7 @@ const { values } = parseArgs({
     directors: { type: 'string', default: 'keepalived,tslvsd' },
     port: { type: 'string', default: '18080' },
     'connect-timeout': { type: 'string', default: '2' },
-    // compose: bench/healthcheck-vm-entry.ts (the daemon composition from dist/); cli: bin/tslvsd.js.
+    // compose: the daemon composition from dist/ behind the CLI's option parsing (below); cli: bin/tslvsd.js.
     'tslvsd-entry': { type: 'string', default: 'compose' },
   },
 });
@@ -43,9 +43,29 @@ const VICTIM_PORT = PORT + 1;
 const CONNECT_TIMEOUT_S = Number(values['connect-timeout']);
 type Director = 'keepalived' | 'tslvsd';
 const DIRECTORS = values.directors.split(',') as Director[];
-const TSLVSD_ENTRY = values['tslvsd-entry'] === 'cli' ? 'bin/tslvsd.js' : 'bench/healthcheck-vm-entry.ts';
 const WORK = '/tmp/hcbench-vm';
 const CHECKOUT = new URL('..', import.meta.url).pathname;
+
+/**
+ * How tslvsd is started: `node bin/tslvsd.js …` (cli), or by default plain node running the compiled daemon
+ * composition (`composeAndRun` from dist/, after the CLI's own option parsing and config compiler) — what
+ * `tslvsd --check-only` is meant to run. At the time of writing bin/tslvsd.js → dist/cli.js still calls the
+ * VRRP-only `runDaemon` (src/daemon.ts), so with --check-only it starts no checks and no IPVS. No tsx in the
+ * daemon either way: it runs compiled JavaScript, as installed.
+ */
+const COMPOSE_ENTRY = `
+const dist = ${JSON.stringify(`${CHECKOUT}dist/`)};
+const { parseCliOptions } = await import(dist + 'cliOptions.js');
+const { compileConfigFile } = await import(dist + 'config/compileFile.js');
+const { composeAndRun } = await import(dist + 'daemon/compose.js');
+const parsed = parseCliOptions(process.argv.slice(1));
+if (!parsed.ok) throw new Error(parsed.message);
+const options = { ...parsed.options, configId: parsed.options.configId ?? 'hcbench' };
+const outcome = compileConfigFile(options.configFile, { configId: options.configId, strict: options.strict });
+if (!outcome.ok) throw new Error(outcome.errors.join('\\n'));
+process.exitCode = await composeAndRun(options, outcome.model);
+`;
+const TSLVSD_ENTRY = values['tslvsd-entry'] === 'cli' ? [`${CHECKOUT}bin/tslvsd.js`] : ['--input-type=module', '-e', COMPOSE_ENTRY, '--'];
 
 // Accepts on 0.0.0.0 (every 127.x reaches it), counts and closes: a select loop in Python, far cheaper per
 // connection than a Node server on the emulated core, so the listener is not what limits the checks. The
@@ -115,14 +135,38 @@ class Listener {
   }
 }
 
-/** `ADDR:PORT → weight` of the destinations `ipvsadm -Ln [-t SERVICE]` shows. */
-async function destinations(service?: string): Promise<Map<string, number>> {
+/** `ADDR:PORT → weight` of the destinations `ipvsadm -Ln [-t SERVICE]` shows (the final judge). */
+async function ipvsadmDestinations(service?: string): Promise<Map<string, number>> {
   const args = service ? ['-Ln', '-t', service] : ['-Ln'];
   const { stdout } = await run('ipvsadm', args, { maxBuffer: 64 * 2 ** 20 });
   const out = new Map<string, number>();
   for (const line of stdout.split('\n')) {
     const m = /^\s+->\s+(\d[\d.]*:\d+)\s+\S+\s+(\d+)/.exec(line);
     if (m) out.set(m[1]!, Number(m[2]));
+  }
+  return out;
+}
+
+/** `7F010001:46A1` → `127.1.0.1:18081`. */
+function fromHex(hostPort: string): string {
+  const [host, port] = hostPort.split(':') as [string, string];
+  const octets = [0, 2, 4, 6].map((i) => parseInt(host.slice(i, i + 2), 16));
+  return `${octets.join('.')}:${parseInt(port, 16)}`;
+}
+
+/**
+ * The same table read from /proc/net/ip_vs (what ipvsadm -Ln prints, in hex): a file read instead of a
+ * process spawn per look, which on the emulated core is the difference between ~0.1 s and several
+ * seconds between looks. `service` limits the answer to one TCP service's destinations.
+ */
+function destinations(service?: string): Map<string, number> {
+  const out = new Map<string, number>();
+  let current = '';
+  for (const line of readFileSync('/proc/net/ip_vs', 'utf8').split('\n')) {
+    const svc = /^(?:TCP|UDP|SCTP)\s+([0-9A-F]{8}:[0-9A-F]{4})\s/.exec(line);
+    if (svc) { current = fromHex(svc[1]!); continue; }
+    const dest = /^\s+->\s+([0-9A-F]{8}:[0-9A-F]{4})\s+\S+\s+(\d+)/.exec(line);
+    if (dest && (!service || current === service)) out.set(fromHex(dest[1]!), Number(dest[2]));
   }
   return out;
 }
@@ -135,7 +179,7 @@ class Daemon {
   constructor(director: Director, configFile: string) {
     const [cmd, args] = director === 'keepalived'
       ? ['keepalived', ['-n', '-l', '-D', '-G', '--check', '-f', configFile, '-p', `${WORK}/keepalived.pid`, '-c', `${WORK}/checkers.pid`]] as const
-      : [process.execPath, ['--import', 'tsx', `${CHECKOUT}${TSLVSD_ENTRY}`, '--check-only', '--config', configFile, '--metrics-listen', 'off', '--log-level', 'warn']] as const;
+      : [process.execPath, [...TSLVSD_ENTRY, '--check-only', '--config', configFile, '--metrics-listen', 'off', '--log-level', 'warn']] as const;
     this.child = spawn(cmd, [...args], { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     for (const s of [this.child.stdout!, this.child.stderr!]) {
       createInterface({ input: s }).on('line', (l) => { this.tail.push(l); if (this.tail.length > 30) this.tail.shift(); });
@@ -180,9 +224,10 @@ function pct(sorted: number[], p: number): number {
 
 /** Polls the victims' service until `done` holds for every victim; returns each victim's latency (ms). */
 async function watchVictims(service: string, victims: string[], done: (d: Map<string, number>, v: string) => boolean, since: number, timeoutMs: number): Promise<number[]> {
+  // Looks every 100 ms; a look itself takes a few ms, so a latency is known to ~0.1 s.
   const at = new Map<string, number>();
   while (at.size < victims.length && performance.now() - since < timeoutMs) {
-    const d = await destinations(service);
+    const d = destinations(service);
     const now = performance.now();
     for (const v of victims) if (!at.has(v) && done(d, v)) at.set(v, now - since);
     await sleep(100);
@@ -205,13 +250,19 @@ async function measure(director: Director, servers: number, listener: Listener):
       if (daemon.exited !== null) throw new Error(`${director} exited (${daemon.exited}):\n${daemon.tail.join('\n')}`);
       if (performance.now() - t0 > 180_000) throw new Error(`${director}: only ${inTable}/${servers} in the table after 180 s:\n${daemon.tail.join('\n')}`);
       await sleep(500);
-      inTable = (await destinations()).size;
+      inTable = destinations().size;
     }
     const tableFullS = (performance.now() - t0) / 1000;
-    console.log(`table full (${servers} destinations) after ${tableFullS.toFixed(1)} s; settling 5 s`);
-    await sleep(5_000);
+    // Settle: the checks must be running (every real server checked once since the table filled — a Node
+    // daemon under emulation may still be loading its checker worker), then 10 s more; at most 120 s.
+    const settleFrom = await listener.count();
+    const settleStart = performance.now();
+    while ((await listener.count()) - settleFrom < servers && performance.now() - settleStart < 110_000) await sleep(500);
+    console.log(`table full (${servers} destinations) after ${tableFullS.toFixed(1)} s; checks running after ${((performance.now() - settleStart) / 1000).toFixed(1)} s more; settling 10 s`);
+    await sleep(10_000);
 
     const cpu0 = treeCpuSeconds(daemon.pid);
+    const threads0 = threadCpuSeconds(daemon.pid);
     const listenerCpu0 = treeCpuSeconds(listener.child.pid!);
     const machine0 = machineJiffies();
     const n0 = await listener.count();
@@ -219,11 +270,14 @@ async function measure(director: Director, servers: number, listener: Listener):
     await sleep(SECONDS * 1000);
     const n1 = await listener.count();
     const cpu1 = treeCpuSeconds(daemon.pid);
+    const threads1 = threadCpuSeconds(daemon.pid);
     const listenerCpu1 = treeCpuSeconds(listener.child.pid!);
     const machine1 = machineJiffies();
     const wall = (performance.now() - w0) / 1000;
     const peakRssMiB = treePeakRssBytes(daemon.pid) / 2 ** 20;
-    const missingDuringRun = servers - (await destinations()).size;
+    const busiest = [...threads1].map(([t, s]) => [t, ((s - (threads0.get(t) ?? 0)) / wall) * 100] as const).sort((a, b) => b[1] - a[1]).slice(0, 3);
+    console.log(`busiest threads of the daemon's main process: ${busiest.map(([t, p]) => `${t} ${p.toFixed(1)} %`).join(', ')}`);
+    const missingDuringRun = servers - (await ipvsadmDestinations()).size;
     const checksPerS = (n1 - n0) / wall;
     const cpuPct = (cpuBetween(cpu0, cpu1) / wall) * 100;
     const listenerCpuPct = (cpuBetween(listenerCpu0, listenerCpu1) / wall) * 100;
@@ -233,11 +287,14 @@ async function measure(director: Director, servers: number, listener: Listener):
     await listener.ask('stop');
     const stopAt = performance.now();
     const detect = await watchVictims(layout.victimService, layout.victims, (d, v) => !d.has(v), stopAt, 60_000);
-    console.log(`detection: ${detect.length}/${layout.victims.length} gone, p50 ${pct(detect, 50).toFixed(0)} ms, max ${(detect.at(-1) ?? NaN).toFixed(0)} ms`);
+    const ipvsadmSeesVictims = await ipvsadmDestinations(layout.victimService);
+    const stillListed = layout.victims.filter((v) => ipvsadmSeesVictims.has(v)).length;
+    console.log(`detection: ${detect.length}/${layout.victims.length} gone (ipvsadm -Ln then lists ${stillListed}), p50 ${pct(detect, 50).toFixed(0)} ms, max ${(detect.at(-1) ?? NaN).toFixed(0)} ms`);
     await listener.ask('start');
     const startAt = performance.now();
     const recover = await watchVictims(layout.victimService, layout.victims, (d, v) => d.has(v), startAt, 60_000);
-    console.log(`recovery: ${recover.length}/${layout.victims.length} back, p50 ${pct(recover, 50).toFixed(0)} ms, max ${(recover.at(-1) ?? NaN).toFixed(0)} ms`);
+    const ipvsadmSeesBack = await ipvsadmDestinations(layout.victimService);
+    console.log(`recovery: ${recover.length}/${layout.victims.length} back (ipvsadm -Ln then lists ${layout.victims.filter((v) => ipvsadmSeesBack.has(v)).length}), p50 ${pct(recover, 50).toFixed(0)} ms, max ${(recover.at(-1) ?? NaN).toFixed(0)} ms`);
     return { director, servers, tableFullS, checksPerS, cpuPct, listenerCpuPct, machineBusyPct, peakRssMiB, missingDuringRun, detect, recover, detected: detect.length, recovered: recover.length };
   } finally {
     await daemon.stop();
@@ -281,7 +338,7 @@ async function main(): Promise<void> {
   mkdirSync(WORK, { recursive: true });
   const version = await run('keepalived', ['--version']).catch((e: { stdout?: string; stderr?: string }) => ({ stdout: e.stdout ?? '', stderr: e.stderr ?? '' }));
   const kv = `${version.stdout}${version.stderr}`;
-  console.log(`healthcheck-vm: ${SERVER_COUNTS.join(', ')} real servers, TCP_CHECK delay_loop 1, connect_timeout ${CONNECT_TIMEOUT_S}, retry 1, delay_before_retry 1; ${VICTIMS} victims; ${SECONDS} s measured; node ${process.version}; ${kv.split('\n')[0] ?? ''}; tslvsd via ${TSLVSD_ENTRY}`);
+  console.log(`healthcheck-vm: ${SERVER_COUNTS.join(', ')} real servers, TCP_CHECK delay_loop 1, connect_timeout ${CONNECT_TIMEOUT_S}, retry 1, delay_before_retry 1; ${VICTIMS} victims; ${SECONDS} s measured; node ${process.version}; ${kv.split('\n')[0] ?? ''}; tslvsd via ${values['tslvsd-entry'] === 'cli' ? 'bin/tslvsd.js' : 'composeAndRun (dist/)'}`);
   const listener = new Listener();
   const results: Result[] = [];
   try {
