@@ -86,6 +86,7 @@ export async function runDaemon(opts: DaemonOptions, model: ConfigModel): Promis
       clock,
       env: process.env,
       signals: processSignals(opts.stopSignal),
+      countersDump: () => ({ instances: vrrp?.status() ?? [], scripts: vrrp?.scripts() ?? [] }),
     });
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);

@@ -48,6 +48,8 @@ export interface RuntimeOptions {
   signals?: SignalSource;
   /** Called on a second SIGTERM/SIGINT while stopping. */
   forceExit?: (code: number) => void;
+  /** SIGUSR2: extra fields of the one `vrrp_stats` log line with every counter. */
+  countersDump?: () => Record<string, unknown>;
   /** Observes the lifecycle once built (tests). */
   onLifecycle?: (lifecycle: DaemonLifecycle) => void;
 }
@@ -110,6 +112,9 @@ export async function runDaemonRuntime(options: RuntimeOptions): Promise<number>
           logger.error({ err: errorText(err) }, 'SIGUSR1: state dump failed');
         }
       },
+      ...(options.countersDump
+        ? { counters: () => logger.info({ event: 'vrrp_stats', ...options.countersDump!() }, 'counters') }
+        : {}),
       stop: (signal) => {
         logger.info({ signal }, `${signal}: stopping`);
         void lifecycle

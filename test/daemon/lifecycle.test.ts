@@ -169,16 +169,23 @@ describe('signals', () => {
     const source = new EventEmitter();
     const calls: string[] = [];
     const uninstall = installSignalHandlers(
-      { reload: () => calls.push('reload'), dump: () => calls.push('dump'), stop: (s) => calls.push(`stop ${s}`), forceExit: (s) => calls.push(`force ${s}`) },
+      {
+        reload: () => calls.push('reload'),
+        dump: () => calls.push('dump'),
+        counters: () => calls.push('counters'),
+        stop: (s) => calls.push(`stop ${s}`),
+        forceExit: (s) => calls.push(`force ${s}`),
+      },
       source,
     );
     source.emit('SIGHUP');
     source.emit('SIGUSR1');
+    source.emit('SIGUSR2');
     source.emit('SIGTERM');
     source.emit('SIGINT');
-    expect(calls).toEqual(['reload', 'dump', 'stop SIGTERM', 'force SIGINT']);
+    expect(calls).toEqual(['reload', 'dump', 'counters', 'stop SIGTERM', 'force SIGINT']);
     uninstall();
-    for (const s of ['SIGHUP', 'SIGUSR1', 'SIGTERM', 'SIGINT']) expect(source.listenerCount(s)).toBe(0);
+    for (const s of ['SIGHUP', 'SIGUSR1', 'SIGUSR2', 'SIGTERM', 'SIGINT']) expect(source.listenerCount(s)).toBe(0);
   });
 });
 
