@@ -102,6 +102,8 @@ while True:
                 elif cmd == 'count':
                     say('count', accepted)
             continue
+        if r is not main and r is not victim:
+            continue  # the victims' socket, closed by a command read in this same round
         while True:
             try:
                 conn, _ = r.accept()
