@@ -86,7 +86,7 @@ export async function runDaemon(opts: DaemonOptions, model: ConfigModel): Promis
       clock,
       env: process.env,
       signals: processSignals(opts.stopSignal),
-      countersDump: () => ({ instances: vrrp?.status() ?? [], scripts: vrrp?.scripts() ?? [] }),
+      countersDump: () => ({ instances: vrrp?.status() ?? [], interfaces: vrrp?.interfaceStatus() ?? [], scripts: vrrp?.scripts() ?? [] }),
     });
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
@@ -110,6 +110,7 @@ function vrrpPart(clock: Clock, logger: Logger): VrrpPart {
       stop: () => service.stop().finally(() => netlink.close()),
       status: () => service.status(),
       scriptStatus: () => service.scriptStatus(),
+      interfaceStatus: () => service.interfaceStatus(),
     };
   }, logger);
 }

@@ -1,7 +1,7 @@
 import type { ConfigModel, VrrpInstance } from '../config/model.js';
 import type { VrrpInstanceSnapshot, VrrpMetricsSource, VrrpScriptSnapshot } from '../metrics/sources.js';
 import type { Logger } from '../util/log.js';
-import type { VrrpInstanceStatus, VrrpScriptStatus } from '../vrrp/service.js';
+import type { VrrpInstanceStatus, VrrpInterfaceStatus, VrrpScriptStatus } from '../vrrp/service.js';
 import { canonical, vrrpInstanceKey, type ConfigDiff } from './configDiff.js';
 import type { DaemonPart } from './parts.js';
 
@@ -11,6 +11,7 @@ export interface VrrpRunner {
   stop(): Promise<void>;
   status(): VrrpInstanceStatus[];
   scriptStatus(): VrrpScriptStatus[];
+  interfaceStatus(): VrrpInterfaceStatus[];
 }
 
 /**
@@ -70,9 +71,14 @@ export class VrrpPart implements DaemonPart, VrrpMetricsSource {
     return [...byName.values()];
   }
 
-  /** Raw service status (for the state dump and tests). */
+  /** Raw service status (for the SIGUSR2 counters line and tests). */
   status(): VrrpInstanceStatus[] {
     return [...this.units.values()].flatMap((u) => u.runner.status());
+  }
+
+  /** Socket counters, one entry per unit and interface (each unit has its own socket). */
+  interfaceStatus(): VrrpInterfaceStatus[] {
+    return [...this.units.values()].flatMap((u) => u.runner.interfaceStatus());
   }
 
   private async startUnit(key: string, unit: ConfigModel): Promise<void> {

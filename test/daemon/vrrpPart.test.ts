@@ -38,6 +38,7 @@ function fakeRunners() {
             }) as unknown as VrrpInstanceStatus,
         ),
       scriptStatus: () => [],
+      interfaceStatus: () => [],
     };
   };
   return { log, create };
