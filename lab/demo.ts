@@ -1,7 +1,6 @@
 // `npm run demo`, the part that runs where the kernel has IPVS (inside the VM, or directly on such a host):
 // the LVS tutorial with a primary/backup director pair, narrated.
-//   node --import tsx lab/demo.ts [--director keepalived|tslvsd|tslvsd-vrrp] [--mode dr|nat|tun]
-// Default director: keepalived until tslvsd programs IPVS in the lab (see the report of issue 7).
+//   node --import tsx lab/demo.ts [--director tslvsd|keepalived|tslvsd-vrrp] [--mode dr|nat|tun]
 import { parseArgs } from 'node:util';
 import { existsSync, readFileSync } from 'node:fs';
 import { crashOutageBoundMs, gracefulOutageBoundMs, PRIORITY, removalBoundMs } from './config/keepalived-conf.js';
@@ -13,8 +12,8 @@ import { missingTools } from './preflight.js';
 import { longestOutage } from './traffic/analysis.js';
 import { LVS_MODES, type LvsMode } from './topology/plan.js';
 
-const { values } = parseArgs({ options: { director: { type: 'string', default: 'keepalived' }, mode: { type: 'string', default: 'dr' } } });
-const directorName = values.director ?? 'keepalived';
+const { values } = parseArgs({ options: { director: { type: 'string', default: 'tslvsd' }, mode: { type: 'string', default: 'dr' } } });
+const directorName = values.director ?? 'tslvsd';
 const mode = (values.mode ?? 'dr') as LvsMode;
 if (!isDirectorName(directorName)) fail(`unknown --director ${directorName} (keepalived, tslvsd or tslvsd-vrrp)`);
 if (!LVS_MODES.includes(mode)) fail(`unknown --mode ${mode} (${LVS_MODES.join(', ')})`);

@@ -1,5 +1,5 @@
 // tslvsd as the director: `node bin/tslvsd.js --config FILE` runs VRRP, health checks and IPVS in one daemon.
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { run } from '../exec.js';
 import { REPO_ROOT } from '../paths.js';
@@ -8,10 +8,22 @@ import { signal, spawnInNetns, terminate } from './process.js';
 
 const BIN = join(REPO_ROOT, 'bin', 'tslvsd.js');
 
+function newestMtime(dir: string): number {
+  let newest = 0;
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    newest = Math.max(newest, e.isDirectory() ? newestMtime(p) : e.name.endsWith('.ts') ? statSync(p).mtimeMs : 0);
+  }
+  return newest;
+}
+
 export const tslvsdDirector: DirectorSoftware = {
   name: 'tslvsd',
   async unavailableReason() {
-    if (!existsSync(join(REPO_ROOT, 'dist', 'cli.js'))) return 'tslvsd is not built (npm run build)';
+    const built = join(REPO_ROOT, 'dist', 'cli.js');
+    if (!existsSync(built)) return 'tslvsd is not built (npm run build)';
+    // bin/tslvsd.js runs dist/: an old build silently runs old code (seen: a daemon without its IPVS fixes).
+    if (newestMtime(join(REPO_ROOT, 'src')) > statSync(built).mtimeMs) return 'dist/ is older than src/ (npm run build)';
     const r = await run([process.execPath, BIN, '--version'], { allowFail: true });
     return r.code === 0 ? null : `tslvsd does not start: ${r.stderr.trim()}`;
   },
