@@ -20,10 +20,7 @@ export class VipMonitor {
   private readonly monitors: ChildProcess[] = [];
   private readonly ready: Promise<void>;
 
-  constructor(
-    private readonly hosts: { ns: string; dev: string }[],
-    private readonly vip: string,
-  ) {
+  constructor(hosts: { ns: string; dev: string }[], vip: string) {
     const pattern = ` inet ${vip}/`;
     for (const host of hosts) {
       const monitor = spawn('ip', ['-n', host.ns, 'monitor', 'address'], { stdio: ['ignore', 'pipe', 'ignore'] });
