@@ -79,6 +79,8 @@ export function openRtNetlink(): RtNetlink {
 class RtNetlinkEdge implements RtNetlink {
   private events: RtNetlinkSocket | undefined;
   private readonly linkListeners = new Set<(event: LinkEvent) => void>();
+  /** Settles when the last queued request has; see request(). */
+  private tail: Promise<void> = Promise.resolve();
 
   constructor(private readonly socket: RtNetlinkSocket) {}
 
@@ -182,15 +184,28 @@ class RtNetlinkEdge implements RtNetlink {
     this.socket.socket.socket.close();
   }
 
-  /** Runs one request, turning the package's "Request rejected: CODE" into an RtNetlinkError with that code. */
-  private async request<T>(fn: () => Promise<T>): Promise<T> {
-    try {
-      return await fn();
-    } catch (error) {
-      const message = error instanceof Error ? error.message : String(error);
-      const match = /Request rejected: (\w+)/.exec(message);
-      throw new RtNetlinkError(message, match?.[1] ?? 'EUNKNOWN');
-    }
+  /**
+   * Runs one request at a time on this socket, turning the package's "Request rejected: CODE" into an
+   * RtNetlinkError with that code. One in flight because the kernel refuses a second dump on a socket whose
+   * dump is still running (EBUSY from netlink_dump_start), and the package collects one multipart reply at a
+   * time: an ACK or error arriving between a dump's datagrams ends that dump as "not terminated properly".
+   */
+  private request<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.tail.then(async () => {
+      try {
+        return await fn();
+      } catch (error) {
+        const message = error instanceof Error ? error.message : String(error);
+        const match = /Request rejected: (\w+)/.exec(message);
+        throw new RtNetlinkError(message, match?.[1] ?? 'EUNKNOWN');
+      }
+    });
+    // The next request waits for this one to settle either way; a failure belongs to its own caller only.
+    this.tail = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    return run;
   }
 }
 
