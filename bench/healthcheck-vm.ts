@@ -58,14 +58,16 @@ const dist = ${JSON.stringify(`${CHECKOUT}dist/`)};
 const { parseCliOptions } = await import(dist + 'cliOptions.js');
 const { compileConfigFile } = await import(dist + 'config/compileFile.js');
 const { composeAndRun } = await import(dist + 'daemon/compose.js');
-const parsed = parseCliOptions(process.argv.slice(1));
+const parsed = parseCliOptions(process.argv.slice(2));
 if (!parsed.ok) throw new Error(parsed.message);
 const options = { ...parsed.options, configId: parsed.options.configId ?? 'hcbench' };
 const outcome = compileConfigFile(options.configFile, { configId: options.configId, strict: options.strict });
 if (!outcome.ok) throw new Error(outcome.errors.join('\\n'));
 process.exitCode = await composeAndRun(options, outcome.model);
 `;
-const TSLVSD_ENTRY = values['tslvsd-entry'] === 'cli' ? [`${CHECKOUT}bin/tslvsd.js`] : ['--input-type=module', '-e', COMPOSE_ENTRY, '--'];
+// A file, not `node -e`: worker threads inherit the parent's execArgv, and `--input-type` breaks them.
+const COMPOSE_ENTRY_FILE = `${WORK}/tslvsd-compose-entry.mjs`;
+const TSLVSD_ENTRY = values['tslvsd-entry'] === 'cli' ? [`${CHECKOUT}bin/tslvsd.js`] : [COMPOSE_ENTRY_FILE];
 
 // Accepts on 0.0.0.0 (every 127.x reaches it), counts and closes: a select loop in Python, far cheaper per
 // connection than a Node server on the emulated core, so the listener is not what limits the checks. The
@@ -338,6 +340,7 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   mkdirSync(WORK, { recursive: true });
+  writeFileSync(COMPOSE_ENTRY_FILE, COMPOSE_ENTRY);
   const version = await run('keepalived', ['--version']).catch((e: { stdout?: string; stderr?: string }) => ({ stdout: e.stdout ?? '', stderr: e.stderr ?? '' }));
   const kv = `${version.stdout}${version.stderr}`;
   console.log(`healthcheck-vm: ${SERVER_COUNTS.join(', ')} real servers, TCP_CHECK delay_loop 1, connect_timeout ${CONNECT_TIMEOUT_S}, retry 1, delay_before_retry 1; ${VICTIMS} victims; ${SECONDS} s measured; node ${process.version}; ${kv.split('\n')[0] ?? ''}; tslvsd via ${values['tslvsd-entry'] === 'cli' ? 'bin/tslvsd.js' : 'composeAndRun (dist/)'}`);
