@@ -111,6 +111,7 @@ function vrrpPart(clock: Clock, logger: Logger): VrrpPart {
       status: () => service.status(),
       scriptStatus: () => service.scriptStatus(),
       interfaceStatus: () => service.interfaceStatus(),
+      reconfigure: (next) => service.reconfigure(next),
     };
   }, logger);
 }

@@ -1,7 +1,7 @@
 import type { ConfigModel, VrrpInstance } from '../config/model.js';
 import type { VrrpInstanceSnapshot, VrrpMetricsSource, VrrpScriptSnapshot } from '../metrics/sources.js';
 import type { Logger } from '../util/log.js';
-import type { VrrpInstanceStatus, VrrpInterfaceStatus, VrrpScriptStatus } from '../vrrp/service.js';
+import type { VrrpInstanceStatus, VrrpInterfaceStatus, VrrpReconfigureResult, VrrpScriptStatus } from '../vrrp/service.js';
 import { canonical, vrrpInstanceKey, type ConfigDiff } from './configDiff.js';
 import type { DaemonPart } from './parts.js';
 
@@ -12,16 +12,18 @@ export interface VrrpRunner {
   status(): VrrpInstanceStatus[];
   scriptStatus(): VrrpScriptStatus[];
   interfaceStatus(): VrrpInterfaceStatus[];
+  /** Applies a changed unit's settings to the running instances; `inPlace: false` = the unit must restart. */
+  reconfigure?(unit: ConfigModel): Promise<VrrpReconfigureResult>;
 }
 
 /**
  * The VRRP part of the daemon. Instances run in *units*: one VrrpService per instance, or per sync group
- * (whose members must change state together). A reload then touches only the units whose configuration
- * changed: an unchanged instance keeps running untouched — a master stays master, no advert with priority
- * 0, no transition. A changed unit is stopped (priority 0, VIPs released) and started with its new
- * configuration; a removed one is stopped; a new one is started.
- *
- * (The VRRP service has no in-place reconfigure yet; with one, a changed unit could keep its state too.)
+ * (whose members must change state together), keyed by interface + VRID (+ family) of its instances. A
+ * reload touches only the units whose configuration changed. A changed unit with the same key is
+ * reconfigured in place (same state, no priority-0 advert, no transition; a master's VIPs change as a diff);
+ * when the service refuses (sync group renamed, unicast ↔ multicast, a new multicast group) it is stopped
+ * (priority 0, VIPs released) and started again. An instance whose interface or VRID changed, or a sync
+ * group whose members changed, has another key: the old unit stops, the new one starts.
  */
 export class VrrpPart implements DaemonPart, VrrpMetricsSource {
   readonly name = 'vrrp';
@@ -39,9 +41,20 @@ export class VrrpPart implements DaemonPart, VrrpMetricsSource {
   async reload(next: ConfigModel, diff: ConfigDiff): Promise<void> {
     const wanted = vrrpUnits(next);
     const changed: string[] = [];
+    const reconfigured: string[] = [];
     for (const [key, current] of this.units) {
       const unit = wanted.get(key);
       if (unit && fingerprint(unit) === current.fingerprint) continue;
+      if (unit && current.runner.reconfigure) {
+        const result = await current.runner.reconfigure(unit);
+        if (result.inPlace) {
+          current.fingerprint = fingerprint(unit);
+          reconfigured.push(key);
+          this.logger.info({ event: 'vrrp_reconfigured', unit: key, vipsAdded: result.vipsAdded, vipsRemoved: result.vipsRemoved }, `VRRP ${key} reconfigured in place`);
+          continue;
+        }
+        this.logger.info({ event: 'vrrp_restart', unit: key, reason: result.reason }, `VRRP ${key} restarts: ${result.reason}`);
+      }
       changed.push(key);
       await current.runner.stop();
       this.units.delete(key);
@@ -50,7 +63,14 @@ export class VrrpPart implements DaemonPart, VrrpMetricsSource {
       if (!this.units.has(key)) await this.startUnit(key, unit);
     }
     this.logger.info(
-      { event: 'reload', part: 'vrrp', restarted: changed, kept: [...this.units.keys()].filter((k) => !changed.includes(k)), instancesChanged: diff.vrrpInstances.kept.filter((k) => !k.unchanged).length },
+      {
+        event: 'reload',
+        part: 'vrrp',
+        restarted: changed,
+        reconfigured,
+        kept: [...this.units.keys()].filter((k) => !changed.includes(k) && !reconfigured.includes(k)),
+        instancesChanged: diff.vrrpInstances.kept.filter((k) => !k.unchanged).length,
+      },
       'VRRP reload applied',
     );
   }

@@ -78,6 +78,11 @@ export interface VrrpScriptStatus {
 
 export class VrrpConfigError extends Error {}
 
+/** What reconfigure() did: applied to the running instances, or refused (the caller restarts instead). */
+export type VrrpReconfigureResult =
+  | { inPlace: true; vipsAdded: string[]; vipsRemoved: string[] }
+  | { inPlace: false; reason: string };
+
 interface InstanceRuntime {
   model: VrrpInstance;
   plan: VrrpInstancePlan;
@@ -127,7 +132,7 @@ export class VrrpService {
   private readonly pendingNotifies = new Set<Promise<unknown>>();
 
   constructor(
-    private readonly model: ConfigModel,
+    private model: ConfigModel,
     private readonly deps: VrrpServiceDeps,
   ) {
     this.vipManager = new VipManager(deps.netlink);
@@ -181,6 +186,72 @@ export class VrrpService {
     this.started = false;
   }
 
+  /**
+   * SIGHUP reload in place: the same instances (matched by interface + VRID) take the new settings without
+   * leaving their state — no priority-0 advert, no transition; the core then reacts by the normal protocol
+   * (a lower priority loses to a higher peer by its adverts). A master's VIPs change as a diff on the live
+   * interface: unchanged VIPs are never removed. Refused (nothing changed, the caller restarts the unit)
+   * when the instance set, the sync groups or a multicast socket's groups differ, since those are other
+   * instances or need another socket.
+   */
+  async reconfigure(next: ConfigModel): Promise<VrrpReconfigureResult> {
+    if (!this.started || this.stopping) return { inPlace: false, reason: 'not running' };
+    const links = new Map((await this.deps.netlink.links()).map((l) => [l.name, l]));
+    const byKey = new Map(this.instances.map((rt) => [`${rt.link.name}/${rt.model.virtualRouterId}`, rt]));
+    if (next.vrrpInstances.length !== this.instances.length) return { inPlace: false, reason: 'instance set changed' };
+    const pairs: { rt: InstanceRuntime; planned: Awaited<ReturnType<VrrpService['plan']>> }[] = [];
+    for (const instance of next.vrrpInstances) {
+      const rt = byKey.get(`${instance.interface ?? ''}/${instance.virtualRouterId}`);
+      if (!rt) return { inPlace: false, reason: `no running instance on ${instance.interface} VRID ${instance.virtualRouterId}` };
+      const planned = await this.plan(instance, links, next);
+      if (planned.link.index !== rt.link.index) return { inPlace: false, reason: `interface ${rt.link.name} was recreated` };
+      const wasMulticast = rt.plan.receive.unicastPeers.length === 0;
+      const isMulticast = planned.plan.receive.unicastPeers.length === 0;
+      if (wasMulticast !== isMulticast) return { inPlace: false, reason: `${instance.name}: unicast/multicast changed` };
+      if (isMulticast && canonical(planned.plan.destinations) !== canonical(rt.plan.destinations)) {
+        return { inPlace: false, reason: `${instance.name}: multicast group changed` };
+      }
+      pairs.push({ rt, planned });
+    }
+    const groupsOf = (model: ConfigModel, name: (member: string) => string | undefined) =>
+      canonical(model.vrrpSyncGroups.map((g) => ({ name: g.name, members: g.group.map(name).sort() })).sort((a, b) => a.name.localeCompare(b.name)));
+    // Sync groups compared by name and members (as interface/VRID, so renamed members still match).
+    const keyOfName = (model: ConfigModel) => (member: string) => {
+      const i = model.vrrpInstances.find((x) => x.name === member);
+      return i ? `${i.interface ?? ''}/${i.virtualRouterId}` : undefined;
+    };
+    if (groupsOf(this.model, keyOfName(this.model)) !== groupsOf(next, keyOfName(next))) {
+      return { inPlace: false, reason: 'sync groups changed' };
+    }
+
+    this.model = next;
+    const vipsAdded: string[] = [];
+    const vipsRemoved: string[] = [];
+    for (const { rt, planned } of pairs) {
+      const before = new Map(rt.vips.map((v) => [canonical(v), v]));
+      const after = new Map(planned.vips.map((v) => [canonical(v), v]));
+      const added = [...after].filter(([k]) => !before.has(k)).map(([, v]) => v);
+      const removed = [...before].filter(([k]) => !after.has(k)).map(([, v]) => v);
+      rt.model = planned.instance;
+      rt.plan = planned.plan;
+      rt.sourceIp = planned.plan.sourceIp;
+      rt.vips = planned.vips;
+      rt.validator.reconfigure(planned.plan.receive);
+      this.retrack(rt, links);
+      rt.machine.reconfigure(planned.plan.instance);
+      if (rt.machine.state === 'MASTER' && (added.length > 0 || removed.length > 0)) {
+        this.enqueue(rt, () => this.changeVipList(rt, removed, 'remove'));
+        this.enqueue(rt, () => this.changeVipList(rt, added, 'add'));
+        this.enqueue(rt, () => this.garpBurst(rt, rt.plan.instance.garpMasterRepeat, added));
+      }
+      vipsAdded.push(...added.map((v) => v.address));
+      vipsRemoved.push(...removed.map((v) => v.address));
+    }
+    this.restartChangedScripts();
+    await Promise.all(this.instances.map((rt) => rt.queue));
+    return { inPlace: true, vipsAdded, vipsRemoved };
+  }
+
   status(): VrrpInstanceStatus[] {
     return this.instances.map((rt) => ({
       name: rt.model.name,
@@ -223,7 +294,7 @@ export class VrrpService {
 
   // ---- building --------------------------------------------------------------------------------------
 
-  private async plan(instance: VrrpInstance, links: Map<string, LinkInfo>) {
+  private async plan(instance: VrrpInstance, links: Map<string, LinkInfo>, model: ConfigModel = this.model) {
     const where = `vrrp_instance ${instance.name} (${instance.loc.file}:${instance.loc.line})`;
     const fail = (what: string): never => {
       throw new VrrpConfigError(`${where}: ${what}`);
@@ -245,7 +316,7 @@ export class VrrpService {
     // keepalived's default source: the interface's first IPv4 address that is not one of our VIPs.
     const vipSet = new Set(vips.map((v) => v.address));
     const primary = (await this.deps.netlink.addresses(link.index)).find((a) => isIPv4(a.address) && !vipSet.has(a.address));
-    const planned = planVrrpInstance(this.model, instance, primary?.address);
+    const planned = planVrrpInstance(model, instance, primary?.address);
     if (!planned.ok) throw new VrrpConfigError(planned.problems.join('; '));
     for (const warning of planned.plan.warnings) this.deps.logger.warn({ event: 'config_warning', instance: instance.name }, warning);
     return { instance, link, vips, plan: planned.plan };
@@ -363,10 +434,21 @@ export class VrrpService {
     }
   }
 
-  private async garpBurst(rt: InstanceRuntime, repeat: number): Promise<void> {
+  /** Part of a master's VIP list, for a reload's diff. */
+  private async changeVipList(rt: InstanceRuntime, vips: VipSpec[], op: 'add' | 'remove'): Promise<void> {
+    if (vips.length === 0) return;
+    const report = op === 'add' ? await this.vipManager.addAll(vips) : await this.vipManager.removeAll(vips);
+    for (const failure of report.failed) {
+      rt.vipErrors++;
+      this.deps.logger.error({ event: 'vip_error', instance: rt.model.name, op, vip: failure.vip.address, err: failure.error }, `cannot ${op} VIP`);
+    }
+  }
+
+  private async garpBurst(rt: InstanceRuntime, repeat: number, vips: VipSpec[] = rt.vips): Promise<void> {
+    if (vips.length === 0) return;
     const links = new Map((await this.deps.netlink.links().catch(() => [])).map((l) => [l.name, l]));
     const targets: GarpTarget[] = [];
-    for (const vip of rt.vips) {
+    for (const vip of vips) {
       const link = links.get(vip.dev);
       if (link && isIPv4(vip.address)) targets.push({ ifindex: link.index, mac: link.mac, vip: vip.address });
     }
@@ -392,7 +474,9 @@ export class VrrpService {
     this.runNotifyHooks(rt.model, 'INSTANCE', to, priority);
   }
 
-  private onGroupTransition(group: SyncGroupModel, from: string, to: string, reason: string): void {
+  private onGroupTransition(built: SyncGroupModel, from: string, to: string, reason: string): void {
+    // The group's current settings (a reload may have changed its notify scripts).
+    const group = this.model.vrrpSyncGroups.find((g) => g.name === built.name) ?? built;
     this.deps.logger.info({ event: 'sync_group_transition', group: group.name, from, to, reason }, `sync group ${group.name}: ${from} -> ${to} (${reason})`);
     this.runNotifyHooks(group, 'GROUP', to, 0);
   }
@@ -451,6 +535,57 @@ export class VrrpService {
     }
   }
 
+  /**
+   * New tracking settings for a running instance: trackers whose settings did not change keep their
+   * rise/fall state; new interface trackers start from the link's state, new script trackers from the
+   * script's last result (one shared run per script). Faults the old set raised and the new one does not
+   * are cleared, so the machine sees the same outcome as a fresh start with the same inputs.
+   */
+  private retrack(rt: InstanceRuntime, links: Map<string, LinkInfo>): void {
+    const oldFaults = rt.tracking.outcome().faults;
+    const interfaceTrackers = new Map<string, InterfaceTracker>();
+    for (const spec of rt.plan.interfaces) {
+      const old = rt.interfaceTrackers.get(spec.name);
+      interfaceTrackers.set(spec.name, old && canonical(old.spec) === canonical(spec) ? old : new InterfaceTracker(spec, links.get(spec.name)?.up ?? false));
+    }
+    const scriptTrackers = new Map<string, ScriptTracker>();
+    for (const spec of rt.plan.scripts) {
+      const old = rt.scriptTrackers.get(spec.name);
+      if (old && canonical(old.spec) === canonical(spec)) scriptTrackers.set(spec.name, old);
+      else {
+        const tracker = new ScriptTracker(spec);
+        const last = this.scripts.get(spec.name)?.lastSucceeded;
+        if (last !== undefined) tracker.report(last);
+        scriptTrackers.set(spec.name, tracker);
+      }
+    }
+    const tracking = new InstanceTracking();
+    for (const t of interfaceTrackers.values()) tracking.addInterface(t);
+    for (const t of scriptTrackers.values()) tracking.addScript(t);
+    rt.interfaceTrackers = interfaceTrackers;
+    rt.scriptTrackers = scriptTrackers;
+    rt.tracking = tracking;
+    const now = new Set(tracking.applyTo(rt.machine).faults);
+    for (const source of oldFaults) if (!now.has(source)) rt.machine.setFault(source, false);
+  }
+
+  /** After a reload: scripts no longer tracked stop, new ones start, changed ones restart with the new settings. */
+  private restartChangedScripts(): void {
+    const used = new Set(this.instances.flatMap((rt) => rt.plan.scripts.map((s) => s.name)));
+    for (const [name, script] of this.scripts) {
+      const model = this.model.vrrpScripts.find((s) => s.name === name);
+      if (used.has(name) && model && canonical(model) === canonical(script.model)) continue;
+      this.deps.clock.clearTimer(script.timer);
+      this.scripts.delete(name);
+    }
+    for (const model of this.model.vrrpScripts) {
+      if (!used.has(model.name) || this.scripts.has(model.name)) continue;
+      const script: ScriptRuntime = { model, lastSucceeded: undefined, runs: 0, failures: 0, timeouts: 0, timer: undefined, running: false };
+      this.scripts.set(model.name, script);
+      this.runTrackScript(script);
+    }
+  }
+
   private startScripts(): void {
     const used = new Set(this.instances.flatMap((rt) => rt.plan.scripts.map((s) => s.name)));
     for (const model of this.model.vrrpScripts) {
@@ -485,6 +620,15 @@ export class VrrpService {
       }
     });
   }
+}
+
+/** Stable text of a plain value (object keys sorted), to compare settings. */
+function canonical(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) =>
+    v && typeof v === 'object' && !Array.isArray(v) && !Buffer.isBuffer(v)
+      ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => a.localeCompare(b)))
+      : v,
+  );
 }
 
 function delay(ms: number): Promise<void> {
