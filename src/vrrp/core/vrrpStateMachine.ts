@@ -160,6 +160,8 @@ export class VrrpStateMachine {
 
   private masterDownTimer: TimerHandle | undefined;
   private advertTimer: TimerHandle | undefined;
+  /** When the next periodic advert is due (Clock time), so adverts keep their period without drift. */
+  private nextAdvertAt = 0;
   private garpDelayTimer: TimerHandle | undefined;
   private garpRefreshTimer: TimerHandle | undefined;
   private garpLowerPrioTimer: TimerHandle | undefined;
@@ -547,13 +549,26 @@ export class VrrpStateMachine {
     });
   }
 
+  /** Starts the advert period afresh from now (after an advert sent out of turn, or a new interval). */
   private armAdvertTimer(): void {
+    this.nextAdvertAt = this.clock.now() + this.spec.advertIntervalMs;
+    this.scheduleNextAdvert();
+  }
+
+  private scheduleNextAdvert(): void {
     this.clock.clearTimer(this.advertTimer);
-    this.advertTimer = this.clock.setTimer(this.spec.advertIntervalMs, () => {
+    this.advertTimer = this.clock.setTimer(this.nextAdvertAt - this.clock.now(), () => {
       this.advertTimer = undefined;
       if (this.currentState !== 'MASTER') return;
       this.sendAdvert(this.effectivePriority);
-      this.armAdvertTimer();
+      // The next advert is due one interval after the one just planned, not after the moment the timer
+      // fired: a real event loop fires a little late every time, and re-arming from "now" would add that
+      // lateness up into a drift the backups' master-down timers never budgeted for. After a stall longer than
+      // a whole interval, start afresh instead of sending a catch-up burst.
+      const now = this.clock.now();
+      this.nextAdvertAt += this.spec.advertIntervalMs;
+      if (this.nextAdvertAt <= now) this.nextAdvertAt = now + this.spec.advertIntervalMs;
+      this.scheduleNextAdvert();
     });
   }
 

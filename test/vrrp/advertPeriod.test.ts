@@ -1,0 +1,50 @@
+import { describe, expect, it } from 'vitest';
+import { FakeClock, type Clock, type TimerHandle } from '../../src/util/clock.js';
+import { Harness } from './harness.js';
+
+/** A clock whose timers fire `lateMs` after they fall due, as a busy event loop does. */
+class LateClock implements Clock {
+  constructor(
+    private readonly inner: FakeClock,
+    private readonly lateMs: number,
+  ) {}
+  now(): number {
+    return this.inner.now();
+  }
+  setTimer(ms: number, fn: () => void): TimerHandle {
+    return this.inner.setTimer(ms + this.lateMs, fn);
+  }
+  clearTimer(handle: TimerHandle | undefined): void {
+    this.inner.clearTimer(handle);
+  }
+}
+
+function masterAdvertTimes(lateMs: number, seconds: number): number[] {
+  const base = new FakeClock(1_000_000);
+  // The harness only reads now() and arms timers through the clock it is given; time moves on `base`.
+  const late = new Harness({ priority: 255, advertIntervalMs: 1000 }, new LateClock(base, lateMs) as unknown as FakeClock);
+  late.machine.start();
+  base.advance(seconds * 1000);
+  return late.effects.filter((e) => e.kind === 'advert' && e.priority === 255).map((e) => e.at - 1_000_000);
+}
+
+describe('master advert period', () => {
+  it('keeps its period when every timer fires late: lateness does not accumulate into drift', () => {
+    const times = masterAdvertTimes(7, 60);
+    expect(times.length).toBeGreaterThanOrEqual(59);
+    // With re-arming from the firing time, advert n would go out at about n × 1007 ms (7 s late after 60).
+    const last = times[times.length - 1]!;
+    const n = times.length - 1;
+    expect(Math.abs(last - times[0]! - n * 1000)).toBeLessThanOrEqual(7);
+    for (let i = 1; i < times.length; i++) expect(times[i]! - times[i - 1]!).toBeLessThanOrEqual(1007);
+  });
+
+  it('after a stall longer than an interval it starts afresh instead of sending a burst', () => {
+    const base = new FakeClock(1_000_000);
+    const late = new Harness({ priority: 255, advertIntervalMs: 1000 }, new LateClock(base, 2500) as unknown as FakeClock);
+    late.machine.start();
+    base.advance(20_000);
+    const times = late.effects.filter((e) => e.kind === 'advert' && e.priority === 255).map((e) => e.at);
+    for (let i = 1; i < times.length; i++) expect(times[i]! - times[i - 1]!).toBeGreaterThanOrEqual(1000);
+  });
+});
