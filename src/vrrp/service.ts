@@ -225,6 +225,9 @@ export class VrrpService {
     }
 
     this.model = next;
+    // New or changed vrrp_scripts run once before the trackers change, so an instance never drops into
+    // FAULT ("script not reported yet") just because a reload added a script to it.
+    await Promise.all(this.restartChangedScripts(new Set(pairs.flatMap((p) => p.planned.plan.scripts.map((s) => s.name)))));
     const vipsAdded: string[] = [];
     const vipsRemoved: string[] = [];
     for (const { rt, planned } of pairs) {
@@ -247,7 +250,6 @@ export class VrrpService {
       vipsAdded.push(...added.map((v) => v.address));
       vipsRemoved.push(...removed.map((v) => v.address));
     }
-    this.restartChangedScripts();
     await Promise.all(this.instances.map((rt) => rt.queue));
     return { inPlace: true, vipsAdded, vipsRemoved };
   }
@@ -569,9 +571,12 @@ export class VrrpService {
     for (const source of oldFaults) if (!now.has(source)) rt.machine.setFault(source, false);
   }
 
-  /** After a reload: scripts no longer tracked stop, new ones start, changed ones restart with the new settings. */
-  private restartChangedScripts(): void {
-    const used = new Set(this.instances.flatMap((rt) => rt.plan.scripts.map((s) => s.name)));
+  /**
+   * After a reload: scripts no longer tracked stop, new ones start, changed ones restart with the new
+   * settings. Returns the first runs of the (re)started ones.
+   */
+  private restartChangedScripts(used: Set<string>): Promise<void>[] {
+    const firstRuns: Promise<void>[] = [];
     for (const [name, script] of this.scripts) {
       const model = this.model.vrrpScripts.find((s) => s.name === name);
       if (used.has(name) && model && canonical(model) === canonical(script.model)) continue;
@@ -582,8 +587,9 @@ export class VrrpService {
       if (!used.has(model.name) || this.scripts.has(model.name)) continue;
       const script: ScriptRuntime = { model, lastSucceeded: undefined, runs: 0, failures: 0, timeouts: 0, timer: undefined, running: false };
       this.scripts.set(model.name, script);
-      this.runTrackScript(script);
+      firstRuns.push(this.runTrackScript(script));
     }
+    return firstRuns;
   }
 
   private startScripts(): void {
@@ -592,19 +598,21 @@ export class VrrpService {
       if (!used.has(model.name)) continue;
       const script: ScriptRuntime = { model, lastSucceeded: undefined, runs: 0, failures: 0, timeouts: 0, timer: undefined, running: false };
       this.scripts.set(model.name, script);
-      this.runTrackScript(script);
+      void this.runTrackScript(script);
     }
   }
 
-  private runTrackScript(script: ScriptRuntime): void {
-    if (this.stopping) return;
-    script.timer = this.deps.clock.setTimer(script.model.interval * 1000, () => this.runTrackScript(script));
-    if (script.running) return; // still running from last time: keepalived skips, so do we
+  /** Runs the script now and every interval; resolves when this run's result has been applied. */
+  private runTrackScript(script: ScriptRuntime): Promise<void> {
+    if (this.stopping) return Promise.resolve();
+    script.timer = this.deps.clock.setTimer(script.model.interval * 1000, () => void this.runTrackScript(script));
+    if (script.running) return Promise.resolve(); // still running from last time: keepalived skips, so do we
     script.running = true;
     const timeoutMs = (script.model.timeout || script.model.interval) * 1000;
-    void this.deps.runScript(this.invocation(script.model.script, timeoutMs)).then((outcome) => {
+    return this.deps.runScript(this.invocation(script.model.script, timeoutMs)).then((outcome) => {
       script.running = false;
-      if (this.stopping) return;
+      // Stopping, or replaced by a reload (its settings changed): this run's result is nobody's.
+      if (this.stopping || this.scripts.get(script.model.name) !== script) return;
       script.runs++;
       // A timeout is a failure (keepalived); so is a script that cannot start.
       const ok = outcome.exitCode === 0;

@@ -217,3 +217,73 @@ describe('VrrpService wiring', () => {
     await expect(t.service.start()).rejects.toThrow(/interface eth9 does not exist/);
   });
 });
+
+describe('VrrpService.reconfigure (SIGHUP in place)', () => {
+  const conf = (opts: { name?: string; vrid?: number; priority?: number; vips: string[] }) =>
+    BASE.replace('VI_1', opts.name ?? 'VI_1')
+      .replace('virtual_router_id 51', `virtual_router_id ${opts.vrid ?? 51}`)
+      .replace('priority 150', `priority ${opts.priority ?? 150}`)
+      .replace('    10.0.0.200/24', opts.vips.map((v) => `    ${v}/24`).join('\n'));
+
+  async function master(vips: string[]) {
+    const t = setup(conf({ vips }));
+    await t.service.start();
+    t.clock.advance(4000);
+    await settle();
+    expect(t.service.status()[0]!.state).toBe('MASTER');
+    t.log.length = 0;
+    return t;
+  }
+
+  it('a master’s VIP list changes as a diff: the removed one goes, the new one comes with its own ARPs, the kept one is untouched', async () => {
+    const t = await master(['10.0.0.200', '10.0.0.202']);
+    const result = await t.service.reconfigure(compile(conf({ vips: ['10.0.0.200', '10.0.0.201'] })));
+    expect(result).toEqual({ inPlace: true, vipsAdded: ['10.0.0.201'], vipsRemoved: ['10.0.0.202'] });
+    await settle();
+    expect(t.log).toEqual(['remove 10.0.0.202', 'add 10.0.0.201/24', 'garp 2 10.0.0.201', 'garp 2 10.0.0.201']);
+    expect(t.netlink.addrs.map((a) => a.address).sort()).toEqual(['10.0.0.1', '10.0.0.200', '10.0.0.201']);
+    const status = t.service.status()[0]!;
+    expect(status).toMatchObject({ state: 'MASTER', vips: ['10.0.0.200/24', '10.0.0.201/24'] });
+    expect(status.machine).toMatchObject({ becomeMaster: 1, priorityZeroSent: 0 });
+    // The adverts carry the new list from the next one on.
+    t.clock.advance(1000);
+    expect(t.log.at(-1)).toBe('advert prio 150 10.0.0.1>224.0.0.18');
+  });
+
+  it('a new priority goes out in the next advert; no transition, no priority 0', async () => {
+    const t = await master(['10.0.0.200']);
+    expect((await t.service.reconfigure(compile(conf({ priority: 120, vips: ['10.0.0.200'] })))).inPlace).toBe(true);
+    t.clock.advance(1000);
+    await settle();
+    expect(t.log).toEqual(['advert prio 120 10.0.0.1>224.0.0.18']);
+    expect(t.service.status()[0]).toMatchObject({ state: 'MASTER', basePriority: 120, effectivePriority: 120 });
+  });
+
+  it('a renamed instance on the same interface and VRID keeps its state; notify uses the new name', async () => {
+    const t = await master(['10.0.0.200']);
+    const before = t.service.status()[0]!.lastTransition;
+    expect((await t.service.reconfigure(compile(conf({ name: 'VI_NEW', vips: ['10.0.0.200'] })))).inPlace).toBe(true);
+    expect(t.service.status()[0]).toMatchObject({ name: 'VI_NEW', state: 'MASTER', lastTransition: before });
+    await t.service.stop();
+    expect(t.scripts.map((s) => s.argv)).toContainEqual(['/usr/local/bin/notify.sh', 'arg1', 'INSTANCE', 'VI_NEW', 'STOP', '150']);
+  });
+
+  it('another VRID is another instance: refused, nothing touched', async () => {
+    const t = await master(['10.0.0.200']);
+    const result = await t.service.reconfigure(compile(conf({ vrid: 52, vips: ['10.0.0.200'] })));
+    expect(result.inPlace).toBe(false);
+    await settle();
+    expect(t.log).toEqual([]);
+    expect(t.service.status()[0]).toMatchObject({ vrid: 51, state: 'MASTER' });
+  });
+
+  it('a track_script added by reload starts running and its weight applies', async () => {
+    const t = await master(['10.0.0.200']);
+    const tracked = conf({ vips: ['10.0.0.200'] }).replace('  notify "', '  track_script {\n    chk\n  }\n  notify "');
+    const withScript = `vrrp_script chk {\n  script "/usr/local/bin/chk"\n  interval 1\n  weight 10\n}\n${tracked}`;
+    expect((await t.service.reconfigure(compile(withScript))).inPlace).toBe(true);
+    await settle();
+    expect(t.scripts.map((s) => s.argv)).toContainEqual(['/usr/local/bin/chk']);
+    expect(t.service.status()[0]).toMatchObject({ state: 'MASTER', effectivePriority: 160 });
+  });
+});
