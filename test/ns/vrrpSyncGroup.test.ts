@@ -314,4 +314,60 @@ describe.skipIf(!isRoot)('vrrp_sync_group: two directors, external and internal 
       expect(await pa.stop()).toBe(0);
     });
   });
+
+  describe('keepalived 2.2.7 (A) ↔ tslvsd (B), same keepalived.conf', () => {
+    it("keepalived A's int link down → tslvsd B takes both VIPs, one member by itself and the other through the group; link up → keepalived preempts both back", async () => {
+      rmSync(notifyA, { force: true });
+      rmSync(notifyB, { force: true });
+      expect(ext.current()).toEqual([]);
+      expect(int.current()).toEqual([]);
+      const ka = startKeepalived(a.ns, confA, path.join(dir, 'ka'));
+      running.push(ka);
+      expect(await ka.ready()).toBe(true);
+      expect(await aloneHoldsBoth(a.ns, BOOT_MS)).toBe(true);
+      const pb = startTslvsd(b.ns, confB);
+      running.push(pb);
+      expect(await pb.waitForState('BACKUP', BOOT_MS, 'VI_EXT')).toBe(true);
+      expect(await pb.waitForState('BACKUP', BOOT_MS, 'VI_INT')).toBe(true);
+      await sleep(3000);
+      expect(ext.current()).toEqual([a.ns]);
+      expect(int.current()).toEqual([a.ns]);
+      expect(pb.transitions().some((t) => t.to === 'MASTER')).toBe(false);
+
+      const fromB = pb.lines.length;
+      const t0 = performance.now();
+      await mustRun('ip', ['-n', a.ns, 'link', 'set', 'eth1', 'down']);
+      const extAt = await ext.heldBy(b.ns, t0, 15_000);
+      const intAt = await int.heldBy(b.ns, t0, 15_000);
+      expect(extAt).toBeDefined();
+      expect(intAt).toBeDefined();
+      console.log(`sync group failover keepalived → tslvsd: ext ${(extAt! - t0).toFixed(0)} ms, int ${(intAt! - t0).toFixed(0)} ms (bound ${FAILOVER_BOUND_MS.toFixed(0)} ms)`);
+      expect(extAt! - t0).toBeLessThanOrEqual(FAILOVER_BOUND_MS);
+      expect(intAt! - t0).toBeLessThanOrEqual(FAILOVER_BOUND_MS);
+      expect(await aloneHoldsBoth(b.ns, 3000)).toBe(true);
+      const toMaster = pb.lines.slice(fromB).filter((l) => l.event === 'transition' && l.to === 'MASTER');
+      console.log(`tslvsd B to MASTER: ${JSON.stringify(toMaster.map((l) => [l.instance, l.reason]))}`);
+      expect(toMaster.map((l) => l.instance).sort()).toEqual(['VI_EXT', 'VI_INT']);
+      expect(toMaster.filter((l) => String(l.reason).includes(`sync group ${GROUP}`))).toHaveLength(1);
+
+      const t1 = performance.now();
+      await mustRun('ip', ['-n', a.ns, 'link', 'set', 'eth1', 'up']);
+      expect(await aloneHoldsBoth(a.ns, 15_000)).toBe(true);
+      expect(await waitFor(() => pb.state('VI_EXT') === 'BACKUP' && pb.state('VI_INT') === 'BACKUP', { timeoutMs: 3000 })).toBe(true);
+      await sleep(2000);
+      const to = performance.now();
+      expect(ext.fractionHeldOnlyBy(a.ns, to - 2000, to)).toBe(1);
+      expect(int.fractionHeldOnlyBy(a.ns, to - 2000, to)).toBe(1);
+      console.log(`keepalived → tslvsd: both held ext VIP ${ext.overlapMs(t0, to).toFixed(1)} ms, int VIP ${int.overlapMs(t0, to).toFixed(1)} ms; preempted back after ${(to - 2000 - t1).toFixed(0)} ms`);
+      expect(ext.overlapMs(t0, to)).toBeLessThanOrEqual(OVERLAP_BOUND_MS);
+      expect(int.overlapMs(t0, to)).toBeLessThanOrEqual(OVERLAP_BOUND_MS);
+      expect(lines(notifyB)).toEqual([`GROUP ${GROUP} BACKUP 0`, `GROUP ${GROUP} MASTER 0`, `GROUP ${GROUP} BACKUP 0`]);
+      // keepalived's own group notify on A: the same sequence the tslvsd case above asserts for tslvsd's A.
+      const seenA = lines(notifyA);
+      console.log(`keepalived group notify A: ${JSON.stringify(seenA)}`);
+      expect(seenA.slice(seenA.indexOf(`GROUP ${GROUP} MASTER 0`))).toEqual([`GROUP ${GROUP} MASTER 0`, `GROUP ${GROUP} FAULT 0`, `GROUP ${GROUP} BACKUP 0`, `GROUP ${GROUP} MASTER 0`]);
+      expect(await pb.stop()).toBe(0);
+      await ka.stop();
+    });
+  });
 });
