@@ -4,13 +4,15 @@
  * addresses, answered by one loopback listener — and program the kernel's IPVS table. Needs IPVS, hence
  * the project VM:
  *
- *   bash scripts/vm/run.sh node --import tsx bench/healthcheck-vm.ts [--servers 1000,2000] [--seconds 20]
- *        [--victims 50] [--directors keepalived,tslvsd]      (npm run bench:healthcheck-vm)
+ *   bash scripts/vm/run.sh node --import tsx bench/healthcheck-vm.ts [--servers 500,1000,2000] [--seconds 20]
+ *        [--victims 50] [--directors keepalived,tslvsd] [--tslvsd-entry compose|cli]   (npm run bench:healthcheck-vm)
  *
  * Per director and N: time until the table holds all N destinations; checks per second achieved (connections
  * accepted by the listener); CPU of the daemon's process tree (threads and children, from /proc); peak RSS
- * (sum of VmHWM); detection latency (the victims' listener stops → each victim gone from `ipvsadm -Ln`) and
- * recovery latency (listener back → each victim back). Ends with a side-by-side table and the ratios.
+ * (sum of VmHWM); detection latency (the victims' listener stops → each victim gone from /proc/net/ip_vs,
+ * looked at every 100 ms, then confirmed by `ipvsadm -Ln`) and recovery latency (listener back → each victim
+ * back). Ends with a side-by-side table and the ratios. keepalived runs as `keepalived -n -l -D -G --check`;
+ * tslvsd as compiled JavaScript (see TSLVSD_ENTRY).
  */
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -25,7 +27,7 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 
 const { values } = parseArgs({
   options: {
-    servers: { type: 'string', default: '1000,2000' },
+    servers: { type: 'string', default: '500,1000,2000' },
     seconds: { type: 'string', default: '20' },
     victims: { type: 'string', default: '50' },
     directors: { type: 'string', default: 'keepalived,tslvsd' },
