@@ -5,7 +5,7 @@
  * the project VM:
  *
  *   bash scripts/vm/run.sh node --import tsx bench/healthcheck-vm.ts [--servers 500,1000,2000] [--seconds 20]
- *        [--victims 50] [--directors keepalived,tslvsd] [--tslvsd-entry compose|cli]   (npm run bench:healthcheck-vm)
+ *        [--victims 50] [--directors keepalived,tslvsd]   (npm run bench:healthcheck-vm)
  *
  * Per director and N: time until the table holds all N destinations; checks per second achieved (connections
  * accepted by the listener); CPU of the daemon's process tree (threads and children, from /proc); peak RSS
@@ -33,8 +33,6 @@ const { values } = parseArgs({
     directors: { type: 'string', default: 'keepalived,tslvsd' },
     port: { type: 'string', default: '18080' },
     'connect-timeout': { type: 'string', default: '2' },
-    // compose: the daemon composition from dist/ behind the CLI's option parsing (below); cli: bin/tslvsd.js.
-    'tslvsd-entry': { type: 'string', default: 'compose' },
   },
 });
 const SERVER_COUNTS = values.servers.split(',').map(Number);
@@ -48,28 +46,8 @@ const DIRECTORS = values.directors.split(',') as Director[];
 const WORK = '/tmp/hcbench-vm';
 const CHECKOUT = new URL('..', import.meta.url).pathname;
 
-/**
- * How tslvsd is started: `node bin/tslvsd.js …` (cli), or by default plain node running the compiled daemon
- * composition (`composeAndRun` from dist/, after the CLI's own option parsing and config compiler) — what
- * `tslvsd --check-only` is meant to run. At the time of writing bin/tslvsd.js → dist/cli.js still calls the
- * VRRP-only `runDaemon` (src/daemon.ts), so with --check-only it starts no checks and no IPVS. No tsx in the
- * daemon either way: it runs compiled JavaScript, as installed.
- */
-const COMPOSE_ENTRY = `
-const dist = ${JSON.stringify(`${CHECKOUT}dist/`)};
-const { parseCliOptions } = await import(dist + 'cliOptions.js');
-const { compileConfigFile } = await import(dist + 'config/compileFile.js');
-const { composeAndRun } = await import(dist + 'daemon/compose.js');
-const parsed = parseCliOptions(process.argv.slice(2));
-if (!parsed.ok) throw new Error(parsed.message);
-const options = { ...parsed.options, configId: parsed.options.configId ?? 'hcbench' };
-const outcome = compileConfigFile(options.configFile, { configId: options.configId, strict: options.strict });
-if (!outcome.ok) throw new Error(outcome.errors.join('\\n'));
-process.exitCode = await composeAndRun(options, outcome.model);
-`;
-// A file, not `node -e`: worker threads inherit the parent's execArgv, and `--input-type` breaks them.
-const COMPOSE_ENTRY_FILE = `${WORK}/tslvsd-compose-entry.mjs`;
-const TSLVSD_ENTRY = values['tslvsd-entry'] === 'cli' ? [`${CHECKOUT}bin/tslvsd.js`] : [COMPOSE_ENTRY_FILE];
+/** tslvsd is started as installed: `node bin/tslvsd.js --check-only …` (compiled JavaScript from dist/, no tsx). */
+const TSLVSD_ENTRY = [`${CHECKOUT}bin/tslvsd.js`, '--config-id', 'hcbench'];
 
 // Accepts on 0.0.0.0 (every 127.x reaches it), counts and closes: a select loop in Python, far cheaper per
 // connection than a Node server on the emulated core, so the listener is not what limits the checks. The
@@ -342,10 +320,9 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   mkdirSync(WORK, { recursive: true });
-  writeFileSync(COMPOSE_ENTRY_FILE, COMPOSE_ENTRY);
   const version = await run('keepalived', ['--version']).catch((e: { stdout?: string; stderr?: string }) => ({ stdout: e.stdout ?? '', stderr: e.stderr ?? '' }));
   const kv = `${version.stdout}${version.stderr}`;
-  console.log(`healthcheck-vm: ${SERVER_COUNTS.join(', ')} real servers, TCP_CHECK delay_loop 1, connect_timeout ${CONNECT_TIMEOUT_S}, retry 1, delay_before_retry 1; ${VICTIMS} victims; ${SECONDS} s measured; node ${process.version}; ${kv.split('\n')[0] ?? ''}; tslvsd via ${values['tslvsd-entry'] === 'cli' ? 'bin/tslvsd.js' : 'composeAndRun (dist/)'}`);
+  console.log(`healthcheck-vm: ${SERVER_COUNTS.join(', ')} real servers, TCP_CHECK delay_loop 1, connect_timeout ${CONNECT_TIMEOUT_S}, retry 1, delay_before_retry 1; ${VICTIMS} victims; ${SECONDS} s measured; node ${process.version}; ${kv.split('\n')[0] ?? ''}; tslvsd via bin/tslvsd.js`);
   const listener = new Listener();
   const results: Result[] = [];
   try {
