@@ -255,6 +255,23 @@ describe('HealthCheckEngine: quorum and sorry server', () => {
     expect(t.rsEvents('b').at(-1)).toMatchObject({ alive: true, inTable: true });
   });
 
+  it('a change that moves no quorum emits only its own real server; the one that loses quorum re-emits the rest', async () => {
+    const servers = ['a', 'b', 'c'].map((k) => rs(k, { checkers: [tcp(k, { retry: 0 })], inhibitOnFailure: k === 'c' }));
+    const t = setup({ virtualServers: [vs(servers, { quorum: 1, sorryServer: { key: 'sorry', weight: 1, inhibit: false } })] });
+    await t.start();
+    const sinceStart = t.events.length;
+    t.probes.set('b', false);
+    await t.tick(10_000);
+    expect(t.events.slice(sinceStart)).toMatchObject([{ kind: 'realServer', realServer: 'b', alive: false, inTable: false }]);
+    t.probes.set('a', false);
+    t.probes.set('c', false);
+    await t.tick(10_000);
+    // 'a' falls first (quorum still up through 'c'), then 'c' takes the live weight to 0: quorum lost,
+    // the sorry server goes in and inhibited 'c' stays at weight 0.
+    const later = t.events.slice(sinceStart + 1).map((e) => (e.kind === 'realServer' ? `${e.realServer}:${e.inTable}:${e.weight}` : e.kind));
+    expect(later).toEqual(['a:false:0', 'quorum', 'c:true:0', 'sorry:true:1']);
+  });
+
   it('sorry_server_inhibit keeps the sorry server at weight 0 while not needed', async () => {
     const t = setup({
       virtualServers: [vs([rs('a', { checkers: [tcp('a', { retry: 0 })] })], { sorryServer: { key: 'sorry', weight: 5, inhibit: true } })],

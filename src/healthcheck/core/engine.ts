@@ -346,7 +346,7 @@ export class HealthCheckEngine {
       const script = alive ? rs.plan.notifyUp : rs.plan.notifyDown;
       if (script) this.runScript(script);
     }
-    if (changed) this.afterChange(vs, rs.reason);
+    if (changed) this.afterChange(vs, rs.reason, rs);
     // keepalived times the next MISC_CHECK from the start of the last run (a slow script does not stretch
     // the interval); the other checkers from the end of the probe.
     const elapsed = c.spec.type === 'MISC_CHECK' ? this.deps.clock.now() - c.launchedAt : 0;
@@ -360,7 +360,12 @@ export class HealthCheckEngine {
     return rs ? { vs, rs } : undefined;
   }
 
-  private afterChange(vs: VsRuntime, reason: string): void {
+  /**
+   * `changed`: the one real server whose checker or weight moved. Without a quorum transition no other
+   * destination's desired state can differ (each depends only on its own health and on the quorum), so only
+   * it is looked at: a change costs O(1) instead of a walk over every real server of the virtual server.
+   */
+  private afterChange(vs: VsRuntime, reason: string, changed?: RealServerHealth): void {
     const transition = vs.state.updateQuorum();
     if (transition) {
       const script = transition === 'gained' ? vs.state.plan.quorumUp : vs.state.plan.quorumDown;
@@ -370,21 +375,27 @@ export class HealthCheckEngine {
         liveWeight: vs.state.liveWeight(), threshold: vs.state.threshold(),
       });
     }
+    if (!transition && changed) {
+      this.emitRealServer(vs, changed, reason);
+      return;
+    }
     this.sync(vs, transition ? `quorum ${transition}; ${reason}` : reason);
   }
 
   /** Emits every destination of the virtual server whose desired state differs from what was last emitted. */
   private sync(vs: VsRuntime, reason: string): void {
     const vsKey = vs.state.plan.key;
-    for (const rs of vs.state.realServers.values()) {
-      const desired = vs.state.desiredRealServer(rs);
-      this.emitIfChanged(vsKey, rs.plan.key, vs.state.isAlive(rs), desired, false, rs.reason === 'start' ? reason : rs.reason);
-    }
+    for (const rs of vs.state.realServers.values()) this.emitRealServer(vs, rs, reason);
     const sorry = vs.state.plan.sorryServer;
     if (sorry) {
       this.emitIfChanged(vsKey, sorry.key, vs.state.sorryActive(), vs.state.desiredSorryServer(sorry), true,
         vs.state.sorryActive() ? 'quorum lost: sorry server in use' : 'quorum up: sorry server not needed');
     }
+  }
+
+  private emitRealServer(vs: VsRuntime, rs: RealServerHealth, reason: string): void {
+    const desired = vs.state.desiredRealServer(rs);
+    this.emitIfChanged(vs.state.plan.key, rs.plan.key, vs.state.isAlive(rs), desired, false, rs.reason === 'start' ? reason : rs.reason);
   }
 
   private emitIfChanged(
