@@ -233,6 +233,31 @@ describe('HealthCheckEngine: quorum and sorry server', () => {
     expect(t.scripts).toEqual([{ argv: ['/qdown'] }, { argv: ['/qup'] }]);
   });
 
+  it('the live weight follows misc_dynamic weights, deaths and revivals, and a reload that keeps the weights', async () => {
+    const plan = { virtualServers: [vs([rs('a', { weight: 3, checkers: [misc('a')] }), rs('b', { weight: 2, checkers: [tcp('b', { retry: 0 })] })], { quorum: 10 })] };
+    const t = setup(plan);
+    await t.start();
+    const live = (): number => t.engine.snapshot().virtualServers[0]!.liveWeight;
+    expect(live()).toBe(5);
+    t.probes.set('a', true, { weight: 20 });
+    await t.tick(10_000);
+    expect(live()).toBe(22);
+    expect(t.events.filter((e) => e.kind === 'quorum').at(-1)).toMatchObject({ up: true, liveWeight: 22 });
+    t.probes.set('b', false);
+    await t.tick(10_000);
+    expect(live()).toBe(20);
+    t.engine.reload(plan); // same plan: 'a' keeps its dynamic weight 20
+    expect(live()).toBe(20);
+    t.probes.set('a', false);
+    await t.tick(10_000);
+    expect(live()).toBe(0);
+    expect(t.events.filter((e) => e.kind === 'quorum').at(-1)).toMatchObject({ up: false, liveWeight: 0 });
+    t.probes.set('a', true, { weight: 7 }); // back, with a new weight
+    t.probes.set('b', true);
+    await t.tick(10_000);
+    expect(live()).toBe(9);
+  });
+
   it('sorry_server replaces the real servers while quorum is lost and leaves when it returns', async () => {
     const t = setup({
       virtualServers: [vs([rs('a', { checkers: [tcp('a', { retry: 0 })] }), rs('b', { checkers: [tcp('b', { retry: 0 })] })], {

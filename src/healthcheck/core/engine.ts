@@ -258,7 +258,7 @@ export class HealthCheckEngine {
     for (const [key, rs] of next.realServers) {
       const old = prev.realServers.get(key);
       if (!old) continue;
-      if (old.plan.weight === rs.plan.weight) rs.effectiveWeight = old.effectiveWeight;
+      if (old.plan.weight === rs.plan.weight) next.setWeight(rs, old.effectiveWeight);
       rs.reason = old.reason;
     }
   }
@@ -328,13 +328,13 @@ export class HealthCheckEngine {
     const wasAlive = vs.state.isAlive(rs);
     const wasUp = c.state.up;
     const step = c.state.onResult(result.up);
-    if (wasUp !== c.state.up) rs.failedCheckers += c.state.up ? -1 : 1;
+    if (wasUp !== c.state.up) vs.state.checkerFlipped(rs, c.state.up);
 
     let changed = wasUp !== c.state.up;
     if (result.up && result.weight !== undefined) {
       const weight = result.weight ?? rs.plan.weight;
       if (weight !== rs.effectiveWeight) {
-        rs.effectiveWeight = weight;
+        vs.state.setWeight(rs, weight);
         rs.reason = `${c.spec.type}: weight set to ${weight} (${result.reason})`;
         changed = true;
       }

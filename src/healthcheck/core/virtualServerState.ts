@@ -3,10 +3,13 @@ import type { RealServerPlan, SorryServerPlan, VirtualServerPlan } from '../plan
 /** One real server's health as the core tracks it. */
 export interface RealServerHealth {
   readonly plan: RealServerPlan;
-  /** Number of its checkers currently DOWN; alive = 0 (keepalived's num_failed_checkers). */
-  failedCheckers: number;
-  /** Weight in force: the configured one, or what a misc_dynamic script set. */
-  effectiveWeight: number;
+  /**
+   * Number of its checkers currently DOWN; alive = 0 (keepalived's num_failed_checkers). Changed only
+   * through VirtualServerState.checkerFlipped, which keeps the live weight current.
+   */
+  readonly failedCheckers: number;
+  /** Weight in force: the configured one, or what a misc_dynamic script set. Changed only through setWeight. */
+  readonly effectiveWeight: number;
   /** Cause of the last change, for the event stream and status. */
   reason: string;
 }
@@ -30,18 +33,23 @@ export type QuorumTransition = 'gained' | 'lost' | null;
  *   alive real servers stay;
  * - a dead real server leaves the table, or stays with weight 0 under inhibit_on_failure.
  */
+/** The writable view of RealServerHealth, for VirtualServerState only. */
+type MutableRealServerHealth = { -readonly [K in keyof RealServerHealth]: RealServerHealth[K] };
+
 export class VirtualServerState {
   readonly realServers = new Map<string, RealServerHealth>();
   quorumUp: boolean;
+  /**
+   * Sum of the effective weights of alive real servers, kept up to date by checkerFlipped / setWeight so a
+   * change costs O(1) rather than a walk over every real server of the virtual server.
+   */
+  private live = 0;
 
   constructor(readonly plan: VirtualServerPlan, initialFailed: (rs: RealServerPlan) => number) {
     for (const rs of plan.realServers) {
-      this.realServers.set(rs.key, {
-        plan: rs,
-        failedCheckers: initialFailed(rs),
-        effectiveWeight: rs.weight,
-        reason: 'start',
-      });
+      const health: RealServerHealth = { plan: rs, failedCheckers: initialFailed(rs), effectiveWeight: rs.weight, reason: 'start' };
+      this.realServers.set(rs.key, health);
+      if (this.isAlive(health)) this.live += health.effectiveWeight;
     }
     // keepalived's set_quorum_states(): at start the quorum is up when the sum reaches quorum + hysteresis.
     this.quorumUp = this.liveWeight() >= plan.quorum + plan.hysteresis;
@@ -51,11 +59,23 @@ export class VirtualServerState {
     return rs.failedCheckers === 0;
   }
 
+  /** One of the real server's checkers went up (`up`) or down. */
+  checkerFlipped(rs: RealServerHealth, up: boolean): void {
+    const wasAlive = this.isAlive(rs);
+    (rs as MutableRealServerHealth).failedCheckers += up ? -1 : 1;
+    const alive = this.isAlive(rs);
+    if (alive !== wasAlive) this.live += alive ? rs.effectiveWeight : -rs.effectiveWeight;
+  }
+
+  /** Sets the weight in force (misc_dynamic, or carried over by a reload). */
+  setWeight(rs: RealServerHealth, weight: number): void {
+    if (this.isAlive(rs)) this.live += weight - rs.effectiveWeight;
+    (rs as MutableRealServerHealth).effectiveWeight = weight;
+  }
+
   /** Sum of the effective weights of alive real servers (weigh_live_realservers). */
   liveWeight(): number {
-    let sum = 0;
-    for (const rs of this.realServers.values()) if (this.isAlive(rs)) sum += rs.effectiveWeight;
-    return sum;
+    return this.live;
   }
 
   /** The threshold that applies to the next transition. */
