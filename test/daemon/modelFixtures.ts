@@ -1,4 +1,5 @@
 import type { Checker, ConfigModel, GlobalDefs, RealServer, VirtualIpAddress, VirtualServer, VrrpInstance } from '../../src/config/model.js';
+import { defaultGlobalDefs } from '../../src/config/compiler/global.js';
 
 /** Complete model objects for the daemon's pure tests, built by hand (the compiler has its own tests). */
 let line = 1;
@@ -102,29 +103,9 @@ export function virtualServer(over: Partial<VirtualServer> = {}): VirtualServer 
   };
 }
 
+/** keepalived's global defaults as the compiler produces them (one source of truth), with overrides. */
 export function globalDefs(over: Partial<GlobalDefs> = {}): GlobalDefs {
-  return {
-    loc: loc(),
-    notificationEmail: [],
-    smtpConnectTimeout: 30,
-    enableScriptSecurity: false,
-    vrrpVersion: 2,
-    vrrpMcastGroup4: '224.0.0.18',
-    vrrpMcastGroup6: 'ff02::12',
-    vrrpGarpMasterDelay: 5,
-    vrrpGarpMasterRepeat: 5,
-    vrrpGarpMasterRefresh: 0,
-    vrrpGarpMasterRefreshRepeat: 1,
-    vrrpGarpInterval: 0,
-    vrrpGnaInterval: 0,
-    vrrpSkipCheckAdvAddr: false,
-    vrrpStrict: false,
-    lvsTimeouts: {},
-    lvsFlush: false,
-    lvsFlushOnStop: false,
-    other: {},
-    ...over,
-  };
+  return { ...defaultGlobalDefs(loc().file), loc: loc(), ...over };
 }
 
 export function model(over: Partial<ConfigModel> = {}): ConfigModel {
