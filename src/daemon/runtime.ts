@@ -1,5 +1,6 @@
 import type { ConfigModel } from '../config/model.js';
 import { createDaemonMetrics, type DaemonMetrics } from '../metrics/registry.js';
+import { registerListenerMetrics } from '../metrics/listenerMetrics.js';
 import { startMetricsServer, type ListenAddress, type MetricsServer } from '../metrics/server.js';
 import type { HealthMetricsSource, IpvsMetricsSource, VrrpMetricsSource } from '../metrics/sources.js';
 import type { SystemdNotifier } from '../systemd/notify.js';
@@ -88,6 +89,10 @@ export async function runDaemonRuntime(options: RuntimeOptions): Promise<number>
 
   let metricsServer: MetricsServer | undefined;
   let statusServer: StatusSocketServer | undefined;
+  registerListenerMetrics(metrics.registry, () => [
+    ...(metricsServer ? [['metrics', metricsServer.counters] as const] : []),
+    ...(statusServer ? [['status', statusServer.counters] as const] : []),
+  ]);
   const watchdog = new SystemdWatchdog(notifier, options.clock, options.env);
   let resolveStopped: (code: number) => void = () => {};
   const stopped = new Promise<number>((resolve) => (resolveStopped = resolve));

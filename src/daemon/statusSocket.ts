@@ -1,6 +1,7 @@
-import { chmodSync, mkdirSync, unlinkSync } from 'node:fs';
+import { chmodSync, lstatSync, mkdirSync, unlinkSync } from 'node:fs';
 import { connect, createServer, type Server } from 'node:net';
 import { dirname } from 'node:path';
+import { applyListenerLimits, DEFAULT_LISTENER_LIMITS, newListenerCounters, type ListenerCounters, type ListenerLimits } from '../util/connectionLimits.js';
 import type { DaemonStatus } from './status.js';
 
 /**
@@ -12,12 +13,20 @@ export const DEFAULT_STATUS_SOCKET = '/run/tslvsd/status.sock';
 
 export interface StatusSocketServer {
   path: string;
+  /** Connections accepted, rejected over the cap, closed by the idle timeout. */
+  counters: Readonly<ListenerCounters>;
   close(): Promise<void>;
 }
 
-export async function startStatusServer(path: string, status: () => DaemonStatus): Promise<StatusSocketServer> {
+/**
+ * Limits (see ListenerLimits): at most 32 connections at once; one whose answer cannot be written (the
+ * client does not read) is closed after 10 s. A connection is closed as soon as its document is written —
+ * the data waits in the client's receive queue — so a client that never closes holds nothing.
+ */
+export async function startStatusServer(path: string, status: () => DaemonStatus, limits: ListenerLimits = DEFAULT_LISTENER_LIMITS): Promise<StatusSocketServer> {
   mkdirSync(dirname(path), { recursive: true, mode: 0o750 });
   await removeStaleSocket(path);
+  const counters = newListenerCounters();
   const server: Server = createServer((socket) => {
     socket.on('error', () => socket.destroy());
     let body: string;
@@ -26,8 +35,9 @@ export async function startStatusServer(path: string, status: () => DaemonStatus
     } catch (err) {
       body = JSON.stringify({ error: err instanceof Error ? err.message : String(err) }) + '\n';
     }
-    socket.end(body);
+    socket.end(body, () => socket.destroy());
   });
+  applyListenerLimits(server, limits, counters);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(path, () => {
@@ -39,6 +49,7 @@ export async function startStatusServer(path: string, status: () => DaemonStatus
   chmodSync(path, 0o660);
   return {
     path,
+    counters,
     close: () =>
       new Promise<void>((resolve) => {
         // server.close() unlinks the socket file itself.
@@ -49,18 +60,29 @@ export async function startStatusServer(path: string, status: () => DaemonStatus
 
 /**
  * A socket file left by a killed daemon refuses connections: remove it. One that answers belongs to a
- * running daemon: refuse to start a second one on it.
+ * running daemon: refuse to start a second one on it. Anything that is not a socket (a regular file, a
+ * directory, a symbolic link — perhaps a typo in --status-socket) is never deleted: refuse.
  */
 async function removeStaleSocket(path: string): Promise<void> {
-  const alive = await new Promise<boolean>((resolve) => {
-    const probe = connect(path);
-    probe.once('connect', () => {
-      probe.destroy();
-      resolve(true);
+  let isSocket: boolean;
+  try {
+    isSocket = lstatSync(path).isSocket();
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw err;
+  }
+  if (!isSocket) throw new Error(`${path}: exists and is not a socket; refusing to replace it (remove it or choose another --status-socket)`);
+  // Stale = nobody listens (ECONNREFUSED). Any other answer (EACCES, …) is not ours to judge: refuse.
+  const probe = await new Promise<'alive' | 'stale' | string>((resolve) => {
+    const socket = connect(path);
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve('alive');
     });
-    probe.once('error', () => resolve(false));
+    socket.once('error', (err: NodeJS.ErrnoException) => resolve(err.code === 'ECONNREFUSED' ? 'stale' : (err.code ?? err.message)));
   });
-  if (alive) throw new Error(`${path}: another tslvsd is already running (its status socket answers)`);
+  if (probe === 'alive') throw new Error(`${path}: another tslvsd is already running (its status socket answers)`);
+  if (probe !== 'stale') throw new Error(`${path}: cannot tell whether this socket is stale (${probe}); refusing to replace it`);
   try {
     unlinkSync(path);
   } catch (err) {

@@ -1,6 +1,8 @@
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import type { Registry } from 'prom-client';
+import { applyListenerLimits, DEFAULT_LISTENER_LIMITS, newListenerCounters, type ListenerCounters, type ListenerLimits } from '../util/connectionLimits.js';
 
 /**
  * The metrics listener: GET /metrics serves the registry in the Prometheus text format (node:http, no
@@ -27,11 +29,20 @@ export function parseMetricsListen(value: string): ListenAddress | undefined {
 export interface MetricsServer {
   /** The bound address (the real port when 0 was asked for). */
   address: ListenAddress;
+  /** Connections accepted, rejected over the cap, closed by a timeout. */
+  counters: Readonly<ListenerCounters>;
   close(): Promise<void>;
 }
 
-export async function startMetricsServer(listen: ListenAddress, registry: Registry): Promise<MetricsServer> {
-  const server: Server = createServer((req, res) => {
+/**
+ * The listener's limits: at most `maxConnections` open (32: a Prometheus server or two and a curl need a
+ * handful), and a connection closes after `idleTimeoutMs` without traffic (10 s); the request headers
+ * must arrive, and the whole request be read, within that same time.
+ */
+export async function startMetricsServer(listen: ListenAddress, registry: Registry, limits: ListenerLimits = DEFAULT_LISTENER_LIMITS): Promise<MetricsServer> {
+  // Node checks the headers/request timeouts every connectionsCheckingInterval (30 s by default): at
+  // that pace a connection that sends nothing would outlive its timeout by up to 30 s.
+  const server: Server = createServer({ connectionsCheckingInterval: Math.min(1000, limits.idleTimeoutMs) }, (req, res) => {
     const path = (req.url ?? '').split('?')[0];
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.writeHead(405, { allow: 'GET, HEAD' }).end();
@@ -50,9 +61,26 @@ export async function startMetricsServer(listen: ListenAddress, registry: Regist
       (err: unknown) => res.writeHead(500, { 'content-type': 'text/plain' }).end(`scrape failed: ${err instanceof Error ? err.message : String(err)}\n`),
     );
   });
-  // Scrapes are short; a stuck client must not hold a socket forever.
-  server.requestTimeout = 10_000;
-  server.headersTimeout = 5_000;
+  // Scrapes are short; a stuck or idle client must not hold a socket (a descriptor) for long.
+  const counters = newListenerCounters();
+  server.timeout = limits.idleTimeoutMs;
+  server.headersTimeout = limits.idleTimeoutMs;
+  server.requestTimeout = limits.idleTimeoutMs;
+  server.keepAliveTimeout = Math.min(5_000, limits.idleTimeoutMs);
+  // An idle socket: close it (node:http would too when nobody listens, but then we could not count it).
+  server.on('timeout', (socket: Socket) => {
+    counters.timedOut++;
+    socket.destroy();
+  });
+  // A request that does not arrive whole in time, or is not HTTP: answer it and close (what node:http
+  // does without a listener), counting the timeouts.
+  server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => {
+    const timedOut = err.code === 'ERR_HTTP_REQUEST_TIMEOUT';
+    if (timedOut) counters.timedOut++;
+    if (socket.writable) socket.write(timedOut ? 'HTTP/1.1 408 Request Timeout\r\nConnection: close\r\n\r\n' : 'HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
+    socket.destroy();
+  });
+  applyListenerLimits(server, limits, counters, false);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(listen.port, listen.host, () => {
@@ -63,6 +91,7 @@ export async function startMetricsServer(listen: ListenAddress, registry: Regist
   const bound = server.address() as AddressInfo;
   return {
     address: { host: listen.host, port: bound.port },
+    counters,
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());
