@@ -1,18 +1,12 @@
-import { createHash } from 'node:crypto';
 import { connect as tlsConnect } from 'node:tls';
 import type { Socket } from 'node:net';
 import type { HttpCheckSpec, StatusRange, UrlSpec } from '../plan.js';
 import { downResult, upResult, type ProbeResult } from '../result.js';
+import { HttpResponseReader, type HttpReply, type HttpResponseLimits } from './httpResponse.js';
 import { describeSocketError, openConnection } from './tcp.js';
 
-/** A parsed HTTP response: what the checker judges. */
-export interface HttpReply {
-  status: number;
-  headers: Map<string, string>;
-  body: Buffer;
-}
+export type { HttpReply } from './httpResponse.js';
 
-const MAX_RESPONSE_BYTES = 4 * 1024 * 1024;
 const DEFAULT_STATUS: StatusRange[] = [[200, 299]];
 
 /** Builds the request keepalived's HTTP_GET sends (HTTP/1.0 unless http_protocol says otherwise). */
@@ -30,82 +24,6 @@ function bracket(host: string): string {
   return host.includes(':') ? `[${host}]` : host;
 }
 
-/**
- * Tells when a response is whole by its own framing (Content-Length reached, or the last chunk), so the
- * probe need not wait for the server to close the connection (it may keep it alive). Fed every chunk.
- */
-export class ResponseFraming {
-  private head = Buffer.alloc(0);
-  private bodyStart = -1;
-  private expected: number | 'chunked' | 'close' = 'close';
-  private size = 0;
-  private tail = Buffer.alloc(0);
-
-  push(d: Buffer): boolean {
-    this.size += d.length;
-    if (this.bodyStart < 0) {
-      this.head = Buffer.concat([this.head, d]);
-      const end = this.head.indexOf('\r\n\r\n');
-      if (end < 0) return false;
-      this.bodyStart = end + 4;
-      const text = this.head.subarray(0, end).toString('latin1').toLowerCase();
-      const cl = /\r\ncontent-length:\s*(\d+)/.exec(text);
-      if (/\r\ntransfer-encoding:[^\r]*chunked/.test(text)) this.expected = 'chunked';
-      else if (cl) this.expected = Number(cl[1]);
-      this.tail = this.head.subarray(this.bodyStart);
-      this.head = Buffer.alloc(0);
-    } else {
-      this.tail = Buffer.concat([this.tail.subarray(-8), d]);
-    }
-    if (typeof this.expected === 'number') return this.size - this.bodyStart >= this.expected;
-    if (this.expected === 'chunked') {
-      const t = this.tail.subarray(-7);
-      return t.includes('\r\n0\r\n\r\n') || (this.size - this.bodyStart === 5 && t.equals(Buffer.from('0\r\n\r\n')));
-    }
-    return false;
-  }
-}
-
-/** Parses a complete response; null if it is not HTTP. */
-export function parseResponse(raw: Buffer): HttpReply | null {
-  const end = raw.indexOf('\r\n\r\n');
-  if (end < 0) return null;
-  const head = raw.subarray(0, end).toString('latin1').split('\r\n');
-  const m = /^HTTP\/\d\.\d (\d{3})/.exec(head[0] ?? '');
-  if (!m) return null;
-  const headers = new Map<string, string>();
-  for (const line of head.slice(1)) {
-    const i = line.indexOf(':');
-    if (i > 0) headers.set(line.slice(0, i).trim().toLowerCase(), line.slice(i + 1).trim());
-  }
-  let body = raw.subarray(end + 4);
-  if (headers.get('transfer-encoding')?.toLowerCase().includes('chunked')) {
-    const decoded = decodeChunked(body);
-    if (!decoded) return null;
-    body = decoded;
-  } else if (headers.has('content-length')) {
-    const len = Number(headers.get('content-length'));
-    if (Number.isFinite(len) && len >= 0) body = body.subarray(0, len);
-  }
-  return { status: Number(m[1]), headers, body };
-}
-
-function decodeChunked(data: Buffer): Buffer | null {
-  const parts: Buffer[] = [];
-  let pos = 0;
-  for (;;) {
-    const eol = data.indexOf('\r\n', pos);
-    if (eol < 0) return null;
-    const size = parseInt(data.subarray(pos, eol).toString('latin1').split(';')[0]!, 16);
-    if (!Number.isFinite(size)) return null;
-    if (size === 0) return Buffer.concat(parts);
-    const start = eol + 2;
-    if (start + size > data.length) return null;
-    parts.push(data.subarray(start, start + size));
-    pos = start + size + 2;
-  }
-}
-
 export function statusAccepted(status: number, ranges: StatusRange[]): boolean {
   return (ranges.length ? ranges : DEFAULT_STATUS).some(([lo, hi]) => status >= lo && status <= hi);
 }
@@ -120,14 +38,18 @@ export function judgeReply(reply: HttpReply, url: UrlSpec): string | null {
     return `${url.path}: status ${reply.status} not in ${formatRanges(url.statusCodes)}`;
   }
   if (url.digest) {
-    const digest = createHash('md5').update(reply.body).digest('hex');
-    if (digest !== url.digest.toLowerCase()) return `${url.path}: digest ${digest} != ${url.digest.toLowerCase()}`;
+    // A body cut at the cap has no digest: it cannot be said to match.
+    if (reply.digest === undefined) return `${url.path}: ${reply.cut ?? 'no body'}, digest not checked`;
+    if (reply.digest !== url.digest.toLowerCase()) return `${url.path}: digest ${reply.digest} != ${url.digest.toLowerCase()}`;
   }
   return null;
 }
 
-/** Connects (TCP, then TLS for SSL_GET without verification, as keepalived), sends, reads to the close. */
-async function fetchOnce(spec: HttpCheckSpec, url: UrlSpec, deadline: number): Promise<HttpReply | string> {
+/**
+ * Connects (TCP, then TLS for SSL_GET without verification, as keepalived), sends, reads to the end of the
+ * response (its framing, or the close) — or to the body cap, where it stops reading and closes.
+ */
+async function fetchOnce(spec: HttpCheckSpec, url: UrlSpec, deadline: number, limits: Partial<HttpResponseLimits>): Promise<HttpReply | string> {
   const path = url.path;
   const tcp = await openConnection(spec.target);
   if ('error' in tcp) return tcp.error;
@@ -135,8 +57,7 @@ async function fetchOnce(spec: HttpCheckSpec, url: UrlSpec, deadline: number): P
   const remaining = (): number => Math.max(1, deadline - performance.now());
   return new Promise((resolve) => {
     let settled = false;
-    const chunks: Buffer[] = [];
-    let size = 0;
+    const reader = new HttpResponseReader(url.digest !== undefined, limits);
     const finish = (v: HttpReply | string): void => {
       if (settled) return;
       settled = true;
@@ -146,16 +67,15 @@ async function fetchOnce(spec: HttpCheckSpec, url: UrlSpec, deadline: number): P
       resolve(v);
     };
     const timer = setTimeout(() => finish(`${path}: timeout after ${spec.target.timeoutMs} ms`), remaining());
-    const onEnd = (): void => {
-      const reply = parseResponse(Buffer.concat(chunks));
-      finish(reply ?? `${path}: not an HTTP response`);
+    const settle = (outcome: ReturnType<HttpResponseReader['push']>): void => {
+      if (outcome.kind === 'reply') finish(outcome.reply);
+      else if (outcome.kind === 'error') finish(`${path}: ${outcome.reason}`);
     };
-    const framing = new ResponseFraming();
+    const onEnd = (): void => {
+      if (!settled) settle(reader.end());
+    };
     const onData = (d: Buffer): void => {
-      chunks.push(d);
-      size += d.length;
-      if (size > MAX_RESPONSE_BYTES) finish(`${path}: response larger than ${MAX_RESPONSE_BYTES} bytes`);
-      else if (framing.push(d)) onEnd();
+      if (!settled) settle(reader.push(d));
     };
     tcp.socket.on('error', (err: NodeJS.ErrnoException) => finish(`${path}: ${describeSocketError(err)}`));
     if (spec.type === 'SSL_GET') {
@@ -177,13 +97,14 @@ async function fetchOnce(spec: HttpCheckSpec, url: UrlSpec, deadline: number): P
 
 /**
  * HTTP_GET / SSL_GET: every url block must answer with an accepted status (default 2xx) and, when set,
- * the MD5 digest of its body. Each url has connect_timeout for the whole exchange.
+ * the MD5 digest of its body. Each url has connect_timeout for the whole exchange. A body longer than the
+ * cap (1 MiB) is not read to its end: the status decides, and a url with a digest fails.
  */
-export async function probeHttp(spec: HttpCheckSpec): Promise<ProbeResult> {
+export async function probeHttp(spec: HttpCheckSpec, limits: Partial<HttpResponseLimits> = {}): Promise<ProbeResult> {
   const started = performance.now();
   const urls = spec.urls.length ? spec.urls : [{ path: '/', statusCodes: [] }];
   for (const url of urls) {
-    const reply = await fetchOnce(spec, url, performance.now() + spec.target.timeoutMs);
+    const reply = await fetchOnce(spec, url, performance.now() + spec.target.timeoutMs, limits);
     if (typeof reply === 'string') return downResult(reply, performance.now() - started);
     const verdict = judgeReply(reply, url);
     if (verdict) return downResult(verdict, performance.now() - started);
