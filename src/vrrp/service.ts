@@ -6,6 +6,7 @@ import type { Clock, TimerHandle } from '../util/clock.js';
 import { logTransition, type Logger } from '../util/log.js';
 import { encodeAdvert, type VrrpAdvert } from './codec/advertCodec.js';
 import { planVrrpInstance, type VrrpInstancePlan } from './core/fromConfig.js';
+import { judgeLeftoverVips, mayAdoptLeftoverVips } from './core/leftoverVips.js';
 import {
   ReceiveDispatcher,
   ReceiveValidator,
@@ -100,6 +101,8 @@ interface InstanceRuntime {
   queue: Promise<void>;
   lastTransitionEpochMs: number;
   vipErrors: number;
+  /** VIPs a previous run left that this instance keeps while its start-up leads to MASTER (core/leftoverVips.ts). */
+  leftoverVips: VipSpec[];
 }
 
 interface InterfaceRuntime {
@@ -146,10 +149,20 @@ export class VrrpService {
     for (const instance of this.model.vrrpInstances) plans.push(await this.plan(instance, links));
 
     // A previous run (crashed, or killed -9) may have left our VIPs behind: a backup must not hold them.
-    const leftovers = await this.vipManager.removeAll(plans.flatMap((p) => p.vips));
+    // An instance whose start-up leads to MASTER keeps its own until it hears a master (core/leftoverVips.ts).
+    const adopting = plans.filter((p) => mayAdoptLeftoverVips(p.plan.instance));
+    const leftovers = await this.vipManager.removeAll(plans.filter((p) => !adopting.includes(p)).flatMap((p) => p.vips));
     if (leftovers.changed > 0) this.deps.logger.warn({ event: 'vips_cleared', count: leftovers.changed }, 'removed VIPs left by a previous run');
+    const held = await Promise.all(adopting.map((p) => this.vipManager.present(p.vips)));
 
     for (const plan of plans) this.build(plan);
+    adopting.forEach((p, i) => {
+      const rt = this.instances.find((r) => r.plan === p.plan)!;
+      rt.leftoverVips = held[i]!;
+      if (rt.leftoverVips.length > 0) {
+        this.deps.logger.info({ event: 'vips_kept', instance: rt.model.name, vips: rt.leftoverVips.map((v) => v.address) }, 'keeping VIPs left by a previous run while starting towards MASTER');
+      }
+    });
     this.buildSyncGroups();
     this.unsubscribeLinks = this.deps.netlink.onLinkChange((event) => this.onLink(event));
     for (const rt of this.instances) {
@@ -347,6 +360,7 @@ export class VrrpService {
       queue: Promise.resolve(),
       lastTransitionEpochMs: 0,
       vipErrors: 0,
+      leftoverVips: [],
     } as Omit<InstanceRuntime, 'machine'> as InstanceRuntime;
     rt.machine = new VrrpStateMachine(plan.instance, this.deps.clock, {
       sendAdvert: (priority) => this.sendAdvert(rt, priority),
@@ -391,8 +405,10 @@ export class VrrpService {
       const result = dispatcher.dispatch(packet);
       if (!result.delivered) return;
       const { verdict, instance } = result;
-      if (verdict.verdict === 'accept') instance.machine.receiveAdvert(verdict.advert, verdict.srcIp);
-      else if (verdict.verdict === 'drop') {
+      if (verdict.verdict === 'accept') {
+        instance.machine.receiveAdvert(verdict.advert, verdict.srcIp);
+        if (instance.leftoverVips.length > 0) this.reviewLeftoverVips(instance);
+      } else if (verdict.verdict === 'drop') {
         this.deps.logger.debug({ event: 'vrrp_drop', instance: instance.model.name, reason: verdict.reason, detail: verdict.detail }, 'VRRP packet dropped');
       }
     } catch (error) {
@@ -462,7 +478,22 @@ export class VrrpService {
     }
   }
 
+  /** Held leftovers: become the master's own, stay, or go at once (the rule is the core's). */
+  private reviewLeftoverVips(rt: InstanceRuntime): void {
+    const verdict = judgeLeftoverVips(rt.machine);
+    if (verdict === 'keep') return;
+    const vips = rt.leftoverVips;
+    rt.leftoverVips = [];
+    if (verdict === 'adopted') return;
+    this.deps.logger.warn(
+      { event: 'vips_cleared', instance: rt.model.name, state: rt.machine.state, master: rt.machine.masterIp, vips: vips.map((v) => v.address) },
+      'removed VIPs left by a previous run: this start-up no longer leads to MASTER',
+    );
+    this.enqueue(rt, () => this.changeVipList(rt, vips, 'remove'));
+  }
+
   private onTransition(rt: InstanceRuntime, from: VrrpState, to: VrrpState, reason: string): void {
+    if (rt.leftoverVips.length > 0) this.reviewLeftoverVips(rt);
     rt.lastTransitionEpochMs = Date.now();
     const priority = rt.machine.effectivePriority;
     logTransition(this.deps.logger, {

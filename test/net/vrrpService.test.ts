@@ -287,3 +287,87 @@ describe('VrrpService.reconfigure (SIGHUP in place)', () => {
     expect(t.service.status()[0]).toMatchObject({ state: 'MASTER', effectivePriority: 160 });
   });
 });
+
+describe('VIPs left by a previous run (core/leftoverVips.ts)', () => {
+  const MASTER = BASE.replace('state BACKUP', 'state MASTER');
+  const higherAdvert = async (t: ReturnType<typeof setup>, priority: number): Promise<void> => {
+    const { encodeAdvert } = await import('../../src/vrrp/codec/advertCodec.js');
+    const { encodeIpv4Header } = await import('../../src/vrrp/codec/ipv4Header.js');
+    const msg = encodeAdvert({ version: 2, vrid: 51, priority, addresses: ['10.0.0.200'], advertInt: 1, maxAdvertIntCs: 100, authType: 0, authData: new Uint8Array(8) }, { srcIp: '10.0.0.2', dstIp: '224.0.0.18' });
+    t.transports[0]!.handler(Buffer.concat([encodeIpv4Header({ srcIp: '10.0.0.2', dstIp: '224.0.0.18', protocol: 112, payloadLength: msg.length }), msg]));
+  };
+  const leftover = (t: ReturnType<typeof setup>): void => {
+    t.netlink.addrs.push({ address: '10.0.0.200', prefixLength: 24, ifindex: 2 });
+  };
+  const holds = (t: ReturnType<typeof setup>): boolean => t.netlink.addrs.some((a) => a.address === '10.0.0.200');
+
+  it('state MASTER alone: the VIP is kept through the start-up wait and adopted as master — never removed', async () => {
+    const t = setup(MASTER);
+    leftover(t);
+    await t.service.start();
+    expect(t.service.status()[0]!.state).toBe('BACKUP');
+    expect(holds(t)).toBe(true);
+    t.clock.advance(1000 + 1000 / 256 + 1);
+    await settle();
+    expect(t.service.status()[0]!.state).toBe('MASTER');
+    expect(holds(t)).toBe(true);
+    expect(t.log.filter((e) => e.startsWith('remove'))).toEqual([]);
+    expect(t.log).toContain('garp 2 10.0.0.200');
+    // Adopted: a later loss of mastership releases it the normal way.
+    await higherAdvert(t, 200);
+    await settle();
+    expect(holds(t)).toBe(false);
+  });
+
+  it('priority 255 (owner): master at once with the VIP it found, no remove', async () => {
+    const t = setup(BASE.replace('priority 150', 'priority 255'));
+    leftover(t);
+    await t.service.start();
+    await settle();
+    expect(t.service.status()[0]!.state).toBe('MASTER');
+    expect(t.log.filter((e) => e.startsWith('remove'))).toEqual([]);
+    expect(holds(t)).toBe(true);
+  });
+
+  it('state MASTER hearing a higher-priority master during the start-up wait: the leftover goes at once', async () => {
+    const t = setup(MASTER);
+    leftover(t);
+    await t.service.start();
+    expect(holds(t)).toBe(true);
+    await higherAdvert(t, 200);
+    await settle();
+    expect(t.service.status()[0]).toMatchObject({ state: 'BACKUP', masterIp: '10.0.0.2' });
+    expect(holds(t)).toBe(false);
+    // …and it stays a backup without the VIP while that master speaks.
+    for (let i = 0; i < 5; i++) {
+      t.clock.advance(1000);
+      await higherAdvert(t, 200);
+    }
+    await settle();
+    expect(t.service.status()[0]!.state).toBe('BACKUP');
+    expect(holds(t)).toBe(false);
+  });
+
+  it('state MASTER hearing a lower priority (it will preempt) keeps the leftover and becomes master with it', async () => {
+    const t = setup(MASTER);
+    leftover(t);
+    await t.service.start();
+    await higherAdvert(t, 100);
+    await settle();
+    expect(holds(t)).toBe(true);
+    t.clock.advance(1000 + 1000 / 256 + 1);
+    await settle();
+    expect(t.service.status()[0]!.state).toBe('MASTER');
+    expect(t.log.filter((e) => e.startsWith('remove'))).toEqual([]);
+  });
+
+  it('state MASTER starting with its interface down (FAULT): the leftover goes at once', async () => {
+    const t = setup(MASTER);
+    leftover(t);
+    (t.netlink.eth0 as { up: boolean }).up = false;
+    await t.service.start();
+    await settle();
+    expect(t.service.status()[0]!.state).toBe('FAULT');
+    expect(holds(t)).toBe(false);
+  });
+});

@@ -36,6 +36,15 @@ export class VipManager {
     return await this.apply(vips, (addr) => this.netlink.removeAddress(addr));
   }
 
+  /** Those of `vips` that are on their interface now (address and prefix length), e.g. left by a crash. */
+  async present(vips: readonly VipSpec[]): Promise<VipSpec[]> {
+    if (vips.length === 0) return [];
+    const links = await this.netlink.links().catch(() => []);
+    const indexByName = new Map(links.map((l) => [l.name, l.index]));
+    const onLink = new Set((await this.netlink.addresses()).map((a) => `${a.ifindex}/${a.address}/${a.prefixLength}`));
+    return vips.filter((v) => onLink.has(`${indexByName.get(v.dev)}/${v.address}/${v.prefixLength}`));
+  }
+
   private async apply(vips: readonly VipSpec[], op: (addr: InterfaceAddress) => Promise<'changed' | 'unchanged'>): Promise<VipChangeReport> {
     const report: VipChangeReport = { changed: 0, unchanged: 0, failed: [] };
     // Interface indexes are looked up per call: an interface recreated since start has a new index.

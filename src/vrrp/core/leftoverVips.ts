@@ -1,0 +1,56 @@
+/**
+ * VIPs a previous run left on the interfaces (a `kill -9` leaves them) — the rule for keeping them at
+ * start (pure). Removing them first and adding them back once master leaves a master that restarts alone
+ * without its VIP for up to an advert interval; keeping them on a router that will be backup answers ARP
+ * for another master's address. So:
+ *
+ * - **Adopt** (leave them in place) only an instance whose start-up leads to MASTER unless someone else
+ *   speaks: the address owner (priority 255: master at once) or `state MASTER` (master after one advert
+ *   interval + the minimum skew unless it hears a master). Every other instance removes them at once, as
+ *   before (a `state BACKUP` instance waits 3 × advert_int + skew, which is listening for a master, not
+ *   the start-up of one).
+ * - **Release** (remove at once) as soon as the start-up stops leading to MASTER: BACKUP following a master
+ *   it heard (higher priority, or equal with a higher address, or any master under `nopreempt`), or FAULT
+ *   for any reason other than a track script that has not reported its first result yet.
+ * - Once MASTER, the VIPs are the master's own: nothing left to decide.
+ *
+ * keepalived 2.2.7 (vrrp_scheduler.c vrrp_init_state): an owner (base priority 255, wanting MASTER,
+ * interface up, no script still initialising) goes master in 1 µs without touching its addresses, so
+ * its leftovers stay; every other instance runs vrrp_restore_interface(force) and removes them, including
+ * `state MASTER` below 255 — which is then without its VIP for one advert interval + skew.
+ */
+
+/** What the start-up rule needs of an instance's settings. */
+export interface AdoptionSpec {
+  priority: number;
+  initialState: 'MASTER' | 'BACKUP';
+}
+
+/** What it needs of the running state machine. */
+export interface AdoptionView {
+  state: 'INIT' | 'BACKUP' | 'MASTER' | 'FAULT';
+  followingMaster: boolean;
+  faultReasons: readonly string[];
+}
+
+export type LeftoverVerdict = 'keep' | 'adopted' | 'release';
+
+/** May this instance keep the VIPs it finds on its interfaces at start? */
+export function mayAdoptLeftoverVips(spec: AdoptionSpec): boolean {
+  return spec.priority === 255 || spec.initialState === 'MASTER';
+}
+
+/** A held leftover, judged after every transition and every accepted advert. */
+export function judgeLeftoverVips(view: AdoptionView): LeftoverVerdict {
+  switch (view.state) {
+    case 'MASTER':
+      return 'adopted';
+    case 'BACKUP':
+      return view.followingMaster ? 'release' : 'keep';
+    case 'FAULT':
+      // A script that has not reported yet ("track_script NAME (init)") may still report success.
+      return view.faultReasons.length > 0 && view.faultReasons.every((r) => r.endsWith(' (init)')) ? 'keep' : 'release';
+    case 'INIT':
+      return 'keep';
+  }
+}
