@@ -1,4 +1,4 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, lstatSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -164,6 +164,20 @@ describe('status socket limits', () => {
     await expect(startStatusServer(path, () => status())).rejects.toThrow(/^[^\n]*precious\.txt: exists and is not a socket; refusing to replace it[^\n]*$/);
     expect(readFileSync(path, 'utf8')).toBe('keep me\n');
   });
+
+  it('the daemon started with --status-socket on a regular file: exit 1, one sentence, the file untouched', () => {
+    const path = join(dir, 'notes.txt');
+    writeFileSync(path, 'precious\n');
+    const conf = join(dir, 'empty.conf');
+    writeFileSync(conf, 'global_defs {\n  router_id t\n}\n');
+    const run = spawnSync(process.execPath, ['--import', 'tsx', 'test/daemon/cliEntry.ts', '--config', conf, '--vrrp-only', '--metrics-listen', 'off', '--status-socket', path], {
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    expect(run.status).toBe(1);
+    expect(run.stderr.trim()).toBe(`tslvsd: ${path}: exists and is not a socket; refusing to replace it (remove it or choose another --status-socket)`);
+    expect(readFileSync(path, 'utf8')).toBe('precious\n');
+  }, 70_000);
 
   it('replaces a stale socket (bound, nobody listening) and refuses one that answers', async () => {
     const path = join(dir, 'stale.sock');
