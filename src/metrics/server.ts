@@ -56,6 +56,10 @@ export async function startMetricsServer(listen: ListenAddress, registry: Regist
       res.writeHead(404).end();
       return;
     }
+    // The idle timeout is for clients that send nothing; a scrape being computed (IPVS statistics are read
+    // at scrape time: seconds on a big table) is not idle. Re-armed once the answer is out.
+    req.socket.setTimeout(0);
+    res.once('finish', () => req.socket.setTimeout(limits.idleTimeoutMs));
     registry.metrics().then(
       (body) => res.writeHead(200, { 'content-type': registry.contentType }).end(req.method === 'HEAD' ? undefined : body),
       (err: unknown) => res.writeHead(500, { 'content-type': 'text/plain' }).end(`scrape failed: ${err instanceof Error ? err.message : String(err)}\n`),

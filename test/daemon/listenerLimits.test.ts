@@ -3,6 +3,7 @@ import { existsSync, lstatSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Gauge, Registry } from 'prom-client';
 import { afterAll, describe, expect, it } from 'vitest';
 import { buildStatus, type DaemonStatus } from '../../src/daemon/status.js';
 import { readStatus, startStatusServer } from '../../src/daemon/statusSocket.js';
@@ -95,6 +96,27 @@ describe('metrics listener limits', () => {
       expect(res.status).toBe(200);
       expect(body).toContain('tslvsd_listener_connections_rejected_total{listener="metrics"} 6');
       expect(body).toContain('tslvsd_listener_connections_timed_out_total{listener="metrics"} 4');
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('a scrape that takes longer than the idle timeout to compute is answered, not cut', async () => {
+    const registry = new Registry();
+    new Gauge({
+      name: 'slow_source',
+      help: 'read at scrape time, slowly (as IPVS statistics on a big table)',
+      registers: [registry],
+      async collect() {
+        await sleep(1500);
+        this.set(1);
+      },
+    });
+    const server = await startMetricsServer({ host: '127.0.0.1', port: 0 }, registry, { maxConnections: 4, idleTimeoutMs: 500 });
+    try {
+      const res = await fetch(`http://127.0.0.1:${server.address.port}/metrics`);
+      expect(await res.text()).toContain('slow_source 1');
+      expect(server.counters.timedOut).toBe(0);
     } finally {
       await server.close();
     }
