@@ -9,9 +9,11 @@
  *   interval + the minimum skew unless it hears a master). Every other instance removes them at once, as
  *   before (a `state BACKUP` instance waits 3 × advert_int + skew, which is listening for a master, not
  *   the start-up of one).
- * - **Release** (remove at once) as soon as the start-up stops leading to MASTER: BACKUP following a master
- *   it heard (higher priority, or equal with a higher address, or any master under `nopreempt`), or FAULT
- *   for any reason other than a track script that has not reported its first result yet.
+ * - **Release** (remove at once) as soon as another router is master — BACKUP having heard an advert of
+ *   priority > 0, whoever wins (a higher master keeps the VIP; a lower one holds it until we preempt it,
+ *   and two holders answering ARP gain nothing) — or on FAULT for any reason other than a track script
+ *   that has not reported its first result yet. So a leftover is only ever held while nobody else is
+ *   heard: at most one advert interval beside a live master (the time to hear its first advert).
  * - Once MASTER, the VIPs are the master's own: nothing left to decide.
  *
  * keepalived 2.2.7 (vrrp_scheduler.c vrrp_init_state): an owner (base priority 255, wanting MASTER,
@@ -29,7 +31,8 @@ export interface AdoptionSpec {
 /** What it needs of the running state machine. */
 export interface AdoptionView {
   state: 'INIT' | 'BACKUP' | 'MASTER' | 'FAULT';
-  followingMaster: boolean;
+  /** In BACKUP: the priority of the last advert heard (0 = that master left), undefined before any. */
+  masterPriority: number | undefined;
   faultReasons: readonly string[];
 }
 
@@ -46,7 +49,7 @@ export function judgeLeftoverVips(view: AdoptionView): LeftoverVerdict {
     case 'MASTER':
       return 'adopted';
     case 'BACKUP':
-      return view.followingMaster ? 'release' : 'keep';
+      return view.masterPriority !== undefined && view.masterPriority > 0 ? 'release' : 'keep';
     case 'FAULT':
       // A script that has not reported yet ("track_script NAME (init)") may still report success.
       return view.faultReasons.length > 0 && view.faultReasons.every((r) => r.endsWith(' (init)')) ? 'keep' : 'release';

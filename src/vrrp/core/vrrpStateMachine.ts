@@ -152,8 +152,6 @@ export class VrrpStateMachine {
   private masterAdvertMs: number;
   private currentMasterIp: string | undefined;
   private currentMasterPriority: number | undefined;
-  /** BACKUP and the last advert came from a master we accepted (it wins or we do not preempt). */
-  private following = false;
   /** preempt_delay: until this Clock time a lower priority master is still accepted. */
   private preemptDeadline: number | undefined;
   private last: VrrpTransition | undefined;
@@ -220,15 +218,6 @@ export class VrrpStateMachine {
     if (this.currentState === 'MASTER') return this.effectivePriority;
     if (this.currentState === 'BACKUP') return this.currentMasterPriority;
     return undefined;
-  }
-
-  /**
-   * In BACKUP, following another router's adverts as our master (not waiting to take over): true from
-   * the first accepted advert of a live master (priority > 0) until this instance leaves BACKUP or that
-   * master goes quiet (priority 0, or an advert we will preempt).
-   */
-  get followingMaster(): boolean {
-    return this.currentState === 'BACKUP' && this.following;
   }
 
   /** The interval the master advertises at (v3 backups learn it from the master). */
@@ -379,7 +368,6 @@ export class VrrpStateMachine {
       // RFC: Master_Down_Timer = Skew_Time — the master left; the highest backup (smallest skew) wins.
       this.currentMasterIp = srcIp;
       this.currentMasterPriority = 0;
-      this.following = false;
       this.armMasterDown(skewTimeMs(this.spec.version, mine, this.masterAdvertMs));
       return;
     }
@@ -389,14 +377,12 @@ export class VrrpStateMachine {
       if (this.spec.version === 3) this.masterAdvertMs = learntInterval(advert);
       this.currentMasterIp = srcIp;
       this.currentMasterPriority = advert.priority;
-      this.following = true;
       this.armMasterDown(this.masterDownMs());
       return;
     }
     // Lower priority and we preempt: discard, let the down timer run out (RFC 3768 §6.4.2).
     this.currentMasterIp = srcIp;
     this.currentMasterPriority = advert.priority;
-    this.following = false;
   }
 
   /**
@@ -494,8 +480,6 @@ export class VrrpStateMachine {
     this.effects.removeVips();
     this.counters.releaseMaster++;
     this.currentState = 'BACKUP';
-    // Yielded to a higher priority (or a sync group): following until its adverts stop.
-    this.following = true;
     this.armMasterDown(this.masterDownMs());
     this.transition('MASTER', 'BACKUP', reason);
   }
@@ -504,7 +488,6 @@ export class VrrpStateMachine {
   private enterBackup(reason: string, shortTimer: boolean): void {
     const from = this.currentState;
     this.currentState = 'BACKUP';
-    this.following = false;
     this.masterAdvertMs = this.spec.advertIntervalMs;
     this.currentMasterIp = undefined;
     this.currentMasterPriority = undefined;
