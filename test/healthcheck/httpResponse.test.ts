@@ -91,6 +91,13 @@ describe('HttpResponseReader', () => {
     expect(feed(new HttpResponseReader(false), Buffer.from('HTTP/1.0 200 OK\r\n'), 5)).toMatchObject({ kind: 'error', reason: 'not an HTTP response' });
   });
 
+  it('204 and 304 end at the head (no body), even without a close', () => {
+    for (const status of [204, 304]) {
+      const out = new HttpResponseReader(true).push(Buffer.from(`HTTP/1.1 ${status} X\r\nConnection: keep-alive\r\n\r\n`));
+      expect(out).toMatchObject({ kind: 'reply', reply: { status, bodyBytes: 0, digest: md5('') } });
+    }
+  });
+
   it('a short Content-Length body ended by the close is judged on what arrived (keepalived)', () => {
     const raw = Buffer.from('HTTP/1.0 200 OK\r\nContent-Length: 100\r\n\r\nshort');
     expect(feed(new HttpResponseReader(true), raw, 4)).toMatchObject({ kind: 'reply', reply: { status: 200, bodyBytes: 5, digest: md5('short') } });

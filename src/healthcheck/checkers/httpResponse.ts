@@ -116,7 +116,9 @@ export class HttpResponseReader {
       if (i > 0) this.headers.set(line.slice(0, i).trim().toLowerCase(), line.slice(i + 1).trim());
     }
     const length = Number(this.headers.get('content-length'));
-    if (this.headers.get('transfer-encoding')?.toLowerCase().includes('chunked')) this.framing = { kind: 'chunked' };
+    // 1xx, 204 and 304 never have a body (RFC 9112 §6.3): done at the head, even on a kept-alive connection.
+    if (this.status < 200 || this.status === 204 || this.status === 304) this.framing = { kind: 'length', remaining: 0 };
+    else if (this.headers.get('transfer-encoding')?.toLowerCase().includes('chunked')) this.framing = { kind: 'chunked' };
     else if (this.headers.has('content-length') && Number.isFinite(length) && length >= 0) this.framing = { kind: 'length', remaining: length };
     else this.framing = { kind: 'close' };
     return undefined;
