@@ -107,6 +107,10 @@ export function readStatus(path: string, timeoutMs = 5000): Promise<DaemonStatus
     });
     socket.once('end', () => {
       clearTimeout(timer);
+      if (chunks.length === 0) {
+        reject(new Error(`${path}: closed without an answer (the daemon serves ${DEFAULT_LISTENER_LIMITS.maxConnections} status connections at a time: busy, try again)`));
+        return;
+      }
       try {
         const parsed = JSON.parse(Buffer.concat(chunks).toString('utf8')) as DaemonStatus & { error?: string };
         if (parsed.error) reject(new Error(`daemon: ${parsed.error}`));
