@@ -3,7 +3,6 @@ import { makeConfigCompiler } from './config/compileFile.js';
 import type { ConfigModel } from './config/model.js';
 import { planFromConfig } from './healthcheck/fromConfig.js';
 import { HealthCheckService } from './healthcheck/service.js';
-import { systemUserResolver } from './healthcheck/userIds.js';
 import { IpvsClient } from './ipvs/ipvsClient.js';
 import { IpvsService } from './ipvs/ipvsService.js';
 import { nativeAddon } from './net/nativeAddon.js';
@@ -13,6 +12,7 @@ import { nativeDatagramSender } from './systemd/nativeSender.js';
 import { SystemdNotifier } from './systemd/notify.js';
 import { SystemClock, type Clock } from './util/clock.js';
 import { createLogger, type LogFormat, type Logger, type LogLevel } from './util/log.js';
+import { hostScriptIdentity } from './scripts/hostIdentity.js';
 import { RawSocketTransport } from './vrrp/edge/rawSocketTransport.js';
 import { runScript } from './vrrp/edge/scriptRunner.js';
 import { VrrpService } from './vrrp/service.js';
@@ -136,7 +136,7 @@ function ipvsPart(clock: Clock, logger: Logger, keepOnStop: boolean): IpvsPart {
 function healthPart(clock: Clock, logger: Logger, ipvs: IpvsPart, metrics: DaemonMetrics): HealthPart {
   return new HealthPart({
     runner: new HealthCheckService({ onTrouble: (message) => logger.warn({ part: 'healthcheck' }, message) }),
-    plan: (m) => planFromConfig(m, systemUserResolver),
+    plan: (m) => planFromConfig(m, hostScriptIdentity),
     onRealServerChange: (change) => ipvs.onRealServerChange(change),
     observeCheckDuration: (type, seconds) => metrics.observeCheckDuration(type, seconds),
     clock,

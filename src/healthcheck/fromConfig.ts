@@ -1,6 +1,6 @@
 /**
- * Config model → check plan. Pure: user names are resolved by the injected `resolveUser` (the edge reads
- * /etc/passwd). Keys are the IPVS room's (`virtualServerKey`, `realServerKey`), so a health change names
+ * Config model → check plan. Pure: each script's identity comes from the injected `resolveUser` (the
+ * daemon passes src/scripts/runAs.ts over the system user database). Keys are the IPVS room's (`virtualServerKey`, `realServerKey`), so a health change names
  * exactly the destination the reconciler programs.
  */
 import type { Checker, ConfigModel, RealServer, ScriptCommand, VirtualServer } from '../config/model.js';
@@ -11,11 +11,13 @@ import type {
   ConnectTarget,
   HealthCheckPlan,
   RealServerPlan,
+  ScriptIdentity,
   ScriptSpec,
   VirtualServerPlan,
 } from './plan.js';
 
-export type UserResolver = (user: string, group?: string) => { uid: number; gid: number } | undefined;
+/** A script's identity from its own `user [group]` and global_defs `script_user` (see src/scripts/runAs.ts). */
+export type UserResolver = (command: ScriptCommand, scriptUser: ConfigModel['global']['scriptUser']) => ScriptIdentity | undefined;
 
 const ms = (seconds: number): number => Math.round(seconds * 1000);
 
@@ -45,7 +47,7 @@ function hexBytes(hex: string | undefined): Uint8Array {
   return Uint8Array.from(Buffer.from(clean.length % 2 ? `${clean}0` : clean, 'hex'));
 }
 
-function checkerSpec(c: Checker, rs: RealServer, defaultUser: { uid: number; gid: number } | undefined, resolveUser: UserResolver): CheckerSpec {
+function checkerSpec(c: Checker, rs: RealServer, identity: (command: ScriptCommand) => ScriptIdentity | undefined): CheckerSpec {
   switch (c.type) {
     case 'TCP_CHECK':
       return { type: 'TCP_CHECK', timing: timing(c), target: target(c) };
@@ -63,15 +65,14 @@ function checkerSpec(c: Checker, rs: RealServer, defaultUser: { uid: number; gid
       };
     }
     case 'MISC_CHECK': {
-      const ids = c.script.user ? resolveUser(c.script.user, c.script.group) : defaultUser;
+      const runAs = identity(c.script);
       return {
         type: 'MISC_CHECK',
         timing: timing(c),
         argv: c.script.argv,
         timeoutMs: ms(c.timeout),
         dynamic: c.dynamic,
-        uid: ids?.uid,
-        gid: ids?.gid,
+        ...(runAs ? { runAs } : {}),
       };
     }
     case 'DNS_CHECK':
@@ -94,43 +95,39 @@ function checkerSpec(c: Checker, rs: RealServer, defaultUser: { uid: number; gid
   }
 }
 
-function script(s: ScriptCommand | undefined, resolveUser: UserResolver): ScriptSpec | undefined {
+function script(s: ScriptCommand | undefined, identity: (command: ScriptCommand) => ScriptIdentity | undefined): ScriptSpec | undefined {
   if (!s) return undefined;
-  const ids = s.user ? resolveUser(s.user, s.group) : undefined;
-  return ids ? { argv: s.argv, uid: ids.uid, gid: ids.gid } : { argv: s.argv };
+  const runAs = identity(s);
+  return runAs ? { argv: s.argv, runAs } : { argv: s.argv };
 }
 
-function realServerPlan(rs: RealServer, defaultUser: { uid: number; gid: number } | undefined, resolveUser: UserResolver): RealServerPlan {
+function realServerPlan(rs: RealServer, identity: (command: ScriptCommand) => ScriptIdentity | undefined): RealServerPlan {
   return {
     key: realServerKey(rs),
     weight: rs.weight,
     inhibitOnFailure: rs.inhibitOnFailure,
-    notifyUp: script(rs.notifyUp, resolveUser),
-    notifyDown: script(rs.notifyDown, resolveUser),
-    checkers: rs.checkers.map((c) => checkerSpec(c, rs, defaultUser, resolveUser)),
+    notifyUp: script(rs.notifyUp, identity),
+    notifyDown: script(rs.notifyDown, identity),
+    checkers: rs.checkers.map((c) => checkerSpec(c, rs, identity)),
   };
 }
 
-function virtualServerPlan(vs: VirtualServer, defaultUser: { uid: number; gid: number } | undefined, resolveUser: UserResolver): VirtualServerPlan {
+function virtualServerPlan(vs: VirtualServer, identity: (command: ScriptCommand) => ScriptIdentity | undefined): VirtualServerPlan {
   return {
     key: virtualServerKey(vs),
     quorum: vs.quorum,
     hysteresis: vs.hysteresis,
-    quorumUp: script(vs.quorumUp, resolveUser),
-    quorumDown: script(vs.quorumDown, resolveUser),
+    quorumUp: script(vs.quorumUp, identity),
+    quorumDown: script(vs.quorumDown, identity),
     omega: vs.omega,
     sorryServer: vs.sorryServer
       ? { key: realServerKey(vs.sorryServer), weight: 1, inhibit: vs.sorryServer.inhibit }
       : undefined,
-    realServers: vs.realServers.map((rs) => realServerPlan(rs, defaultUser, resolveUser)),
+    realServers: vs.realServers.map((rs) => realServerPlan(rs, identity)),
   };
 }
 
 export function planFromConfig(model: ConfigModel, resolveUser: UserResolver): HealthCheckPlan {
-  const su = model.global.scriptUser;
-  const scriptUser = su ? resolveUser(su.user, su.group) : undefined;
-  return {
-    virtualServers: model.virtualServers.map((vs) => virtualServerPlan(vs, scriptUser, resolveUser)),
-    scriptUser,
-  };
+  const identity = (command: ScriptCommand): ScriptIdentity | undefined => resolveUser(command, model.global.scriptUser);
+  return { virtualServers: model.virtualServers.map((vs) => virtualServerPlan(vs, identity)) };
 }

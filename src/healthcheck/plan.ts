@@ -74,9 +74,8 @@ export interface MiscCheckSpec {
   timeoutMs: number;
   /** misc_dynamic: exit 2–255 means up with weight = code − 2. */
   dynamic: boolean;
-  /** script_user resolved to numeric ids; absent = the daemon's own user. */
-  uid?: number;
-  gid?: number;
+  /** Who it runs as, resolved when the plan was built; absent = the daemon's own user. */
+  runAs?: ScriptIdentity;
 }
 
 export type DnsRecordType = 'A' | 'AAAA' | 'NS' | 'CNAME' | 'SOA' | 'MX' | 'TXT' | 'PTR';
@@ -132,10 +131,16 @@ export type CheckerSpec =
 export type CheckerType = CheckerSpec['type'];
 
 /** A notify script: argv (never a shell) and, when the config names a user, whom it runs as. */
+/**
+ * Who a script runs as (src/scripts/runAs.ts, resolved when the plan is built): numeric ids, or why it
+ * must not run at all (its user or group does not exist) — never root instead.
+ */
+export type ScriptIdentity = { uid: number; gid: number } | { refused: string };
+
 export interface ScriptSpec {
   argv: string[];
-  uid?: number;
-  gid?: number;
+  /** Absent = the daemon's own user. */
+  runAs?: ScriptIdentity;
 }
 
 export interface RealServerPlan {
@@ -173,6 +178,4 @@ export interface VirtualServerPlan {
 
 export interface HealthCheckPlan {
   virtualServers: VirtualServerPlan[];
-  /** global script_user, for scripts that name no user, as numeric ids; absent = the daemon's user. */
-  scriptUser?: { uid: number; gid: number };
 }

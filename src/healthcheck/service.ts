@@ -2,7 +2,7 @@ import type { Worker } from 'node:worker_threads';
 import type { HealthCheckPlan } from './plan.js';
 import type { HealthCounters, HealthEvent, HealthSnapshot, QuorumChange, RealServerChange } from './events.js';
 import type { FromWorker, ToWorker } from './worker/protocol.js';
-import { sibling, startWorker } from './worker/moduleRunner.js';
+import { sibling, startWorker } from '../util/moduleRunner.js';
 import { decodeSnapshot } from './worker/snapshotCodec.js';
 
 export interface HealthCheckServiceOptions {
@@ -50,7 +50,7 @@ function slotOf(key: string, n: number): number {
 }
 
 function partition(plan: HealthCheckPlan, n: number): HealthCheckPlan[] {
-  const parts: HealthCheckPlan[] = Array.from({ length: n }, () => ({ virtualServers: [], scriptUser: plan.scriptUser }));
+  const parts: HealthCheckPlan[] = Array.from({ length: n }, () => ({ virtualServers: [] }));
   for (const vs of plan.virtualServers) parts[slotOf(vs.key, n)]!.virtualServers.push(vs);
   return parts;
 }

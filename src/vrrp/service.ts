@@ -19,6 +19,7 @@ import { VrrpStateMachine, type VrrpMachineCounters, type VrrpState, type VrrpTr
 import { GratuitousArpSender, type GarpTarget } from './edge/gratuitousArp.js';
 import type { TransportCounters, TransportOptions, VrrpTransport } from './edge/rawSocketTransport.js';
 import type { ScriptInvocation, ScriptOutcome } from './edge/scriptRunner.js';
+import { settleScripts } from '../scripts/settle.js';
 import { VipManager, type VipSpec } from './edge/vipManager.js';
 
 /**
@@ -79,6 +80,13 @@ export interface VrrpScriptStatus {
 
 export class VrrpConfigError extends Error {}
 
+/**
+ * At stop, how long notify scripts (notify_stop, started by the stop itself) get before their process
+ * groups are ended. keepalived gives none (its scripts get SIGTERM when it exits); 2 s lets a short
+ * notify_stop finish, and a stop stays bounded (≈ 3.5 s at most with a script that never ends).
+ */
+export const NOTIFY_STOP_GRACE_MS = 2_000;
+
 /** What reconfigure() did: applied to the running instances, or refused (the caller restarts instead). */
 export type VrrpReconfigureResult =
   | { inPlace: true; vipsAdded: string[]; vipsRemoved: string[] }
@@ -133,6 +141,8 @@ export class VrrpService {
   private stopping = false;
   /** notify scripts still running: stop() waits for them (bounded) so notify_stop is not cut off. */
   private readonly pendingNotifies = new Set<Promise<unknown>>();
+  /** Aborted at stop: scripts still running then (after the notify grace) have their groups ended. */
+  private readonly scriptsStop = new AbortController();
 
   constructor(
     private model: ConfigModel,
@@ -195,7 +205,8 @@ export class VrrpService {
     );
     for (const i of this.interfaces.values()) i.transport.close();
     this.unsubscribeLinks?.();
-    await withTimeout(Promise.all([...this.pendingNotifies]), 5000);
+    // notify_stop (and any notify still running) gets a grace, then SIGTERM to its group, SIGKILL 1 s later.
+    await settleScripts(this.pendingNotifies, this.scriptsStop, NOTIFY_STOP_GRACE_MS, 1500);
     this.started = false;
   }
 
@@ -536,6 +547,7 @@ export class VrrpService {
   private notify(name: string, command: ScriptCommand, extraArgs: string[]): void {
     const invocation = this.invocation(command, 0);
     invocation.argv = [...command.argv, ...extraArgs];
+    invocation.leftovers = 'keep';
     const running = this.deps.runScript(invocation).then((outcome) => {
       this.pendingNotifies.delete(running);
       if (outcome.exitCode !== 0) {
@@ -546,7 +558,7 @@ export class VrrpService {
   }
 
   private invocation(command: ScriptCommand, timeoutMs: number): ScriptInvocation {
-    const invocation: ScriptInvocation = { argv: command.argv, timeoutMs };
+    const invocation: ScriptInvocation = { argv: command.argv, timeoutMs, signal: this.scriptsStop.signal };
     const user = command.user ?? this.model.global.scriptUser?.user;
     const group = command.user ? command.group : this.model.global.scriptUser?.group;
     if (user !== undefined) invocation.user = user;

@@ -53,7 +53,7 @@ function setup() {
   const observed: Array<[string, number]> = [];
   const part = new HealthPart({
     runner,
-    plan: (m: ConfigModel) => ({ virtualServers: [], scriptUser: undefined, source: m.source }) as unknown as HealthCheckPlan,
+    plan: (m: ConfigModel) => ({ virtualServers: [], source: m.source }) as unknown as HealthCheckPlan,
     onRealServerChange: (c) => forwarded.push(c),
     observeCheckDuration: (t, s) => observed.push([t, s]),
     clock,

@@ -194,12 +194,12 @@ describe('HealthCheckEngine: real server state', () => {
   });
 
   it('notify_up / notify_down run on real server transitions', async () => {
-    const t = setup({ virtualServers: [vs([rs('a', { notifyUp: { argv: ['/up', 'a'] }, notifyDown: { argv: ['/down', 'a'], uid: 65534 }, checkers: [tcp('a', { retry: 0 })] })])] });
+    const t = setup({ virtualServers: [vs([rs('a', { notifyUp: { argv: ['/up', 'a'] }, notifyDown: { argv: ['/down', 'a'], runAs: { uid: 65534, gid: 65534 } }, checkers: [tcp('a', { retry: 0 })] })])] });
     t.probes.set('a', false);
     await t.start();
     t.probes.set('a', true);
     await t.tick(10_000);
-    expect(t.scripts).toEqual([{ argv: ['/down', 'a'], uid: 65534 }, { argv: ['/up', 'a'] }]);
+    expect(t.scripts).toEqual([{ argv: ['/down', 'a'], runAs: { uid: 65534, gid: 65534 } }, { argv: ['/up', 'a'] }]);
   });
 });
 

@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { model } from '../config/helpers.js';
 import { planFromConfig } from '../../src/healthcheck/fromConfig.js';
-import { systemUserResolver } from '../../src/healthcheck/userIds.js';
+import type { ScriptCommand } from '../../src/config/model.js';
+import { resolveScriptRunAs } from '../../src/scripts/runAs.js';
+import { parseUserDatabase } from '../../src/scripts/userDatabase.js';
 
 const conf = `
 global_defs {
@@ -46,8 +48,15 @@ virtual_server 10.0.0.100 80 {
 }
 `;
 
+const users = parseUserDatabase('root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/false\n', 'root:x:0:\n');
+/** The daemon's resolver (src/scripts/hostIdentity.ts) over a fixed database. */
+const resolveUser = (command: ScriptCommand, scriptUser: { user: string; group?: string } | undefined) => {
+  const r = resolveScriptRunAs(command, scriptUser, users, { uid: 0, gid: 0 });
+  return r.ok ? (r.source === 'daemon' ? undefined : r.runAs) : { refused: r.error };
+};
+
 describe('planFromConfig (through the real config compiler)', () => {
-  const plan = planFromConfig(model(conf), (user) => (user === 'nobody' ? { uid: 65534, gid: 65534 } : user === 'root' ? { uid: 0, gid: 0 } : undefined));
+  const plan = planFromConfig(model(conf), resolveUser);
   const vs = plan.virtualServers[0]!;
 
   it('keys virtual and real servers as the IPVS room does', () => {
@@ -58,9 +67,8 @@ describe('planFromConfig (through the real config compiler)', () => {
 
   it('carries quorum, hysteresis, omega, scripts as argv, inhibit and weights', () => {
     expect(vs).toMatchObject({ quorum: 2, hysteresis: 1, omega: true, quorumUp: { argv: ['/usr/local/bin/qup', 'arg1'] } });
-    expect(vs.quorumUp?.uid).toBeUndefined(); // no user of its own: the global script_user applies at run time
-    expect(vs.realServers[0]).toMatchObject({ weight: 3, inhibitOnFailure: true, notifyDown: { argv: ['/usr/local/bin/down', 'rs11'], uid: 0, gid: 0 } });
-    expect(plan.scriptUser).toEqual({ uid: 65534, gid: 65534 });
+    expect(vs.quorumUp?.runAs).toEqual({ uid: 65534, gid: 65534 }); // no user of its own: the global script_user
+    expect(vs.realServers[0]).toMatchObject({ weight: 3, inhibitOnFailure: true, notifyDown: { argv: ['/usr/local/bin/down', 'rs11'], runAs: { uid: 0, gid: 0 } } });
   });
 
   it('resolves checker timers in milliseconds and targets', () => {
@@ -72,12 +80,14 @@ describe('planFromConfig (through the real config compiler)', () => {
       urls: [{ path: '/health', digest: '9b3a0c85a887a256d6939da88aabd8cd', statusCodes: [[200, 204]] }],
     });
     const [misc, tcp] = vs.realServers[1]!.checkers;
-    expect(misc).toMatchObject({ type: 'MISC_CHECK', argv: ['/usr/local/bin/check', '192.168.10.12'], timeoutMs: 4000, dynamic: true, uid: 65534 });
+    expect(misc).toMatchObject({ type: 'MISC_CHECK', argv: ['/usr/local/bin/check', '192.168.10.12'], timeoutMs: 4000, dynamic: true, runAs: { uid: 65534, gid: 65534 } });
     expect(tcp).toMatchObject({ type: 'TCP_CHECK', target: { host: '192.168.10.12', port: 8080, bindTo: '192.168.10.2' } });
   });
 
-  it('the system resolver reads /etc/passwd', () => {
-    expect(systemUserResolver('root')).toEqual({ uid: 0, gid: 0 });
-    expect(systemUserResolver('no-such-user-hc')).toBeUndefined();
+  it('a script whose user does not exist is planned as refused, never as the daemon\'s user', () => {
+    const refused = planFromConfig(model(conf.replace('script_user nobody', 'script_user no-such-user-hc')), resolveUser);
+    const misc = refused.virtualServers[0]!.realServers[1]!.checkers[0]!;
+    expect(misc).toMatchObject({ type: 'MISC_CHECK', runAs: { refused: "user 'no-such-user-hc' does not exist" } });
+    expect(refused.virtualServers[0]!.quorumUp?.runAs).toEqual({ refused: "user 'no-such-user-hc' does not exist" });
   });
 });

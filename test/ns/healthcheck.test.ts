@@ -97,7 +97,7 @@ describe.skipIf(!isRoot)('health checkers as root', () => {
     const script = path.join(work, 'whoami.sh');
     writeFileSync(script, `#!/bin/sh\nid -u > ${out}\nexit 0\n`);
     chmodSync(script, 0o755);
-    const r = await probeMisc({ type: 'MISC_CHECK', timing, argv: [script], timeoutMs: 5_000, dynamic: false, uid: 65534, gid: 65534 });
+    const r = await probeMisc({ type: 'MISC_CHECK', timing, argv: [script], timeoutMs: 5_000, dynamic: false, runAs: { uid: 65534, gid: 65534 } });
     expect(r.up).toBe(true);
     expect(readFileSync(out, 'utf8').trim()).toBe('65534');
   });

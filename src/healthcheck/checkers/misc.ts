@@ -1,65 +1,8 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import type { MiscCheckSpec } from '../plan.js';
 import { downResult, type ProbeResult } from '../result.js';
-import { nodeArgs, sibling } from '../worker/moduleRunner.js';
+import { killAllScripts, runScriptProcess, startReaper, TERM_GRACE_MS } from '../../scripts/scriptProcess.js';
 
-/** After SIGTERM, how long the script's process group gets before SIGKILL (keepalived: 2 s). */
-export const TERM_GRACE_MS = 2_000;
-
-/**
- * setpriv (util-linux) sets PR_SET_PDEATHSIG before exec'ing the script: if the thread that spawned it
- * (the checker worker) or the daemon dies, even by SIGKILL, the kernel kills the script. Node cannot call
- * prctl itself. Without setpriv the script is still in its own process group and killed on timeout/stop.
- */
-const SETPRIV = ['/usr/bin/setpriv', '/bin/setpriv'].find((p) => existsSync(p));
-
-/** Process groups of scripts still running, so stop() can kill them all. */
-const running = new Set<number>();
-
-let reaper: ChildProcess | undefined;
-
-/**
- * Starts the reaper ahead of the first script (the checker worker does this at start when the plan has
- * MISC_CHECKs), so it is up and listening by the time a script runs.
- */
-export function startReaper(): void {
-  tellReaper('');
-}
-
-/** Tells the reaper process about a group (see reaper.ts); started on first use. */
-function tellReaper(line: string): void {
-  if (!reaper || reaper.exitCode !== null || reaper.signalCode !== null) {
-    try {
-      reaper = spawn(process.execPath, nodeArgs(sibling(import.meta.url, './reaper')), { stdio: ['pipe', 'ignore', 'ignore'] });
-      reaper.on('error', () => {});
-      reaper.stdin?.on('error', () => {});
-      reaper.unref();
-      // Its stdin must not keep the worker's loop alive either.
-      (reaper.stdin as unknown as { unref?: () => void } | null)?.unref?.();
-    } catch {
-      reaper = undefined;
-      return;
-    }
-    for (const pgid of running) reaper.stdin?.write(`+${pgid}\n`);
-  }
-  if (line) reaper.stdin?.write(`${line}\n`);
-}
-
-export function killAllScripts(): void {
-  for (const pgid of running) killGroup(pgid, 'SIGKILL');
-  running.clear();
-  reaper?.stdin?.end();
-  reaper = undefined;
-}
-
-function killGroup(pgid: number, signal: NodeJS.Signals): void {
-  try {
-    process.kill(-pgid, signal);
-  } catch {
-    // Already gone.
-  }
-}
+export { killAllScripts, startReaper, TERM_GRACE_MS };
 
 /** Interprets an exit as keepalived's check_misc.c does. */
 export function judgeExit(spec: MiscCheckSpec, code: number | null, signal: NodeJS.Signals | null, timedOut: boolean, ms: number): ProbeResult {
@@ -71,65 +14,22 @@ export function judgeExit(spec: MiscCheckSpec, code: number | null, signal: Node
 }
 
 /**
- * MISC_CHECK: runs misc_path as argv (no shell), as script_user, in its own process group; on
- * misc_timeout the whole group gets SIGTERM, then SIGKILL after 2 s. Exit 0 = up (weight restored),
- * 1 = down, 2–255 with misc_dynamic = up with weight code − 2.
+ * MISC_CHECK: runs misc_path as argv (no shell), as its resolved user, through the shared script spawner
+ * (src/scripts/scriptProcess.ts: stdio on /dev/null, own process group, pdeathsig + reaper); on
+ * misc_timeout the whole group gets SIGTERM, then SIGKILL after 2 s; what the script leaves behind is
+ * killed when it exits. Exit 0 = up (weight restored), 1 = down, 2–255 with misc_dynamic = up with
+ * weight code − 2. A script whose user could not be resolved is not run: down.
  */
-export function probeMisc(spec: MiscCheckSpec): Promise<ProbeResult> {
-  const started = performance.now();
-  return new Promise((resolve) => {
-    if (spec.argv.length === 0) {
-      resolve(downResult('misc_path is empty', 0));
-      return;
-    }
-    const [file, args] = SETPRIV
-      ? [SETPRIV, ['--pdeathsig', 'KILL', '--', ...spec.argv]]
-      : [spec.argv[0]!, spec.argv.slice(1)];
-    let timedOut = false;
-    let child;
-    try {
-      child = spawn(file, args, {
-        detached: true, // own process group: the timeout kills the script and everything it started
-        stdio: 'ignore',
-        uid: spec.uid,
-        gid: spec.gid,
-      });
-    } catch (err) {
-      resolve(downResult(`cannot run ${spec.argv[0]}: ${(err as Error).message}`, performance.now() - started));
-      return;
-    }
-    const pid = child.pid;
-    if (pid !== undefined) {
-      running.add(pid);
-      tellReaper(`+${pid}`);
-    }
-    let killTimer: NodeJS.Timeout | undefined;
-    const termTimer = setTimeout(() => {
-      if (pid === undefined) return;
-      timedOut = true;
-      killGroup(pid, 'SIGTERM');
-      killTimer = setTimeout(() => killGroup(pid, 'SIGKILL'), TERM_GRACE_MS);
-    }, spec.timeoutMs);
-    child.on('error', (err) => {
-      clearTimeout(termTimer);
-      clearTimeout(killTimer);
-      if (pid !== undefined) {
-        running.delete(pid);
-        tellReaper(`-${pid}`);
-      }
-      resolve(downResult(`cannot run ${spec.argv[0]}: ${err.message}`, performance.now() - started));
-    });
-    child.on('exit', (code, signal) => {
-      clearTimeout(termTimer);
-      clearTimeout(killTimer);
-      if (pid !== undefined) {
-        // Whatever the script left behind in its group goes with it.
-        killGroup(pid, 'SIGKILL');
-        running.delete(pid);
-        tellReaper(`-${pid}`);
-      }
-      // setpriv reports a missing script as 127 / 126, like a shell would.
-      resolve(judgeExit(spec, code, signal, timedOut, performance.now() - started));
-    });
+export async function probeMisc(spec: MiscCheckSpec): Promise<ProbeResult> {
+  if (spec.argv.length === 0) return downResult('misc_path is empty', 0);
+  if (spec.runAs && 'refused' in spec.runAs) return downResult(`not run: ${spec.runAs.refused}`, 0);
+  const exit = await runScriptProcess({
+    argv: spec.argv,
+    ...(spec.runAs ? { runAs: spec.runAs } : {}),
+    timeoutMs: spec.timeoutMs,
+    termGraceMs: TERM_GRACE_MS,
+    leftovers: 'kill',
   });
+  if (exit.error !== undefined) return downResult(`cannot run ${spec.argv[0]}: ${exit.error}`, exit.durationMs);
+  return judgeExit(spec, exit.code, exit.signal, exit.timedOut, exit.durationMs);
 }

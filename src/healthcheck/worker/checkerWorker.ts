@@ -7,9 +7,8 @@ import { parentPort } from 'node:worker_threads';
 import { SystemClock } from '../../util/clock.js';
 import { HealthCheckEngine } from '../core/engine.js';
 import { prepareProbes, realProbes, stopProbes } from '../checkers/index.js';
-import { runNotifyScript } from '../scripts.js';
+import { runNotifyScript, stopNotifyScripts } from '../scripts.js';
 import type { HealthEvent } from '../events.js';
-import type { HealthCheckPlan } from '../plan.js';
 import { encodeSnapshot } from './snapshotCodec.js';
 import { HEARTBEAT_INTERVAL_MS, type FromWorker, type ToWorker } from './protocol.js';
 
@@ -29,12 +28,11 @@ const flush = (): void => {
   if (batch.length) setImmediate(flush);
 };
 
-let plan: HealthCheckPlan | undefined;
 const engine = new HealthCheckEngine({
   clock: new SystemClock(),
   random: Math.random,
   probes: realProbes,
-  scripts: { run: (script) => runNotifyScript(script, plan?.scriptUser) },
+  scripts: { run: (script) => runNotifyScript(script) },
   onEvent: (e) => {
     if (batch.length === 0) setImmediate(flush);
     batch.push(e);
@@ -46,12 +44,10 @@ const heartbeat = setInterval(() => post({ type: 'heartbeat' }), HEARTBEAT_INTER
 port.on('message', (msg: ToWorker) => {
   switch (msg.type) {
     case 'start':
-      plan = msg.plan;
       prepareProbes(msg.plan);
       engine.start(msg.plan, new Map(msg.prior.map(([vs, list]) => [vs, new Map(list)])));
       break;
     case 'reload':
-      plan = msg.plan;
       prepareProbes(msg.plan);
       engine.reload(msg.plan);
       break;
@@ -69,11 +65,14 @@ port.on('message', (msg: ToWorker) => {
     }
     case 'stop':
       engine.stop();
-      stopProbes();
       clearInterval(heartbeat);
       while (batch.length) flush();
-      post({ type: 'stopped' });
-      port.close();
+      // omega's notify scripts have just started: they get a bounded grace, then the probes' helpers go.
+      void stopNotifyScripts().finally(() => {
+        stopProbes();
+        post({ type: 'stopped' });
+        port.close();
+      });
       break;
   }
 });

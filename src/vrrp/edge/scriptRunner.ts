@@ -1,82 +1,56 @@
-import { execFile } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { resolveScriptRunAs } from '../../scripts/runAs.js';
+import { runScriptProcess } from '../../scripts/scriptProcess.js';
+import { daemonIds, systemUserDatabase } from '../../scripts/userDatabase.js';
 
 /**
- * Runs track and notify scripts as keepalived does, minus the shell: argv straight to execve, optionally
- * as another user (script_user), killed at the timeout. Never throws: a script that cannot start is a
- * failed script.
+ * Runs track and notify scripts as keepalived does, minus the shell, through the shared script spawner
+ * (src/scripts/scriptProcess.ts: argv straight to execve, stdio on /dev/null, own process group, killed
+ * with the daemon), as the user the shared rule resolves (src/scripts/runAs.ts). Never throws: a script
+ * that cannot start, or whose user does not resolve, is a failed script and never runs as root instead.
  */
 export interface ScriptInvocation {
   argv: readonly string[];
-  /** Run as this user (name or numeric uid); group defaults to the user's primary group. */
+  /** The script's own user, else the global script_user (as written); absent = keepalived's default. */
   user?: string;
   group?: string;
-  /** Kill the script after this many ms (SIGKILL, as keepalived). 0 = no limit. */
+  /** SIGTERM to the script's group after this many ms, SIGKILL 1 s later. 0 = no limit. */
   timeoutMs?: number;
+  /** Track scripts: what they leave behind dies with them. Notify scripts (`keep`) may start lasting things. */
+  leftovers?: 'kill' | 'keep';
+  /** Aborted when the owner stops: SIGTERM to the group, SIGKILL 1 s later. */
+  signal?: AbortSignal;
 }
 
 export interface ScriptOutcome {
   /** Exit status; null when killed by a signal or when it could not start. */
   exitCode: number | null;
   timedOut: boolean;
-  /** Set when the script could not be started (ENOENT, EACCES, unknown user). */
+  /** Set when the script could not be started (unknown user) or was killed other than by its timeout. */
   error?: string;
 }
 
 export type ScriptRunner = (invocation: ScriptInvocation) => Promise<ScriptOutcome>;
 
-export function runScript(invocation: ScriptInvocation): Promise<ScriptOutcome> {
-  const [file, ...args] = invocation.argv;
-  if (!file) return Promise.resolve({ exitCode: null, timedOut: false, error: 'empty command' });
-  let ids: { uid?: number; gid?: number };
-  try {
-    ids = resolveIds(invocation.user, invocation.group);
-  } catch (error) {
-    return Promise.resolve({ exitCode: null, timedOut: false, error: (error as Error).message });
-  }
-  return new Promise((resolve) => {
-    execFile(
-      file,
-      args,
-      { ...ids, timeout: invocation.timeoutMs ?? 0, killSignal: 'SIGKILL', maxBuffer: 1 << 20, windowsHide: true },
-      (error) => {
-        if (!error) return resolve({ exitCode: 0, timedOut: false });
-        const err = error as NodeJS.ErrnoException & { killed?: boolean; signal?: string | null; code?: string | number };
-        if (typeof err.code === 'number') return resolve({ exitCode: err.code, timedOut: false });
-        if (err.killed && invocation.timeoutMs) return resolve({ exitCode: null, timedOut: true });
-        if (err.signal) return resolve({ exitCode: null, timedOut: false, error: `killed by ${err.signal}` });
-        resolve({ exitCode: null, timedOut: false, error: err.message });
-      },
-    );
+/** SIGTERM → SIGKILL for VRRP scripts (keepalived gives children 1 s at shutdown). */
+const TERM_GRACE_MS = 1_000;
+
+export async function runScript(invocation: ScriptInvocation): Promise<ScriptOutcome> {
+  if (invocation.argv.length === 0) return { exitCode: null, timedOut: false, error: 'empty command' };
+  const written = invocation.user !== undefined ? { user: invocation.user, ...(invocation.group !== undefined ? { group: invocation.group } : {}) } : {};
+  const identity = resolveScriptRunAs(written, undefined, systemUserDatabase(), daemonIds());
+  if (!identity.ok) return { exitCode: null, timedOut: false, error: `not run: ${identity.error}` };
+  const exit = await runScriptProcess({
+    argv: invocation.argv,
+    // The daemon's own identity needs no setuid (and no setgroups): pass ids only for another user.
+    ...(identity.source !== 'daemon' ? { runAs: identity.runAs } : {}),
+    timeoutMs: invocation.timeoutMs ?? 0,
+    termGraceMs: TERM_GRACE_MS,
+    leftovers: invocation.leftovers ?? 'kill',
+    ...(invocation.signal ? { signal: invocation.signal } : {}),
   });
-}
-
-/** user/group names → numeric ids from /etc/passwd and /etc/group (Node has no getpwnam). */
-function resolveIds(user: string | undefined, group: string | undefined): { uid?: number; gid?: number } {
-  if (user === undefined) return {};
-  const ids: { uid?: number; gid?: number } = {};
-  if (/^\d+$/.test(user)) {
-    ids.uid = Number(user);
-  } else {
-    const entry = readDatabase('/etc/passwd').find((fields) => fields[0] === user);
-    if (!entry) throw new Error(`unknown user ${user}`);
-    ids.uid = Number(entry[2]);
-    ids.gid = Number(entry[3]);
-  }
-  if (group !== undefined) {
-    if (/^\d+$/.test(group)) ids.gid = Number(group);
-    else {
-      const entry = readDatabase('/etc/group').find((fields) => fields[0] === group);
-      if (!entry) throw new Error(`unknown group ${group}`);
-      ids.gid = Number(entry[2]);
-    }
-  }
-  return ids;
-}
-
-function readDatabase(path: string): string[][] {
-  return readFileSync(path, 'utf8')
-    .split('\n')
-    .filter((line) => line && !line.startsWith('#'))
-    .map((line) => line.split(':'));
+  if (exit.error !== undefined) return { exitCode: null, timedOut: false, error: exit.error };
+  if (exit.timedOut) return { exitCode: null, timedOut: true };
+  if (exit.aborted) return { exitCode: exit.code, timedOut: false, error: 'ended: stopping' };
+  if (exit.code === null) return { exitCode: null, timedOut: false, error: `killed by ${exit.signal ?? 'a signal'}` };
+  return { exitCode: exit.code, timedOut: false };
 }
