@@ -4,6 +4,7 @@ import { formatDiagnostic } from './config/diagnostics.js';
 import { loadConfig } from './config/load.js';
 import type { ConfigModel } from './config/model.js';
 import { NodeFileSource } from './config/nodeFileSource.js';
+import { checkScriptsOnHost } from './scripts/hostChecks.js';
 import { VERSION } from './version.js';
 
 /** Where the CLI writes; injectable so tests can run main() in-process. */
@@ -47,6 +48,8 @@ export async function main(argv: string[], io: CliStreams = { out: process.stdou
     files: new NodeFileSource(),
     configId: options.configId ?? '',
     strict: options.strict,
+    // -t and the start check what only the host can tell: script users, script file permissions.
+    ...(options.command !== 'dump-config' ? { hostChecks: checkScriptsOnHost } : {}),
   });
   for (const d of result.diagnostics) io.err.write(`${formatDiagnostic(d)}\n`);
   const summary = `${result.errorCount} error(s), ${result.warningCount} warning(s)`;

@@ -12,6 +12,7 @@ import { nativeDatagramSender } from './systemd/nativeSender.js';
 import { SystemdNotifier } from './systemd/notify.js';
 import { SystemClock, type Clock } from './util/clock.js';
 import { createLogger, type LogFormat, type Logger, type LogLevel } from './util/log.js';
+import { checkScriptsOnHost } from './scripts/hostChecks.js';
 import { hostScriptIdentity } from './scripts/hostIdentity.js';
 import { RawSocketTransport } from './vrrp/edge/rawSocketTransport.js';
 import { runScript } from './vrrp/edge/scriptRunner.js';
@@ -73,7 +74,7 @@ export async function runDaemon(opts: DaemonOptions, model: ConfigModel): Promis
       configFile: opts.configFile,
       mode,
       model,
-      compile: makeConfigCompiler({ configId: opts.configId ?? hostname().split('.')[0] ?? '', strict: opts.strict ?? false }),
+      compile: makeConfigCompiler({ configId: opts.configId ?? hostname().split('.')[0] ?? '', strict: opts.strict ?? false, hostChecks: checkScriptsOnHost }),
       parts,
       sources: { ...(vrrp ? { vrrp } : {}), ...(ipvs ? { ipvs } : {}), ...(health ? { health } : {}) },
       metrics,

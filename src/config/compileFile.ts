@@ -4,7 +4,7 @@
  */
 import { formatDiagnostic } from './diagnostics.js';
 import type { FileSource } from './fileSource.js';
-import { loadConfig } from './load.js';
+import { loadConfig, type LoadOptions } from './load.js';
 import type { ConfigModel } from './model.js';
 import { NodeFileSource } from './nodeFileSource.js';
 
@@ -16,10 +16,17 @@ export interface CompileFileOptions {
   readonly configId: string;
   readonly strict?: boolean;
   readonly files?: FileSource;
+  /** Host checks after compiling (script users and permissions); see LoadOptions.hostChecks. */
+  readonly hostChecks?: LoadOptions['hostChecks'];
 }
 
 export function compileConfigFile(file: string, opts: CompileFileOptions): ConfigFileOutcome {
-  const result = loadConfig(file, { files: opts.files ?? new NodeFileSource(), configId: opts.configId, strict: opts.strict === true });
+  const result = loadConfig(file, {
+    files: opts.files ?? new NodeFileSource(),
+    configId: opts.configId,
+    strict: opts.strict === true,
+    ...(opts.hostChecks ? { hostChecks: opts.hostChecks } : {}),
+  });
   const warnings = result.diagnostics.filter((d) => d.severity === 'warning').map(formatDiagnostic);
   const errors = result.diagnostics.filter((d) => d.severity === 'error').map(formatDiagnostic);
   if (result.model === undefined) {

@@ -17,6 +17,12 @@ export interface LoadOptions {
   readonly strict?: boolean;
   readonly random?: () => number;
   readonly maxLines?: number;
+  /**
+   * Checks of a compiled model that need the host (script users, script file permissions:
+   * src/scripts/hostChecks.ts), run when the compiler found no error. Injected by the CLI and the daemon
+   * so the compiler itself stays pure.
+   */
+  readonly hostChecks?: (model: ConfigModel) => readonly Diagnostic[];
 }
 
 export interface LoadResult {
@@ -37,6 +43,12 @@ export function loadConfig(path: string, opts: LoadOptions): LoadResult {
   const lines = pre.run(path);
   const tree = parse(lines, sink);
   const compiled = compileConfig(tree, path, { sink });
+  if (opts.hostChecks && compiled && sink.errorCount === 0) {
+    for (const d of opts.hostChecks(compiled)) {
+      if (d.severity === 'error') sink.error(d, d.message);
+      else sink.warning(d, d.message);
+    }
+  }
   const errorCount = sink.errorCount;
   const warningCount = sink.warningCount;
   const failed = errorCount > 0 || (opts.strict === true && warningCount > 0);
