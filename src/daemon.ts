@@ -12,7 +12,9 @@ import { nativeDatagramSender } from './systemd/nativeSender.js';
 import { SystemdNotifier } from './systemd/notify.js';
 import { SystemClock, type Clock } from './util/clock.js';
 import { createLogger, type LogFormat, type Logger, type LogLevel } from './util/log.js';
+import { scriptsOf } from './scripts/configScripts.js';
 import { checkScriptsOnHost } from './scripts/hostChecks.js';
+import { startReaper } from './scripts/scriptProcess.js';
 import { hostScriptIdentity } from './scripts/hostIdentity.js';
 import { RawSocketTransport } from './vrrp/edge/rawSocketTransport.js';
 import { runScript } from './vrrp/edge/scriptRunner.js';
@@ -105,6 +107,8 @@ function vrrpPart(clock: Clock, logger: Logger): VrrpPart {
     // One rtnetlink socket per unit: two dumps in flight on one socket collide (instances turning master
     // together would each fail to find their interface).
     const netlink = openRtNetlink();
+    // The script reaper listens before the first notify or track script runs.
+    if (scriptsOf(unit).length > 0) startReaper();
     const service = new VrrpService(unit, { clock, logger, netlink, frameSender, openTransport: (o) => new RawSocketTransport(o), runScript });
     return {
       start: () => service.start(),

@@ -1,32 +1,38 @@
 /**
- * The script reaper: a tiny child process of the checker worker that knows the process groups of the
- * MISC_CHECK scripts currently running (`+PGID` / `-PGID` lines on stdin). When its stdin closes — the
- * worker stopped, or the daemon died, even by SIGKILL — it SIGKILLs every group it still knows and exits.
- * PR_SET_PDEATHSIG (setpriv) covers the script itself; this covers what the script started.
+ * The script reaper: a tiny child process (one per thread that runs scripts) that knows the process
+ * groups of the scripts currently running (`+PGID` / `-PGID` lines on its stdin). When its stdin closes —
+ * the thread stopped, or the daemon died, even by SIGKILL — it SIGKILLs every group it still knows and
+ * exits. PR_SET_PDEATHSIG (setpriv) covers the script itself; this covers what the script started.
+ *
+ * It is plain JavaScript run with `node -e`, with no loader and no import: it starts in tens of
+ * milliseconds, from dist/ and from the TypeScript sources alike, so the window in which a script runs
+ * before its reaper listens stays small. It never dies of the signals meant for the daemon's terminal or
+ * session: only its stdin closing ends it.
  */
-import { createInterface } from 'node:readline';
-
-const groups = new Set<number>();
-
-createInterface({ input: process.stdin })
-  .on('line', (line) => {
+export const REAPER_SOURCE = `
+const groups = new Set();
+let buffered = '';
+process.stdin.setEncoding('utf8');
+process.stdin.on('data', (chunk) => {
+  buffered += chunk;
+  let nl;
+  while ((nl = buffered.indexOf('\\n')) >= 0) {
+    const line = buffered.slice(0, nl);
+    buffered = buffered.slice(nl + 1);
     const pgid = Number(line.slice(1));
-    if (!Number.isInteger(pgid) || pgid <= 1) return;
+    if (!Number.isInteger(pgid) || pgid <= 1) continue;
     if (line[0] === '+') groups.add(pgid);
     else if (line[0] === '-') groups.delete(pgid);
-  })
-  .on('close', () => {
-    for (const pgid of groups) {
-      try {
-        process.kill(-pgid, 'SIGKILL');
-      } catch {
-        // Already gone.
-      }
-    }
-    process.exit(0);
-  });
-
-// Never die of the signals meant for the daemon's terminal or session: only stdin closing ends the reaper.
-process.on('SIGINT', () => {});
-process.on('SIGHUP', () => {});
-process.on('SIGTERM', () => {});
+  }
+});
+const reap = () => {
+  for (const pgid of groups) {
+    try { process.kill(-pgid, 'SIGKILL'); } catch {}
+  }
+  process.exit(0);
+};
+process.stdin.on('end', reap);
+process.stdin.on('close', reap);
+process.stdin.on('error', reap);
+for (const signal of ['SIGINT', 'SIGHUP', 'SIGTERM', 'SIGPIPE']) process.on(signal, () => {});
+`;

@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { nodeArgs, sibling } from '../util/moduleRunner.js';
+import { REAPER_SOURCE } from './reaper.js';
 import type { RunAs } from './runAs.js';
 
 /**
@@ -56,7 +56,7 @@ const running = new Set<number>();
 
 let reaper: ChildProcess | undefined;
 
-/** Starts the reaper ahead of the first script, so it is up and listening by the time one runs. */
+/** Starts the reaper ahead of the first script (at start, when the config has scripts), so it is listening by the time one runs. */
 export function startReaper(): void {
   tellReaper('');
 }
@@ -65,7 +65,7 @@ export function startReaper(): void {
 function tellReaper(line: string): void {
   if (!reaper || reaper.exitCode !== null || reaper.signalCode !== null) {
     try {
-      reaper = spawn(process.execPath, nodeArgs(sibling(import.meta.url, './reaper')), { stdio: ['pipe', 'ignore', 'ignore'] });
+      reaper = spawn(process.execPath, ['-e', REAPER_SOURCE], { stdio: ['pipe', 'ignore', 'ignore'] });
       reaper.on('error', () => {});
       reaper.stdin?.on('error', () => {});
       reaper.unref();
