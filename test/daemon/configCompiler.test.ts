@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { makeConfigCompiler } from '../../src/config/compileFile.js';
 import { diffConfigs } from '../../src/daemon/configDiff.js';
+import { checkScriptsOnHost } from '../../src/scripts/hostChecks.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'td-compile-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -44,6 +45,15 @@ describe('reload compiler (the real config compiler on real files)', () => {
     if (outcome.ok) return;
     expect(outcome.errors.length).toBeGreaterThan(0);
     expect(outcome.errors[0]).toMatch(new RegExp(`^${file}:4(:\\d+)?: error: `));
+  });
+
+  it('a reload whose script user does not exist is refused at the script\'s line (the host checks run on reload too)', async () => {
+    const withChecks = makeConfigCompiler({ configId: 'lb1', hostChecks: checkScriptsOnHost });
+    writeFileSync(file, config('        10.0.0.100/24').replace('advert_int 1', 'advert_int 1\n    notify_master "/bin/true" td-no-such-user'));
+    const outcome = await withChecks(file);
+    expect(outcome.ok).toBe(false);
+    if (outcome.ok) return;
+    expect(outcome.errors).toEqual([`${file}:7: error: vrrp_instance VI_1 notify_master: user 'td-no-such-user' does not exist (the script would not run; keepalived drops it)`]);
   });
 
   it('a missing file is an error, not a throw', async () => {
