@@ -235,6 +235,13 @@ describe.skipIf(!isRoot)('scripts: bounded stop, nothing left after kill -9, std
       });
     }
 
+    it('the daemon refuses to start on the same errors (FILE:LINE on stderr, exit 1)', async () => {
+      const daemon = startTslvsd(a.ns, miscConf('start-misc', [], ok, 'tv-no-such-user'));
+      expect(await waitFor(() => !daemon.running, { timeoutMs: 60_000 })).toBe(true);
+      expect(daemon.code).toBe(1);
+      expect(daemon.stderr).toMatch(/start-misc\.conf:11: error: MISC_CHECK misc_path: user 'tv-no-such-user' does not exist/);
+    });
+
     it('the secure script as root passes both; a numeric user: keepalived refuses, tslvsd runs it as 65534:65534 and warns', async () => {
       const good = vrrpConf('sec-ok', root, ok);
       expect((await keepalivedTest(good)).code).toBe(0);
