@@ -19,6 +19,7 @@ import { VrrpStateMachine, type VrrpMachineCounters, type VrrpState, type VrrpTr
 import { GratuitousArpSender, type GarpTarget } from './edge/gratuitousArp.js';
 import type { TransportCounters, TransportOptions, VrrpTransport } from './edge/rawSocketTransport.js';
 import type { ScriptInvocation, ScriptOutcome } from './edge/scriptRunner.js';
+import { scriptUserOf } from '../scripts/runAs.js';
 import { settleScripts } from '../scripts/settle.js';
 import { VipManager, type VipSpec } from './edge/vipManager.js';
 
@@ -559,10 +560,10 @@ export class VrrpService {
 
   private invocation(command: ScriptCommand, timeoutMs: number): ScriptInvocation {
     const invocation: ScriptInvocation = { argv: command.argv, timeoutMs, signal: this.scriptsStop.signal };
-    const user = command.user ?? this.model.global.scriptUser?.user;
-    const group = command.user ? command.group : this.model.global.scriptUser?.group;
-    if (user !== undefined) invocation.user = user;
-    if (group !== undefined) invocation.group = group;
+    // The script's own user, else script_user (src/scripts/runAs.ts, the rule every script follows).
+    const user = scriptUserOf(command, this.model.global.scriptUser);
+    if (user) invocation.user = user.user;
+    if (user?.group !== undefined) invocation.group = user.group;
     return invocation;
   }
 
