@@ -2,7 +2,7 @@ import type { Worker } from 'node:worker_threads';
 import type { HealthCheckPlan } from './plan.js';
 import type { HealthCounters, HealthEvent, HealthSnapshot, QuorumChange, RealServerChange } from './events.js';
 import type { FromWorker, ToWorker } from './worker/protocol.js';
-import { sibling, startWorker } from '../util/moduleRunner.js';
+import { sibling, startWorker } from './worker/moduleRunner.js';
 import { decodeSnapshot } from './worker/snapshotCodec.js';
 
 export interface HealthCheckServiceOptions {

@@ -3,7 +3,7 @@ import { createInterface } from 'node:readline';
 import { isIP } from 'node:net';
 import type { PingCheckSpec } from '../plan.js';
 import { downResult, upResult, type ProbeResult } from '../result.js';
-import { nodeArgs, sibling } from '../../util/moduleRunner.js';
+import { nodeArgs, sibling } from '../worker/moduleRunner.js';
 
 interface Pending {
   resolve: (r: ProbeResult) => void;
