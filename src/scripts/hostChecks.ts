@@ -64,12 +64,65 @@ function searchPath(name: string, runAs: RunAs, host: ScriptHost): string | unde
   return undefined;
 }
 
+/** What the file of one script, run with one identity, tells (the same for every script naming it). */
+interface FileVerdict {
+  readonly findings: readonly { readonly severity: Diagnostic['severity']; readonly text: string }[];
+  /** It runs privileged (uid/gid 0, or a setuid/setgid-root file). */
+  readonly privileged: boolean;
+  readonly unsafe: boolean;
+}
+
+function fileVerdict(program: string, runAs: RunAs, secure: boolean, host: ScriptHost): FileVerdict {
+  const findings: { severity: Diagnostic['severity']; text: string }[] = [];
+  const done = (privileged = false, unsafe = false): FileVerdict => ({ findings, privileged, unsafe });
+  if (!program.includes('/')) {
+    const found = searchPath(program, runAs, host);
+    if (!found) {
+      findings.push({ severity: 'warning', text: `'${program}' is not found in PATH (it fails each time it runs; keepalived disables it)` });
+      return done();
+    }
+    findings.push({ severity: 'warning', text: `'${program}' resolved by PATH search to ${found}; give the full path` });
+    program = found;
+  }
+  const lexical = path.resolve(host.cwd, program);
+  const real = host.realpath(lexical);
+  if (typeof real !== 'string') {
+    findings.push({ severity: 'warning', text: `${lexical}: ${real.error} (it fails each time it runs; keepalived disables it)` });
+    return done();
+  }
+  const file = host.stat(real);
+  if (typeof file === 'string' || file.kind !== 'file') {
+    findings.push({ severity: 'warning', text: `${real} is not a regular file` });
+    return done();
+  }
+  if (!isExecutable(file, runAs)) {
+    findings.push({ severity: 'warning', text: `${real} is not executable for uid ${runAs.uid} gid ${runAs.gid} (it fails each time it runs; keepalived disables it)` });
+    return done();
+  }
+  if (!needsProtection(file, runAs)) return done();
+  // The file that runs (every directory of its real path) and the path as written (its symlinks could
+  // be re-pointed): a non-root user must be able to change neither.
+  let problem: string | undefined;
+  for (const p of real === lexical ? [real] : [lexical, real]) {
+    const steps = stepsOf(p, host);
+    problem = typeof steps === 'string' ? steps : pathProblem(steps);
+    if (problem) break;
+  }
+  if (!problem) return done(true);
+  findings.push(secure
+    ? { severity: 'error', text: `unsafe to run as uid ${runAs.uid} gid ${runAs.gid}: ${problem} (enable_script_security refuses it, as keepalived)` }
+    : { severity: 'warning', text: `unsafe permissions: ${problem} (enable_script_security would refuse it)` });
+  return done(true, true);
+}
+
 export function checkScripts(model: ConfigModel, host: ScriptHost): Diagnostic[] {
   const out: Diagnostic[] = [];
   const at = (loc: SourcePosition, severity: Diagnostic['severity'], message: string): void => {
     out.push({ severity, file: loc.file, line: loc.line, message });
   };
   const secure = model.global.enableScriptSecurity;
+  // Thousands of MISC_CHECKs usually name a handful of files: each file is judged once per identity.
+  const verdicts = new Map<string, FileVerdict>();
   let firstRootScript: { loc: SourcePosition; count: number; insecure: number } | undefined;
 
   for (const { what, command } of scriptsOf(model)) {
@@ -88,51 +141,15 @@ export function checkScripts(model: ConfigModel, host: ScriptHost): Diagnostic[]
       at(loc, 'error', `${what}: enable_script_security is set but neither script_user nor the user 'keepalived_script' exists, so it would run as the daemon's user (uid ${runAs.uid}); set script_user (root is allowed: its scripts are then checked)`);
       continue;
     }
-
-    let program = command.argv[0]!;
-    if (!program.includes('/')) {
-      const found = searchPath(program, runAs, host);
-      if (!found) {
-        at(loc, 'warning', `${what}: '${program}' is not found in PATH (it fails each time it runs; keepalived disables it)`);
-        continue;
-      }
-      at(loc, 'warning', `${what}: '${program}' resolved by PATH search to ${found}; give the full path`);
-      program = found;
-    }
-    const lexical = path.resolve(host.cwd, program);
-    const real = host.realpath(lexical);
-    if (typeof real !== 'string') {
-      at(loc, 'warning', `${what}: ${lexical}: ${real.error} (it fails each time it runs; keepalived disables it)`);
-      continue;
-    }
-    const file = host.stat(real);
-    if (typeof file === 'string' || file.kind !== 'file') {
-      at(loc, 'warning', `${what}: ${real} is not a regular file`);
-      continue;
-    }
-    if (!isExecutable(file, runAs)) {
-      at(loc, 'warning', `${what}: ${real} is not executable for uid ${runAs.uid} gid ${runAs.gid} (it fails each time it runs; keepalived disables it)`);
-      continue;
-    }
-    if (!needsProtection(file, runAs)) continue;
-
-    // The file that runs (every directory of its real path) and the path as written (its symlinks could
-    // be re-pointed): a non-root user must be able to change neither.
-    let problem: string | undefined;
-    for (const p of real === lexical ? [real] : [lexical, real]) {
-      const steps = stepsOf(p, host);
-      problem = typeof steps === 'string' ? steps : pathProblem(steps);
-      if (problem) break;
-    }
+    const program = command.argv[0]!;
+    const key = `${runAs.uid}:${runAs.gid}:${program}`;
+    let verdict = verdicts.get(key);
+    if (!verdict) verdicts.set(key, (verdict = fileVerdict(program, runAs, secure, host)));
+    for (const f of verdict.findings) at(loc, f.severity, `${what}: ${f.text}`);
+    if (!verdict.privileged) continue;
     if (firstRootScript) firstRootScript.count++;
     else firstRootScript = { loc, count: 1, insecure: 0 };
-    if (!problem) continue;
-    if (secure) {
-      at(loc, 'error', `${what}: unsafe to run as uid ${runAs.uid} gid ${runAs.gid}: ${problem} (enable_script_security refuses it, as keepalived)`);
-    } else {
-      firstRootScript.insecure++;
-      at(loc, 'warning', `${what}: unsafe permissions: ${problem} (enable_script_security would refuse it)`);
-    }
+    if (verdict.unsafe) firstRootScript.insecure++;
   }
   if (!secure && firstRootScript) {
     const { loc, count, insecure } = firstRootScript;
