@@ -11,11 +11,12 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
 const demo = [process.execPath, '--import', 'tsx', join(root, 'lab', 'demo.ts'), ...args];
 
+/** @param {string} msg @returns {never} */
 function fail(msg) {
   process.stderr.write(`npm run demo: ${msg}\n`);
   process.exit(1);
 }
-const has = (cmd) => spawnSync('which', [cmd], { stdio: 'ignore' }).status === 0;
+const has = (/** @type {string} */ cmd) => spawnSync('which', [cmd], { stdio: 'ignore' }).status === 0;
 
 if (typeof process.getuid === 'function' && process.getuid() !== 0) fail('needs root (it builds network namespaces): sudo npm run demo');
 if (!existsSync(join(root, 'node_modules', 'tsx'))) fail('dependencies are missing: run npm ci');

@@ -33,7 +33,7 @@ const dests = (name: string, family: IpFamily) => dataMessages(name, true).map((
 
 describe('kernel 6.1 recordings (VM harness)', () => {
   it('GET_SERVICE dump: 7 services with schedulers, flags, persistence and traffic stats', () => {
-    const services = dataMessages('get-service-dump', true).map(decodeServiceReply);
+    const services = dataMessages('get-service-dump', true).map((m) => decodeServiceReply(m));
     const byKey = new Map(services.map((s) => [serviceKeyString(s.key), s]));
     expect([...byKey.keys()].sort()).toEqual([
       'fwmark:ipv4:7',
@@ -55,7 +55,7 @@ describe('kernel 6.1 recordings (VM harness)', () => {
   });
 
   it('GET_SERVICE of one service is a single reply then an ACK', () => {
-    const [one] = dataMessages('get-service-ipv4-tcp', false).map(decodeServiceReply);
+    const [one] = dataMessages('get-service-ipv4-tcp', false).map((m) => decodeServiceReply(m));
     expect(serviceKeyString(one.key)).toBe('tcp:10.99.0.1:80');
   });
 

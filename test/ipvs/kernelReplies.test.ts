@@ -31,7 +31,7 @@ describe(`replies recorded from kernel ${fixture.kernel}`, () => {
   });
 
   it('GET_SERVICE dump: the four services ipvsadm added, with scheduler, persistence, mask and flags', () => {
-    const services = parts('getServices').map(decodeServiceReply);
+    const services = parts('getServices').map((m) => decodeServiceReply(m));
     const byKey = new Map(services.map((s) => [serviceKeyString(s.key), s]));
     expect([...byKey.keys()].sort()).toEqual(['fwmark:ipv4:7', 'tcp:127.0.1.1:8080', 'tcp:[2001:db8::10]:443', 'udp:10.0.0.53:53']);
     const tcp4 = byKey.get('tcp:127.0.1.1:8080')!;
