@@ -15,6 +15,12 @@ export interface DestinationHealth {
   weight: number;
 }
 
+/** One destination's decision as the health side reports it, named by the virtual and real server keys. */
+export interface DestinationHealthReport extends DestinationHealth {
+  virtualServer: string;
+  realServer: string;
+}
+
 /** Latest decision for (virtual server key, real server key), undefined when none was reported yet. */
 export type HealthView = (virtualServer: string, realServer: string) => DestinationHealth | undefined;
 

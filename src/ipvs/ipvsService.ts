@@ -7,15 +7,13 @@
  * (partialRead.ts), so their cost stays bounded on a large table. At stop it removes the services it owns
  * unless told to keep them.
  */
-import type { RealServerChange } from '../healthcheck/events.js';
-import type { IpvsServiceStats, IpvsCounters } from '../metrics/sources.js';
 import type { Clock, TimerHandle } from '../util/clock.js';
-import { desiredTable, type DestinationHealth } from './desiredTable.js';
+import { desiredTable, type DestinationHealth, type DestinationHealthReport } from './desiredTable.js';
 import { IpvsExistsError, IpvsNoEntryError, IpvsNoServiceError } from './errors.js';
 import type { IpvsPlan } from './fromConfig.js';
 import { planPartialRead } from './partialRead.js';
 import { reconcile, serviceIdentity, teardown, type DesiredService, type IpvsOperation, type KernelService } from './reconciler.js';
-import type { DestinationEntry, DestinationSpec, IpvsStats, IpvsTimeouts, ServiceEntry, ServiceKey, ServiceSpec } from './types.js';
+import type { DestinationEntry, DestinationSpec, IpvsCounters, IpvsServiceStats, IpvsStats, IpvsTimeouts, ServiceEntry, ServiceKey, ServiceSpec } from './types.js';
 
 /** What the service needs of the kernel table (IpvsClient provides it). */
 export interface IpvsTable {
@@ -163,8 +161,8 @@ export class IpvsService {
     this.scheduleChangeSync();
   }
 
-  /** Adapter for the health-check side's events. */
-  onRealServerChange(e: RealServerChange): void {
+  /** Adapter for the health-check side's events (its RealServerChange has these fields; the daemon passes it on). */
+  onRealServerChange(e: DestinationHealthReport): void {
     this.setDestinationHealth(e.virtualServer, e.realServer, { inTable: e.inTable, weight: e.weight });
   }
 

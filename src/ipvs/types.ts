@@ -109,6 +109,23 @@ export interface IpvsInfo {
   connectionTableSize: number;
 }
 
+/** Cumulative kernel counters of a service or destination (IpvsStats without the rates). */
+export interface IpvsCounters {
+  connections: number;
+  packetsIn: number;
+  packetsOut: number;
+  bytesIn: number;
+  bytesOut: number;
+}
+
+/** The counters of one configured virtual server (its services summed) and of each destination, at scrape time. */
+export interface IpvsServiceStats {
+  /** The virtual server's key (`virtualServerKey`), the same key the health side uses. */
+  service: string;
+  counters: IpvsCounters;
+  destinations: { destination: string; counters: IpvsCounters }[];
+}
+
 /** lvs_timeouts / ipvsadm --set, in seconds; 0 on write = leave unchanged. */
 export interface IpvsTimeouts {
   tcp: number;

@@ -1,3 +1,5 @@
+import type { IpvsServiceStats } from '../ipvs/types.js';
+
 /**
  * What the metrics edge reads from the rest of the daemon, at scrape time. The rooms (VRRP, health checks,
  * IPVS) keep plain counters and state; the composition root adapts them to these narrow snapshots, so
@@ -97,20 +99,8 @@ export interface HealthMetricsSource {
   virtualServers(): VirtualServerSnapshot[];
 }
 
-export interface IpvsCounters {
-  connections: number;
-  packetsIn: number;
-  packetsOut: number;
-  bytesIn: number;
-  bytesOut: number;
-}
-
-export interface IpvsServiceStats {
-  /** Same key format as VirtualServerSnapshot.key. */
-  service: string;
-  counters: IpvsCounters;
-  destinations: { destination: string; counters: IpvsCounters }[];
-}
+// The IPVS room produces these (src/ipvs/types.ts); the exporter only reads them.
+export type { IpvsCounters, IpvsServiceStats } from '../ipvs/types.js';
 
 /** Read from the kernel at scrape time; absent under --vrrp-only or without IPVS. */
 export interface IpvsMetricsSource {

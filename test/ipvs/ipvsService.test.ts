@@ -83,7 +83,7 @@ describe('IpvsService', () => {
     kernel.log.length = 0;
     svc.setDestinationHealth('10.0.0.1:80/TCP', '10.1.0.1:80', { inTable: false, weight: 0 });
     svc.setDestinationHealth('10.0.0.1:80/TCP', '10.1.0.2:80', { inTable: true, weight: 0 });
-    svc.onRealServerChange({ kind: 'realServer', virtualServer: '10.0.0.2:443/TCP', realServer: '10.1.0.3:443', alive: true, inTable: true, weight: 1, sorryServer: false, reason: 'same' });
+    svc.onRealServerChange({ virtualServer: '10.0.0.2:443/TCP', realServer: '10.1.0.3:443', inTable: true, weight: 1 });
     expect(kernel.log).toEqual([]);
     clock.advance(0);
     await settle();
