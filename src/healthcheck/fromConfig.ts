@@ -1,10 +1,11 @@
 /**
  * Config model → check plan. Pure: each script's identity comes from the injected `resolveUser` (the
- * daemon passes src/scripts/runAs.ts over the system user database). Keys are the IPVS room's (`virtualServerKey`, `realServerKey`), so a health change names
- * exactly the destination the reconciler programs.
+ * daemon passes src/scripts/runAs.ts over the system user database). Keys are the config's
+ * (`config/keys.ts`), the ones the IPVS room programs by, so a health change names exactly the destination
+ * the reconciler programs.
  */
 import type { Checker, ConfigModel, RealServer, ScriptCommand, VirtualServer } from '../config/model.js';
-import { realServerKey, virtualServerKey } from '../ipvs/fromConfig.js';
+import { realServerKey, virtualServerKey } from '../config/keys.js';
 import type {
   CheckerSpec,
   CheckTiming,

@@ -4,6 +4,7 @@
  * health-check side reports them by, plus the global lvs_* settings. Pure.
  */
 import { canonicalAddress, addressToBytes, bytesToAddress, ipv4MaskToPrefix } from './codec/address.js';
+import { realServerKey, virtualServerKey } from '../config/keys.js';
 import type { ConfigModel, RealServer, TunnelOptions, VirtualServer, VirtualServerGroup } from '../config/model.js';
 import {
   schedulerFlagMask,
@@ -59,21 +60,6 @@ const MAX_RANGE = 256;
 
 const familyOf = (f: 'inet' | 'inet6'): IpFamily => (f === 'inet6' ? 'ipv6' : 'ipv4');
 const protocolOf = (p: 'TCP' | 'UDP' | 'SCTP'): Protocol => p.toLowerCase() as Protocol;
-
-function hostPort(address: string, port: number): string {
-  const a = canonicalAddress(address);
-  return a.includes(':') ? `[${a}]:${port}` : `${a}:${port}`;
-}
-
-export function virtualServerKey(vs: VirtualServer): string {
-  if (vs.group !== undefined) return `group:${vs.group}`;
-  if (vs.fwmark !== undefined) return `fwmark:${vs.fwmark}/${vs.family === 'inet6' ? 'IPv6' : 'IPv4'}`;
-  return `${hostPort(vs.address ?? '', vs.port ?? 0)}/${vs.protocol}`;
-}
-
-export function realServerKey(rs: { address: string; port: number }): string {
-  return hostPort(rs.address, rs.port);
-}
 
 const CHECKSUM_FLAGS = { nocsum: 0, csum: 1, remcsum: 2 } as const;
 
