@@ -21,7 +21,7 @@ const post = (m: FromWorker): void => port.postMessage(m);
 // of 10,000 servers, a switch failing) reaches the main thread as several small messages, a turn of this
 // loop apart, rather than one big clone that would hold the VRRP loop for tens of milliseconds.
 const EVENTS_PER_MESSAGE = 500;
-let batch: HealthEvent[] = [];
+const batch: HealthEvent[] = [];
 const flush = (): void => {
   const events = batch.splice(0, EVENTS_PER_MESSAGE);
   if (events.length) post({ type: 'events', events });

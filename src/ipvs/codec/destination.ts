@@ -3,7 +3,7 @@
  * ip_vs_genl_fill_dest in the kernel).
  */
 import {
-  AttributeReader,
+  type AttributeReader,
   NetlinkDecodeError,
   align4,
   attr,

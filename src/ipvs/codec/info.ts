@@ -1,5 +1,5 @@
 /** GET_INFO replies and the lvs_timeouts of GET_CONFIG / SET_CONFIG. */
-import { AttributeReader, NetlinkDecodeError, u32Attr } from './attributes.js';
+import { type AttributeReader, NetlinkDecodeError, u32Attr } from './attributes.js';
 import { CmdAttr, InfoAttr } from './constants.js';
 import type { IpvsInfo, IpvsTimeouts } from '../types.js';
 

@@ -3,7 +3,7 @@
  * ip_vs_genl_fill_service in the kernel).
  */
 import {
-  AttributeReader,
+  type AttributeReader,
   NetlinkDecodeError,
   attr,
   be16Attr,

@@ -1,5 +1,5 @@
 /** IPVS_SVC_ATTR_STATS / STATS64 (and the DEST equivalents) -> IpvsStats. The PAD attribute is ignored. */
-import { AttributeReader, align4, attributeLengthAt, attributeTypeAt, requireLength } from './attributes.js';
+import { type AttributeReader, align4, attributeLengthAt, attributeTypeAt, requireLength } from './attributes.js';
 import { NLA_HDRLEN } from './constants.js';
 import { StatsAttr } from './constants.js';
 import type { IpvsStats } from '../types.js';
