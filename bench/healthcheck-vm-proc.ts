@@ -70,7 +70,7 @@ export function treePeakRssBytes(root: number): number {
 /** CPU seconds so far of each thread of one process, keyed `TID (name)`: where a process spends its time. */
 export function threadCpuSeconds(pid: number): Map<string, number> {
   const out = new Map<string, number>();
-  let tids: string[] = [];
+  let tids: string[];
   try { tids = readdirSync(`/proc/${pid}/task`); } catch { return out; }
   for (const tid of tids) {
     try {

@@ -115,7 +115,7 @@ async function main(): Promise<number> {
     const ok = await l.traffic?.waitForSuccessRun(at, 5, 20_000);
     await sleep(500);
     if (!ok) {
-      l.traffic && narrator.say(`the client did NOT recover within 20 s after the ${what}`);
+      if (l.traffic) narrator.say(`the client did NOT recover within 20 s after the ${what}`);
       return;
     }
     const o = longestOutage(l.traffic?.since(at - 1000) ?? [], at);

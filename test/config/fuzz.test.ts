@@ -140,7 +140,7 @@ describe('fuzz: mutated configs never crash and are always located', () => {
         try {
           r = loadConfig('/f.conf', { files: new MemoryFileSource({ '/f.conf': text }), configId: 'x', random: rnd });
         } catch (e) {
-          throw new Error(`seed ${seed} round ${round} (${applied.join(',')}) threw: ${e instanceof Error ? e.stack : String(e)}`);
+          throw new Error(`seed ${seed} round ${round} (${applied.join(',')}) threw: ${e instanceof Error ? e.stack : String(e)}`, { cause: e });
         }
         for (const d of r.diagnostics) {
           expect(d.file, `seed ${seed} round ${round}`).toBe('/f.conf');

@@ -32,7 +32,7 @@ describe('logging', () => {
     const { lines, sink } = capture();
     const log = createLogger({ level: 'info', format: 'pretty', sink });
     logTransition(log, { kind: 'real_server', instance: '10.0.0.1:80/192.168.1.10:80', from: 'UP', to: 'DOWN', reason: 'HTTP_GET status 500' });
-    expect(lines[0]).toMatch(/^\d\d:\d\d:\d\d\.\d{3} INFO  10\.0\.0\.1:80\/192\.168\.1\.10:80: UP -> DOWN/);
+    expect(lines[0]).toMatch(/^\d\d:\d\d:\d\d\.\d{3} INFO {2}10\.0\.0\.1:80\/192\.168\.1\.10:80: UP -> DOWN/);
     expect(lines[0]).toContain('kind=real_server');
     expect(lines[0]).toContain('reason="HTTP_GET status 500"');
     expect(formatPretty('not json')).toBe('not json\n');

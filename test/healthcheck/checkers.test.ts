@@ -1,8 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
+import { createServer as createHttpServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
-import { createServer as createNetServer, type AddressInfo, type Server as NetServer } from 'node:net';
+import { createServer as createNetServer, type AddressInfo, type Server as NetServer, type Socket } from 'node:net';
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
+import type { TLSSocket } from 'node:tls';
 import { createHash } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -64,7 +65,7 @@ describe('HTTP_GET / SSL_GET', () => {
   const body = 'hello, director\n';
   const md5 = createHash('md5').update(body).digest('hex');
   const seen: Array<{ url?: string; host?: string; httpVersion: string }> = [];
-  const handler = (req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse): void => {
+  const handler = (req: IncomingMessage, res: ServerResponse): void => {
     seen.push({ url: req.url, host: req.headers.host, httpVersion: req.httpVersion });
     if (req.url === '/ok') res.end(body);
     else if (req.url === '/503') { res.statusCode = 503; res.end('busy'); }
@@ -82,7 +83,7 @@ describe('HTTP_GET / SSL_GET', () => {
     const cert = join(work, 'cert.pem');
     execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=rs.test'], { stdio: 'ignore' });
     https = await listen(createHttpsServer({ key: readFileSync(key), cert: readFileSync(cert) }, handler));
-    https.on('secureConnection', (s) => sniSeen.push((s as import('node:tls').TLSSocket & { servername?: string | false }).servername ?? false));
+    https.on('secureConnection', (s) => sniSeen.push((s as TLSSocket & { servername?: string | false }).servername ?? false));
   });
   afterAll(async () => {
     http.closeAllConnections();
@@ -164,7 +165,7 @@ describe('HTTP_GET / SSL_GET', () => {
   });
 
   it('a server that sends garbage is down', async () => {
-    const conns: import('node:net').Socket[] = [];
+    const conns: Socket[] = [];
     const junk = await listen(createNetServer((c) => { conns.push(c); c.on('error', () => {}); c.end('garbage\r\n'); }));
     const r = await probeHttp(spec([{ path: '/', statusCodes: [] }], { target: target(port(junk)) }));
     for (const c of conns) c.destroy();

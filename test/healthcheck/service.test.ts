@@ -3,6 +3,7 @@ import { createServer, type AddressInfo, type Server, type Socket } from 'node:n
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Worker } from 'node:worker_threads';
 import { HealthCheckService } from '../../src/healthcheck/service.js';
 import type { HealthCheckPlan } from '../../src/healthcheck/plan.js';
 import type { RealServerChange } from '../../src/healthcheck/events.js';
@@ -133,7 +134,7 @@ describe('HealthCheckService (checks in a worker thread)', () => {
     const n = changes.length;
     const first = svc.workerThreadIds[0];
     // Reach the worker as a runaway checker would: its loop blocked for 30 s.
-    const slots = (svc as unknown as { slots: Array<{ worker?: import('node:worker_threads').Worker }> }).slots;
+    const slots = (svc as unknown as { slots: Array<{ worker?: Worker }> }).slots;
     slots[0]!.worker!.postMessage({ type: 'stall', ms: 60_000 });
     await waitFor(() => (svc.workerThreadIds[0] !== undefined && svc.workerThreadIds[0] !== first ? true : undefined), 15_000);
     expect(troubles.join('\n')).toContain('silent');

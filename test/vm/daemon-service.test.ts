@@ -28,7 +28,6 @@ const BUILD = path.resolve('.tv-ds-build');
 const ENTRY = path.join(BUILD, 'tv-ds-entry.js');
 const D = 'tv-ds-d';
 const R = 'tv-ds-r';
-const VS = 'TCP  10.95.0.100:80';
 const METRICS = 'http://127.0.0.1:9165/metrics';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));

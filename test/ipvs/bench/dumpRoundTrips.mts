@@ -13,14 +13,13 @@ const DUMPS = Number(process.argv[2] ?? 1000);
 const dump = encodeGenlRequest({ familyId: GENL_ID_CTRL, cmd: CTRL_CMD_GETFAMILY, version: 1, dump: true, attributes: Buffer.alloc(0) });
 const t = GenericNetlinkTransport.forFamily(GENL_ID_CTRL);
 const times: number[] = [];
-let parts = 0;
 try {
   for (let r = 0; r < 6; r++) {
     const before = t.counters.datagramsReceived;
     const t0 = performance.now();
     const replies = await Promise.all(Array.from({ length: DUMPS }, () => t.request(dump, { dump: true })));
     if (r > 0) times.push(performance.now() - t0);
-    parts = replies.reduce((n, x) => n + x.length, 0) / DUMPS;
+    const parts = replies.reduce((n, x) => n + x.length, 0) / DUMPS;
     if (r === 5) console.log(`datagrams per dump: ${((t.counters.datagramsReceived - before) / DUMPS).toFixed(2)}, messages per dump: ${parts}`);
   }
 } finally {
