@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import {
-  decodeEcho6Reply, decodeEchoReply, encodeEcho6Request, encodeEchoRequest, internetChecksum,
+  decodeEcho6Reply, decodeEchoReply, encodeEcho6Request, encodeEchoRequest,
 } from '../../src/healthcheck/checkers/icmpEcho.js';
+import { internetChecksum } from '../../src/util/internetChecksum.js';
 
 /** A minimal IPv4 header (20 bytes, src 10.0.0.2) in front of an ICMP message. */
 function ipv4(icmp: Buffer): Buffer {

@@ -10,7 +10,7 @@ import {
   peekVrid,
   type VrrpAdvert,
 } from '../../src/vrrp/codec/advertCodec.js';
-import { internetChecksum } from '../../src/vrrp/codec/checksum.js';
+import { internetChecksum } from '../../src/util/internetChecksum.js';
 import { compareIpv4, parseIpv4 } from '../../src/vrrp/codec/ipv4Address.js';
 
 const hex = (s: string): Buffer => Buffer.from(s.replace(/\s+/g, ''), 'hex');

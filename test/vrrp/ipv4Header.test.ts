@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { decodeIpv4Header, encodeIpv4Header } from '../../src/vrrp/codec/ipv4Header.js';
-import { internetChecksum } from '../../src/vrrp/codec/checksum.js';
+import { internetChecksum } from '../../src/util/internetChecksum.js';
 
 const PAYLOAD = Buffer.from('21339601010 1cf520a6300c873656372657431 00'.replace(/\s/g, ''), 'hex');
 

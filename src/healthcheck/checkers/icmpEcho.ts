@@ -1,18 +1,10 @@
 /** ICMP echo request/reply codec: RFC 792 (IPv4) and RFC 4443 (ICMPv6). Pure. */
+import { internetChecksum } from '../../util/internetChecksum.js';
 
 export const ECHO_REQUEST = 8;
 export const ECHO_REPLY = 0;
 export const ECHO6_REQUEST = 128;
 export const ECHO6_REPLY = 129;
-
-/** RFC 1071 Internet checksum. */
-export function internetChecksum(buf: Uint8Array): number {
-  let sum = 0;
-  for (let i = 0; i + 1 < buf.length; i += 2) sum += (buf[i]! << 8) | buf[i + 1]!;
-  if (buf.length % 2) sum += buf[buf.length - 1]! << 8;
-  while (sum > 0xffff) sum = (sum & 0xffff) + (sum >>> 16);
-  return ~sum & 0xffff;
-}
 
 export function encodeEchoRequest(id: number, seq: number, payload: Uint8Array = new Uint8Array(16)): Buffer {
   const buf = Buffer.alloc(8 + payload.length);

@@ -12,7 +12,7 @@
  * (src, dst, 0, protocol 112, VRRP length), so encode and decode need the IP addresses of the packet.
  * Bytes past the length the header declares (Ethernet padding of short frames) are ignored.
  */
-import { onesComplementAdd, finishChecksum } from './checksum.js';
+import { onesComplementAdd, finishChecksum } from '../../util/internetChecksum.js';
 import { formatIpv4, ipv4Bytes, parseIpv4 } from './ipv4Address.js';
 
 export const VRRP_PROTOCOL = 112;

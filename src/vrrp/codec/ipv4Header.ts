@@ -3,7 +3,7 @@
  * the receive checks need its TTL, protocol and addresses; an edge that sends with IP_HDRINCL (as
  * keepalived does: TOS 0xc0, TTL 255) can build one with encodeIpv4Header.
  */
-import { internetChecksum } from './checksum.js';
+import { internetChecksum } from '../../util/internetChecksum.js';
 import { formatIpv4, ipv4Bytes } from './ipv4Address.js';
 
 export const IPV4_MIN_HEADER_LENGTH = 20;

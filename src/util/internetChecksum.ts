@@ -1,7 +1,7 @@
 /**
  * The Internet checksum (RFC 1071): one's-complement sum of 16-bit big-endian words, folded and inverted.
  * VRRPv2 takes it over the VRRP message alone; VRRPv3 over an IPv4 pseudo-header followed by the message;
- * the IPv4 header over itself.
+ * the IPv4 header over itself; ICMP echo over the ICMP message. One implementation for all of them.
  */
 
 /** Adds the 16-bit words of `data` to a running 32-bit sum (an odd trailing byte is padded with zero). */
@@ -24,12 +24,15 @@ export function finishChecksum(sum: number): number {
   return ~acc & 0xffff;
 }
 
-/** Checksum of the concatenation of `parts`. A message that carries a correct checksum sums to 0 here. */
+/**
+ * Checksum of the concatenation of `parts` (the last may have an odd length: it is padded with a zero byte).
+ * A message that carries a correct checksum sums to 0 here.
+ */
 export function internetChecksum(...parts: Uint8Array[]): number {
   let acc = 0;
-  for (const part of parts) {
-    if (part.length & 1) throw new RangeError('only the last part may have an odd length');
-    acc = onesComplementAdd(acc, part);
+  for (let i = 0; i < parts.length; i++) {
+    if (parts[i].length & 1 && i < parts.length - 1) throw new RangeError('only the last part may have an odd length');
+    acc = onesComplementAdd(acc, parts[i]);
   }
   return finishChecksum(acc);
 }
