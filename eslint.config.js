@@ -94,6 +94,8 @@ export default defineConfig(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none' }],
       '@typescript-eslint/consistent-type-imports': ['error', { fixStyle: 'inline-type-imports' }],
       '@typescript-eslint/no-floating-promises': 'error',
+      // Not no-misused-promises: it finds nothing here today and was half of all rule time when measured.
+      '@typescript-eslint/await-thenable': 'error',
       'import-x/no-restricted-paths': ['error', { zones: layering, basePath: import.meta.dirname }],
     },
   },
