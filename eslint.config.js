@@ -23,12 +23,12 @@ const IO_PACKAGES = ['netlink', '@neuralegion/raw-socket', 'pino', 'prom-client'
 
 /** Modules of src/ that do I/O or compose: what a pure core must not reach, even for a type. */
 const EDGES = [
-  'src/net', 'src/systemd', 'src/metrics', 'src/daemon', 'src/daemon.ts', 'src/cli.ts', 'src/cliOptions.ts',
+  'src/net', 'src/systemd', 'src/scripts', 'src/metrics', 'src/daemon', 'src/daemon.ts', 'src/cli.ts', 'src/cliOptions.ts',
   'src/util/log.ts', 'src/config/nodeFileSource.ts', 'src/config/compileFile.ts',
   'src/vrrp/edge', 'src/vrrp/service.ts',
   'src/ipvs/netlinkTransport.ts', 'src/ipvs/ipvsClient.ts', 'src/ipvs/ipvsService.ts',
   'src/healthcheck/checkers', 'src/healthcheck/worker', 'src/healthcheck/service.ts',
-  'src/healthcheck/scripts.ts', 'src/healthcheck/userIds.ts',
+  'src/healthcheck/scripts.ts',
 ];
 
 /**
@@ -63,9 +63,15 @@ const layering = [
     message: `the ${room} room knows neither the other rooms, metrics nor the daemon: src/daemon adapts between them.`,
   })),
   {
-    target: ['src/net', 'src/systemd', 'src/util', 'src/metrics', 'src/version.ts'],
+    target: ['src/net', 'src/systemd', 'src/scripts', 'src/util', 'src/metrics', 'src/version.ts'],
     from: DAEMON,
     message: 'only src/daemon.ts and src/daemon/ compose the rooms; nothing below imports them.',
+  },
+  {
+    // The shared edges under the rooms (links and addresses, systemd, script processes, clock and logging).
+    target: ['src/net', 'src/systemd', 'src/scripts', 'src/util'],
+    from: ROOMS.map((room) => `src/${room}`),
+    message: 'a shared edge serves the rooms and imports none of them.',
   },
 ];
 
