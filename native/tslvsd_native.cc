@@ -1,21 +1,28 @@
-// tslvsd's own N-API addon: the two sends Node cannot do itself.
+// tslvsd's own N-API addon: the socket work Node cannot do itself.
 //  - sendFrame(ifindex, frame): a complete Ethernet frame out of one interface over AF_PACKET/SOCK_RAW
 //    (gratuitous ARP on the failover path, where spawning arping is not an option).
 //  - sendUnixDatagram(path, message): one AF_UNIX datagram (systemd's NOTIFY_SOCKET; "@name" = abstract).
+//  - VrrpSocket: the VRRP sockets of one interface (see the class comment below).
 // Errors come back as thrown JS errors carrying `errno` and `code`; nothing here aborts the process.
 #include <napi.h>
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <linux/filter.h>
 #include <linux/if_packet.h>
+#include <linux/sock_diag.h>
 #include <net/ethernet.h>
+#include <netinet/in.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
+#include <uv.h>
 
 #include <map>
+#include <memory>
 #include <string>
+#include <vector>
 
 namespace {
 
@@ -37,6 +44,10 @@ const char* ErrnoCode(int err) {
     case ENOENT: return "ENOENT";
     case ECONNREFUSED: return "ECONNREFUSED";
     case ENAMETOOLONG: return "ENAMETOOLONG";
+    case EHOSTUNREACH: return "EHOSTUNREACH";
+    case ENETUNREACH: return "ENETUNREACH";
+    case EADDRNOTAVAIL: return "EADDRNOTAVAIL";
+    case EBADF: return "EBADF";
     default: return "EUNKNOWN";
   }
 }
@@ -124,9 +135,333 @@ Napi::Value SendUnixDatagram(const Napi::CallbackInfo& info) {
   return Napi::Number::New(env, static_cast<double>(sent));
 }
 
+// ---- VrrpSocket ----------------------------------------------------------------------------------------
+//
+// The VRRP sockets of one interface, built so that no receive load can delay a send:
+//  - a send-only socket (IPPROTO_RAW: the kernel never queues a received packet to it; IP_HDRINCL implied,
+//    the header is ours), bound to the interface; send() is one synchronous sendto() — nothing queues
+//    behind reads, and the return value says whether the kernel accepted the packet;
+//  - a receive socket (protocol 112) bound to the interface, joined to the groups, with a classic BPF
+//    program (SO_ATTACH_FILTER, built in TypeScript) so the kernel drops what is not ours before it is
+//    queued; read with recvmmsg() in batches from a libuv poll handle, several batches per readable event
+//    but bounded, so timers (the advert timer) run between two events whatever the flood.
+// The packets of one batch reach JS in one call: one Buffer with them end to end and their lengths.
+
+constexpr int kBatch = 64;            // packets per recvmmsg()
+constexpr int kBatchesPerEvent = 4;   // then back to the event loop (timers, sends)
+constexpr size_t kSlotBytes = 2048;   // an advert is at most 20 + 8 + 255 * 4 + 8 bytes
+
+bool ParseIpv4(const std::string& text, struct in_addr* out) {
+  return inet_pton(AF_INET, text.c_str(), out) == 1;
+}
+
+class VrrpSocket : public Napi::ObjectWrap<VrrpSocket> {
+ public:
+  static Napi::Function Define(Napi::Env env) {
+    return DefineClass(env, "VrrpSocket",
+                       {InstanceMethod("send", &VrrpSocket::Send), InstanceMethod("setFilter", &VrrpSocket::SetFilter),
+                        InstanceMethod("stats", &VrrpSocket::Stats), InstanceMethod("close", &VrrpSocket::Close)});
+  }
+
+  // new VrrpSocket({ ifname, ifindex, groups: string[], filter: Buffer, receiveBufferBytes }, onPackets, onError)
+  explicit VrrpSocket(const Napi::CallbackInfo& info) : Napi::ObjectWrap<VrrpSocket>(info), env_(info.Env()) { Open(info); }
+
+  ~VrrpSocket() override { Shutdown(); }
+
+ private:
+  static constexpr int IPPROTO_VRRP_NUMBER = 112;
+
+  // The constructor's work; on failure a JS exception is pending and nothing stays open.
+  void Open(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (info.Length() < 3 || !info[0].IsObject() || !info[1].IsFunction() || !info[2].IsFunction()) {
+      ThrowType(env, "new VrrpSocket(options, onPackets, onError)");
+      return;
+    }
+    Napi::Object options = info[0].As<Napi::Object>();
+    Napi::Value ifnameValue = options.Get("ifname");
+    Napi::Value ifindexValue = options.Get("ifindex");
+    Napi::Value groupsValue = options.Get("groups");
+    Napi::Value filterValue = options.Get("filter");
+    Napi::Value rcvbufValue = options.Get("receiveBufferBytes");
+    if (!ifnameValue.IsString() || !ifindexValue.IsNumber() || !groupsValue.IsArray() || !filterValue.IsBuffer() ||
+        !rcvbufValue.IsNumber()) {
+      ThrowType(env, "options: { ifname: string, ifindex: number, groups: string[], filter: Buffer, receiveBufferBytes: number }");
+      return;
+    }
+    std::string ifname = ifnameValue.As<Napi::String>().Utf8Value();
+    int64_t ifindex = ifindexValue.As<Napi::Number>().Int64Value();
+    if (ifname.empty() || ifname.size() >= 16) {
+      ThrowType(env, "ifname must be 1..15 characters");
+      return;
+    }
+    if (ifindex <= 0 || ifindex > 0x7fffffff) {
+      ThrowType(env, "ifindex must be a positive integer");
+      return;
+    }
+    std::vector<struct in_addr> groups;
+    Napi::Array groupArray = groupsValue.As<Napi::Array>();
+    for (uint32_t i = 0; i < groupArray.Length(); i++) {
+      Napi::Value g = groupArray.Get(i);
+      struct in_addr addr;
+      if (!g.IsString() || !ParseIpv4(g.As<Napi::String>().Utf8Value(), &addr)) {
+        ThrowType(env, "groups must be IPv4 addresses");
+        return;
+      }
+      groups.push_back(addr);
+    }
+    int rcvbuf = static_cast<int>(rcvbufValue.As<Napi::Number>().Int64Value());
+    ifindex_ = static_cast<int>(ifindex);
+
+    // Receive socket. The filter goes on first, so what is queued from then on is only what it lets through.
+    recvFd_ = socket(AF_INET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_VRRP_NUMBER);
+    if (recvFd_ < 0) return Fail("socket", errno);
+    if (!AttachFilter(env, filterValue.As<Napi::Buffer<uint8_t>>())) return CloseFds();
+    int zero = 0;
+    int one = 1;
+    if (rcvbuf > 0 && setsockopt(recvFd_, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf)) < 0) return Fail("setsockopt(SO_RCVBUF)", errno);
+    // Only the groups this socket joined, not every group some other socket joined on the host.
+    if (setsockopt(recvFd_, IPPROTO_IP, IP_MULTICAST_ALL, &zero, sizeof(zero)) < 0) return Fail("setsockopt(IP_MULTICAST_ALL)", errno);
+    if (setsockopt(recvFd_, SOL_SOCKET, SO_BINDTODEVICE, ifname.c_str(), ifname.size() + 1) < 0) return Fail("setsockopt(SO_BINDTODEVICE)", errno);
+    for (const struct in_addr& group : groups) {
+      struct ip_mreqn mreq;
+      memset(&mreq, 0, sizeof(mreq));
+      mreq.imr_multiaddr = group;
+      mreq.imr_ifindex = ifindex_;
+      if (setsockopt(recvFd_, IPPROTO_IP, IP_ADD_MEMBERSHIP, &mreq, sizeof(mreq)) < 0) return Fail("setsockopt(IP_ADD_MEMBERSHIP)", errno);
+    }
+
+    // Send-only socket: IPPROTO_RAW receives nothing, by definition (raw(7)).
+    sendFd_ = socket(AF_INET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_RAW);
+    if (sendFd_ < 0) return Fail("socket", errno);
+    if (setsockopt(sendFd_, IPPROTO_IP, IP_HDRINCL, &one, sizeof(one)) < 0) return Fail("setsockopt(IP_HDRINCL)", errno);
+    if (setsockopt(sendFd_, SOL_SOCKET, SO_BINDTODEVICE, ifname.c_str(), ifname.size() + 1) < 0) return Fail("setsockopt(SO_BINDTODEVICE)", errno);
+    int ttl = 255;
+    if (setsockopt(sendFd_, IPPROTO_IP, IP_MULTICAST_TTL, &ttl, sizeof(ttl)) < 0) return Fail("setsockopt(IP_MULTICAST_TTL)", errno);
+    if (setsockopt(sendFd_, IPPROTO_IP, IP_MULTICAST_LOOP, &zero, sizeof(zero)) < 0) return Fail("setsockopt(IP_MULTICAST_LOOP)", errno);
+    struct ip_mreqn mif;
+    memset(&mif, 0, sizeof(mif));
+    mif.imr_ifindex = ifindex_;
+    if (setsockopt(sendFd_, IPPROTO_IP, IP_MULTICAST_IF, &mif, sizeof(mif)) < 0) return Fail("setsockopt(IP_MULTICAST_IF)", errno);
+
+    slots_.resize(static_cast<size_t>(kBatch) * kSlotBytes);
+    onPackets_ = Napi::Persistent(info[1].As<Napi::Function>());
+    onError_ = Napi::Persistent(info[2].As<Napi::Function>());
+    asyncContext_ = std::make_unique<Napi::AsyncContext>(env, "VrrpSocket");
+
+    uv_loop_t* loop = nullptr;
+    if (napi_get_uv_event_loop(env, &loop) != napi_ok || loop == nullptr) return Fail("uv_default_loop", EINVAL);
+    poll_ = new uv_poll_t;
+    poll_->data = this;
+    int rc = uv_poll_init(loop, poll_, recvFd_);
+    if (rc == 0) rc = uv_poll_start(poll_, UV_READABLE, OnReadable);
+    if (rc != 0) {
+      uv_close(reinterpret_cast<uv_handle_t*>(poll_), FreePoll);
+      poll_ = nullptr;
+      return Fail("uv_poll_start", -rc);
+    }
+    // The poll handle points at this object: keep it alive until close(), whatever JS holds.
+    Ref();
+    open_ = true;
+  }
+
+  Napi::Value ThrowType(Napi::Env env, const char* message) {
+    Napi::TypeError::New(env, message).ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+
+  void Fail(const char* syscall, int err) {
+    ThrowErrno(env_, syscall, err);
+    CloseFds();
+  }
+
+  void CloseFds() {
+    if (recvFd_ >= 0) close(recvFd_);
+    if (sendFd_ >= 0) close(sendFd_);
+    recvFd_ = sendFd_ = -1;
+  }
+
+  static void FreePoll(uv_handle_t* handle) { delete reinterpret_cast<uv_poll_t*>(handle); }
+
+  bool AttachFilter(Napi::Env env, Napi::Buffer<uint8_t> program) {
+    size_t bytes = program.Length();
+    if (bytes == 0 || bytes % sizeof(struct sock_filter) != 0 || bytes / sizeof(struct sock_filter) > BPF_MAXINSNS) {
+      ThrowType(env, "filter must be 1..4096 instructions of 8 bytes");
+      return false;
+    }
+    std::vector<struct sock_filter> code(bytes / sizeof(struct sock_filter));
+    memcpy(code.data(), program.Data(), bytes);  // host byte order, as TypeScript wrote it
+    struct sock_fprog fprog;
+    fprog.len = static_cast<unsigned short>(code.size());
+    fprog.filter = code.data();
+    if (setsockopt(recvFd_, SOL_SOCKET, SO_ATTACH_FILTER, &fprog, sizeof(fprog)) < 0) {
+      ThrowErrno(env, "setsockopt(SO_ATTACH_FILTER)", errno);
+      return false;
+    }
+    return true;
+  }
+
+  // Stops reading and closes both sockets. Safe to call twice; the poll handle is freed by libuv.
+  void Shutdown() {
+    if (poll_ != nullptr) {
+      uv_poll_stop(poll_);
+      poll_->data = nullptr;
+      uv_close(reinterpret_cast<uv_handle_t*>(poll_), FreePoll);
+      poll_ = nullptr;
+    }
+    CloseFds();
+  }
+
+  static void OnReadable(uv_poll_t* handle, int status, int /*events*/) {
+    VrrpSocket* self = static_cast<VrrpSocket*>(handle->data);
+    if (self == nullptr) return;
+    // status < 0 (POLLERR): reading collects and clears the socket error, so read anyway.
+    (void)status;
+    self->Drain();
+  }
+
+  void Drain() {
+    Napi::HandleScope scope(env_);
+    struct mmsghdr msgs[kBatch];
+    struct iovec iovs[kBatch];
+    for (int round = 0; round < kBatchesPerEvent && open_; round++) {
+      memset(msgs, 0, sizeof(msgs));
+      for (int i = 0; i < kBatch; i++) {
+        iovs[i].iov_base = slots_.data() + static_cast<size_t>(i) * kSlotBytes;
+        iovs[i].iov_len = kSlotBytes;
+        msgs[i].msg_hdr.msg_iov = &iovs[i];
+        msgs[i].msg_hdr.msg_iovlen = 1;
+      }
+      int n = recvmmsg(recvFd_, msgs, kBatch, MSG_DONTWAIT, nullptr);
+      if (n < 0) {
+        if (errno == EAGAIN || errno == EWOULDBLOCK) return;
+        if (errno == EINTR) continue;
+        readErrors_++;
+        Report(ErrnoError("recvmmsg", errno));
+        return;
+      }
+      if (n == 0) return;
+      batches_++;
+      size_t total = 0;
+      for (int i = 0; i < n; i++) {
+        if (msgs[i].msg_hdr.msg_flags & MSG_TRUNC) continue;
+        total += msgs[i].msg_len;
+      }
+      Napi::Buffer<uint8_t> data = Napi::Buffer<uint8_t>::New(env_, total);
+      Napi::Array lengths = Napi::Array::New(env_);
+      size_t offset = 0;
+      uint32_t count = 0;
+      for (int i = 0; i < n; i++) {
+        if (msgs[i].msg_hdr.msg_flags & MSG_TRUNC) {
+          truncated_++;  // larger than any advert: not VRRP we could answer
+          continue;
+        }
+        memcpy(data.Data() + offset, slots_.data() + static_cast<size_t>(i) * kSlotBytes, msgs[i].msg_len);
+        offset += msgs[i].msg_len;
+        lengths.Set(count++, Napi::Number::New(env_, msgs[i].msg_len));
+      }
+      received_ += count;
+      if (count > 0) Call(onPackets_, {data, lengths});
+      if (n < kBatch) return;  // drained
+    }
+  }
+
+  Napi::Error ErrnoError(const char* syscall, int err) {
+    std::string message = std::string(syscall) + " failed: " + strerror(err);
+    Napi::Error error = Napi::Error::New(env_, message);
+    error.Set("errno", Napi::Number::New(env_, err));
+    error.Set("code", Napi::String::New(env_, ErrnoCode(err)));
+    error.Set("syscall", Napi::String::New(env_, syscall));
+    return error;
+  }
+
+  void Report(Napi::Error error) { Call(onError_, {error.Value()}); }
+
+  // A JS callback from the event loop; what it throws goes to 'uncaughtException', as for any event handler.
+  void Call(Napi::FunctionReference& fn, std::initializer_list<napi_value> args) {
+    if (fn.IsEmpty()) return;
+    fn.MakeCallback(Value(), args, *asyncContext_);
+    if (env_.IsExceptionPending()) {
+      Napi::Error error = env_.GetAndClearPendingException();
+      napi_fatal_exception(env_, error.Value());
+    }
+  }
+
+  // send(packet: Buffer, dstIp: string) -> bytes; throws an errno error when the kernel refuses it.
+  Napi::Value Send(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (info.Length() < 2 || !info[0].IsBuffer() || !info[1].IsString()) return ThrowType(env, "send(packet: Buffer, dstIp: string)");
+    if (!open_) return ThrowErrno(env, "sendto", EBADF);
+    Napi::Buffer<uint8_t> packet = info[0].As<Napi::Buffer<uint8_t>>();
+    struct sockaddr_in dst;
+    memset(&dst, 0, sizeof(dst));
+    dst.sin_family = AF_INET;
+    if (!ParseIpv4(info[1].As<Napi::String>().Utf8Value(), &dst.sin_addr)) return ThrowType(env, "dstIp must be an IPv4 address");
+    ssize_t sent = sendto(sendFd_, packet.Data(), packet.Length(), MSG_DONTWAIT, reinterpret_cast<struct sockaddr*>(&dst), sizeof(dst));
+    if (sent < 0) return ThrowErrno(env, "sendto", errno);
+    return Napi::Number::New(env, static_cast<double>(sent));
+  }
+
+  // setFilter(program: Buffer): replaces the receive filter (atomically, in the kernel).
+  Napi::Value SetFilter(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (info.Length() < 1 || !info[0].IsBuffer()) return ThrowType(env, "setFilter(program: Buffer)");
+    if (!open_) return ThrowErrno(env, "setsockopt", EBADF);
+    AttachFilter(env, info[0].As<Napi::Buffer<uint8_t>>());
+    return env.Undefined();
+  }
+
+  // stats() -> { received, batches, truncated, readErrors, drops } (drops: the kernel's count of packets
+  // that passed the filter but found the receive buffer full, SK_MEMINFO_DROPS).
+  Napi::Value Stats(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    Napi::Object out = Napi::Object::New(env);
+    out.Set("received", Napi::Number::New(env, static_cast<double>(received_)));
+    out.Set("batches", Napi::Number::New(env, static_cast<double>(batches_)));
+    out.Set("truncated", Napi::Number::New(env, static_cast<double>(truncated_)));
+    out.Set("readErrors", Napi::Number::New(env, static_cast<double>(readErrors_)));
+    uint32_t meminfo[SK_MEMINFO_VARS];
+    socklen_t len = sizeof(meminfo);
+    memset(meminfo, 0, sizeof(meminfo));
+    if (open_ && getsockopt(recvFd_, SOL_SOCKET, SO_MEMINFO, meminfo, &len) == 0 && len > SK_MEMINFO_DROPS * sizeof(uint32_t)) {
+      lastDrops_ = meminfo[SK_MEMINFO_DROPS];
+    }
+    out.Set("drops", Napi::Number::New(env, static_cast<double>(lastDrops_)));
+    return out;
+  }
+
+  Napi::Value Close(const Napi::CallbackInfo& info) {
+    if (open_) {
+      open_ = false;
+      Shutdown();
+      onPackets_.Reset();
+      onError_.Reset();
+      Unref();
+    }
+    return info.Env().Undefined();
+  }
+
+  Napi::Env env_;
+  int ifindex_ = 0;
+  int recvFd_ = -1;
+  int sendFd_ = -1;
+  bool open_ = false;
+  uv_poll_t* poll_ = nullptr;
+  std::vector<uint8_t> slots_;
+  Napi::FunctionReference onPackets_;
+  Napi::FunctionReference onError_;
+  std::unique_ptr<Napi::AsyncContext> asyncContext_;
+  uint64_t received_ = 0;
+  uint64_t batches_ = 0;
+  uint64_t truncated_ = 0;
+  uint64_t readErrors_ = 0;
+  uint32_t lastDrops_ = 0;
+};
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("sendFrame", Napi::Function::New(env, SendFrame, "sendFrame"));
   exports.Set("sendUnixDatagram", Napi::Function::New(env, SendUnixDatagram, "sendUnixDatagram"));
+  exports.Set("VrrpSocket", VrrpSocket::Define(env));
   return exports;
 }
 

@@ -1,5 +1,5 @@
 import type { ConfigModel, VrrpInstance } from '../config/model.js';
-import type { VrrpInstanceSnapshot, VrrpMetricsSource, VrrpScriptSnapshot } from '../metrics/sources.js';
+import type { VrrpInstanceSnapshot, VrrpMetricsSource, VrrpScriptSnapshot, VrrpSocketSnapshot } from '../metrics/sources.js';
 import type { Logger } from '../util/log.js';
 import type { VrrpInstanceStatus, VrrpInterfaceStatus, VrrpReconfigureResult, VrrpScriptStatus } from '../vrrp/service.js';
 import { canonical, vrrpInstanceKey, type ConfigDiff } from './configDiff.js';
@@ -91,6 +91,32 @@ export class VrrpPart implements DaemonPart, VrrpMetricsSource {
     return [...byName.values()];
   }
 
+  /** Socket counters per interface, summed over the units' sockets on it. */
+  sockets(): VrrpSocketSnapshot[] {
+    const byInterface = new Map<string, VrrpSocketSnapshot>();
+    for (const s of this.interfaceStatus()) {
+      const sum = byInterface.get(s.interface) ?? {
+        interface: s.interface,
+        packetsReceived: 0,
+        packetsSent: 0,
+        receiveBufferDrops: 0,
+        oversizedReceived: 0,
+        readErrors: 0,
+        undecodable: 0,
+        unknownVrid: 0,
+      };
+      sum.packetsReceived += s.transport.packetsReceived;
+      sum.packetsSent += s.transport.packetsSent;
+      sum.receiveBufferDrops += s.transport.receiveBufferDrops;
+      sum.oversizedReceived += s.transport.oversizedReceived;
+      sum.readErrors += s.transport.socketErrors;
+      sum.undecodable += s.dispatcher.undecodable;
+      sum.unknownVrid += s.dispatcher.unknownVrid;
+      byInterface.set(s.interface, sum);
+    }
+    return [...byInterface.values()];
+  }
+
   /** Raw service status (for the SIGUSR2 counters line and tests). */
   status(): VrrpInstanceStatus[] {
     return [...this.units.values()].flatMap((u) => u.runner.status());
@@ -168,7 +194,8 @@ function toSnapshot(s: VrrpInstanceStatus): VrrpInstanceSnapshot {
     ...(master !== undefined ? { masterAddress: master } : {}),
     counters: {
       advertRcvd: s.receive.advertisementsReceived,
-      advertSent: s.machine.advertisementsSent,
+      // What the kernel accepted, not what the core asked for.
+      advertSent: s.send.advertisementsSent,
       becomeMaster: s.machine.becomeMaster,
       releaseMaster: s.machine.releaseMaster,
       packetLenErr: s.receive.packetLengthErrors,
@@ -180,7 +207,12 @@ function toSnapshot(s: VrrpInstanceStatus): VrrpInstanceSnapshot {
       authTypeMismatch: s.receive.authenticationMismatch,
       authFailure: s.receive.authenticationFailure,
       priZeroRcvd: s.receive.priorityZeroReceived,
-      priZeroSent: s.machine.priorityZeroSent,
+      priZeroSent: s.send.priorityZeroSent,
+      sendErrors: s.send.sendErrors,
+      checksumErr: s.receive.checksumErrors,
+      versionErr: s.receive.versionErrors,
+      unicastSrcErr: s.receive.unicastSourceErrors,
+      otherProtocolRcvd: s.receive.otherProtocolReceived,
     },
   };
 }

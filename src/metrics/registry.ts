@@ -8,6 +8,7 @@ import {
   type IpvsServiceStats,
   type VrrpCounters,
   type VrrpMetricsSource,
+  type VrrpSocketSnapshot,
 } from './sources.js';
 
 /**
@@ -51,6 +52,29 @@ const VRRP_COUNTER_SERIES: ReadonlyArray<[string, keyof VrrpCounters, string]> =
   ['keepalived_priority_zero_sent_total', 'priZeroSent', 'Priority zero sent'],
 ];
 
+/**
+ * tslvsd's own per-instance VRRP counters, named in the exporter's style (words, `_errors_total`, the same
+ * labels) but `tslvsd_` because the exporter has no such series.
+ */
+const TSLVSD_VRRP_COUNTER_SERIES: ReadonlyArray<[string, keyof VrrpCounters, string]> = [
+  ['tslvsd_vrrp_advertisement_send_errors_total', 'sendErrors', 'Advertisement copies the kernel refused to send'],
+  ['tslvsd_vrrp_checksum_errors_total', 'checksumErr', 'Packets dropped for a bad VRRP checksum'],
+  ['tslvsd_vrrp_version_errors_total', 'versionErr', 'Packets dropped for another VRRP version'],
+  ['tslvsd_vrrp_unicast_source_errors_total', 'unicastSrcErr', 'Packets dropped because the sender is not a unicast peer'],
+  ['tslvsd_vrrp_other_protocol_received_total', 'otherProtocolRcvd', 'Packets received that were not IP protocol 112'],
+];
+
+/** Socket counters per interface (all sockets on it summed). */
+const VRRP_SOCKET_SERIES: ReadonlyArray<[string, keyof Omit<VrrpSocketSnapshot, 'interface'>, string]> = [
+  ['tslvsd_vrrp_socket_packets_received_total', 'packetsReceived', 'VRRP packets that passed the kernel filter and were read'],
+  ['tslvsd_vrrp_socket_packets_sent_total', 'packetsSent', 'VRRP packets the kernel accepted for sending'],
+  ['tslvsd_vrrp_socket_receive_buffer_drops_total', 'receiveBufferDrops', 'VRRP packets dropped by the kernel because the receive buffer was full'],
+  ['tslvsd_vrrp_socket_oversized_received_total', 'oversizedReceived', 'Packets longer than any VRRP advert, dropped unread'],
+  ['tslvsd_vrrp_socket_read_errors_total', 'readErrors', 'Failed reads of the VRRP socket'],
+  ['tslvsd_vrrp_socket_undecodable_total', 'undecodable', 'Packets read that carry no IPv4 header with a VRID'],
+  ['tslvsd_vrrp_socket_unknown_vrid_total', 'unknownVrid', 'Packets read for a VRID no instance on the socket has'],
+];
+
 /** IPVS stats are read once per scrape however many series show them. */
 const IPVS_CACHE_MS = 1000;
 
@@ -92,7 +116,7 @@ export function createDaemonMetrics(initial: MetricsSources = {}, options: { pro
     },
   });
 
-  for (const [name, field, help] of VRRP_COUNTER_SERIES) {
+  for (const [name, field, help] of [...VRRP_COUNTER_SERIES, ...TSLVSD_VRRP_COUNTER_SERIES]) {
     new Counter({
       name,
       help,
@@ -104,6 +128,19 @@ export function createDaemonMetrics(initial: MetricsSources = {}, options: { pro
         for (const inst of sources.vrrp?.instances() ?? []) {
           this.inc({ iname: inst.name, intf: inst.interface, vrid: String(inst.vrid) }, counterValue(inst.counters[field]));
         }
+      },
+    });
+  }
+
+  for (const [name, field, help] of VRRP_SOCKET_SERIES) {
+    new Counter({
+      name,
+      help,
+      labelNames: ['intf'],
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const socket of sources.vrrp?.sockets?.() ?? []) this.inc({ intf: socket.interface }, counterValue(socket[field]));
       },
     });
   }

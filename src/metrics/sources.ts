@@ -26,6 +26,16 @@ export interface VrrpCounters {
   authFailure: number;
   priZeroRcvd: number;
   priZeroSent: number;
+  /** tslvsd's own (no keepalived exporter series): advert copies the kernel refused to send. */
+  sendErrors: number;
+  /** Dropped for a bad checksum (keepalived's chk_err, in its SNMP MIB only). */
+  checksumErr: number;
+  /** Dropped for another VRRP version (vers_err). */
+  versionErr: number;
+  /** check_unicast_src: from an address that is not a unicast peer. */
+  unicastSrcErr: number;
+  /** Not IP protocol 112 (the socket and its filter should make this impossible). */
+  otherProtocolRcvd: number;
 }
 
 export function zeroVrrpCounters(): VrrpCounters {
@@ -44,6 +54,11 @@ export function zeroVrrpCounters(): VrrpCounters {
     authFailure: 0,
     priZeroRcvd: 0,
     priZeroSent: 0,
+    sendErrors: 0,
+    checksumErr: 0,
+    versionErr: 0,
+    unicastSrcErr: 0,
+    otherProtocolRcvd: 0,
   };
 }
 
@@ -69,9 +84,28 @@ export interface VrrpScriptSnapshot {
   good: boolean;
 }
 
+/** The VRRP socket(s) of one interface, summed over the sockets open on it. */
+export interface VrrpSocketSnapshot {
+  interface: string;
+  /** Passed the kernel filter and read. */
+  packetsReceived: number;
+  /** Accepted by the kernel for sending. */
+  packetsSent: number;
+  /** Passed the filter but found the receive buffer full: dropped by the kernel. */
+  receiveBufferDrops: number;
+  /** Longer than any advert, dropped unread. */
+  oversizedReceived: number;
+  readErrors: number;
+  /** Read, but not even an IPv4 header with a VRID. */
+  undecodable: number;
+  /** Read, but for a VRID no instance on the socket has. */
+  unknownVrid: number;
+}
+
 export interface VrrpMetricsSource {
   instances(): VrrpInstanceSnapshot[];
   scripts(): VrrpScriptSnapshot[];
+  sockets?(): VrrpSocketSnapshot[];
 }
 
 export interface CheckerSnapshot {

@@ -4,13 +4,58 @@ import path from 'node:path';
 
 /**
  * Typed loader for the project's own N-API addon (native/tslvsd_native.cc, built by node-gyp at install).
- * Both functions throw an Error carrying `errno`/`code`/`syscall` on failure; they never abort the process.
+ * Its functions throw an Error carrying `errno`/`code`/`syscall` on failure; they never abort the process.
  */
 export interface NativeAddon {
   /** Sends one complete Ethernet frame (header included) out of interface `ifindex`; returns bytes sent. */
   sendFrame(ifindex: number, frame: Buffer): number;
   /** Sends one AF_UNIX datagram to `socketPath` ("@name" = abstract namespace); returns bytes sent. */
   sendUnixDatagram(socketPath: string, message: Buffer): number;
+  /** The VRRP sockets of one interface (see NativeVrrpSocket). */
+  VrrpSocket: new (
+    options: NativeVrrpSocketOptions,
+    onPackets: (data: Buffer, lengths: number[]) => void,
+    onError: (error: NativeError) => void,
+  ) => NativeVrrpSocket;
+}
+
+export interface NativeVrrpSocketOptions {
+  ifname: string;
+  ifindex: number;
+  /** Multicast groups joined on the interface (may be empty). */
+  groups: string[];
+  /** Classic BPF program, struct sock_filter[] in host byte order (src/vrrp/codec/receiveFilter.ts). */
+  filter: Buffer;
+  /** SO_RCVBUF (the kernel doubles it, capped by net.core.rmem_max). */
+  receiveBufferBytes: number;
+}
+
+/** Kernel-side and read-side counts of one receive socket, since it was opened. */
+export interface NativeVrrpSocketStats {
+  /** Packets handed to JS. */
+  received: number;
+  /** recvmmsg() calls that returned packets. */
+  batches: number;
+  /** Packets larger than a read slot (2048 bytes): dropped, no VRRP advert is that long. */
+  truncated: number;
+  /** Failed reads (reading goes on). */
+  readErrors: number;
+  /** Packets that passed the filter but found the receive buffer full (the kernel's SK_MEMINFO_DROPS). */
+  drops: number;
+}
+
+/**
+ * A send-only IPPROTO_RAW socket (IP_HDRINCL, bound to the interface, multicast loop off) and a protocol-112
+ * receive socket (bound, joined, kernel-filtered), read in batches with recvmmsg() from the event loop:
+ * `onPackets` gets each batch as the packets end to end (IPv4 header included) and their lengths.
+ */
+export interface NativeVrrpSocket {
+  /** Synchronous sendto(): bytes the kernel accepted; throws (errno) when it refuses. */
+  send(packet: Buffer, dstIp: string): number;
+  /** Replaces the receive filter. */
+  setFilter(program: Buffer): void;
+  stats(): NativeVrrpSocketStats;
+  close(): void;
 }
 
 export interface NativeError extends Error {
@@ -28,7 +73,7 @@ export function nativeAddon(): NativeAddon {
   const file = path.resolve(here, '..', '..', 'build', 'Release', 'tslvsd_native.node');
   const require = createRequire(import.meta.url);
   const raw: unknown = require(file);
-  if (!isNativeAddon(raw)) throw new Error(`${file} does not export sendFrame/sendUnixDatagram`);
+  if (!isNativeAddon(raw)) throw new Error(`${file} does not export sendFrame/sendUnixDatagram/VrrpSocket (rebuild it: node-gyp rebuild)`);
   loaded = raw;
   return loaded;
 }
@@ -36,5 +81,5 @@ export function nativeAddon(): NativeAddon {
 function isNativeAddon(value: unknown): value is NativeAddon {
   if (typeof value !== 'object' || value === null) return false;
   const candidate = value as Record<string, unknown>;
-  return typeof candidate.sendFrame === 'function' && typeof candidate.sendUnixDatagram === 'function';
+  return typeof candidate.sendFrame === 'function' && typeof candidate.sendUnixDatagram === 'function' && typeof candidate.VrrpSocket === 'function';
 }

@@ -17,6 +17,7 @@ import { VrrpSyncGroup } from './core/syncGroup.js';
 import { InstanceTracking, InterfaceTracker, ScriptTracker } from './core/trackers.js';
 import { VrrpStateMachine, type VrrpMachineCounters, type VrrpState, type VrrpTransition } from './core/vrrpStateMachine.js';
 import { GratuitousArpSender, type GarpTarget } from './edge/gratuitousArp.js';
+import type { ReceiveFilterSpec } from './codec/receiveFilter.js';
 import type { TransportCounters, TransportOptions, VrrpTransport } from './edge/rawSocketTransport.js';
 import type { ScriptInvocation, ScriptOutcome } from './edge/scriptRunner.js';
 import { scriptUserOf } from '../scripts/runAs.js';
@@ -61,6 +62,17 @@ export interface VrrpInstanceStatus {
   machine: VrrpMachineCounters;
   garp: { garpSent: number; garpErrors: number };
   vipErrors: number;
+  send: VrrpSendCounters;
+}
+
+/**
+ * Adverts as the kernel took them (the core's machine counters count the adverts it asked for). An advert
+ * counts as sent when the kernel accepted its copy to every destination; each refused copy is a send error.
+ */
+export interface VrrpSendCounters {
+  advertisementsSent: number;
+  priorityZeroSent: number;
+  sendErrors: number;
 }
 
 export interface VrrpInterfaceStatus {
@@ -112,6 +124,7 @@ interface InstanceRuntime {
   vipErrors: number;
   /** VIPs a previous run left that this instance keeps while its start-up leads to MASTER (core/leftoverVips.ts). */
   leftoverVips: VipSpec[];
+  send: VrrpSendCounters;
 }
 
 interface InterfaceRuntime {
@@ -174,6 +187,7 @@ export class VrrpService {
         this.deps.logger.info({ event: 'vips_kept', instance: rt.model.name, vips: rt.leftoverVips.map((v) => v.address) }, 'keeping VIPs left by a previous run while starting towards MASTER');
       }
     });
+    this.refreshReceiveFilters();
     this.buildSyncGroups();
     this.unsubscribeLinks = this.deps.netlink.onLinkChange((event) => this.onLink(event));
     for (const rt of this.instances) {
@@ -267,6 +281,7 @@ export class VrrpService {
       rt.validator.reconfigure(planned.plan.receive);
       this.retrack(rt, links);
       rt.machine.reconfigure(planned.plan.instance);
+      this.refreshReceiveFilters();
       if (rt.machine.state === 'MASTER' && (added.length > 0 || removed.length > 0)) {
         this.enqueue(rt, () => this.changeVipList(rt, removed, 'remove'));
         this.enqueue(rt, () => this.changeVipList(rt, added, 'add'));
@@ -298,6 +313,7 @@ export class VrrpService {
       machine: { ...rt.machine.counters },
       garp: { ...rt.garp.counters },
       vipErrors: rt.vipErrors,
+      send: { ...rt.send },
     }));
   }
 
@@ -354,7 +370,7 @@ export class VrrpService {
       throw new VrrpConfigError(`vrrp_instance ${instance.name}: VRID ${instance.virtualRouterId} already used on ${link.name}`);
     }
     const multicast = plan.receive.unicastPeers.length === 0;
-    const iface = this.interfaceFor(link, multicast ? plan.destinations : []);
+    const iface = this.interfaceFor(link, multicast ? plan.destinations : [], receiveFilterSpec([{ vrid: instance.virtualRouterId, plan, sourceIp: plan.sourceIp }]));
     const rt = {
       model: instance,
       plan,
@@ -373,6 +389,7 @@ export class VrrpService {
       lastTransitionEpochMs: 0,
       vipErrors: 0,
       leftoverVips: [],
+      send: { advertisementsSent: 0, priorityZeroSent: 0, sendErrors: 0 },
     } as Omit<InstanceRuntime, 'machine'> as InstanceRuntime;
     rt.machine = new VrrpStateMachine(plan.instance, this.deps.clock, {
       sendAdvert: (priority) => this.sendAdvert(rt, priority),
@@ -395,10 +412,10 @@ export class VrrpService {
     }
   }
 
-  private interfaceFor(link: LinkInfo, groups: string[]): InterfaceRuntime {
+  private interfaceFor(link: LinkInfo, groups: string[], accept: ReceiveFilterSpec): InterfaceRuntime {
     let iface = this.interfaces.get(link.name);
     if (!iface) {
-      const transport = this.deps.openTransport({ ifname: link.name, ifindex: link.index, multicastGroups: groups });
+      const transport = this.deps.openTransport({ ifname: link.name, ifindex: link.index, multicastGroups: groups, accept });
       const dispatcher = new ReceiveDispatcher<InstanceRuntime>();
       transport.onPacket((packet) => this.receive(dispatcher, packet));
       transport.onError((error) => this.deps.logger.warn({ event: 'vrrp_socket_error', interface: link.name, err: error.message }, 'VRRP socket error'));
@@ -407,6 +424,20 @@ export class VrrpService {
     }
     // (An interface shared by a unicast instance and a multicast one keeps the group membership it was opened with.)
     return iface;
+  }
+
+  /** Each socket's kernel filter: the destinations and VRIDs of the instances on its interface. */
+  private refreshReceiveFilters(): void {
+    for (const iface of this.interfaces.values()) {
+      const members = this.instances.filter((rt) => rt.transport === iface.transport);
+      if (members.length === 0) continue;
+      try {
+        iface.transport.acceptOnly(receiveFilterSpec(members.map((rt) => ({ vrid: rt.model.virtualRouterId, plan: rt.plan, sourceIp: rt.sourceIp }))));
+      } catch (error) {
+        // The filter in place stays (it may let through a little more than needed; user space still checks).
+        this.deps.logger.error({ event: 'vrrp_filter_error', interface: iface.link.name, err: (error as Error).message }, 'cannot update the VRRP receive filter');
+      }
+    }
   }
 
   // ---- the core's effects ----------------------------------------------------------------------------
@@ -440,13 +471,20 @@ export class VrrpService {
       authType: rt.plan.receive.authType,
       authData: rt.plan.receive.authData,
     };
+    let refused = 0;
     for (const dst of rt.plan.destinations) {
       try {
         // Encoded per destination: the v3 checksum covers the destination address.
-        rt.transport.send(encodeAdvert(advert, { srcIp: rt.sourceIp, dstIp: dst }), rt.sourceIp, dst);
+        if (!rt.transport.send(encodeAdvert(advert, { srcIp: rt.sourceIp, dstIp: dst }), rt.sourceIp, dst)) refused++;
       } catch (error) {
+        refused++;
         this.deps.logger.error({ event: 'vrrp_encode_error', instance: rt.model.name, err: (error as Error).message }, 'cannot encode advert');
       }
+    }
+    rt.send.sendErrors += refused;
+    if (refused === 0 && rt.plan.destinations.length > 0) {
+      rt.send.advertisementsSent++;
+      if (priority === 0) rt.send.priorityZeroSent++;
     }
   }
 
@@ -672,6 +710,20 @@ export class VrrpService {
       }
     });
   }
+}
+
+/**
+ * What a socket must let through: adverts to the multicast groups of its multicast instances and to the
+ * source addresses of its unicast ones (keepalived binds its unicast socket to that address, and its
+ * multicast socket to the group), for the VRIDs it runs.
+ */
+function receiveFilterSpec(members: { vrid: number; plan: VrrpInstancePlan; sourceIp: string }[]): ReceiveFilterSpec {
+  const destinations = new Set<string>();
+  for (const m of members) {
+    if (m.plan.receive.unicastPeers.length === 0) for (const group of m.plan.destinations) destinations.add(group);
+    else destinations.add(m.sourceIp);
+  }
+  return { destinations: [...destinations], vrids: [...new Set(members.map((m) => m.vrid))] };
 }
 
 /** Stable text of a plain value (object keys sorted), to compare settings. */

@@ -14,7 +14,7 @@ function instance(over: Partial<VrrpInstanceSnapshot> = {}): VrrpInstanceSnapsho
     effectivePriority: 140,
     vips: ['10.0.0.100/24', '10.0.0.101/24'],
     lastTransitionEpochMs: 1_700_000_000_500,
-    counters: { ...zeroVrrpCounters(), advertSent: 42, advertRcvd: 7, becomeMaster: 1, authFailure: 3 },
+    counters: { ...zeroVrrpCounters(), advertSent: 42, advertRcvd: 7, becomeMaster: 1, authFailure: 3, sendErrors: 2, checksumErr: 5, versionErr: 6 },
     ...over,
   };
 }
@@ -26,6 +26,9 @@ function sources(): MetricsSources {
       scripts: () => [
         { name: 'chk_nginx', good: true },
         { name: 'chk_db', good: false },
+      ],
+      sockets: () => [
+        { interface: 'eth0', packetsReceived: 1000, packetsSent: 40, receiveBufferDrops: 300, oversizedReceived: 1, readErrors: 0, undecodable: 2, unknownVrid: 3 },
       ],
     },
     health: {
@@ -102,6 +105,19 @@ describe('metrics exposition', () => {
     expect(text).toContain('tslvsd_check_duration_seconds_bucket{le="0.025",checker="HTTP_GET"} 1');
     expect(text).toContain('tslvsd_ipvs_service_connections_total{service="10.0.0.100:80/TCP"} 10');
     expect(text).toContain('tslvsd_ipvs_destination_bytes_total{service="10.0.0.100:80/TCP",destination="192.168.1.10:80",direction="out"} 9000');
+    expect(text).toContain('tslvsd_vrrp_advertisement_send_errors_total{iname="VI_1",intf="eth0",vrid="51"} 2');
+    expect(text).toContain('tslvsd_vrrp_checksum_errors_total{iname="VI_1",intf="eth0",vrid="51"} 5');
+    expect(text).toContain('tslvsd_vrrp_version_errors_total{iname="VI_1",intf="eth0",vrid="51"} 6');
+    expect(text).toContain('tslvsd_vrrp_unicast_source_errors_total{iname="VI_2",intf="eth0",vrid="52"} 0');
+    expect(text).toContain('tslvsd_vrrp_other_protocol_received_total{iname="VI_2",intf="eth0",vrid="52"} 0');
+    expect(text).toContain('tslvsd_vrrp_socket_packets_received_total{intf="eth0"} 1000');
+    expect(text).toContain('tslvsd_vrrp_socket_packets_sent_total{intf="eth0"} 40');
+    expect(text).toContain('tslvsd_vrrp_socket_receive_buffer_drops_total{intf="eth0"} 300');
+    expect(text).toContain('tslvsd_vrrp_socket_oversized_received_total{intf="eth0"} 1');
+    expect(text).toContain('tslvsd_vrrp_socket_read_errors_total{intf="eth0"} 0');
+    expect(text).toContain('tslvsd_vrrp_socket_undecodable_total{intf="eth0"} 2');
+    expect(text).toContain('tslvsd_vrrp_socket_unknown_vrid_total{intf="eth0"} 3');
+    expect(text).toContain('# TYPE tslvsd_vrrp_socket_receive_buffer_drops_total counter');
     expect(text).toContain('tslvsd_config_last_reload_successful 0');
     expect(text).toContain('tslvsd_config_last_reload_success_timestamp_seconds 1700000100');
     expect(text).toContain('process_cpu_seconds_total');

@@ -32,13 +32,20 @@ function fakeRunners() {
               faultReasons: [],
               vips: i.virtualIpAddresses.map((v) => `${v.address}/${v.prefixLength}`),
               receive: { advertisementsReceived: 3, priorityZeroReceived: 1 },
-              machine: { advertisementsSent: 9, becomeMaster: 1, releaseMaster: 0, priorityZeroSent: 0 },
+              machine: { advertisementsRequested: 10, becomeMaster: 1, releaseMaster: 0, priorityZeroRequested: 0 },
+              send: { advertisementsSent: 9, priorityZeroSent: 0, sendErrors: 1 },
               garp: { garpSent: 0, garpErrors: 0 },
               vipErrors: 0,
             }) as unknown as VrrpInstanceStatus,
         ),
       scriptStatus: () => [],
-      interfaceStatus: () => [],
+      interfaceStatus: () => [
+        {
+          interface: 'eth0',
+          transport: { packetsReceived: 100, packetsSent: 10, sendErrors: 0, socketErrors: 1, receiveBufferDrops: 7, oversizedReceived: 0, receiveBatches: 20 },
+          dispatcher: { undecodable: 2, unknownVrid: 0 },
+        },
+      ],
     };
   };
   return { log, create };
@@ -97,7 +104,12 @@ describe('VrrpPart', () => {
     await part.start(two());
     const snap = part.instances()[0]!;
     expect(snap).toMatchObject({ name: 'VI_1', vrid: 51, state: 'MASTER', masterAddress: '10.0.0.1', vips: ['10.0.0.100/32'] });
-    expect(snap.counters).toMatchObject({ advertRcvd: 3, advertSent: 9, becomeMaster: 1, priZeroRcvd: 1 });
+    // advertSent is what the kernel took (send), not what the core asked for (machine).
+    expect(snap.counters).toMatchObject({ advertRcvd: 3, advertSent: 9, becomeMaster: 1, priZeroRcvd: 1, sendErrors: 1 });
+    // Each unit has its own socket on eth0: the metrics show one interface, the sum.
+    expect(part.sockets()).toEqual([
+      { interface: 'eth0', packetsReceived: 200, packetsSent: 20, receiveBufferDrops: 14, oversizedReceived: 0, readErrors: 2, undecodable: 4, unknownVrid: 0 },
+    ]);
     await part.stop();
     expect(log.slice(-2).sort()).toEqual(['stop VI_1#1', 'stop VI_2#2']);
     expect(part.instances()).toEqual([]);

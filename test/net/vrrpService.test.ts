@@ -7,6 +7,7 @@ import type { AddressChange, InterfaceAddress, LinkEvent, LinkInfo, RtNetlink } 
 import { FakeClock } from '../../src/util/clock.js';
 import { silentLogger } from '../../src/util/log.js';
 import { decodeAdvert } from '../../src/vrrp/codec/advertCodec.js';
+import type { ReceiveFilterSpec } from '../../src/vrrp/codec/receiveFilter.js';
 import type { TransportCounters, TransportOptions, VrrpTransport } from '../../src/vrrp/edge/rawSocketTransport.js';
 import type { ScriptInvocation, ScriptOutcome } from '../../src/vrrp/edge/scriptRunner.js';
 import { VrrpService } from '../../src/vrrp/service.js';
@@ -57,9 +58,12 @@ class FakeNetlink implements RtNetlink {
 }
 
 class FakeTransport implements VrrpTransport {
-  readonly counters: TransportCounters = { packetsReceived: 0, packetsSent: 0, sendErrors: 0, socketErrors: 0 };
+  readonly counters: TransportCounters = { packetsReceived: 0, packetsSent: 0, sendErrors: 0, socketErrors: 0, receiveBufferDrops: 0, oversizedReceived: 0, receiveBatches: 0 };
   handler: (packet: Buffer) => void = () => undefined;
   closed = false;
+  /** Destinations the "kernel" refuses to send to. */
+  refuse = new Set<string>();
+  filters: ReceiveFilterSpec[] = [];
   constructor(
     readonly options: TransportOptions,
     private readonly log: Event[],
@@ -67,9 +71,13 @@ class FakeTransport implements VrrpTransport {
   onPacket(handler: (packet: Buffer) => void): void {
     this.handler = handler;
   }
-  send(message: Buffer, src: string, dst: string): void {
+  send(message: Buffer, src: string, dst: string): boolean {
     const decoded = decodeAdvert(message, { srcIp: src, dstIp: dst });
     this.log.push(decoded.ok ? `advert prio ${decoded.advert.priority} ${src}>${dst}` : `bad advert ${decoded.reason}`);
+    return !this.refuse.has(dst);
+  }
+  acceptOnly(spec: ReceiveFilterSpec): void {
+    this.filters.push(spec);
   }
   onError(): void {}
   async flush(): Promise<void> {
@@ -143,7 +151,9 @@ describe('VrrpService wiring', () => {
     expect(t.log[0]).toBe('remove 10.0.0.200');
     expect(t.netlink.addrs.map((a) => a.address)).toEqual(['10.0.0.1']);
     expect(t.transports).toHaveLength(1);
-    expect(t.transports[0]!.options).toEqual({ ifname: 'eth0', ifindex: 2, multicastGroups: ['224.0.0.18'] });
+    expect(t.transports[0]!.options).toEqual({ ifname: 'eth0', ifindex: 2, multicastGroups: ['224.0.0.18'], accept: { destinations: ['224.0.0.18'], vrids: [51] } });
+    // After every instance is built, the socket's kernel filter is set from all of them.
+    expect(t.transports[0]!.filters).toEqual([{ destinations: ['224.0.0.18'], vrids: [51] }]);
     expect(t.service.status()[0]).toMatchObject({ state: 'BACKUP', sourceIp: '10.0.0.1', vips: ['10.0.0.200/24'] });
   });
 
@@ -183,6 +193,42 @@ describe('VrrpService wiring', () => {
     await settle();
     expect(t.log).toContain('advert prio 150 10.0.0.1>10.0.0.2');
     expect(t.log).toContain('advert prio 150 10.0.0.1>10.0.0.3');
+  });
+
+  it('unicast: the kernel filter accepts adverts to our source address (not the peers), for our VRID', async () => {
+    const t = setup(BASE.replace('advert_int 1', 'advert_int 1\n  unicast_src_ip 10.0.0.1\n  unicast_peer {\n    10.0.0.2\n  }'));
+    await t.service.start();
+    expect(t.transports[0]!.filters).toEqual([{ destinations: ['10.0.0.1'], vrids: [51] }]);
+  });
+
+  it('two instances on one interface share one socket whose filter takes both VRIDs', async () => {
+    const second = BASE.replace('VI_1', 'VI_2').replace('virtual_router_id 51', 'virtual_router_id 52').replace('10.0.0.200/24', '10.0.0.201/24');
+    const t = setup(BASE + second);
+    await t.service.start();
+    expect(t.transports).toHaveLength(1);
+    expect(t.transports[0]!.filters.at(-1)).toEqual({ destinations: ['224.0.0.18'], vrids: [51, 52] });
+  });
+
+  it('adverts count as sent only when the kernel took every copy; each refused copy is a send error', async () => {
+    const t = setup(BASE.replace('advert_int 1', 'advert_int 1\n  unicast_src_ip 10.0.0.1\n  unicast_peer {\n    10.0.0.2\n    10.0.0.3\n  }'));
+    await t.service.start();
+    t.clock.advance(4000); // master, first advert
+    await settle();
+    const first = t.service.status()[0]!;
+    expect(first.state).toBe('MASTER');
+    expect(first.send).toEqual({ advertisementsSent: first.machine.advertisementsRequested, priorityZeroSent: 0, sendErrors: 0 });
+    expect(first.send.advertisementsSent).toBeGreaterThan(0);
+    t.transports[0]!.refuse.add('10.0.0.3');
+    t.clock.advance(3000); // three more adverts asked for, each with one copy refused
+    await settle();
+    const later = t.service.status()[0]!;
+    expect(later.machine.advertisementsRequested - first.machine.advertisementsRequested).toBe(3);
+    expect(later.send.advertisementsSent).toBe(first.send.advertisementsSent);
+    expect(later.send.sendErrors).toBe(3);
+    t.transports[0]!.refuse.clear();
+    await t.service.stop(); // the goodbye (priority 0) is taken: counted
+    const end = t.service.status()[0]!;
+    expect(end.send).toEqual({ advertisementsSent: first.send.advertisementsSent + 1, priorityZeroSent: 1, sendErrors: 3 });
   });
 
   it('stop: priority 0 advert, VIP released, sends flushed before the socket closes, notify STOP', async () => {
@@ -244,7 +290,8 @@ describe('VrrpService.reconfigure (SIGHUP in place)', () => {
     expect(t.netlink.addrs.map((a) => a.address).sort()).toEqual(['10.0.0.1', '10.0.0.200', '10.0.0.201']);
     const status = t.service.status()[0]!;
     expect(status).toMatchObject({ state: 'MASTER', vips: ['10.0.0.200/24', '10.0.0.201/24'] });
-    expect(status.machine).toMatchObject({ becomeMaster: 1, priorityZeroSent: 0 });
+    expect(status.machine).toMatchObject({ becomeMaster: 1, priorityZeroRequested: 0 });
+    expect(status.send.priorityZeroSent).toBe(0);
     // The adverts carry the new list from the next one on.
     t.clock.advance(1000);
     expect(t.log.at(-1)).toBe('advert prio 150 10.0.0.1>224.0.0.18');

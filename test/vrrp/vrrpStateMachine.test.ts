@@ -377,7 +377,7 @@ describe('fault', () => {
     h.clear();
     h.machine.interfaceDown();
     expect(h.kinds()).toEqual(['advert:0', 'removeVips', 'MASTER->FAULT']);
-    expect(h.machine.counters.priorityZeroSent).toBe(1);
+    expect(h.machine.counters.priorityZeroRequested).toBe(1);
     h.clear();
     h.advance(30_000);
     expect(h.effects).toEqual([]);

@@ -94,8 +94,9 @@ export const VRRP_SPEC_DEFAULTS = {
 export interface VrrpMachineCounters {
   becomeMaster: number;
   releaseMaster: number;
-  advertisementsSent: number;
-  priorityZeroSent: number;
+  /** Adverts the machine asked the edge to send (the edge counts what the kernel accepted). */
+  advertisementsRequested: number;
+  priorityZeroRequested: number;
   /** Master heard a lower priority and answered with its own advert (split-brain healing). */
   lowerPriorityAnswered: number;
   /** Gratuitous ARP bursts asked of the edge. */
@@ -171,8 +172,8 @@ export class VrrpStateMachine {
   readonly counters: VrrpMachineCounters = {
     becomeMaster: 0,
     releaseMaster: 0,
-    advertisementsSent: 0,
-    priorityZeroSent: 0,
+    advertisementsRequested: 0,
+    priorityZeroRequested: 0,
     lowerPriorityAnswered: 0,
     gratuitousArpBursts: 0,
     masterDownExpired: 0,
@@ -598,8 +599,8 @@ export class VrrpStateMachine {
   }
 
   private sendAdvert(priority: number): void {
-    this.counters.advertisementsSent++;
-    if (priority === PRIORITY_STOP) this.counters.priorityZeroSent++;
+    this.counters.advertisementsRequested++;
+    if (priority === PRIORITY_STOP) this.counters.priorityZeroRequested++;
     this.effects.sendAdvert(priority);
   }
 

@@ -1,35 +1,41 @@
-import raw from '@neuralegion/raw-socket';
 import { endianness } from 'node:os';
+import { nativeAddon, type NativeError, type NativeVrrpSocket } from '../../net/nativeAddon.js';
 import { encodeIpv4Header } from '../codec/ipv4Header.js';
 import { VRRP_PROTOCOL } from '../codec/advertCodec.js';
 import { parseIpv4 } from '../codec/ipv4Address.js';
+import { buildReceiveFilter, encodeBpfProgram, type ReceiveFilterSpec } from '../codec/receiveFilter.js';
 
 /**
- * The VRRP socket of one interface: a raw IPv4 socket for protocol 112, bound to the interface, joined to
- * the multicast group(s) there, sending with IP_HDRINCL so the source address (the primary or
- * `unicast_src_ip`) is ours to choose — as keepalived does, and as the v3 pseudo-header checksum requires.
+ * The VRRP sockets of one interface, through the project's addon (native/tslvsd_native.cc VrrpSocket):
+ *  - sends go out of a send-only raw socket (IP_HDRINCL: the header is ours, so the source address — the
+ *    primary or `unicast_src_ip` — is ours to choose, as keepalived does and the v3 checksum requires) in
+ *    one synchronous sendto(): nothing a flood makes us read can queue in front of an advert, and the
+ *    kernel's answer is known at once (what the adverts counter counts);
+ *  - receives come from a protocol-112 socket bound to the interface and joined to the group(s), behind a
+ *    kernel filter (src/vrrp/codec/receiveFilter.ts: our destinations and VRIDs only), read in batches.
  * Every VRRP instance on the interface shares it: received packets (IPv4 header included) go to one
  * handler, the core's ReceiveDispatcher, which routes them by VRID and counts what it cannot route.
  */
 
-// Linux numbers (raw-socket names only a few).
-const SOL_SOCKET = 1;
-const SO_BINDTODEVICE = 25;
-const SO_RCVBUF = 8;
-const IPPROTO_IP = 0;
-const IP_HDRINCL = 3;
-const IP_MULTICAST_IF = 32;
-const IP_MULTICAST_TTL = 33;
-const IP_MULTICAST_LOOP = 34;
-const IP_ADD_MEMBERSHIP = 35;
+/** A larger receive buffer rides out bursts; the kernel caps it at net.core.rmem_max. */
+const RECEIVE_BUFFER_BYTES = 1 << 20;
 
 /** Socket-level counters; packet-level ones live in the dispatcher and the instances' validators. */
 export interface TransportCounters {
+  /** Packets that passed the kernel filter and were read. */
   packetsReceived: number;
+  /** Packets the kernel accepted for sending. */
   packetsSent: number;
+  /** Packets the kernel refused to send (or that could not be built). */
   sendErrors: number;
-  /** Receive errors after which the socket was reopened. */
+  /** Failed reads (the socket stays open, reading goes on). */
   socketErrors: number;
+  /** Packets that passed the filter but found the receive buffer full: dropped by the kernel. */
+  receiveBufferDrops: number;
+  /** Packets longer than any advert (over 2048 bytes): dropped unread. */
+  oversizedReceived: number;
+  /** Reads (recvmmsg calls) that returned packets: packetsReceived / receiveBatches = the batch size. */
+  receiveBatches: number;
 }
 
 export interface TransportOptions {
@@ -37,6 +43,8 @@ export interface TransportOptions {
   ifindex: number;
   /** Groups to join on this interface (224.0.0.18 or vrrp_mcast_group4); empty for unicast-only use. */
   multicastGroups: string[];
+  /** What the kernel lets through to us from the start (replace it with acceptOnly()). */
+  accept: ReceiveFilterSpec;
 }
 
 /** The narrow interface the VRRP service needs. */
@@ -44,38 +52,67 @@ export interface VrrpTransport {
   readonly counters: TransportCounters;
   /** Every received packet, IPv4 header included, as a buffer the handler may keep. */
   onPacket(handler: (packet: Buffer) => void): void;
-  /** Sends one VRRP message in an IPv4 packet from srcIp to dstIp (TTL 255). Never throws: errors are counted. */
-  send(vrrpMessage: Buffer, srcIp: string, dstIp: string): void;
+  /**
+   * Sends one VRRP message in an IPv4 packet from srcIp to dstIp (TTL 255), now. Never throws: returns
+   * whether the kernel accepted it; errors are counted and reported to the onError listeners.
+   */
+  send(vrrpMessage: Buffer, srcIp: string, dstIp: string): boolean;
+  /** Replaces the kernel receive filter (the instances on the interface or their addresses changed). */
+  acceptOnly(spec: ReceiveFilterSpec): void;
   /** Called with every send or socket error (for logging); the counts are in counters. */
   onError(listener: (error: Error) => void): void;
-  /** Resolves once every send queued so far has gone out (or failed): call before close() at shutdown. */
+  /** Resolves once every send made so far has gone out (or failed): call before close() at shutdown. */
   flush(): Promise<void>;
   close(): void;
 }
 
-interface RawSocketLike {
-  setOption(level: number, option: number, value: number | Buffer, length?: number): void;
-  send(buffer: Buffer, offset: number, length: number, address: string, after: (error: Error | null, bytes: number) => void): unknown;
-  on(event: 'message', listener: (buffer: Buffer, source: string) => void): unknown;
-  on(event: 'error', listener: (error: Error) => void): unknown;
-  on(event: 'close', listener: () => void): unknown;
-  close(): unknown;
+/** The kernel filter for a spec, as the addon takes it (host byte order). */
+export function receiveFilterProgram(spec: ReceiveFilterSpec): Buffer {
+  return encodeBpfProgram(buildReceiveFilter(spec), endianness());
 }
 
 export class RawSocketTransport implements VrrpTransport {
-  readonly counters: TransportCounters = { packetsReceived: 0, packetsSent: 0, sendErrors: 0, socketErrors: 0 };
-  private socket: RawSocketLike;
+  private readonly socket: NativeVrrpSocket;
+  private readonly sent = { packetsSent: 0, sendErrors: 0, socketErrors: 0 };
   private packetHandler: (packet: Buffer) => void = () => undefined;
-  private pendingSends = 0;
-  private flushWaiters: (() => void)[] = [];
   private readonly errorListeners: ((error: Error) => void)[] = [];
   private closed = false;
+  private last: TransportCounters | undefined;
 
-  constructor(private readonly options: TransportOptions) {
+  constructor(options: TransportOptions) {
     for (const group of options.multicastGroups) {
       if (!parseIpv4(group)) throw new Error(`not an IPv4 multicast group: ${group}`);
     }
-    this.socket = this.openSocket();
+    const { VrrpSocket } = nativeAddon();
+    this.socket = new VrrpSocket(
+      {
+        ifname: options.ifname,
+        ifindex: options.ifindex,
+        groups: options.multicastGroups,
+        filter: receiveFilterProgram(options.accept),
+        receiveBufferBytes: RECEIVE_BUFFER_BYTES,
+      },
+      (data, lengths) => this.receiveBatch(data, lengths),
+      (error) => {
+        this.sent.socketErrors++;
+        this.report(error);
+      },
+    );
+  }
+
+  get counters(): TransportCounters {
+    if (this.closed && this.last) return { ...this.last };
+    const stats = this.socket.stats();
+    this.last = {
+      packetsReceived: stats.received,
+      packetsSent: this.sent.packetsSent,
+      sendErrors: this.sent.sendErrors,
+      socketErrors: this.sent.socketErrors,
+      receiveBufferDrops: stats.drops,
+      oversizedReceived: stats.truncated,
+      receiveBatches: stats.batches,
+    };
+    return { ...this.last };
   }
 
   onPacket(handler: (packet: Buffer) => void): void {
@@ -83,30 +120,26 @@ export class RawSocketTransport implements VrrpTransport {
   }
 
   flush(): Promise<void> {
-    if (this.pendingSends === 0) return Promise.resolve();
-    return new Promise((resolve) => this.flushWaiters.push(resolve));
+    // Sends are synchronous: when send() returned, the kernel had the packet (or refused it).
+    return Promise.resolve();
   }
 
-  send(vrrpMessage: Buffer, srcIp: string, dstIp: string): void {
-    if (this.closed) return;
-    let packet: Buffer;
+  send(vrrpMessage: Buffer, srcIp: string, dstIp: string): boolean {
+    if (this.closed) return false;
     try {
       const header = encodeIpv4Header({ srcIp, dstIp, protocol: VRRP_PROTOCOL, payloadLength: vrrpMessage.length });
-      packet = Buffer.concat([header, vrrpMessage]);
+      this.socket.send(Buffer.concat([header, vrrpMessage]), dstIp);
+      this.sent.packetsSent++;
+      return true;
     } catch (error) {
-      this.sendFailed(error);
-      return;
+      this.sent.sendErrors++;
+      this.report(error);
+      return false;
     }
-    this.pendingSends++;
-    this.socket.send(packet, 0, packet.length, dstIp, (error) => {
-      if (error) this.sendFailed(error);
-      else this.counters.packetsSent++;
-      if (--this.pendingSends === 0) {
-        const waiters = this.flushWaiters;
-        this.flushWaiters = [];
-        for (const w of waiters) w();
-      }
-    });
+  }
+
+  acceptOnly(spec: ReceiveFilterSpec): void {
+    if (!this.closed) this.socket.setFilter(receiveFilterProgram(spec));
   }
 
   onError(listener: (error: Error) => void): void {
@@ -114,61 +147,28 @@ export class RawSocketTransport implements VrrpTransport {
   }
 
   close(): void {
+    if (this.closed) return;
+    this.last = this.counters;
     this.closed = true;
     this.socket.close();
-    const waiters = this.flushWaiters;
-    this.flushWaiters = [];
-    for (const w of waiters) w();
   }
 
-  private sendFailed(error: unknown): void {
-    this.counters.sendErrors++;
-    const err = error instanceof Error ? error : new Error(String(error));
+  private report(error: unknown): void {
+    const err: NativeError = error instanceof Error ? error : new Error(String(error));
     for (const listener of this.errorListeners) listener(err);
   }
 
-  private openSocket(): RawSocketLike {
-    const socket = raw.createSocket({ protocol: VRRP_PROTOCOL, bufferSize: 65535 }) as unknown as RawSocketLike;
-    const { ifname, ifindex, multicastGroups } = this.options;
-    // Only packets arriving on our interface, and we leave from it whatever the routing table says.
-    const device = Buffer.from(`${ifname}\0`, 'latin1');
-    socket.setOption(SOL_SOCKET, SO_BINDTODEVICE, device, device.length);
-    socket.setOption(IPPROTO_IP, IP_HDRINCL, 1);
-    socket.setOption(SOL_SOCKET, SO_RCVBUF, 1 << 20);
-    socket.setOption(IPPROTO_IP, IP_MULTICAST_TTL, 255);
-    socket.setOption(IPPROTO_IP, IP_MULTICAST_LOOP, 0);
-    socket.setOption(IPPROTO_IP, IP_MULTICAST_IF, ipMreqn('0.0.0.0', ifindex), 12);
-    for (const group of multicastGroups) {
-      socket.setOption(IPPROTO_IP, IP_ADD_MEMBERSHIP, ipMreqn(group, ifindex), 12);
-    }
-    socket.on('message', (buffer) => this.receive(buffer));
-    socket.on('error', (error) => {
-      // raw-socket closes itself after an error: count it and open a fresh socket, unless we are closing.
-      this.counters.socketErrors++;
-      for (const listener of this.errorListeners) listener(error);
-      if (!this.closed) {
-        try {
-          this.socket = this.openSocket();
-        } catch (reopenError) {
-          for (const listener of this.errorListeners) listener(reopenError as Error);
-        }
+  private receiveBatch(data: Buffer, lengths: number[]): void {
+    // A fresh buffer per batch: the slices are the handler's to keep.
+    let offset = 0;
+    for (const length of lengths) {
+      const packet = data.subarray(offset, offset + length);
+      offset += length;
+      try {
+        this.packetHandler(packet);
+      } catch (error) {
+        this.report(error);
       }
-    });
-    return socket;
+    }
   }
-
-  private receive(buffer: Buffer): void {
-    this.counters.packetsReceived++;
-    // raw-socket hands a view of its reusable receive buffer: copy before anyone keeps a reference.
-    this.packetHandler(Buffer.from(buffer));
-  }
-}
-
-/** struct ip_mreqn { in_addr multiaddr; in_addr address; int ifindex; } (ifindex in host order). */
-function ipMreqn(group: string, ifindex: number): Buffer {
-  const mreq = Buffer.alloc(12);
-  mreq.set(parseIpv4(group) ?? new Uint8Array(4), 0);
-  if (endianness() === 'LE') mreq.writeInt32LE(ifindex, 8);
-  else mreq.writeInt32BE(ifindex, 8);
-  return mreq;
 }
