@@ -21,13 +21,18 @@ const PREFIX = labPrefix('jf');
 const FLOODER = path.resolve('test/ns/helpers/vrrpFlooder.ts');
 const VIP = '10.97.0.200';
 const MASTER_IP = '10.97.0.1';
+const BACKUP_IP = '10.97.0.2';
 const ADVERT_INT_MS = 1000;
 const FLOOD_SECONDS = 15;
 const MAX_PACKETS = 20_000_000; // per sender: the time bound ends it first
 
+type Mode = 'multicast' | 'unicast';
+
 interface FloodFigures {
   kind: string;
-  flood: 'unicast' | 'multicast';
+  /** How the pair is configured: multicast adverts, or unicast_peer. */
+  pair: Mode;
+  flood: Mode;
   /** Packets the two senders put on the wire, per second. */
   sentPps: number;
   /** Packets the master's interface received during the flood, per second. */
@@ -54,7 +59,7 @@ describe.skipIf(!isRoot)('junk floods against a master/backup pair (tslvsd, and 
     await destroyLab(PREFIX);
     [m, b, f1, f2] = await createBridgeLab(PREFIX, [
       { name: 'm', cidr: `${MASTER_IP}/24` },
-      { name: 'b', cidr: '10.97.0.2/24' },
+      { name: 'b', cidr: `${BACKUP_IP}/24` },
       { name: 'f1', cidr: '10.97.0.11/24' },
       { name: 'f2', cidr: '10.97.0.12/24' },
     ]);
@@ -68,7 +73,8 @@ describe.skipIf(!isRoot)('junk floods against a master/backup pair (tslvsd, and 
       const rows = figures.map((f) =>
         [
           f.kind.padEnd(10),
-          f.flood.padEnd(9),
+          `${f.pair} pair`.padEnd(14),
+          `${f.flood} junk`.padEnd(14),
           `${(f.sentPps / 1000).toFixed(0)}k pps sent`.padStart(15),
           `${(f.masterRxPps / 1000).toFixed(0)}k pps at master`.padStart(20),
           `max advert gap ${(f.maxAdvertGapMs / 1000).toFixed(2)} s`.padStart(22),
@@ -78,15 +84,24 @@ describe.skipIf(!isRoot)('junk floods against a master/backup pair (tslvsd, and 
           f.masterSocket ? JSON.stringify(f.masterSocket) : '',
         ].join('  '),
       );
-      console.log(`junk floods, ${FLOOD_SECONDS} s each, two senders, advert_int ${ADVERT_INT_MS / 1000} s:\n${rows.join('\n')}`);
+      console.log(`junk floods (VRID 51, bad checksum), ${FLOOD_SECONDS} s each, two senders, advert_int ${ADVERT_INT_MS / 1000} s:\n${rows.join('\n')}`);
     }
   }, 60_000);
 
-  for (const kind of ['tslvsd', 'keepalived'] as const) {
-    it(`${kind}: unicast and multicast junk floods`, async () => {
-      const conf = (name: string, priority: number) => {
-        const file = path.join(dir, `${kind}-${name}.conf`);
-        writeFileSync(file, keepalivedConf({ routerId: name, priority, advertInt: ADVERT_INT_MS / 1000, vips: [`${VIP}/24`], garpMasterDelay: 0, garpMasterRepeat: 1 }));
+  // A multicast pair meets both floods (the unicast one the kernel filter drops, the multicast one with our
+  // VRID reaches user space); a unicast_peer pair meets the unicast flood, which then reaches user space.
+  const scenarios: { kind: 'tslvsd' | 'keepalived'; pair: Mode; floods: Mode[] }[] = [
+    { kind: 'tslvsd', pair: 'multicast', floods: ['unicast', 'multicast'] },
+    { kind: 'keepalived', pair: 'multicast', floods: ['unicast', 'multicast'] },
+    { kind: 'tslvsd', pair: 'unicast', floods: ['unicast'] },
+    { kind: 'keepalived', pair: 'unicast', floods: ['unicast'] },
+  ];
+  for (const { kind, pair, floods } of scenarios) {
+    it(`${kind}, ${pair} pair: ${floods.join(' and ')} junk flood${floods.length > 1 ? 's' : ''}`, async () => {
+      const conf = (name: string, priority: number, self: string, peer: string) => {
+        const file = path.join(dir, `${kind}-${pair}-${name}.conf`);
+        const unicast = pair === 'unicast' ? { unicastSrc: self, unicastPeers: [peer] } : {};
+        writeFileSync(file, keepalivedConf({ routerId: name, priority, advertInt: ADVERT_INT_MS / 1000, vips: [`${VIP}/24`], garpMasterDelay: 0, garpMasterRepeat: 1, ...unicast }));
         return file;
       };
       const monitor = new VipMonitor([m, b], VIP);
@@ -96,16 +111,18 @@ describe.skipIf(!isRoot)('junk floods against a master/backup pair (tslvsd, and 
       const capture = startCapture(b.ns);
       try {
         const t0 = performance.now();
-        master = kind === 'tslvsd' ? startTslvsd(m.ns, conf('m', 150)) : startKeepalived(m.ns, conf('m', 150), path.join(dir, 'ka-m'));
+        const masterConf = conf('m', 150, MASTER_IP, BACKUP_IP);
+        const backupConf = conf('b', 100, BACKUP_IP, MASTER_IP);
+        master = kind === 'tslvsd' ? startTslvsd(m.ns, masterConf) : startKeepalived(m.ns, masterConf, path.join(dir, `ka-${pair}-m`));
         expect(await monitor.heldBy(m.ns, t0, BOOT_MS)).toBeDefined();
-        backup = kind === 'tslvsd' ? startTslvsd(b.ns, conf('b', 100)) : startKeepalived(b.ns, conf('b', 100), path.join(dir, 'ka-b'));
+        backup = kind === 'tslvsd' ? startTslvsd(b.ns, backupConf) : startKeepalived(b.ns, backupConf, path.join(dir, `ka-${pair}-b`));
         if (kind === 'tslvsd') expect(await (backup as TslvsdProcess).waitForState('BACKUP', BOOT_MS)).toBe(true);
         else expect(await (backup as KeepalivedProcess).waitForLog(/Entering BACKUP STATE/, BOOT_MS)).toBe(true);
         await sleep(3000); // a few quiet adverts before the first flood
         expect(monitor.current()).toEqual([m.ns]);
         const masterMac = await macOf(m.ns, 'eth0');
 
-        for (const flood of ['unicast', 'multicast'] as const) {
+        for (const flood of floods) {
           const rxBefore = await rxPackets(m.ns);
           const socketBefore = kind === 'tslvsd' ? await socketCounters(master as TslvsdProcess) : undefined;
           const startWall = Date.now();
@@ -130,6 +147,7 @@ describe.skipIf(!isRoot)('junk floods against a master/backup pair (tslvsd, and 
           const socketAfter = kind === 'tslvsd' ? await socketCounters(master as TslvsdProcess) : undefined;
           const figure: FloodFigures = {
             kind,
+            pair,
             flood,
             sentPps: results.reduce((acc, r) => acc + r.sent / r.seconds, 0),
             masterRxPps: (rxAfter - rxBefore) / seconds,
@@ -142,14 +160,15 @@ describe.skipIf(!isRoot)('junk floods against a master/backup pair (tslvsd, and 
             figure.masterSocket = Object.fromEntries(Object.entries(socketAfter).map(([k, v]) => [k, v - (socketBefore[k] ?? 0)]));
           }
           figures.push(figure);
-          console.log(`${kind} ${flood} flood: ${JSON.stringify(figure)} (senders: ${results.map((r) => r.line).join(' | ')})`);
+          console.log(`${kind} ${pair} pair, ${flood} flood: ${JSON.stringify(figure)} (senders: ${results.map((r) => r.line).join(' | ')})`);
         }
         if (kind === 'tslvsd') {
-          for (const f of figures.filter((x) => x.kind === 'tslvsd')) {
-            expect(f.sentPps, `${f.flood}: the flood must really flood`).toBeGreaterThan(10_000);
-            expect(f.maxAdvertGapMs, `${f.flood}: max advert gap`).toBeLessThan(2 * ADVERT_INT_MS);
-            expect(f.splitBrainMs, `${f.flood}: split brain`).toBe(0);
-            expect(f.backupTookOver, `${f.flood}: backup took over`).toBe(false);
+          for (const f of figures.filter((x) => x.kind === 'tslvsd' && x.pair === pair)) {
+            const what = `${f.pair} pair, ${f.flood} flood`;
+            expect(f.sentPps, `${what}: the flood must really flood`).toBeGreaterThan(10_000);
+            expect(f.maxAdvertGapMs, `${what}: max advert gap`).toBeLessThan(2 * ADVERT_INT_MS);
+            expect(f.splitBrainMs, `${what}: split brain`).toBe(0);
+            expect(f.backupTookOver, `${what}: backup took over`).toBe(false);
           }
           expect(monitor.overlapMs()).toBe(0);
         }
