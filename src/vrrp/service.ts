@@ -281,7 +281,6 @@ export class VrrpService {
       rt.validator.reconfigure(planned.plan.receive);
       this.retrack(rt, links);
       rt.machine.reconfigure(planned.plan.instance);
-      this.refreshReceiveFilters();
       if (rt.machine.state === 'MASTER' && (added.length > 0 || removed.length > 0)) {
         this.enqueue(rt, () => this.changeVipList(rt, removed, 'remove'));
         this.enqueue(rt, () => this.changeVipList(rt, added, 'add'));
@@ -290,6 +289,8 @@ export class VrrpService {
       vipsAdded.push(...added.map((v) => v.address));
       vipsRemoved.push(...removed.map((v) => v.address));
     }
+    // A changed unicast_src_ip is another address to accept adverts at.
+    this.refreshReceiveFilters();
     await Promise.all(this.instances.map((rt) => rt.queue));
     return { inPlace: true, vipsAdded, vipsRemoved };
   }

@@ -297,6 +297,15 @@ describe('VrrpService.reconfigure (SIGHUP in place)', () => {
     expect(t.log.at(-1)).toBe('advert prio 150 10.0.0.1>224.0.0.18');
   });
 
+  it('a changed unicast_src_ip replaces the kernel filter: adverts are accepted at the new address', async () => {
+    const unicast = (src: string) => BASE.replace('advert_int 1', `advert_int 1\n  unicast_src_ip ${src}\n  unicast_peer {\n    10.0.0.2\n  }`);
+    const t = setup(unicast('10.0.0.1'));
+    await t.service.start();
+    expect(t.transports[0]!.filters.at(-1)).toEqual({ destinations: ['10.0.0.1'], vrids: [51] });
+    expect((await t.service.reconfigure(compile(unicast('10.0.0.9')))).inPlace).toBe(true);
+    expect(t.transports[0]!.filters.at(-1)).toEqual({ destinations: ['10.0.0.9'], vrids: [51] });
+  });
+
   it('a new priority goes out in the next advert; no transition, no priority 0', async () => {
     const t = await master(['10.0.0.200']);
     expect((await t.service.reconfigure(compile(conf({ priority: 120, vips: ['10.0.0.200'] })))).inPlace).toBe(true);
