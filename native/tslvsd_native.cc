@@ -163,7 +163,8 @@ class VrrpSocket : public Napi::ObjectWrap<VrrpSocket> {
                         InstanceMethod("stats", &VrrpSocket::Stats), InstanceMethod("close", &VrrpSocket::Close)});
   }
 
-  // new VrrpSocket({ ifname, ifindex, groups: string[], filter: Buffer, receiveBufferBytes }, onPackets, onError)
+  // new VrrpSocket({ ifname, ifindex, groups: string[], filter: Buffer, receiveBufferBytes, sendSocket }, onPackets, onError)
+  // (sendSocket false: a receive-only one, e.g. the priority lane for the master's adverts.)
   explicit VrrpSocket(const Napi::CallbackInfo& info) : Napi::ObjectWrap<VrrpSocket>(info), env_(info.Env()) { Open(info); }
 
   ~VrrpSocket() override { Shutdown(); }
@@ -184,9 +185,10 @@ class VrrpSocket : public Napi::ObjectWrap<VrrpSocket> {
     Napi::Value groupsValue = options.Get("groups");
     Napi::Value filterValue = options.Get("filter");
     Napi::Value rcvbufValue = options.Get("receiveBufferBytes");
+    Napi::Value sendSocketValue = options.Get("sendSocket");
     if (!ifnameValue.IsString() || !ifindexValue.IsNumber() || !groupsValue.IsArray() || !filterValue.IsBuffer() ||
-        !rcvbufValue.IsNumber()) {
-      ThrowType(env, "options: { ifname: string, ifindex: number, groups: string[], filter: Buffer, receiveBufferBytes: number }");
+        !rcvbufValue.IsNumber() || !sendSocketValue.IsBoolean()) {
+      ThrowType(env, "options: { ifname: string, ifindex: number, groups: string[], filter: Buffer, receiveBufferBytes: number, sendSocket: boolean }");
       return;
     }
     std::string ifname = ifnameValue.As<Napi::String>().Utf8Value();
@@ -232,17 +234,19 @@ class VrrpSocket : public Napi::ObjectWrap<VrrpSocket> {
     }
 
     // Send-only socket: IPPROTO_RAW receives nothing, by definition (raw(7)).
-    sendFd_ = socket(AF_INET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_RAW);
-    if (sendFd_ < 0) return Fail("socket", errno);
-    if (setsockopt(sendFd_, IPPROTO_IP, IP_HDRINCL, &one, sizeof(one)) < 0) return Fail("setsockopt(IP_HDRINCL)", errno);
-    if (setsockopt(sendFd_, SOL_SOCKET, SO_BINDTODEVICE, ifname.c_str(), ifname.size() + 1) < 0) return Fail("setsockopt(SO_BINDTODEVICE)", errno);
-    int ttl = 255;
-    if (setsockopt(sendFd_, IPPROTO_IP, IP_MULTICAST_TTL, &ttl, sizeof(ttl)) < 0) return Fail("setsockopt(IP_MULTICAST_TTL)", errno);
-    if (setsockopt(sendFd_, IPPROTO_IP, IP_MULTICAST_LOOP, &zero, sizeof(zero)) < 0) return Fail("setsockopt(IP_MULTICAST_LOOP)", errno);
-    struct ip_mreqn mif;
-    memset(&mif, 0, sizeof(mif));
-    mif.imr_ifindex = ifindex_;
-    if (setsockopt(sendFd_, IPPROTO_IP, IP_MULTICAST_IF, &mif, sizeof(mif)) < 0) return Fail("setsockopt(IP_MULTICAST_IF)", errno);
+    if (sendSocketValue.As<Napi::Boolean>().Value()) {
+      sendFd_ = socket(AF_INET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_RAW);
+      if (sendFd_ < 0) return Fail("socket", errno);
+      if (setsockopt(sendFd_, IPPROTO_IP, IP_HDRINCL, &one, sizeof(one)) < 0) return Fail("setsockopt(IP_HDRINCL)", errno);
+      if (setsockopt(sendFd_, SOL_SOCKET, SO_BINDTODEVICE, ifname.c_str(), ifname.size() + 1) < 0) return Fail("setsockopt(SO_BINDTODEVICE)", errno);
+      int ttl = 255;
+      if (setsockopt(sendFd_, IPPROTO_IP, IP_MULTICAST_TTL, &ttl, sizeof(ttl)) < 0) return Fail("setsockopt(IP_MULTICAST_TTL)", errno);
+      if (setsockopt(sendFd_, IPPROTO_IP, IP_MULTICAST_LOOP, &zero, sizeof(zero)) < 0) return Fail("setsockopt(IP_MULTICAST_LOOP)", errno);
+      struct ip_mreqn mif;
+      memset(&mif, 0, sizeof(mif));
+      mif.imr_ifindex = ifindex_;
+      if (setsockopt(sendFd_, IPPROTO_IP, IP_MULTICAST_IF, &mif, sizeof(mif)) < 0) return Fail("setsockopt(IP_MULTICAST_IF)", errno);
+    }
 
     slots_.resize(static_cast<size_t>(kBatch) * kSlotBytes);
     onPackets_ = Napi::Persistent(info[1].As<Napi::Function>());
@@ -391,7 +395,7 @@ class VrrpSocket : public Napi::ObjectWrap<VrrpSocket> {
   Napi::Value Send(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     if (info.Length() < 2 || !info[0].IsBuffer() || !info[1].IsString()) return ThrowType(env, "send(packet: Buffer, dstIp: string)");
-    if (!open_) return ThrowErrno(env, "sendto", EBADF);
+    if (!open_ || sendFd_ < 0) return ThrowErrno(env, "sendto", EBADF);
     Napi::Buffer<uint8_t> packet = info[0].As<Napi::Buffer<uint8_t>>();
     struct sockaddr_in dst;
     memset(&dst, 0, sizeof(dst));

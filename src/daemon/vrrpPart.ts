@@ -104,6 +104,8 @@ export class VrrpPart implements DaemonPart, VrrpMetricsSource {
         readErrors: 0,
         undecodable: 0,
         unknownVrid: 0,
+        priorityLaneReceived: 0,
+        priorityLaneBufferDrops: 0,
       };
       sum.packetsReceived += s.transport.packetsReceived;
       sum.packetsSent += s.transport.packetsSent;
@@ -112,6 +114,8 @@ export class VrrpPart implements DaemonPart, VrrpMetricsSource {
       sum.readErrors += s.transport.socketErrors;
       sum.undecodable += s.dispatcher.undecodable;
       sum.unknownVrid += s.dispatcher.unknownVrid;
+      sum.priorityLaneReceived += s.transport.preferredReceived;
+      sum.priorityLaneBufferDrops += s.transport.preferredBufferDrops;
       byInterface.set(s.interface, sum);
     }
     return [...byInterface.values()];

@@ -73,6 +73,8 @@ const VRRP_SOCKET_SERIES: ReadonlyArray<[string, keyof Omit<VrrpSocketSnapshot, 
   ['tslvsd_vrrp_socket_read_errors_total', 'readErrors', 'Failed reads of the VRRP socket'],
   ['tslvsd_vrrp_socket_undecodable_total', 'undecodable', 'Packets read that carry no IPv4 header with a VRID'],
   ['tslvsd_vrrp_socket_unknown_vrid_total', 'unknownVrid', 'Packets read for a VRID no instance on the socket has'],
+  ['tslvsd_vrrp_socket_priority_lane_packets_received_total', 'priorityLaneReceived', 'VRRP packets read from the preferred senders (master followed, unicast peers)'],
+  ['tslvsd_vrrp_socket_priority_lane_receive_buffer_drops_total', 'priorityLaneBufferDrops', 'Packets from the preferred senders dropped by the kernel because their receive buffer was full'],
 ];
 
 /** IPVS stats are read once per scrape however many series show them. */

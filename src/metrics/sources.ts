@@ -100,6 +100,10 @@ export interface VrrpSocketSnapshot {
   undecodable: number;
   /** Read, but for a VRID no instance on the socket has. */
   unknownVrid: number;
+  /** Of packetsReceived, from the preferred senders (master followed, unicast peers): the priority lane. */
+  priorityLaneReceived: number;
+  /** Of receiveBufferDrops, the priority lane's (junk cannot fill it; this should stay 0). */
+  priorityLaneBufferDrops: number;
 }
 
 export interface VrrpMetricsSource {

@@ -28,6 +28,8 @@ export interface NativeVrrpSocketOptions {
   filter: Buffer;
   /** SO_RCVBUF (the kernel doubles it, capped by net.core.rmem_max). */
   receiveBufferBytes: number;
+  /** Open the send socket too (false: receive only; send() then throws EBADF). */
+  sendSocket: boolean;
 }
 
 /** Kernel-side and read-side counts of one receive socket, since it was opened. */

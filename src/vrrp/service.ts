@@ -125,6 +125,8 @@ interface InstanceRuntime {
   /** VIPs a previous run left that this instance keeps while its start-up leads to MASTER (core/leftoverVips.ts). */
   leftoverVips: VipSpec[];
   send: VrrpSendCounters;
+  /** The master this BACKUP follows, as the receive filter's priority lane knows it. */
+  followedMaster: string | undefined;
 }
 
 interface InterfaceRuntime {
@@ -371,7 +373,7 @@ export class VrrpService {
       throw new VrrpConfigError(`vrrp_instance ${instance.name}: VRID ${instance.virtualRouterId} already used on ${link.name}`);
     }
     const multicast = plan.receive.unicastPeers.length === 0;
-    const iface = this.interfaceFor(link, multicast ? plan.destinations : [], receiveFilterSpec([{ vrid: instance.virtualRouterId, plan, sourceIp: plan.sourceIp }]));
+    const iface = this.interfaceFor(link, multicast ? plan.destinations : [], receiveFilterSpec([{ vrid: instance.virtualRouterId, plan, sourceIp: plan.sourceIp, followedMaster: undefined }]));
     const rt = {
       model: instance,
       plan,
@@ -391,6 +393,7 @@ export class VrrpService {
       vipErrors: 0,
       leftoverVips: [],
       send: { advertisementsSent: 0, priorityZeroSent: 0, sendErrors: 0 },
+      followedMaster: undefined,
     } as Omit<InstanceRuntime, 'machine'> as InstanceRuntime;
     rt.machine = new VrrpStateMachine(plan.instance, this.deps.clock, {
       sendAdvert: (priority) => this.sendAdvert(rt, priority),
@@ -433,12 +436,22 @@ export class VrrpService {
       const members = this.instances.filter((rt) => rt.transport === iface.transport);
       if (members.length === 0) continue;
       try {
-        iface.transport.acceptOnly(receiveFilterSpec(members.map((rt) => ({ vrid: rt.model.virtualRouterId, plan: rt.plan, sourceIp: rt.sourceIp }))));
+        iface.transport.acceptOnly(
+          receiveFilterSpec(members.map((rt) => ({ vrid: rt.model.virtualRouterId, plan: rt.plan, sourceIp: rt.sourceIp, followedMaster: rt.followedMaster }))),
+        );
       } catch (error) {
         // The filter in place stays (it may let through a little more than needed; user space still checks).
         this.deps.logger.error({ event: 'vrrp_filter_error', interface: iface.link.name, err: (error as Error).message }, 'cannot update the VRRP receive filter');
       }
     }
+  }
+
+  /** A BACKUP that follows another master (or none now): that master's adverts get the priority lane. */
+  private followMaster(rt: InstanceRuntime): void {
+    const master = rt.machine.state === 'BACKUP' ? rt.machine.masterIp : undefined;
+    if (master === rt.followedMaster) return;
+    rt.followedMaster = master;
+    this.refreshReceiveFilters();
   }
 
   // ---- the core's effects ----------------------------------------------------------------------------
@@ -452,6 +465,7 @@ export class VrrpService {
       if (verdict.verdict === 'accept') {
         instance.machine.receiveAdvert(verdict.advert, verdict.srcIp);
         if (instance.leftoverVips.length > 0) this.reviewLeftoverVips(instance);
+        this.followMaster(instance);
       } else if (verdict.verdict === 'drop') {
         this.deps.logger.debug({ event: 'vrrp_drop', instance: instance.model.name, reason: verdict.reason, detail: verdict.detail }, 'VRRP packet dropped');
       }
@@ -546,6 +560,7 @@ export class VrrpService {
   private onTransition(rt: InstanceRuntime, from: VrrpState, to: VrrpState, reason: string): void {
     if (rt.leftoverVips.length > 0) this.reviewLeftoverVips(rt);
     rt.lastTransitionEpochMs = Date.now();
+    this.followMaster(rt);
     const priority = rt.machine.effectivePriority;
     logTransition(this.deps.logger, {
       kind: 'vrrp',
@@ -716,15 +731,21 @@ export class VrrpService {
 /**
  * What a socket must let through: adverts to the multicast groups of its multicast instances and to the
  * source addresses of its unicast ones (keepalived binds its unicast socket to that address, and its
- * multicast socket to the group), for the VRIDs it runs.
+ * multicast socket to the group), for the VRIDs it runs. Preferred (the priority lane): the unicast peers,
+ * and the master each BACKUP follows.
  */
-function receiveFilterSpec(members: { vrid: number; plan: VrrpInstancePlan; sourceIp: string }[]): ReceiveFilterSpec {
+function receiveFilterSpec(
+  members: { vrid: number; plan: VrrpInstancePlan; sourceIp: string; followedMaster: string | undefined }[],
+): ReceiveFilterSpec {
   const destinations = new Set<string>();
+  const preferred = new Set<string>();
   for (const m of members) {
     if (m.plan.receive.unicastPeers.length === 0) for (const group of m.plan.destinations) destinations.add(group);
     else destinations.add(m.sourceIp);
+    for (const peer of m.plan.receive.unicastPeers) preferred.add(peer);
+    if (m.followedMaster !== undefined) preferred.add(m.followedMaster);
   }
-  return { destinations: [...destinations], vrids: [...new Set(members.map((m) => m.vrid))] };
+  return { destinations: [...destinations], vrids: [...new Set(members.map((m) => m.vrid))], preferredSources: [...preferred] };
 }
 
 /** Stable text of a plain value (object keys sorted), to compare settings. */

@@ -28,7 +28,7 @@ function sources(): MetricsSources {
         { name: 'chk_db', good: false },
       ],
       sockets: () => [
-        { interface: 'eth0', packetsReceived: 1000, packetsSent: 40, receiveBufferDrops: 300, oversizedReceived: 1, readErrors: 0, undecodable: 2, unknownVrid: 3 },
+        { interface: 'eth0', packetsReceived: 1000, packetsSent: 40, receiveBufferDrops: 300, oversizedReceived: 1, readErrors: 0, undecodable: 2, unknownVrid: 3, priorityLaneReceived: 30, priorityLaneBufferDrops: 0 },
       ],
     },
     health: {
@@ -117,6 +117,8 @@ describe('metrics exposition', () => {
     expect(text).toContain('tslvsd_vrrp_socket_read_errors_total{intf="eth0"} 0');
     expect(text).toContain('tslvsd_vrrp_socket_undecodable_total{intf="eth0"} 2');
     expect(text).toContain('tslvsd_vrrp_socket_unknown_vrid_total{intf="eth0"} 3');
+    expect(text).toContain('tslvsd_vrrp_socket_priority_lane_packets_received_total{intf="eth0"} 30');
+    expect(text).toContain('tslvsd_vrrp_socket_priority_lane_receive_buffer_drops_total{intf="eth0"} 0');
     expect(text).toContain('# TYPE tslvsd_vrrp_socket_receive_buffer_drops_total counter');
     expect(text).toContain('tslvsd_config_last_reload_successful 0');
     expect(text).toContain('tslvsd_config_last_reload_success_timestamp_seconds 1700000100');

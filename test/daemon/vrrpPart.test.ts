@@ -42,7 +42,7 @@ function fakeRunners() {
       interfaceStatus: () => [
         {
           interface: 'eth0',
-          transport: { packetsReceived: 100, packetsSent: 10, sendErrors: 0, socketErrors: 1, receiveBufferDrops: 7, oversizedReceived: 0, receiveBatches: 20 },
+          transport: { packetsReceived: 100, packetsSent: 10, sendErrors: 0, socketErrors: 1, receiveBufferDrops: 7, oversizedReceived: 0, receiveBatches: 20, preferredReceived: 5, preferredBufferDrops: 0 },
           dispatcher: { undecodable: 2, unknownVrid: 0 },
         },
       ],
@@ -108,7 +108,7 @@ describe('VrrpPart', () => {
     expect(snap.counters).toMatchObject({ advertRcvd: 3, advertSent: 9, becomeMaster: 1, priZeroRcvd: 1, sendErrors: 1 });
     // Each unit has its own socket on eth0: the metrics show one interface, the sum.
     expect(part.sockets()).toEqual([
-      { interface: 'eth0', packetsReceived: 200, packetsSent: 20, receiveBufferDrops: 14, oversizedReceived: 0, readErrors: 2, undecodable: 4, unknownVrid: 0 },
+      { interface: 'eth0', packetsReceived: 200, packetsSent: 20, receiveBufferDrops: 14, oversizedReceived: 0, readErrors: 2, undecodable: 4, unknownVrid: 0, priorityLaneReceived: 10, priorityLaneBufferDrops: 0 },
     ]);
     await part.stop();
     expect(log.slice(-2).sort()).toEqual(['stop VI_1#1', 'stop VI_2#2']);

@@ -58,7 +58,7 @@ class FakeNetlink implements RtNetlink {
 }
 
 class FakeTransport implements VrrpTransport {
-  readonly counters: TransportCounters = { packetsReceived: 0, packetsSent: 0, sendErrors: 0, socketErrors: 0, receiveBufferDrops: 0, oversizedReceived: 0, receiveBatches: 0 };
+  readonly counters: TransportCounters = { packetsReceived: 0, packetsSent: 0, sendErrors: 0, socketErrors: 0, receiveBufferDrops: 0, oversizedReceived: 0, receiveBatches: 0, preferredReceived: 0, preferredBufferDrops: 0 };
   handler: (packet: Buffer) => void = () => undefined;
   closed = false;
   /** Destinations the "kernel" refuses to send to. */
@@ -151,9 +151,9 @@ describe('VrrpService wiring', () => {
     expect(t.log[0]).toBe('remove 10.0.0.200');
     expect(t.netlink.addrs.map((a) => a.address)).toEqual(['10.0.0.1']);
     expect(t.transports).toHaveLength(1);
-    expect(t.transports[0]!.options).toEqual({ ifname: 'eth0', ifindex: 2, multicastGroups: ['224.0.0.18'], accept: { destinations: ['224.0.0.18'], vrids: [51] } });
+    expect(t.transports[0]!.options).toEqual({ ifname: 'eth0', ifindex: 2, multicastGroups: ['224.0.0.18'], accept: { destinations: ['224.0.0.18'], vrids: [51], preferredSources: [] } });
     // After every instance is built, the socket's kernel filter is set from all of them.
-    expect(t.transports[0]!.filters).toEqual([{ destinations: ['224.0.0.18'], vrids: [51] }]);
+    expect(t.transports[0]!.filters).toEqual([{ destinations: ['224.0.0.18'], vrids: [51], preferredSources: [] }]);
     expect(t.service.status()[0]).toMatchObject({ state: 'BACKUP', sourceIp: '10.0.0.1', vips: ['10.0.0.200/24'] });
   });
 
@@ -185,6 +185,26 @@ describe('VrrpService wiring', () => {
     expect(t.service.interfaceStatus()[0]!.dispatcher.undecodable).toBe(1);
   });
 
+  it('a BACKUP following a master gives that master the priority lane; as MASTER it follows nobody', async () => {
+    const t = setup(BASE);
+    await t.service.start();
+    const { encodeAdvert } = await import('../../src/vrrp/codec/advertCodec.js');
+    const { encodeIpv4Header } = await import('../../src/vrrp/codec/ipv4Header.js');
+    const from = (src: string, priority: number) => {
+      const msg = encodeAdvert({ version: 2, vrid: 51, priority, addresses: ['10.0.0.200'], advertInt: 1, maxAdvertIntCs: 100, authType: 0, authData: new Uint8Array(8) }, { srcIp: src, dstIp: '224.0.0.18' });
+      t.transports[0]!.handler(Buffer.concat([encodeIpv4Header({ srcIp: src, dstIp: '224.0.0.18', protocol: 112, payloadLength: msg.length }), msg]));
+    };
+    from('10.0.0.2', 200);
+    expect(t.transports[0]!.filters.at(-1)!.preferredSources).toEqual(['10.0.0.2']);
+    const updates = t.transports[0]!.filters.length;
+    from('10.0.0.2', 200); // the same master again: no new filter
+    expect(t.transports[0]!.filters.length).toBe(updates);
+    t.clock.advance(4000); // its adverts stop: we become master, following nobody
+    await settle();
+    expect(t.service.status()[0]!.state).toBe('MASTER');
+    expect(t.transports[0]!.filters.at(-1)!.preferredSources).toEqual([]);
+  });
+
   it('unicast peers: one advert per peer from unicast_src_ip, no multicast membership', async () => {
     const t = setup(BASE.replace('advert_int 1', 'advert_int 1\n  unicast_src_ip 10.0.0.1\n  unicast_peer {\n    10.0.0.2\n    10.0.0.3\n  }'));
     await t.service.start();
@@ -195,10 +215,10 @@ describe('VrrpService wiring', () => {
     expect(t.log).toContain('advert prio 150 10.0.0.1>10.0.0.3');
   });
 
-  it('unicast: the kernel filter accepts adverts to our source address (not the peers), for our VRID', async () => {
+  it('unicast: the kernel filter accepts adverts to our source address, for our VRID; the peers get the priority lane', async () => {
     const t = setup(BASE.replace('advert_int 1', 'advert_int 1\n  unicast_src_ip 10.0.0.1\n  unicast_peer {\n    10.0.0.2\n  }'));
     await t.service.start();
-    expect(t.transports[0]!.filters).toEqual([{ destinations: ['10.0.0.1'], vrids: [51] }]);
+    expect(t.transports[0]!.filters).toEqual([{ destinations: ['10.0.0.1'], vrids: [51], preferredSources: ['10.0.0.2'] }]);
   });
 
   it('two instances on one interface share one socket whose filter takes both VRIDs', async () => {
@@ -206,7 +226,7 @@ describe('VrrpService wiring', () => {
     const t = setup(BASE + second);
     await t.service.start();
     expect(t.transports).toHaveLength(1);
-    expect(t.transports[0]!.filters.at(-1)).toEqual({ destinations: ['224.0.0.18'], vrids: [51, 52] });
+    expect(t.transports[0]!.filters.at(-1)).toEqual({ destinations: ['224.0.0.18'], vrids: [51, 52], preferredSources: [] });
   });
 
   it('adverts count as sent only when the kernel took every copy; each refused copy is a send error', async () => {
@@ -301,9 +321,9 @@ describe('VrrpService.reconfigure (SIGHUP in place)', () => {
     const unicast = (src: string) => BASE.replace('advert_int 1', `advert_int 1\n  unicast_src_ip ${src}\n  unicast_peer {\n    10.0.0.2\n  }`);
     const t = setup(unicast('10.0.0.1'));
     await t.service.start();
-    expect(t.transports[0]!.filters.at(-1)).toEqual({ destinations: ['10.0.0.1'], vrids: [51] });
+    expect(t.transports[0]!.filters.at(-1)).toEqual({ destinations: ['10.0.0.1'], vrids: [51], preferredSources: ['10.0.0.2'] });
     expect((await t.service.reconfigure(compile(unicast('10.0.0.9')))).inPlace).toBe(true);
-    expect(t.transports[0]!.filters.at(-1)).toEqual({ destinations: ['10.0.0.9'], vrids: [51] });
+    expect(t.transports[0]!.filters.at(-1)).toEqual({ destinations: ['10.0.0.9'], vrids: [51], preferredSources: ['10.0.0.2'] });
   });
 
   it('a new priority goes out in the next advert; no transition, no priority 0', async () => {

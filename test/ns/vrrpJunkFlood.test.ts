@@ -40,11 +40,15 @@ interface FloodFigures {
   /** Longest time between two master adverts seen in the backup's namespace, in and around the flood. */
   maxAdvertGapMs: number;
   adverts: number;
+  /** The same, on the master's own interface (what left it): tells a late send from a loss on the way. */
+  maxSendGapMs: number;
   /** Time during which both held the VIP. */
   splitBrainMs: number;
   backupTookOver: boolean;
-  /** tslvsd only: what its master's socket counted (read, dropped by the kernel for a full buffer). */
+  /** tslvsd only: what its master's sockets counted (read, dropped by the kernel for a full buffer). */
   masterSocket?: Record<string, number>;
+  /** tslvsd only: the backup's, whose priority lane carries the master's adverts. */
+  backupSocket?: Record<string, number>;
 }
 
 describe.skipIf(!isRoot)('junk floods against a master/backup pair (tslvsd, and keepalived 2.2.7 as reference)', () => {
@@ -79,9 +83,11 @@ describe.skipIf(!isRoot)('junk floods against a master/backup pair (tslvsd, and 
           `${(f.masterRxPps / 1000).toFixed(0)}k pps at master`.padStart(20),
           `max advert gap ${(f.maxAdvertGapMs / 1000).toFixed(2)} s`.padStart(22),
           `${f.adverts} adverts`.padStart(12),
+          `(at the master ${(f.maxSendGapMs / 1000).toFixed(2)} s)`.padStart(24),
           `split brain ${(f.splitBrainMs / 1000).toFixed(2)} s`.padStart(19),
           f.backupTookOver ? 'backup took over' : 'backup stayed backup',
-          f.masterSocket ? JSON.stringify(f.masterSocket) : '',
+          f.masterSocket ? `master ${JSON.stringify(f.masterSocket)}` : '',
+          f.backupSocket ? `backup ${JSON.stringify(f.backupSocket)}` : '',
         ].join('  '),
       );
       console.log(`junk floods (VRID 51, bad checksum), ${FLOOD_SECONDS} s each, two senders, advert_int ${ADVERT_INT_MS / 1000} s:\n${rows.join('\n')}`);
@@ -109,6 +115,7 @@ describe.skipIf(!isRoot)('junk floods against a master/backup pair (tslvsd, and 
       let master: TslvsdProcess | KeepalivedProcess | undefined;
       let backup: TslvsdProcess | KeepalivedProcess | undefined;
       const capture = startCapture(b.ns);
+      const sendCapture = startCapture(m.ns);
       try {
         const t0 = performance.now();
         const masterConf = conf('m', 150, MASTER_IP, BACKUP_IP);
@@ -125,6 +132,7 @@ describe.skipIf(!isRoot)('junk floods against a master/backup pair (tslvsd, and 
         for (const flood of floods) {
           const rxBefore = await rxPackets(m.ns);
           const socketBefore = kind === 'tslvsd' ? await socketCounters(master as TslvsdProcess) : undefined;
+          const backupBefore = kind === 'tslvsd' ? await socketCounters(backup as TslvsdProcess) : undefined;
           const startWall = Date.now();
           const start = performance.now();
           const results = await Promise.all(
@@ -144,7 +152,10 @@ describe.skipIf(!isRoot)('junk floods against a master/backup pair (tslvsd, and 
           const seconds = Math.max(...results.map((r) => r.seconds));
           const times = capture.times().filter((t) => t >= startWall - 2000 && t <= endWall + 1500);
           const gaps = times.slice(1).map((t, i) => t - times[i]!);
+          const sendTimes = sendCapture.times().filter((t) => t >= startWall - 2000 && t <= endWall + 1500);
+          const sendGaps = sendTimes.slice(1).map((t, i) => t - sendTimes[i]!);
           const socketAfter = kind === 'tslvsd' ? await socketCounters(master as TslvsdProcess) : undefined;
+          const backupAfter = kind === 'tslvsd' ? await socketCounters(backup as TslvsdProcess) : undefined;
           const figure: FloodFigures = {
             kind,
             pair,
@@ -153,12 +164,14 @@ describe.skipIf(!isRoot)('junk floods against a master/backup pair (tslvsd, and 
             masterRxPps: (rxAfter - rxBefore) / seconds,
             maxAdvertGapMs: times.length < 2 ? endWall - startWall : Math.max(...gaps),
             adverts: times.length,
+            maxSendGapMs: sendTimes.length < 2 ? endWall - startWall : Math.max(...sendGaps),
             splitBrainMs: monitor.overlapMs(start, performance.now()),
             backupTookOver: monitor.samples.some((s) => s.at >= start && s.holders.includes(b.ns)),
           };
-          if (socketBefore && socketAfter) {
-            figure.masterSocket = Object.fromEntries(Object.entries(socketAfter).map(([k, v]) => [k, v - (socketBefore[k] ?? 0)]));
-          }
+          const delta = (after: Record<string, number>, before: Record<string, number>) =>
+            Object.fromEntries(Object.entries(after).map(([k, v]) => [k, v - (before[k] ?? 0)]));
+          if (socketBefore && socketAfter) figure.masterSocket = delta(socketAfter, socketBefore);
+          if (backupBefore && backupAfter) figure.backupSocket = delta(backupAfter, backupBefore);
           figures.push(figure);
           console.log(`${kind} ${pair} pair, ${flood} flood: ${JSON.stringify(figure)} (senders: ${results.map((r) => r.line).join(' | ')})`);
         }
@@ -171,9 +184,17 @@ describe.skipIf(!isRoot)('junk floods against a master/backup pair (tslvsd, and 
             expect(f.backupTookOver, `${what}: backup took over`).toBe(false);
           }
           expect(monitor.overlapMs()).toBe(0);
+          // The drops counter is the kernel's own: the same number /proc/net/raw shows for the socket.
+          const counted = await socketCounters(master as TslvsdProcess);
+          expect(counted.bufferDrops).toBe(await procNetRawDrops(m.ns));
+          // The backup heard the master through its priority lane, which the junk could not fill.
+          const backupCounted = await socketCounters(backup as TslvsdProcess);
+          expect(backupCounted.preferredRead).toBeGreaterThan(0);
+          expect(backupCounted.preferredDrops).toBe(0);
         }
       } finally {
         capture.stop();
+        sendCapture.stop();
         await Promise.all([master?.stop(), backup?.stop()]);
         await monitor.stop();
         await runCommand('ip', ['-n', m.ns, 'addr', 'del', `${VIP}/24`, 'dev', 'eth0']);
@@ -206,6 +227,13 @@ function startCapture(ns: string): { times(): number[]; stop(): void } {
   return { times: () => [...times], stop: () => void child.kill() };
 }
 
+/** The drops column of the protocol-112 raw socket(s) in a namespace (local "port" 0x0070). */
+async function procNetRawDrops(ns: string): Promise<number> {
+  const text = await mustRun('ip', ['netns', 'exec', ns, 'cat', '/proc/net/raw']);
+  const rows = text.split('\n').slice(1).map((l) => l.trim().split(/\s+/)).filter((f) => f[1]?.endsWith(':0070'));
+  return rows.reduce((acc, f) => acc + Number(f[f.length - 1]), 0);
+}
+
 async function rxPackets(ns: string): Promise<number> {
   const out = await mustRun('ip', ['-n', ns, '-s', '-j', 'link', 'show', 'dev', 'eth0']);
   const parsed = JSON.parse(out) as { stats64: { rx: { packets: number } } }[];
@@ -226,6 +254,8 @@ async function socketCounters(p: TslvsdProcess): Promise<Record<string, number>>
     read: t.packetsReceived!,
     bufferDrops: t.receiveBufferDrops!,
     batches: t.receiveBatches!,
+    preferredRead: t.preferredReceived!,
+    preferredDrops: t.preferredBufferDrops!,
     checksumErrors: i.receive.checksumErrors!,
     advertsSent: i.send.advertisementsSent!,
     sendErrors: i.send.sendErrors!,

@@ -121,6 +121,26 @@ describe.skipIf(!isRoot)('raw socket transport (IP protocol 112) on a real inter
     expect(validator.counters.advertisementsReceived).toBe(2);
     expect(transport.counters.receiveBufferDrops).toBe(0);
     expect(transport.counters.receiveBatches).toBeGreaterThan(0);
+    expect(transport.counters.preferredReceived).toBe(0);
+
+    // 10.78.0.2 becomes a preferred sender (the master we follow): its packets come through the priority
+    // lane, once each; another sender's still through the other socket.
+    transport.acceptOnly({ destinations: ['224.0.0.18', '10.78.0.1'], vrids: [51], preferredSources: ['10.78.0.2'] });
+    const c0 = transport.counters;
+    const lanes = await firePackets({
+      ifname: 'eth0',
+      packets: [
+        { src: '10.78.0.2', dst: '224.0.0.18', payloadHex: good.toString('hex') },
+        { src: '10.78.0.2', dst: '224.0.0.18', payloadHex: good.toString('hex') },
+        { src: '10.78.0.3', dst: '224.0.0.18', payloadHex: good.toString('hex') },
+      ],
+    });
+    expect(lanes).toBe('sent 3 failed 0');
+    await waitFor(() => transport.counters.packetsReceived - c0.packetsReceived >= 3, { timeoutMs: 5000 });
+    await new Promise((r) => setTimeout(r, 300));
+    const c1 = transport.counters;
+    expect(c1.packetsReceived - c0.packetsReceived).toBe(3);
+    expect(c1.preferredReceived - c0.preferredReceived).toBe(2);
   });
 
   it('counts a send it cannot make as an error instead of throwing', async () => {

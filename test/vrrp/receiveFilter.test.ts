@@ -44,9 +44,9 @@ function run(program: readonly BpfInstruction[], packet: Uint8Array): number {
   throw new Error('program ran off its end');
 }
 
-function packet(dst: string, vrid: number | undefined, { protocol = 112, ihl = 5 } = {}): Buffer {
+function packet(dst: string, vrid: number | undefined, { protocol = 112, ihl = 5, src = '10.0.0.2' } = {}): Buffer {
   const payload = vrid === undefined ? Buffer.alloc(0) : Buffer.from([0x21, vrid, 100, 0, 0, 1, 0, 0]);
-  const header = encodeIpv4Header({ srcIp: '10.0.0.2', dstIp: dst, protocol, payloadLength: payload.length });
+  const header = encodeIpv4Header({ srcIp: src, dstIp: dst, protocol, payloadLength: payload.length });
   if (ihl === 5) return Buffer.concat([header, payload]);
   // IP options: a longer header moves the VRRP message (and its VRID) further in.
   const longer = Buffer.concat([header, Buffer.alloc((ihl - 5) * 4, 1)]);
@@ -144,5 +144,46 @@ describe('VRRP receive filter (classic BPF)', () => {
     expect(() => buildReceiveFilter({ destinations: ['224.0.0.18'], vrids: [0] })).toThrow(/VRID 0/);
     expect(() => buildReceiveFilter({ destinations: ['224.0.0.18'], vrids: [256] })).toThrow(/VRID 256/);
     expect(() => buildReceiveFilter({ destinations: ['fe80::1'], vrids: [51] })).toThrow(/not an IPv4 address/);
+  });
+
+  describe('two lanes: the preferred senders (master we follow, unicast peers) get a socket of their own', () => {
+    const spec = { destinations: ['224.0.0.18'], vrids: [51], preferredSources: ['10.0.0.7', '10.0.0.8'] };
+    const preferred = buildReceiveFilter(spec, 'preferred');
+    const others = buildReceiveFilter(spec, 'others');
+    const any = buildReceiveFilter(spec);
+
+    it('every packet goes to exactly one lane; the checks on destination and VRID stay in both', () => {
+      const cases = [
+        { src: '10.0.0.7', dst: '224.0.0.18', vrid: 51, lane: 'preferred' },
+        { src: '10.0.0.8', dst: '224.0.0.18', vrid: 51, lane: 'preferred' },
+        { src: '10.0.0.66', dst: '224.0.0.18', vrid: 51, lane: 'others' },
+        { src: '10.0.0.7', dst: '224.0.0.18', vrid: 52, lane: 'none' },
+        { src: '10.0.0.7', dst: '10.0.0.1', vrid: 51, lane: 'none' },
+      ];
+      for (const c of cases) {
+        const p = packet(c.dst, c.vrid, { src: c.src });
+        const lanes = [run(preferred, p) > 0 ? 'preferred' : '', run(others, p) > 0 ? 'others' : ''].filter(Boolean);
+        expect(lanes, JSON.stringify(c)).toEqual(c.lane === 'none' ? [] : [c.lane]);
+        expect(run(any, p) > 0, JSON.stringify(c)).toBe(c.lane !== 'none');
+      }
+    });
+
+    it('nobody to prefer: the priority lane takes nothing, the other lane everything', () => {
+      const none = { destinations: ['224.0.0.18'], vrids: [51] };
+      expect(buildReceiveFilter(none, 'preferred')).toEqual([{ code: BPF.RET_K, jt: 0, jf: 0, k: 0 }]);
+      expect(buildReceiveFilter(none, 'others')).toEqual(buildReceiveFilter(none));
+    });
+
+    it('the exclusion still jumps within 8 bits with 255 VRIDs behind it', () => {
+      const all = Array.from({ length: 255 }, (_, i) => i + 1);
+      const program = buildReceiveFilter({ ...spec, vrids: all }, 'others');
+      expect(run(program, packet('224.0.0.18', 200, { src: '10.0.0.66' }))).toBe(ACCEPT_BYTES);
+      expect(run(program, packet('224.0.0.18', 200, { src: '10.0.0.7' }))).toBe(0);
+    });
+
+    it(`more than ${MAX_LIST} preferred senders is refused (the lanes would overlap)`, () => {
+      const many = Array.from({ length: MAX_LIST + 1 }, (_, i) => `10.2.${i >> 8}.${i & 0xff}`);
+      expect(() => buildReceiveFilter({ ...spec, preferredSources: many }, 'others')).toThrow(/preferred sources/);
+    });
   });
 });

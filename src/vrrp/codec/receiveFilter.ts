@@ -25,7 +25,15 @@ export interface ReceiveFilterSpec {
   destinations: readonly string[];
   /** VRIDs of the instances on the socket (1..255). */
   vrids: readonly number[];
+  /**
+   * Senders whose adverts matter most (the master we follow, our unicast peers): read through a socket of
+   * their own, so a flood from anyone else cannot fill the queue they wait in. Unset: any sender.
+   */
+  preferredSources?: readonly string[];
 }
+
+/** Which senders a socket takes: anyone, only the preferred ones (the priority lane), or all but those. */
+export type SourceSelection = 'any' | 'preferred' | 'others';
 
 // Classic BPF opcodes (linux/bpf_common.h, linux/filter.h).
 export const BPF = {
@@ -45,6 +53,7 @@ export const ACCEPT_BYTES = 0xffff;
 export const MAX_LIST = 255;
 
 const IP_PROTOCOL_OFFSET = 9;
+const IP_SOURCE_OFFSET = 12;
 const IP_DESTINATION_OFFSET = 16;
 const VRID_OFFSET = 1; // in the VRRP header, after the IPv4 header
 
@@ -83,13 +92,22 @@ class Assembler {
   }
 }
 
-/** The filter for one socket. A list longer than MAX_LIST is left unchecked (user space still validates). */
-export function buildReceiveFilter(spec: ReceiveFilterSpec): BpfInstruction[] {
-  const destinations = [...new Set(spec.destinations)].map((address) => {
-    const bytes = parseIpv4(address);
-    if (!bytes) throw new Error(`receive filter: not an IPv4 address: ${address}`);
-    return ((bytes[0]! << 24) | (bytes[1]! << 16) | (bytes[2]! << 8) | bytes[3]!) >>> 0;
-  });
+function addressWord(address: string): number {
+  const bytes = parseIpv4(address);
+  if (!bytes) throw new Error(`receive filter: not an IPv4 address: ${address}`);
+  return ((bytes[0]! << 24) | (bytes[1]! << 16) | (bytes[2]! << 8) | bytes[3]!) >>> 0;
+}
+
+/**
+ * The filter for one socket. A list longer than MAX_LIST is left unchecked (user space still validates),
+ * except a preferred-sources list, which must fit: the two lanes must never both take a packet.
+ */
+export function buildReceiveFilter(spec: ReceiveFilterSpec, senders: SourceSelection = 'any'): BpfInstruction[] {
+  const destinations = [...new Set(spec.destinations)].map(addressWord);
+  const preferred = [...new Set(spec.preferredSources ?? [])].map(addressWord);
+  if (preferred.length > MAX_LIST) throw new Error(`receive filter: more than ${MAX_LIST} preferred sources`);
+  // The priority lane with nobody to prefer takes nothing.
+  if (senders === 'preferred' && preferred.length === 0) return [{ code: BPF.RET_K, jt: 0, jf: 0, k: 0 }];
   const vrids = [...new Set(spec.vrids)];
   for (const vrid of vrids) if (!Number.isInteger(vrid) || vrid < 1 || vrid > 255) throw new Error(`receive filter: VRID ${vrid} is not 1..255`);
   if (destinations.length === 0 || vrids.length === 0) throw new Error('receive filter: no destination or no VRID to accept');
@@ -105,6 +123,19 @@ export function buildReceiveFilter(spec: ReceiveFilterSpec): BpfInstruction[] {
     asm.jumpTo('drop');
   }
   asm.label('destination-ok');
+  if (senders === 'preferred') {
+    asm.emit(BPF.LD_W_ABS, IP_SOURCE_OFFSET);
+    for (const p of preferred) asm.jeqTo(p, 'source-ok');
+    asm.jumpTo('drop');
+    asm.label('source-ok');
+  } else if (senders === 'others' && preferred.length > 0) {
+    asm.emit(BPF.LD_W_ABS, IP_SOURCE_OFFSET);
+    for (const p of preferred) asm.jeqTo(p, 'source-taken');
+    asm.jumpTo('source-ok');
+    asm.label('source-taken'); // the priority lane reads it
+    asm.jumpTo('drop');
+    asm.label('source-ok');
+  }
   asm.emit(BPF.LDX_B_MSH, 0);
   asm.emit(BPF.LD_B_IND, VRID_OFFSET);
   for (const v of vrids) asm.jeqTo(v, 'accept');

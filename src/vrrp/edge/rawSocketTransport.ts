@@ -3,7 +3,7 @@ import { nativeAddon, type NativeError, type NativeVrrpSocket } from '../../net/
 import { encodeIpv4Header } from '../codec/ipv4Header.js';
 import { VRRP_PROTOCOL } from '../codec/advertCodec.js';
 import { parseIpv4 } from '../codec/ipv4Address.js';
-import { buildReceiveFilter, encodeBpfProgram, type ReceiveFilterSpec } from '../codec/receiveFilter.js';
+import { buildReceiveFilter, encodeBpfProgram, type ReceiveFilterSpec, type SourceSelection } from '../codec/receiveFilter.js';
 
 /**
  * The VRRP sockets of one interface, through the project's addon (native/tslvsd_native.cc VrrpSocket):
@@ -11,14 +11,19 @@ import { buildReceiveFilter, encodeBpfProgram, type ReceiveFilterSpec } from '..
  *    primary or `unicast_src_ip` — is ours to choose, as keepalived does and the v3 checksum requires) in
  *    one synchronous sendto(): nothing a flood makes us read can queue in front of an advert, and the
  *    kernel's answer is known at once (what the adverts counter counts);
- *  - receives come from a protocol-112 socket bound to the interface and joined to the group(s), behind a
- *    kernel filter (src/vrrp/codec/receiveFilter.ts: our destinations and VRIDs only), read in batches.
+ *  - receives come from protocol-112 sockets bound to the interface and joined to the group(s), behind a
+ *    kernel filter (src/vrrp/codec/receiveFilter.ts: our destinations and VRIDs only), read in batches —
+ *    two of them: a priority lane taking only the preferred senders (the master we follow, our unicast
+ *    peers) and one for everybody else, so junk from others, however much, fills only the second queue
+ *    and cannot push the master's adverts out (unless it forges the master's address).
  * Every VRRP instance on the interface shares it: received packets (IPv4 header included) go to one
  * handler, the core's ReceiveDispatcher, which routes them by VRID and counts what it cannot route.
  */
 
 /** A larger receive buffer rides out bursts; the kernel caps it at net.core.rmem_max. */
 const RECEIVE_BUFFER_BYTES = 1 << 20;
+/** The priority lane carries a few adverts a second: the default buffer is plenty. */
+const PRIORITY_LANE_BUFFER_BYTES = 0;
 
 /** Socket-level counters; packet-level ones live in the dispatcher and the instances' validators. */
 export interface TransportCounters {
@@ -36,6 +41,10 @@ export interface TransportCounters {
   oversizedReceived: number;
   /** Reads (recvmmsg calls) that returned packets: packetsReceived / receiveBatches = the batch size. */
   receiveBatches: number;
+  /** Of packetsReceived, those from a preferred sender, read through the priority lane. */
+  preferredReceived: number;
+  /** Of receiveBufferDrops, those of the priority lane (should stay 0). */
+  preferredBufferDrops: number;
 }
 
 export interface TransportOptions {
@@ -67,12 +76,15 @@ export interface VrrpTransport {
 }
 
 /** The kernel filter for a spec, as the addon takes it (host byte order). */
-export function receiveFilterProgram(spec: ReceiveFilterSpec): Buffer {
-  return encodeBpfProgram(buildReceiveFilter(spec), endianness());
+export function receiveFilterProgram(spec: ReceiveFilterSpec, senders: SourceSelection = 'any'): Buffer {
+  return encodeBpfProgram(buildReceiveFilter(spec, senders), endianness());
 }
 
 export class RawSocketTransport implements VrrpTransport {
+  /** Sends, and receives from everybody but the preferred senders. */
   private readonly socket: NativeVrrpSocket;
+  /** Receives from the preferred senders only. */
+  private readonly priorityLane: NativeVrrpSocket;
   private readonly sent = { packetsSent: 0, sendErrors: 0, socketErrors: 0 };
   private packetHandler: (packet: Buffer) => void = () => undefined;
   private readonly errorListeners: ((error: Error) => void)[] = [];
@@ -84,33 +96,46 @@ export class RawSocketTransport implements VrrpTransport {
       if (!parseIpv4(group)) throw new Error(`not an IPv4 multicast group: ${group}`);
     }
     const { VrrpSocket } = nativeAddon();
-    this.socket = new VrrpSocket(
-      {
-        ifname: options.ifname,
-        ifindex: options.ifindex,
-        groups: options.multicastGroups,
-        filter: receiveFilterProgram(options.accept),
-        receiveBufferBytes: RECEIVE_BUFFER_BYTES,
-      },
-      (data, lengths) => this.receiveBatch(data, lengths),
-      (error) => {
-        this.sent.socketErrors++;
-        this.report(error);
-      },
-    );
+    const open = (senders: SourceSelection, sendSocket: boolean, receiveBufferBytes: number) =>
+      new VrrpSocket(
+        {
+          ifname: options.ifname,
+          ifindex: options.ifindex,
+          groups: options.multicastGroups,
+          filter: receiveFilterProgram(options.accept, senders),
+          receiveBufferBytes,
+          sendSocket,
+        },
+        (data, lengths) => this.receiveBatch(data, lengths),
+        (error) => {
+          this.sent.socketErrors++;
+          this.report(error);
+        },
+      );
+    // The priority lane first: from its first moment on, the other lane never takes what it takes.
+    this.priorityLane = open('preferred', false, PRIORITY_LANE_BUFFER_BYTES);
+    try {
+      this.socket = open('others', true, RECEIVE_BUFFER_BYTES);
+    } catch (error) {
+      this.priorityLane.close();
+      throw error;
+    }
   }
 
   get counters(): TransportCounters {
     if (this.closed && this.last) return { ...this.last };
     const stats = this.socket.stats();
+    const lane = this.priorityLane.stats();
     this.last = {
-      packetsReceived: stats.received,
+      packetsReceived: stats.received + lane.received,
       packetsSent: this.sent.packetsSent,
       sendErrors: this.sent.sendErrors,
       socketErrors: this.sent.socketErrors,
-      receiveBufferDrops: stats.drops,
-      oversizedReceived: stats.truncated,
-      receiveBatches: stats.batches,
+      receiveBufferDrops: stats.drops + lane.drops,
+      oversizedReceived: stats.truncated + lane.truncated,
+      receiveBatches: stats.batches + lane.batches,
+      preferredReceived: lane.received,
+      preferredBufferDrops: lane.drops,
     };
     return { ...this.last };
   }
@@ -139,7 +164,14 @@ export class RawSocketTransport implements VrrpTransport {
   }
 
   acceptOnly(spec: ReceiveFilterSpec): void {
-    if (!this.closed) this.socket.setFilter(receiveFilterProgram(spec));
+    if (this.closed) return;
+    // Both programs built before either is set, so a bad spec changes nothing. In the microseconds between
+    // the two, a packet from a sender that changed lanes may come in twice or not at all: an advert more or
+    // less, which VRRP rides out (a backup waits for three missing).
+    const preferred = receiveFilterProgram(spec, 'preferred');
+    const others = receiveFilterProgram(spec, 'others');
+    this.priorityLane.setFilter(preferred);
+    this.socket.setFilter(others);
   }
 
   onError(listener: (error: Error) => void): void {
@@ -151,6 +183,7 @@ export class RawSocketTransport implements VrrpTransport {
     this.last = this.counters;
     this.closed = true;
     this.socket.close();
+    this.priorityLane.close();
   }
 
   private report(error: unknown): void {
