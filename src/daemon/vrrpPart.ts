@@ -217,6 +217,7 @@ function toSnapshot(s: VrrpInstanceStatus): VrrpInstanceSnapshot {
       versionErr: s.receive.versionErrors,
       unicastSrcErr: s.receive.unicastSourceErrors,
       otherProtocolRcvd: s.receive.otherProtocolReceived,
+      ownPacketsRcvd: s.receive.ownPackets,
     },
   };
 }

@@ -54,7 +54,8 @@ const VRRP_COUNTER_SERIES: ReadonlyArray<[string, keyof VrrpCounters, string]> =
 
 /**
  * tslvsd's own per-instance VRRP counters, named in the exporter's style (words, `_errors_total`, the same
- * labels) but `tslvsd_` because the exporter has no such series.
+ * labels) but `tslvsd_` because the exporter has no such series. (Packets for other VRIDs never reach an
+ * instance: the socket series count them.)
  */
 const TSLVSD_VRRP_COUNTER_SERIES: ReadonlyArray<[string, keyof VrrpCounters, string]> = [
   ['tslvsd_vrrp_advertisement_send_errors_total', 'sendErrors', 'Advertisement copies the kernel refused to send'],
@@ -62,6 +63,7 @@ const TSLVSD_VRRP_COUNTER_SERIES: ReadonlyArray<[string, keyof VrrpCounters, str
   ['tslvsd_vrrp_version_errors_total', 'versionErr', 'Packets dropped for another VRRP version'],
   ['tslvsd_vrrp_unicast_source_errors_total', 'unicastSrcErr', 'Packets dropped because the sender is not a unicast peer'],
   ['tslvsd_vrrp_other_protocol_received_total', 'otherProtocolRcvd', 'Packets received that were not IP protocol 112'],
+  ['tslvsd_vrrp_own_packets_received_total', 'ownPacketsRcvd', 'Our own adverts received back, ignored'],
 ];
 
 /** Socket counters per interface (all sockets on it summed). */

@@ -36,6 +36,8 @@ export interface VrrpCounters {
   unicastSrcErr: number;
   /** Not IP protocol 112 (the socket and its filter should make this impossible). */
   otherProtocolRcvd: number;
+  /** Our own adverts looped back, ignored (multicast loop is off: should stay 0). */
+  ownPacketsRcvd: number;
 }
 
 export function zeroVrrpCounters(): VrrpCounters {
@@ -59,6 +61,7 @@ export function zeroVrrpCounters(): VrrpCounters {
     versionErr: 0,
     unicastSrcErr: 0,
     otherProtocolRcvd: 0,
+    ownPacketsRcvd: 0,
   };
 }
 

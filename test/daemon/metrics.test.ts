@@ -110,6 +110,7 @@ describe('metrics exposition', () => {
     expect(text).toContain('tslvsd_vrrp_version_errors_total{iname="VI_1",intf="eth0",vrid="51"} 6');
     expect(text).toContain('tslvsd_vrrp_unicast_source_errors_total{iname="VI_2",intf="eth0",vrid="52"} 0');
     expect(text).toContain('tslvsd_vrrp_other_protocol_received_total{iname="VI_2",intf="eth0",vrid="52"} 0');
+    expect(text).toContain('tslvsd_vrrp_own_packets_received_total{iname="VI_2",intf="eth0",vrid="52"} 0');
     expect(text).toContain('tslvsd_vrrp_socket_packets_received_total{intf="eth0"} 1000');
     expect(text).toContain('tslvsd_vrrp_socket_packets_sent_total{intf="eth0"} 40');
     expect(text).toContain('tslvsd_vrrp_socket_receive_buffer_drops_total{intf="eth0"} 300');
