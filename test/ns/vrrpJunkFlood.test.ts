@@ -12,10 +12,12 @@ import { VipMonitor } from './helpers/vipMonitor.js';
 /**
  * Issue 17 ("never two masters"): protocol-112 junk floods against a master/backup pair, unicast to the
  * master's address (TTL 64, as if routed) and multicast to 224.0.0.18 (TTL 255), each from two senders at
- * the highest rate this machine can send, 15 s per flood. Judged on the wire: the master's advert gaps
- * as tcpdump in the backup's namespace sees them, and the VIP holders as `ip monitor` sees them.
- * Asserted for tslvsd: max gap < 2 × advert_int and never two VIP holders. keepalived 2.2.7 runs the same
- * scenario as the reference; its figures are printed beside tslvsd's, not asserted.
+ * the highest rate this machine can send, 15 s per flood; a multicast pair meets both, a unicast_peer
+ * pair the unicast one (the junk then passes its socket's filter). Judged on the wire: the master's advert
+ * gaps as tcpdump in the backup's namespace sees them, and the VIP holders as `ip monitor` sees them.
+ * Asserted for tslvsd: max gap < 2 × advert_int, never two VIP holders, the backup never takes over, its
+ * priority lane dropped nothing, and the drops counter is the kernel's. keepalived 2.2.7 runs the same
+ * scenarios as the reference; its figures are printed beside tslvsd's, not asserted.
  */
 const PREFIX = labPrefix('jf');
 const FLOODER = path.resolve('test/ns/helpers/vrrpFlooder.ts');
