@@ -62,6 +62,9 @@ describe.skipIf(!isRoot)('Prometheus scrapes two tslvsd through a failover', () 
     writeFileSync(path.join(dir, 'a.conf'), conf(150));
     writeFileSync(path.join(dir, 'b.conf'), conf(100));
     pa = startDaemon(a.ns, ['--config', path.join(dir, 'a.conf'), '--metrics-listen', '10.96.0.1:9165', '--status-socket', path.join(dir, 'a.sock')]);
+    // The backup starts once the primary is MASTER: started together on a loaded machine, the backup could
+    // finish booting first and win the first election, and become_master_total would count that too.
+    if (!(await pa.waitForState('MASTER', 30_000))) throw new Error('director a never became MASTER');
     pb = startDaemon(b.ns, ['--config', path.join(dir, 'b.conf'), '--metrics-listen', '10.96.0.2:9165', '--status-socket', path.join(dir, 'b.sock')]);
     writeFileSync(
       path.join(dir, 'prometheus.yml'),
@@ -89,7 +92,8 @@ scrape_configs:
   it('the exposition of a running daemon passes promtool check metrics', async () => {
     expect(await pa.waitForState('MASTER', 15_000)).toBe(true);
     expect(await pb.waitForState('BACKUP', 15_000)).toBe(true);
-    const r = await runCommand('ip', ['netns', 'exec', b.ns, 'curl', '-sf', 'http://10.96.0.2:9165/metrics']);
+    // Retried: on a loaded machine the first connection can race the listener's accept queue.
+    const r = await runCommand('ip', ['netns', 'exec', b.ns, 'curl', '-sf', '--retry', '3', '--retry-connrefused', 'http://10.96.0.2:9165/metrics']);
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('keepalived_vrrp_state{iname="VI_1",intf="eth0",vrid="61",ip_address="10.96.0.200/24"} 1');
     const check = spawnSync('promtool', ['check', 'metrics'], { input: r.stdout, encoding: 'utf8' });
