@@ -1,9 +1,8 @@
 import { hostname } from 'node:os';
 import { type CliOptions, HELP_TEXT, parseCliOptions } from './cliOptions.js';
 import { formatDiagnostic } from './config/diagnostics.js';
-import { loadConfig } from './config/load.js';
+import { loadConfigFile } from './config/compileFile.js';
 import type { ConfigModel } from './config/model.js';
-import { NodeFileSource } from './config/nodeFileSource.js';
 import { checkScriptsOnHost } from './scripts/hostChecks.js';
 import { VERSION } from './version.js';
 
@@ -44,8 +43,8 @@ export async function main(argv: string[], io: CliStreams = { out: process.stdou
       break;
   }
 
-  const result = loadConfig(options.configFile, {
-    files: new NodeFileSource(),
+  // The compile budget (src/config/budget.ts) bounds this: -t terminates on any input, FIFOs included.
+  const result = loadConfigFile(options.configFile, {
     configId: options.configId ?? '',
     strict: options.strict,
     // -t and the start check what only the host can tell: script users, script file permissions.

@@ -26,6 +26,8 @@ export class DiagnosticSink {
   readonly items: Diagnostic[] = [];
   /** Upper bound so a pathological file cannot build gigabytes of messages. */
   private static readonly MAX = 10_000;
+  /** Messages quote input (a ~SEQ's arguments, a token): a 64 KiB line must not be copied 10,000 times. */
+  private static readonly MAX_MESSAGE = 500;
   private dropped = 0;
 
   error(at: SourcePosition, message: string): void {
@@ -36,11 +38,17 @@ export class DiagnosticSink {
     this.push('warning', at, message);
   }
 
-  private push(severity: Severity, at: SourcePosition, message: string): void {
-    if (this.items.length >= DiagnosticSink.MAX) {
+  /** The error that stopped the compilation: kept even when MAX is reached (it is the one that matters). */
+  fatal(at: SourcePosition, message: string): void {
+    this.push('error', at, message, true);
+  }
+
+  private push(severity: Severity, at: SourcePosition, message: string, always = false): void {
+    if (this.items.length >= DiagnosticSink.MAX && !always) {
       this.dropped++;
       return;
     }
+    if (message.length > DiagnosticSink.MAX_MESSAGE) message = `${message.slice(0, DiagnosticSink.MAX_MESSAGE)}…`;
     const d: Diagnostic = at.col === undefined
       ? { severity, file: at.file, line: at.line, message }
       : { severity, file: at.file, line: at.line, col: at.col, message };

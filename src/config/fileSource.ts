@@ -3,10 +3,27 @@
  * `nodeFileSource.ts` is the real edge; `MemoryFileSource` serves tests and the fuzzer.
  */
 export interface FileSource {
-  /** The file's text; throws an Error whose message says why (ENOENT, EACCES, is a directory, …). */
-  readText(path: string): string;
+  /**
+   * The text of a regular file, decoded as UTF-8 (invalid bytes become U+FFFD), of at most `maxBytes + 1`
+   * bytes when `maxBytes` is given (so the caller sees the file is too large without reading all of it).
+   * Throws NotRegularFileError for anything else (a FIFO, a device such as /dev/zero, a directory, a
+   * socket) without blocking on it, and an Error saying why for the rest (ENOENT, EACCES, …).
+   */
+  readText(path: string, maxBytes?: number): string;
   /** Names (not paths) of the entries of a directory, or undefined when it cannot be listed. */
   listDir(path: string): string[] | undefined;
+}
+
+export type NonRegularKind = 'directory' | 'FIFO' | 'character device' | 'block device' | 'socket' | 'special file';
+
+/** The path names something that is not a regular file: it is never read (a FIFO would block forever). */
+export class NotRegularFileError extends Error {
+  constructor(
+    readonly path: string,
+    readonly kind: NonRegularKind,
+  ) {
+    super(`${path} is a ${kind}, not a regular file`);
+  }
 }
 
 /** Pure path helpers for POSIX paths (no node:path, to keep the core free of Node modules). */
@@ -36,18 +53,30 @@ export function normalizePath(path: string): string {
   return absolute ? `/${joined}` : joined === '' ? '.' : joined;
 }
 
-/** An in-memory tree of files keyed by absolute or relative path; directories are implied by the paths. */
-export class MemoryFileSource implements FileSource {
-  private readonly files: Map<string, string>;
+/** A non-regular entry of a MemoryFileSource (tests: a FIFO or a device in place of a file). */
+export interface SpecialEntry {
+  readonly special: Exclude<NonRegularKind, 'directory'>;
+}
 
-  constructor(files: Record<string, string>) {
+/**
+ * An in-memory tree of files keyed by absolute or relative path; directories are implied by the paths.
+ * Sizes are counted in UTF-16 units (the tests' files are ASCII).
+ */
+export class MemoryFileSource implements FileSource {
+  private readonly files: Map<string, string | SpecialEntry>;
+
+  constructor(files: Record<string, string | SpecialEntry>) {
     this.files = new Map(Object.entries(files));
   }
 
-  readText(path: string): string {
-    const text = this.files.get(path);
-    if (text === undefined) throw new Error(`ENOENT: no such file: ${path}`);
-    return text;
+  readText(path: string, maxBytes?: number): string {
+    const entry = this.files.get(path);
+    if (entry === undefined) {
+      if (this.listDir(path) !== undefined) throw new NotRegularFileError(path, 'directory');
+      throw new Error(`ENOENT: no such file: ${path}`);
+    }
+    if (typeof entry !== 'string') throw new NotRegularFileError(path, entry.special);
+    return maxBytes === undefined ? entry : entry.slice(0, maxBytes + 1);
   }
 
   listDir(path: string): string[] | undefined {

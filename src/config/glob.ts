@@ -74,8 +74,12 @@ export function segmentRegExp(segment: string): RegExp {
   return new RegExp(re + '$');
 }
 
-/** Expands `pattern` (absolute, or relative to `baseDir`) to the existing paths it names. */
-export function globFiles(pattern: string, baseDir: string, files: FileSource): string[] {
+/**
+ * Expands `pattern` (absolute, or relative to `baseDir`) to the existing paths it names. `onList` is told
+ * how many entries each directory listing returned (the compile budget counts them: a glob over /proc lists a
+ * lot), and may throw to stop.
+ */
+export function globFiles(pattern: string, baseDir: string, files: FileSource, onList?: (entries: number) => void): string[] {
   const results = new Set<string>();
   for (const alternative of expandBraces(pattern)) {
     const absolute = joinPath(baseDir, alternative);
@@ -93,6 +97,7 @@ export function globFiles(pattern: string, baseDir: string, files: FileSource): 
         }
         const re = segmentRegExp(seg);
         const names = files.listDir(dirPath) ?? [];
+        onList?.(names.length);
         for (const name of names) {
           if (name.startsWith('.') && !seg.startsWith('.')) continue;
           if (re.test(name)) next.push(dir === '.' ? name : `${dir}/${name}`);

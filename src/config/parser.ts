@@ -4,6 +4,7 @@
  * line or the next — owns the block up to the matching `}`. Structural errors are reported with the
  * position of the offending token; a block never closed is reported at its `{`.
  */
+import type { CompileBudget } from './budget.js';
 import type { DiagnosticSink } from './diagnostics.js';
 import { lexLine, type Token } from './lexer.js';
 import type { LogicalLine } from './preprocess.js';
@@ -25,7 +26,8 @@ interface OpenBlock {
   readonly children: ConfigNode[];
 }
 
-export function parse(lines: readonly LogicalLine[], sink: DiagnosticSink): ConfigNode[] {
+/** @param budget counts the tokens built (throws BudgetExceeded past its limit). */
+export function parse(lines: readonly LogicalLine[], sink: DiagnosticSink, budget?: CompileBudget): ConfigNode[] {
   const root: ConfigNode[] = [];
   const stack: OpenBlock[] = [];
   let words: Token[] = [];
@@ -44,6 +46,7 @@ export function parse(lines: readonly LogicalLine[], sink: DiagnosticSink): Conf
 
   for (const line of lines) {
     const lexed = lexLine(line.text, line.file, line.line, line.colBase);
+    budget?.tokens({ file: line.file, line: line.line }, lexed.tokens.length);
     if (lexed.unterminatedQuoteCol !== undefined) {
       sink.error({ file: line.file, line: line.line, col: lexed.unterminatedQuoteCol }, 'unterminated quoted string');
     }

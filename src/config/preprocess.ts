@@ -4,10 +4,14 @@
  * substitution (recursive, at use time), and `~SEQ` / `~SEQx` / `~LST` repetition. Output: logical lines,
  * each remembering the FILE:LINE it came from. Pure: files come through a FileSource.
  *
- * Every expansion is bounded (include depth, substitution depth, total lines) so no input can hang it.
+ * Every expansion is charged to a CompileBudget (files, bytes, lines, substitution, include fan-out, depth):
+ * the first limit reached stops the preprocessor with a located error, so no input can hang it or make it
+ * grow without bound. Only regular text files are read: a FIFO, a device, a socket or a directory named by
+ * an include is an error, and so are NUL bytes or invalid UTF-8 outside comments (a binary file).
  */
+import { BudgetExceeded, CompileBudget, CompileStopped, mib } from './budget.js';
 import type { DiagnosticSink } from './diagnostics.js';
-import { dirName, type FileSource } from './fileSource.js';
+import { dirName, type FileSource, NotRegularFileError } from './fileSource.js';
 import { globFiles, hasGlobMagic } from './glob.js';
 
 export interface LogicalLine {
@@ -25,21 +29,15 @@ export interface PreprocessOptions {
   readonly configId: string;
   /** For ${_RANDOM}; defaults to Math.random. */
   readonly random?: () => number;
-  /** Total logical lines allowed after expansion (default 2,000,000). */
-  readonly maxLines?: number;
+  /** What the preprocessing may cost (default: a fresh budget with DEFAULT_COMPILE_LIMITS). */
+  readonly budget?: CompileBudget;
 }
-
-const MAX_INCLUDE_DEPTH = 32;
-const MAX_EXPANSION_DEPTH = 32;
-const MAX_SEQ_VALUES = 1_000_000;
 
 interface Origin {
   readonly file: string;
   readonly line: number;
   readonly colBase: number;
 }
-
-class LineLimitExceeded extends Error {}
 
 /** An origin as a diagnostic position: its column is where the (remaining) line text starts. */
 function pos(o: Origin): { file: string; line: number; col: number } {
@@ -64,13 +62,21 @@ export class Preprocessor {
   private readonly out: LogicalLine[] = [];
   private readonly definitions = new Map<string, string>();
   private readonly openFiles: string[] = [];
-  private readonly maxLines: number;
   private readonly random: () => number;
+  private readonly budget: CompileBudget;
   private pwd = '.';
+  /** How many times the line being expanded is repeated by the ~SEQ/~LST around it. */
+  private repeatProduct = 1;
+  /** Set when a budget limit (or a binary file) stopped the preprocessor: the lines are incomplete, the config is rejected. */
+  exceeded = false;
 
   constructor(private readonly opts: PreprocessOptions) {
-    this.maxLines = opts.maxLines ?? 2_000_000;
     this.random = opts.random ?? Math.random;
+    this.budget = opts.budget ?? new CompileBudget();
+  }
+
+  private get limits() {
+    return this.budget.limits;
   }
 
   /** Reads `path` and everything it includes; diagnostics go to the sink, never thrown. */
@@ -78,30 +84,49 @@ export class Preprocessor {
     try {
       this.readFile(path, undefined, true);
     } catch (e) {
-      if (!(e instanceof LineLimitExceeded)) throw e;
+      if (!(e instanceof CompileStopped)) throw e;
+      this.opts.sink.fatal(e.at, e.message);
+      this.exceeded = true;
     }
     return this.out;
   }
 
-  private readFile(path: string, includedAt: Origin | undefined, mustRead = true): void {
+  /**
+   * @param mustRead an unreadable file is an error (else a warning: keepalived's plain `include`)
+   * @param globbed the path came from a glob pattern: a directory it matched is skipped, as keepalived does
+   */
+  private readFile(path: string, includedAt: Origin | undefined, mustRead = true, globbed = false): void {
     const at = includedAt ?? { file: path, line: 1, colBase: 1 };
     if (this.openFiles.includes(path)) {
-      this.opts.sink.error(pos(at), `include loop: ${path} is already being read`);
+      // Stop at the first: 11 files that each include `g*.conf` hold 11! loops.
+      throw new CompileStopped(pos(at), `include loop: ${path} is already being read`);
+    }
+    if (this.openFiles.length >= this.limits.maxIncludeDepth) {
+      this.opts.sink.error(pos(at), `includes nested deeper than ${this.limits.maxIncludeDepth}`);
       return;
     }
-    if (this.openFiles.length >= MAX_INCLUDE_DEPTH) {
-      this.opts.sink.error(pos(at), `includes nested deeper than ${MAX_INCLUDE_DEPTH}`);
-      return;
-    }
+    this.budget.file(pos(at), path);
     let text: string;
     try {
-      text = this.opts.files.readText(path);
+      text = this.opts.files.readText(path, this.limits.maxFileBytes);
     } catch (e) {
+      if (e instanceof NotRegularFileError) {
+        // Never read: a FIFO blocks forever, /dev/zero never ends. A directory a glob matched is skipped
+        // (keepalived: "is a directory - skipping"); anything else is refused whatever the include kind.
+        if (globbed && e.kind === 'directory' && !mustRead) this.opts.sink.warning(pos(at), `include: ${path} is a directory: skipped`);
+        else this.opts.sink.error(pos(at), `cannot read ${path}: it is a ${e.kind}, not a regular file`);
+        return;
+      }
       const message = `cannot read ${path}: ${e instanceof Error ? e.message : String(e)}`;
       if (mustRead) this.opts.sink.error(pos(at), message);
       else this.opts.sink.warning(pos(at), message);
       return;
     }
+    if (text.length > this.limits.maxFileBytes) {
+      throw new BudgetExceeded(pos(at), `${path} is larger than ${mib(this.limits.maxFileBytes)}`);
+    }
+    const nul = text.indexOf('\0');
+    if (nul >= 0) throw new CompileStopped(positionOf(text, nul, path), `NUL byte: ${path} is not a text file (binary?)`);
     const savedPwd = this.pwd;
     this.pwd = dirName(path);
     this.openFiles.push(path);
@@ -112,6 +137,10 @@ export class Preprocessor {
       for (let i = 0; i < lines.length; i++) {
         const raw = lines[i].endsWith('\r') ? lines[i].slice(0, -1) : lines[i];
         const origin: Origin = { file: path, line: i + 1, colBase: 1 };
+        // Invalid UTF-8 decodes as U+FFFD. In a comment it is harmless (a Shift-JIS comment in the corpus);
+        // anywhere else the bytes cannot mean what they say: a binary file, or a wrong encoding.
+        const bad = raw.includes('\uFFFD') ? stripComment(raw).indexOf('\uFFFD') : -1;
+        if (bad >= 0) throw new CompileStopped({ file: path, line: i + 1, col: bad + 1 }, `invalid UTF-8 outside a comment: ${path} is not a text file in UTF-8 (binary?)`);
         // A trailing backslash continues a definition even after a comment (`# old line \`).
         const rawEnd = raw.trimEnd();
         const continues = rawEnd.endsWith('\\');
@@ -140,13 +169,17 @@ export class Preprocessor {
    * it the continuation lines.
    */
   private processLine(text: string, origin: Origin, depth: number, continued: boolean): { name: string; lines: string[] } | undefined {
+    this.budget.step(pos(origin), text.length);
+    if (text.length > this.limits.maxLineBytes) {
+      throw new BudgetExceeded(pos(origin), `line longer than ${this.limits.maxLineBytes} characters (after substitution)`);
+    }
     const trimmed = text.trimStart();
     if (trimmed.length === 0) return undefined;
     const first = trimmed.charCodeAt(0);
     const at: Origin = { ...origin, colBase: origin.colBase + (text.length - trimmed.length) };
-    if (depth > MAX_EXPANSION_DEPTH) {
-      this.opts.sink.error(pos(at), `parameter substitution nested deeper than ${MAX_EXPANSION_DEPTH} (recursive definition?)`);
-      return undefined;
+    if (depth > this.limits.maxExpansionDepth) {
+      // Stop: a recursive definition that fans out (`$M` of three lines of `$M`) would report it 3^32 times.
+      throw new BudgetExceeded(pos(at), `parameter substitution nested deeper than ${this.limits.maxExpansionDepth} (recursive definition?)`);
     }
 
     // @id / @^id: the line counts only on the matching (or, with ^, every other) config id.
@@ -193,10 +226,7 @@ export class Preprocessor {
       return undefined;
     }
 
-    if (this.out.length >= this.maxLines) {
-      this.opts.sink.error(pos(at), `configuration expands to more than ${this.maxLines} lines; stopped here`);
-      throw new LineLimitExceeded();
-    }
+    this.budget.line(pos(at), trimmed.length);
     this.out.push({ text: trimmed, file: at.file, line: at.line, colBase: at.colBase });
     return undefined;
   }
@@ -211,19 +241,23 @@ export class Preprocessor {
       this.opts.sink.error(pos(at), 'include without a file name');
       return;
     }
-    const matches = globFiles(pattern, this.pwd, this.opts.files);
-    if (hasGlobMagic(pattern) && matches.length === 0) {
+    const matches = globFiles(pattern, this.pwd, this.opts.files, (n) => this.budget.dirEntries(pos(at), n));
+    const globbed = hasGlobMagic(pattern);
+    if (globbed && matches.length === 0) {
       this.opts.sink.warning(pos(at), `include ${pattern}: no file matches`);
       return;
     }
+    if (matches.length > this.limits.maxIncludeMatches) {
+      throw new BudgetExceeded(pos(at), `include ${pattern} names ${matches.length} files, more than ${this.limits.maxIncludeMatches}`);
+    }
     const mustRead = keyword === 'includer' || keyword === 'includea';
-    for (const path of matches) this.readFile(path, at, mustRead);
+    for (const path of matches) this.readFile(path, at, mustRead, globbed || matches.length > 1);
   }
 
   /** Substitutes until nothing changes (bounded), for values that are not re-processed as lines. */
   private substituteFully(text: string, at: Origin): string {
     let current = text;
-    for (let i = 0; i < MAX_EXPANSION_DEPTH && current.includes('$'); i++) {
+    for (let i = 0; i < this.limits.maxExpansionDepth && current.includes('$'); i++) {
       const next = this.substitute(current, at);
       if (next === current) break;
       current = next;
@@ -231,13 +265,24 @@ export class Preprocessor {
     return current;
   }
 
-  /** One pass of $NAME / ${NAME} replacement; undefined names stay as written (keepalived's rule). */
+  /**
+   * One pass of $NAME / ${NAME} replacement; undefined names stay as written (keepalived's rule). The
+   * result's length is counted as it is built, so `$A=$A $A` stops at the line limit instead of doubling
+   * until memory runs out.
+   */
   private substitute(text: string, at: Origin): string {
+    let length = text.length;
     return text.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)((?:\s+[0-9]+){0,2})\s*\}|\$([A-Za-z_][A-Za-z0-9_]*)(?=\s|$)/g,
       (whole: string, braced: string | undefined, args: string | undefined, bare: string | undefined) => {
         const name = braced ?? bare ?? '';
         const value = this.lookup(name, (args ?? '').trim(), at);
-        return value ?? whole;
+        if (value === undefined) return whole;
+        length += value.length - whole.length;
+        if (length > this.limits.maxLineBytes) {
+          throw new BudgetExceeded(pos(at), `substituting \$${name} makes the line longer than ${this.limits.maxLineBytes} characters (recursive definition?)`);
+        }
+        this.budget.expanded(pos(at), value.length);
+        return value;
       });
   }
 
@@ -279,11 +324,29 @@ export class Preprocessor {
     const inner = written.split(',').map((arg) => this.substituteFully(arg.trim(), at)).join(',');
     const rest = text.slice(close + 1);
     const restAt: Origin = { ...at, colBase: at.colBase + close + 1 };
-    const assignments = head[1] === 'LST' ? parseList(inner) : parseSeq(inner, head[1] === 'SEQx');
-    if (typeof assignments === 'string') {
-      this.opts.sink.error(pos(at), `~${head[1]}(${written}): ${assignments}`);
+    const repeat = head[1] === 'LST' ? parseList(inner) : parseSeq(inner, head[1] === 'SEQx');
+    if (typeof repeat === 'string') {
+      this.opts.sink.error(pos(at), `~${head[1]}(${written}): ${repeat}`);
       return true;
     }
+    // Nested repeats multiply: refuse at once what the line limit would stop only after the work (a
+    // repeat that makes more lines than a configuration may have is not a configuration).
+    const product = this.repeatProduct * repeat.count;
+    if (product > this.limits.maxLines) {
+      const what = this.repeatProduct > 1 ? `nested repeats make ${product} lines` : `${repeat.count} lines`;
+      throw new BudgetExceeded(pos(at), `~${head[1]}: ${what}, more than the ${this.limits.maxLines} a configuration may have`);
+    }
+    const savedProduct = this.repeatProduct;
+    this.repeatProduct = product;
+    try {
+      this.repeatEach(repeat.values, rest, restAt, depth);
+    } finally {
+      this.repeatProduct = savedProduct;
+    }
+    return true;
+  }
+
+  private repeatEach(assignments: Iterable<Assignment>, rest: string, restAt: Origin, depth: number): void {
     for (const assignment of assignments) {
       const saved = assignment.map(([name]) => [name, this.definitions.get(name)] as const);
       for (const [name, value] of assignment) this.definitions.set(name, value);
@@ -293,8 +356,18 @@ export class Preprocessor {
         else this.definitions.set(name, value);
       }
     }
-    return true;
   }
+}
+
+/** FILE:LINE:COL of a character offset in a file's text. */
+function positionOf(text: string, offset: number, file: string): { file: string; line: number; col: number } {
+  let line = 1;
+  let start = 0;
+  for (let i = text.indexOf('\n'); i >= 0 && i < offset; i = text.indexOf('\n', i + 1)) {
+    line++;
+    start = i + 1;
+  }
+  return { file, line, col: offset - start + 1 };
 }
 
 function unquote(s: string): string {
@@ -323,8 +396,14 @@ function parseNumber(s: string): number {
   return NaN;
 }
 
-/** `var, [start,] [step,] end` with keepalived's defaults; a list of values or an error message. */
-function parseSeq(inner: string, hex: boolean): Assignment[] | string {
+/** The values a repeat assigns, produced lazily (a ~SEQ of 10^6 values is never an array), and how many. */
+interface Repeat {
+  readonly count: number;
+  readonly values: Iterable<Assignment>;
+}
+
+/** `var, [start,] [step,] end` with keepalived's defaults; the values or an error message. */
+function parseSeq(inner: string, hex: boolean): Repeat | string {
   const parts = inner.split(',').map((p) => p.trim());
   const name = parts[0];
   if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name ?? '')) return 'the first argument must be a variable name';
@@ -346,17 +425,21 @@ function parseSeq(inner: string, hex: boolean): Assignment[] | string {
     [start, step, end] = nums;
   }
   if (step === 0) return 'step must not be 0';
-  const count = Math.floor((end - start) / step) + 1;
-  if (count > MAX_SEQ_VALUES) return `more than ${MAX_SEQ_VALUES} values`;
-  const out: Assignment[] = [];
-  for (let v = start; step > 0 ? v <= end : v >= end; v += step) {
-    out.push([[name, hex ? v.toString(16) : String(v)]]);
+  if (![start, step, end].every(Number.isSafeInteger)) return 'numbers out of range';
+  const count = Math.max(0, Math.floor((end - start) / step) + 1);
+  function* values(): Generator<Assignment> {
+    for (let v = start; step > 0 ? v <= end : v >= end; v += step) yield [[name, hex ? v.toString(16) : String(v)]];
   }
-  return out;
+  return { count, values: values() };
 }
 
 /** `var, v1, v2 …` or `{a, b}, {1, 2}, {3, 4}`. */
-function parseList(inner: string): Assignment[] | string {
+function parseList(inner: string): Repeat | string {
+  const list = parseListValues(inner);
+  return typeof list === 'string' ? list : { count: list.length, values: list };
+}
+
+function parseListValues(inner: string): Assignment[] | string {
   const trimmed = inner.trim();
   if (trimmed.startsWith('{')) {
     const groups = [...trimmed.matchAll(/\{([^}]*)\}/g)].map((m) => m[1].split(',').map((s) => s.trim()));

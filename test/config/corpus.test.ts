@@ -9,7 +9,8 @@ import { formatDiagnostic } from '../../src/config/diagnostics.js';
 import { loadConfig } from '../../src/config/load.js';
 import { NodeFileSource } from '../../src/config/nodeFileSource.js';
 
-const corpus = new URL('../../../shared/corpus/', import.meta.url).pathname;
+// TSLVSD_CORPUS points elsewhere (a worktree whose parent holds no shared/).
+const corpus = process.env.TSLVSD_CORPUS ?? new URL('../../../shared/corpus/', import.meta.url).pathname;
 const samplesDir = `${corpus}keepalived-samples`;
 const develDir = `${corpus}keepalived-devel-configs`;
 

@@ -1,13 +1,14 @@
 import { describe, expect, it } from 'vitest';
+import { CompileBudget, type CompileLimits, DEFAULT_COMPILE_LIMITS } from '../../src/config/budget.js';
 import { DiagnosticSink, formatDiagnostic } from '../../src/config/diagnostics.js';
 import { MemoryFileSource } from '../../src/config/fileSource.js';
 import { expandBraces, globFiles } from '../../src/config/glob.js';
 import { Preprocessor, stripComment } from '../../src/config/preprocess.js';
 
-function run(files: Record<string, string>, configId = 'main', main = '/etc/ka/main.conf', maxLines?: number) {
+function run(files: Record<string, string>, configId = 'main', main = '/etc/ka/main.conf', limits: Partial<CompileLimits> = {}) {
   const sink = new DiagnosticSink();
   const lines = new Preprocessor({
-    files: new MemoryFileSource(files), sink, configId, random: () => 0.5, ...(maxLines ? { maxLines } : {}),
+    files: new MemoryFileSource(files), sink, configId, random: () => 0.5, budget: new CompileBudget({ ...DEFAULT_COMPILE_LIMITS, ...limits }),
   }).run(main);
   return { lines, texts: lines.map((l) => l.text), diags: sink.items.map(formatDiagnostic) };
 }
@@ -114,9 +115,15 @@ describe('~SEQ and ~LST', () => {
   });
 
   it('refuses expansions past the line budget with an error, not a hang', () => {
-    const r = run({ '/etc/ka/main.conf': '~SEQ(A, 1, 100000) ~SEQ(B, 1, 100000) x' }, 'main', '/etc/ka/main.conf', 1000);
+    const r = run({ '/etc/ka/main.conf': '~SEQ(A, 1, 600) x\n~SEQ(A, 1, 600) y' }, 'main', '/etc/ka/main.conf', { maxLines: 1000 });
     expect(r.texts.length).toBe(1000);
-    expect(r.diags).toEqual(['/etc/ka/main.conf:1:39: error: configuration expands to more than 1000 lines; stopped here']);
+    expect(r.diags).toEqual(['/etc/ka/main.conf:2:17: error: configuration expands to more than 1000 lines']);
+  });
+
+  it('refuses nested repeats whose product is past the line budget at once', () => {
+    const r = run({ '/etc/ka/main.conf': '~SEQ(A, 1, 100000) ~SEQ(B, 1, 100000) x' });
+    expect(r.texts.length).toBe(0);
+    expect(r.diags).toEqual(['/etc/ka/main.conf:1:20: error: ~SEQ: nested repeats make 10000000000 lines, more than the 500000 a configuration may have']);
   });
 });
 
