@@ -1,5 +1,4 @@
 import { hostname } from 'node:os';
-import { makeConfigCompiler } from './config/compileFile.js';
 import type { ConfigModel } from './config/model.js';
 import { planFromConfig } from './healthcheck/fromConfig.js';
 import { HealthCheckService } from './healthcheck/service.js';
@@ -13,7 +12,6 @@ import { SystemdNotifier } from './systemd/notify.js';
 import { SystemClock, type Clock } from './util/clock.js';
 import { createLogger, type LogFormat, type Logger, type LogLevel } from './util/log.js';
 import { scriptsOf } from './scripts/configScripts.js';
-import { checkScriptsOnHost } from './scripts/hostChecks.js';
 import { startReaper } from './scripts/scriptProcess.js';
 import { hostScriptIdentity } from './scripts/hostIdentity.js';
 import { RawSocketTransport } from './vrrp/edge/rawSocketTransport.js';
@@ -23,6 +21,7 @@ import { VERSION } from './version.js';
 import { HealthPart } from './daemon/healthPart.js';
 import { IpvsPart } from './daemon/ipvsPart.js';
 import { processSignals } from './daemon/processSignals.js';
+import { childCompiler } from './daemon/reload/reloadCompiler.js';
 import { runDaemonRuntime } from './daemon/runtime.js';
 import { DEFAULT_STATUS_SOCKET } from './daemon/statusSocket.js';
 import { VrrpPart } from './daemon/vrrpPart.js';
@@ -76,7 +75,9 @@ export async function runDaemon(opts: DaemonOptions, model: ConfigModel): Promis
       configFile: opts.configFile,
       mode,
       model,
-      compile: makeConfigCompiler({ configId: opts.configId ?? hostname().split('.')[0] ?? '', strict: opts.strict ?? false, hostChecks: checkScriptsOnHost }),
+      // SIGHUP compiles in a child process with wall-clock and heap limits, off the VRRP event loop;
+      // the child also runs the host checks (script users, script permissions) as -t and start-up do.
+      compile: childCompiler({ configId: opts.configId ?? hostname().split('.')[0] ?? '', strict: opts.strict ?? false }),
       parts,
       sources: { ...(vrrp ? { vrrp } : {}), ...(ipvs ? { ipvs } : {}), ...(health ? { health } : {}) },
       metrics,

@@ -40,6 +40,8 @@ export class DaemonLifecycle {
   private stopping: Promise<void> | undefined;
   private readonly reloads: SerialRunner;
   private readonly now: () => number;
+  /** Aborts the compilation of the reload in progress (stop must not wait for a slow one). */
+  private compiling: AbortController | undefined;
   lastReload: ReloadRecord | undefined;
   lastSuccessEpochMs = 0;
 
@@ -94,7 +96,10 @@ export class DaemonLifecycle {
     if (this.stopping || !this.model) return;
     notifier.reloading('reloading configuration');
     try {
-      const outcome = await this.options.compile(configFile);
+      this.compiling = new AbortController();
+      const outcome = await this.options.compile(configFile, this.compiling.signal);
+      this.compiling = undefined;
+      if (this.stopping) return;
       for (const warning of outcome.warnings) logger.warn({ event: 'reload' }, warning);
       if (!outcome.ok) {
         for (const error of outcome.errors) logger.error({ event: 'reload' }, error);
@@ -118,6 +123,7 @@ export class DaemonLifecycle {
       logger.error({ event: 'reload', err: errorText(err) }, 'reload failed while applying');
       this.lastReload = { epochMs: this.now(), successful: false, errors: [errorText(err)] };
     } finally {
+      this.compiling = undefined;
       if (!this.stopping) notifier.ready(this.summary());
     }
   }
@@ -129,6 +135,7 @@ export class DaemonLifecycle {
       this.options.logger.info({ event: 'stopping' }, 'tslvsd stopping');
       // A stop during start-up waits for the part being started, so none is left running.
       const startDone = this.starting?.catch(() => {}) ?? Promise.resolve();
+      this.compiling?.abort();
       this.stopping = Promise.all([startDone, this.reloads.idle()]).then(() => this.stopParts());
     }
     return this.stopping;

@@ -20,4 +20,8 @@ export interface DaemonPart {
 /** The result of compiling a configuration file: a model, or located diagnostics (`FILE:LINE: error: …`). */
 export type CompileOutcome = { ok: true; model: ConfigModel; warnings: string[] } | { ok: false; errors: string[]; warnings: string[] };
 
-export type ConfigCompiler = (file: string) => Promise<CompileOutcome>;
+/**
+ * Compiles the configuration for a reload. `signal` aborts it (the daemon is stopping): it then resolves
+ * soon with a failed outcome.
+ */
+export type ConfigCompiler = (file: string, signal?: AbortSignal) => Promise<CompileOutcome>;

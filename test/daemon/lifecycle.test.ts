@@ -31,7 +31,7 @@ class RecordingPart implements DaemonPart {
   }
 }
 
-function setup(options: { compile?: () => Promise<CompileOutcome>; fail?: Record<string, 'start' | 'stop' | 'reload'> } = {}) {
+function setup(options: { compile?: (file: string, signal?: AbortSignal) => Promise<CompileOutcome>; fail?: Record<string, 'start' | 'stop' | 'reload'> } = {}) {
   const events: string[] = [];
   const logLines: Array<Record<string, unknown>> = [];
   const logger = createLogger({ level: 'debug', format: 'json', sink: { write: (l: string) => void logLines.push(JSON.parse(l) as Record<string, unknown>) } });
@@ -139,6 +139,26 @@ describe('DaemonLifecycle', () => {
     await Promise.all(Array.from({ length: 100 }, () => lifecycle.reload()));
     expect(compiles).toBe(2);
     expect(maxConcurrent).toBe(1);
+  });
+
+  it('a stop during a slow compilation aborts it and does not wait for it; nothing is applied', async () => {
+    let aborted = false;
+    const { lifecycle, events } = setup({
+      compile: (_file, signal) => new Promise((resolve) => {
+        signal?.addEventListener('abort', () => {
+          aborted = true;
+          resolve({ ok: false, errors: ['x:1: error: reload abandoned'], warnings: [] });
+        });
+      }),
+    });
+    await lifecycle.start(model());
+    const reload = lifecycle.reload();
+    await new Promise((r) => setTimeout(r, 10));
+    await lifecycle.stop();
+    await reload;
+    expect(aborted).toBe(true);
+    expect(events.filter((e) => e.startsWith('reload '))).toEqual([]);
+    expect(events.slice(-3)).toEqual(['stop vrrp', 'stop healthcheck', 'stop ipvs']);
   });
 
   it('no reload after stop began', async () => {
