@@ -14,6 +14,8 @@ export interface HostileConfig {
   readonly file: string;
   /** A diagnostic line that must be printed (FILE:LINE[:COL]: error: …). */
   readonly error: RegExp;
+  /** The same when the content is read under another name (the daemon test copies it to its config path). */
+  readonly errorAs: (file: string) => RegExp;
 }
 
 const esc = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
@@ -25,7 +27,7 @@ export function writeHostileConfigs(dir: string, vrrpBody = ''): HostileConfig[]
   const add = (name: string, text: string | Buffer, error: (file: string) => RegExp): void => {
     const file = path.join(dir, `${name}.conf`);
     writeFileSync(file, typeof text === 'string' ? vrrpBody + text : Buffer.concat([Buffer.from(vrrpBody), text]));
-    out.push({ name, file, error: error(file) });
+    out.push({ name, file, error: error(file), errorAs: error });
   };
   const lines = vrrpBody === '' ? 0 : vrrpBody.split('\n').length - 1;
   const at = (file: string, line: number, rest: string): RegExp => new RegExp(`^${esc(file)}:${lines + line}(:\\d+)?: error: ${rest}`);
