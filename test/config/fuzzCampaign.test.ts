@@ -222,9 +222,9 @@ function corpusBases(): string[] {
       // Small and cheap ones: a mutant of 1173.conf (273,300 lines, 2.5 s) costs 1,000x a small one and
       // finds nothing more; corpus.test.ts compiles those whole.
       if (!statSync(p).isFile() || statSync(p).size >= 8_000) continue;
-      const t0 = performance.now();
-      const probe = loadConfigFile(p, { configId: 'lb1', limits: { ...DEFAULT_COMPILE_LIMITS, maxLines: 5_000 } });
-      if (performance.now() - t0 > 50 || probe.diagnostics.some((d) => /more than (the )?5000\b/.test(d.message))) continue;
+      // A probe with a small line budget picks them, deterministically (a timing would vary with the load).
+      const probe = loadConfigFile(p, { configId: 'lb1', limits: { ...DEFAULT_COMPILE_LIMITS, maxLines: 2_000 } });
+      if (probe.diagnostics.some((d) => /more than (the )?2000\b/.test(d.message))) continue;
       bases.push(readFileSync(p, 'latin1'));
     }
   }
@@ -268,7 +268,8 @@ describe('fuzz campaign: 10,000 mutants through tslvsd -t (in-process)', () => {
       // FUZZ_KEEP_SLOW=DIR keeps the mutants slower than 500 ms, to look at.
       if (process.env.FUZZ_KEEP_SLOW && r.ms > 500) writeFileSync(`${process.env.FUZZ_KEEP_SLOW}/slow${k}.conf`, content);
       for (const p of problemsOf(file, r)) problems.push(`mutant ${k}: ${p}`);
-      if (k % Math.floor(MUTANTS / BIN_SAMPLES) === 0 && samples.length < BIN_SAMPLES) {
+      // Samples for the bin: spread over the campaign, none with ${_RANDOM} (its values differ per process).
+      if (k >= samples.length * Math.floor(MUTANTS / BIN_SAMPLES) && samples.length < BIN_SAMPLES && !content.includes('_RANDOM')) {
         const keep = path.join(work, `sample${samples.length}.conf`);
         writeFileSync(keep, content);
         samples.push({ file: keep, result: await configTest(keep) });
@@ -285,6 +286,7 @@ describe('fuzz campaign: 10,000 mutants through tslvsd -t (in-process)', () => {
 });
 
 describe('the same mutants through the real bin/tslvsd.js', () => {
+  // Runs after the campaign above, which keeps the samples (a filtered run that skips it skips this too).
   beforeAll(() => {
     const built = path.join(root, 'dist/cli.js');
     const newest = (dir: string): number => Math.max(...readdirSync(dir, { withFileTypes: true })
@@ -294,7 +296,8 @@ describe('the same mutants through the real bin/tslvsd.js', () => {
     }
   }, 180_000);
 
-  it(`${BIN_SAMPLES} samples: same exit code and output as in-process`, async () => {
+  it(`${BIN_SAMPLES} samples: same exit code and output as in-process`, async (ctx) => {
+    if (samples.length === 0) ctx.skip();
     expect(samples.length).toBe(BIN_SAMPLES);
     const run = (file: string): Promise<{ code: number | null; stderr: string }> => new Promise((resolve) => {
       const child = spawn(process.execPath, [path.join(root, 'bin/tslvsd.js'), '-t', '-f', file, '-i', 'lb1'], { stdio: ['ignore', 'ignore', 'pipe'] });

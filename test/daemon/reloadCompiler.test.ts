@@ -69,16 +69,20 @@ describe('reload compiler: a child process per SIGHUP', () => {
         if (!outcome.ok) expect(outcome.errors.some((e) => h.error.test(e)), `${h.name}: ${outcome.errors.slice(0, 3).join('\n')}`).toBe(true);
       });
     }
-  }, 120_000);
+  }, 300_000);
 
   it('the event loop keeps running while a large file compiles', async () => {
     const file = path.join(dir, 'large.conf');
     writeFileSync(file, `${VALID}~SEQ(I, 400000) router_id $I\n`);
+    const t0 = performance.now();
     const { value, lagMs } = await maxLoopLagMs(compile(file));
-    console.log(`[reload compiler] 400,000 lines in the child: the parent's loop lag was at most ${lagMs.toFixed(0)} ms`);
+    const elapsedMs = performance.now() - t0;
+    console.log(`[reload compiler] 400,000 lines in the child in ${elapsedMs.toFixed(0)} ms: the parent's loop lag was at most ${lagMs.toFixed(0)} ms`);
     expect(value.ok, JSON.stringify(value).slice(0, 300)).toBe(true);
-    expect(lagMs).toBeLessThan(250);
-  }, 60_000);
+    // Compiled on this loop, the lag would be the whole compilation. A loaded machine (other suites on the
+    // two cores) delays timers too, hence the share rather than a fixed bound alone.
+    expect(lagMs).toBeLessThan(Math.max(250, elapsedMs / 4));
+  }, 120_000);
 
   it('the wall-clock limit kills it and reports the line it was reading', async () => {
     const file = path.join(dir, 'forever.conf');
@@ -94,7 +98,7 @@ describe('reload compiler: a child process per SIGHUP', () => {
     writeFileSync(file, `$W=${'a '.repeat(30_000)}\n~SEQ(A, 100000) ~SEQ(B, 100000) $W\n`);
     const outcome = await childCompiler({ configId: 'lb1', strict: false, limits: UNBOUNDED, heapLimitMb: 64 })(file);
     expect(outcome).toEqual({ ok: false, warnings: [], errors: [`${file}:2: error: compiling the configuration needed more than 64 MB: stopped (it was reading this line)`] });
-  }, 60_000);
+  }, 120_000);
 
   it('an abort (the daemon stops) ends it at once', async () => {
     const file = path.join(dir, 'forever2.conf');
