@@ -42,8 +42,9 @@ export function loadConfig(path: string, opts: LoadOptions): LoadResult {
   const budget = opts.budget ?? new CompileBudget(opts.limits);
   const pre = new Preprocessor({ files: opts.files, sink, configId: opts.configId, budget, ...(opts.random ? { random: opts.random } : {}) });
   const lines = pre.run(path);
-  // Over budget: the lines are incomplete, and parsing them would only add noise to the one error that matters.
-  if (pre.exceeded) return rejected(sink);
+  // Stopped (over budget, an include loop, a binary file): the lines are incomplete, and parsing them would
+  // only add noise to the one error that matters.
+  if (pre.stopped) return rejected(sink);
   let tree;
   try {
     tree = parse(lines, sink, budget);

@@ -9,7 +9,7 @@
  * grow without bound. Only regular text files are read: a FIFO, a device, a socket or a directory named by
  * an include is an error, and so are NUL bytes or invalid UTF-8 outside comments (a binary file).
  */
-import { BudgetExceeded, CompileBudget, CompileStopped, mib } from './budget.js';
+import { BudgetExceeded, CompileBudget, type CompileLimits, CompileStopped, mib } from './budget.js';
 import type { DiagnosticSink } from './diagnostics.js';
 import { dirName, type FileSource, NotRegularFileError } from './fileSource.js';
 import { globFiles, hasGlobMagic } from './glob.js';
@@ -67,15 +67,15 @@ export class Preprocessor {
   private pwd = '.';
   /** How many times the line being expanded is repeated by the ~SEQ/~LST around it. */
   private repeatProduct = 1;
-  /** Set when a budget limit (or a binary file) stopped the preprocessor: the lines are incomplete, the config is rejected. */
-  exceeded = false;
+  /** Set when a budget limit, an include loop or a binary file stopped it: the lines are incomplete, the config is rejected. */
+  stopped = false;
 
   constructor(private readonly opts: PreprocessOptions) {
     this.random = opts.random ?? Math.random;
     this.budget = opts.budget ?? new CompileBudget();
   }
 
-  private get limits() {
+  private get limits(): CompileLimits {
     return this.budget.limits;
   }
 
@@ -86,7 +86,7 @@ export class Preprocessor {
     } catch (e) {
       if (!(e instanceof CompileStopped)) throw e;
       this.opts.sink.fatal(e.at, e.message);
-      this.exceeded = true;
+      this.stopped = true;
     }
     return this.out;
   }
