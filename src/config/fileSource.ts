@@ -7,7 +7,8 @@ export interface FileSource {
    * The text of a regular file, decoded as UTF-8 (invalid bytes become U+FFFD), of at most `maxBytes + 1`
    * bytes when `maxBytes` is given (so the caller sees the file is too large without reading all of it).
    * Throws NotRegularFileError for anything else (a FIFO, a device such as /dev/zero, a directory, a
-   * socket) without blocking on it, and an Error saying why for the rest (ENOENT, EACCES, …).
+   * socket) without blocking on it, FileTooLargeError (or the text cut at `maxBytes + 1`) for a file larger
+   * than `maxBytes`, and an Error saying why for the rest (ENOENT, EACCES, …).
    */
   readText(path: string, maxBytes?: number): string;
   /** Names (not paths) of the entries of a directory, or undefined when it cannot be listed. */
@@ -23,6 +24,20 @@ export class NotRegularFileError extends Error {
     readonly kind: NonRegularKind,
   ) {
     super(`${path} is a ${kind}, not a regular file`);
+  }
+}
+
+/**
+ * The file says it is larger than the caller's limit: refused without reading it (16 MiB of a log file
+ * named by mistake would only be decoded to be thrown away). Files whose size is unknown (/proc) are read,
+ * bounded, and the caller sees the length.
+ */
+export class FileTooLargeError extends Error {
+  constructor(
+    readonly path: string,
+    readonly size: number,
+  ) {
+    super(`${path} is ${size} bytes`);
   }
 }
 

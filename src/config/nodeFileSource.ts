@@ -1,5 +1,5 @@
 import { closeSync, constants, fstatSync, openSync, readSync, readdirSync, statSync, type Stats } from 'node:fs';
-import { type FileSource, type NonRegularKind, NotRegularFileError } from './fileSource.js';
+import { FileTooLargeError, type FileSource, type NonRegularKind, NotRegularFileError } from './fileSource.js';
 
 /**
  * The real file system behind the compiler's FileSource (the only fs user of src/config/). A path is
@@ -13,6 +13,7 @@ export class NodeFileSource implements FileSource {
     try {
       const stats = fstatSync(fd);
       refuseNonRegular(path, stats);
+      if (maxBytes !== undefined && stats.size > maxBytes) throw new FileTooLargeError(path, stats.size);
       // /proc and /sys files report a size of 0 or 4096 whatever they hold: read until EOF, bounded.
       const limit = maxBytes === undefined ? Number.MAX_SAFE_INTEGER : maxBytes + 1;
       const chunks: Buffer[] = [];

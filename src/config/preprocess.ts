@@ -11,7 +11,7 @@
  */
 import { BudgetExceeded, CompileBudget, type CompileLimits, CompileStopped, mib } from './budget.js';
 import type { DiagnosticSink } from './diagnostics.js';
-import { dirName, type FileSource, NotRegularFileError } from './fileSource.js';
+import { dirName, type FileSource, FileTooLargeError, NotRegularFileError } from './fileSource.js';
 import { globFiles, hasGlobMagic } from './glob.js';
 
 export interface LogicalLine {
@@ -110,6 +110,7 @@ export class Preprocessor {
     try {
       text = this.opts.files.readText(path, this.limits.maxFileBytes);
     } catch (e) {
+      if (e instanceof FileTooLargeError) throw new BudgetExceeded(pos(at), `${path} is larger than ${mib(this.limits.maxFileBytes)}`);
       if (e instanceof NotRegularFileError) {
         // Never read: a FIFO blocks forever, /dev/zero never ends. A directory a glob matched is skipped
         // (keepalived: "is a directory - skipping"); anything else is refused whatever the include kind.
