@@ -280,7 +280,7 @@ export class Preprocessor {
         if (value === undefined) return whole;
         length += value.length - whole.length;
         if (length > this.limits.maxLineBytes) {
-          throw new BudgetExceeded(pos(at), `substituting \$${name} makes the line longer than ${this.limits.maxLineBytes} characters (recursive definition?)`);
+          throw new BudgetExceeded(pos(at), `substituting $${name} makes the line longer than ${this.limits.maxLineBytes} characters (recursive definition?)`);
         }
         this.budget.expanded(pos(at), value.length);
         return value;
