@@ -16,6 +16,9 @@ import { startReaper } from './scripts/scriptProcess.js';
 import { hostScriptIdentity } from './scripts/hostIdentity.js';
 import { RawSocketTransport } from './vrrp/edge/rawSocketTransport.js';
 import { runScript } from './vrrp/edge/scriptRunner.js';
+import { NotifyFifos } from './notify/notifyFifos.js';
+import { resolveScriptRunAs, scriptUserOf } from './scripts/runAs.js';
+import { daemonIds, systemUserDatabase } from './scripts/userDatabase.js';
 import { VrrpService } from './vrrp/service.js';
 import { VERSION } from './version.js';
 import { HealthPart } from './daemon/healthPart.js';
@@ -60,9 +63,11 @@ export async function runDaemon(opts: DaemonOptions, model: ConfigModel): Promis
   const metrics = createDaemonMetrics();
   const mode = opts.vrrpOnly ? 'vrrp-only' : opts.checkOnly ? 'check-only' : 'full';
 
-  const vrrp = mode !== 'check-only' ? vrrpPart(clock, logger) : undefined;
+  // Opened before any part starts, so the first state line is not lost; closed after the last (STOP) line.
+  const fifos = notifyFifos(model, clock, logger);
+  const vrrp = mode !== 'check-only' ? vrrpPart(clock, logger, fifos) : undefined;
   const ipvs = mode !== 'vrrp-only' ? ipvsPart(clock, logger, opts.keepIpvsOnExit ?? false) : undefined;
-  const health = ipvs ? healthPart(clock, logger, ipvs, metrics) : undefined;
+  const health = ipvs ? healthPart(clock, logger, ipvs, metrics, fifos) : undefined;
   // Start order: IPVS, health checks, VRRP — the table is ready before the VIPs arrive; stop is the reverse.
   const parts = [ipvs, health, vrrp].filter((p): p is NonNullable<typeof p> => p !== undefined);
 
@@ -98,11 +103,46 @@ export async function runDaemon(opts: DaemonOptions, model: ConfigModel): Promis
     // The one sentence an operator reads first (e.g. "this kernel has no IPVS (…): load ip_vs or run with --vrrp-only").
     process.stderr.write(`tslvsd: ${message}\n`);
     return 1;
+  } finally {
+    await fifos?.close();
   }
 }
 
+/**
+ * global_defs notify_fifo / vrrp_notify_fifo / lvs_notify_fifo (src/notify/), as configured at start: a
+ * reload that changes them is applied at the next restart. Undefined when none is configured.
+ */
+function notifyFifos(model: ConfigModel, clock: Clock, logger: Logger): NotifyFifos | undefined {
+  const { notifyFifo, vrrpNotifyFifo, lvsNotifyFifo, scriptUser } = model.global;
+  if (!notifyFifo && !vrrpNotifyFifo && !lvsNotifyFifo) return undefined;
+  const fifos = new NotifyFifos({
+    clock,
+    warn: (message, detail) => logger.warn({ event: 'notify_fifo', ...detail }, message),
+    // The FIFO's owner follows the script rule (its own USER [GROUP], else script_user, else keepalived_script).
+    ownerOf: (fifo) => {
+      const who = resolveScriptRunAs(fifo, scriptUser, systemUserDatabase(), daemonIds());
+      if (!who.ok) throw new Error(`${fifo.path}: ${who.error}`);
+      return who.source === 'daemon' ? undefined : who.runAs;
+    },
+    startScript: async (command, signal) => {
+      startReaper();
+      const user = scriptUserOf(command, scriptUser);
+      const outcome = await runScript({
+        argv: command.argv,
+        ...(user ? { user: user.user, ...(user.group !== undefined ? { group: user.group } : {}) } : {}),
+        timeoutMs: 0,
+        leftovers: 'keep',
+        signal,
+      });
+      if (!signal.aborted) logger.warn({ event: 'notify_fifo_script_exit', argv: command.argv, ...outcome }, 'notify FIFO script ended');
+    },
+  });
+  fifos.open(model.global);
+  return fifos;
+}
+
 /** VRRP (src/vrrp/service.ts): one VrrpService per instance or sync group, so reloads touch only what changed. */
-function vrrpPart(clock: Clock, logger: Logger): VrrpPart {
+function vrrpPart(clock: Clock, logger: Logger, fifos: NotifyFifos | undefined): VrrpPart {
   const frameSender = nativeAddon();
   return new VrrpPart((unit) => {
     // One rtnetlink socket per unit: two dumps in flight on one socket collide (instances turning master
@@ -110,7 +150,9 @@ function vrrpPart(clock: Clock, logger: Logger): VrrpPart {
     const netlink = openRtNetlink();
     // The script reaper listens before the first notify or track script runs.
     if (scriptsOf(unit).length > 0) startReaper();
-    const service = new VrrpService(unit, { clock, logger, netlink, frameSender, openTransport: (o) => new RawSocketTransport(o), runScript });
+    const service = new VrrpService(unit, { clock, logger, netlink, frameSender, openTransport: (o) => new RawSocketTransport(o), runScript,
+      ...(fifos ? { onNotify: (n) => fifos.vrrp(n) } : {}),
+    });
     return {
       start: () => service.start(),
       stop: () => service.stop().finally(() => netlink.close()),
@@ -139,12 +181,13 @@ function ipvsPart(clock: Clock, logger: Logger, keepOnStop: boolean): IpvsPart {
 }
 
 /** Health checks (src/healthcheck/, in their worker thread): every decision goes to IPVS. */
-function healthPart(clock: Clock, logger: Logger, ipvs: IpvsPart, metrics: DaemonMetrics): HealthPart {
+function healthPart(clock: Clock, logger: Logger, ipvs: IpvsPart, metrics: DaemonMetrics, fifos: NotifyFifos | undefined): HealthPart {
   return new HealthPart({
     runner: new HealthCheckService({ onTrouble: (message) => logger.warn({ part: 'healthcheck' }, message) }),
     plan: (m) => planFromConfig(m, hostScriptIdentity),
     onRealServerChange: (change) => ipvs.onRealServerChange(change),
     observeCheckDuration: (type, seconds) => metrics.observeCheckDuration(type, seconds),
+    ...(fifos ? { transitions: { virtualServer: (vs, up) => fifos.virtualServer(vs, up), realServer: (vs, rs, alive) => fifos.realServer(vs, rs, alive) } } : {}),
     clock,
     logger,
   });

@@ -38,6 +38,20 @@ export type ScriptCommand = z.infer<typeof ScriptCommand>;
 
 // ---------------------------------------------------------------------------------------------- global_defs
 
+/**
+ * `notify_fifo PATH [USER [GROUP]]` (and vrrp_/lvs_ variants) with its `…_fifo_script CMD [USER [GROUP]]`:
+ * a FIFO that gets one line per VRRP / LVS transition; the script is started with the path as last argument.
+ */
+export const NotifyFifo = z.object({
+  loc: SourceLocation,
+  path: z.string().min(1),
+  /** Owner of a FIFO tslvsd creates (keepalived: the FIFO's user, else the default script user). */
+  user: z.string().optional(),
+  group: z.string().optional(),
+  script: ScriptCommand.optional(),
+});
+export type NotifyFifo = z.infer<typeof NotifyFifo>;
+
 export const GlobalDefs = z.object({
   loc: SourceLocation,
   /** `router_id`; keepalived's default is the hostname, left to the runtime (undefined here). */
@@ -75,6 +89,10 @@ export const GlobalDefs = z.object({
   lvsFlush: z.boolean(),
   /** `lvs_flush_on_stop [VS]` (or `lvs_flush_onstop`): clean the IPVS table at stop (default false). */
   lvsFlushOnStop: z.boolean(),
+  /** `notify_fifo` (VRRP and LVS lines), `vrrp_notify_fifo` (VRRP only), `lvs_notify_fifo` (LVS only). */
+  notifyFifo: NotifyFifo.optional(),
+  vrrpNotifyFifo: NotifyFifo.optional(),
+  lvsNotifyFifo: NotifyFifo.optional(),
   /** Every other global_defs keyword as written (keyword → its arguments), parsed and reported, not acted on. */
   other: z.record(z.string(), z.array(z.string())),
 });

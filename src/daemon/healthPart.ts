@@ -1,11 +1,11 @@
-import type { ConfigModel } from '../config/model.js';
+import type { ConfigModel, RealServer, VirtualServer } from '../config/model.js';
 import type { HealthSnapshot, QuorumChange, RealServerChange } from '../healthcheck/events.js';
 import type { HealthCheckPlan } from '../healthcheck/plan.js';
 import type { KnownDestination } from '../healthcheck/service.js';
 import type { HealthMetricsSource, RealServerSnapshot, VirtualServerSnapshot } from '../metrics/sources.js';
 import type { Clock, TimerHandle } from '../util/clock.js';
 import { logTransition, type Logger } from '../util/log.js';
-import type { ConfigDiff } from './configDiff.js';
+import { type ConfigDiff, realServerKey, virtualServerKey } from './configDiff.js';
 import type { DaemonPart } from './parts.js';
 
 /** What the health part needs of the health-check room's service (HealthCheckService fits). */
@@ -29,8 +29,15 @@ export interface HealthPartOptions {
   observeCheckDuration: (checkerType: string, seconds: number) => void;
   clock: Clock;
   logger: Logger;
+  /** Real-server and quorum transitions, with the config objects they are about (the notify FIFOs). */
+  transitions?: HealthTransitionSink;
   /** How often the per-checker detail is fetched from the checker worker (default 5 s). */
   snapshotIntervalMs?: number;
+}
+
+export interface HealthTransitionSink {
+  virtualServer(vs: VirtualServer, up: boolean): void;
+  realServer(vs: VirtualServer, rs: RealServer, alive: boolean): void;
 }
 
 /**
@@ -52,18 +59,23 @@ export class HealthPart implements DaemonPart, HealthMetricsSource {
   private refetch = false;
   /** Last alive state logged per `VS/RS`. */
   private readonly alive = new Map<string, boolean>();
+  /** The current config's virtual servers and their real servers, by the keys the health events carry. */
+  private servers = new Map<string, { vs: VirtualServer; realServers: Map<string, RealServer> }>();
 
   constructor(private readonly options: HealthPartOptions) {}
 
   async start(model: ConfigModel): Promise<void> {
     const { runner, logger } = this.options;
+    this.indexServers(model);
     this.unsubscribe = [
       runner.onChange((change) => {
         this.logChange(change);
         this.options.onRealServerChange(change);
         this.scheduleSnapshot(200);
       }),
-      runner.onQuorum((q) =>
+      runner.onQuorum((q) => {
+        const vs = this.servers.get(q.virtualServer)?.vs;
+        if (vs) this.options.transitions?.virtualServer(vs, q.up);
         logTransition(logger, {
           kind: 'real_server',
           instance: q.virtualServer,
@@ -71,8 +83,8 @@ export class HealthPart implements DaemonPart, HealthMetricsSource {
           to: q.up ? 'QUORUM_UP' : 'QUORUM_DOWN',
           reason: `live weight ${q.liveWeight}, threshold ${q.threshold}`,
           detail: { quorum: true },
-        }),
-      ),
+        });
+      }),
     ];
     if (model.virtualServers.length === 0) return;
     runner.start(this.options.plan(model));
@@ -84,6 +96,7 @@ export class HealthPart implements DaemonPart, HealthMetricsSource {
     const vs = diff.virtualServers;
     const untouched = vs.added.length === 0 && vs.removed.length === 0 && vs.kept.every((k) => k.unchanged) && !diff.otherSectionsChanged.includes('virtualServerGroups');
     if (untouched) return;
+    this.indexServers(next);
     // The service's reload starts the checks too when there were none.
     this.options.runner.reload(this.options.plan(next));
     if (!this.running) {
@@ -141,6 +154,10 @@ export class HealthPart implements DaemonPart, HealthMetricsSource {
       this.options.logger.debug({ event: 'real_server', instance: id, alive: change.alive, inTable: change.inTable, weight: change.weight, reason: change.reason }, 'real server update');
       return;
     }
+    const entry = this.servers.get(change.virtualServer);
+    const rs = entry?.realServers.get(change.realServer);
+    // keepalived writes an RS line when a known server flips, not for its first state nor the sorry server.
+    if (entry && rs && before !== undefined && !change.sorryServer) this.options.transitions?.realServer(entry.vs, rs, change.alive);
     logTransition(this.options.logger, {
       kind: 'real_server',
       instance: id,
@@ -149,6 +166,10 @@ export class HealthPart implements DaemonPart, HealthMetricsSource {
       reason: change.reason,
       detail: { inTable: change.inTable, weight: change.weight, sorryServer: change.sorryServer },
     });
+  }
+
+  private indexServers(model: ConfigModel): void {
+    this.servers = new Map(model.virtualServers.map((vs) => [virtualServerKey(vs), { vs, realServers: new Map(vs.realServers.map((rs) => [realServerKey(rs), rs])) }]));
   }
 
   /**

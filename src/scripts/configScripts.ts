@@ -16,6 +16,8 @@ export function scriptsOf(model: ConfigModel): NamedScript[] {
       if (command) out.push({ what: `${owner} ${names[key]}`, command });
     }
   };
+  const fifos = { notify_fifo_script: model.global.notifyFifo, vrrp_notify_fifo_script: model.global.vrrpNotifyFifo, lvs_notify_fifo_script: model.global.lvsNotifyFifo };
+  for (const [what, fifo] of Object.entries(fifos)) if (fifo?.script) out.push({ what, command: fifo.script });
   for (const s of model.vrrpScripts) out.push({ what: `vrrp_script ${s.name}`, command: s.script });
   for (const i of model.vrrpInstances) hooks(`vrrp_instance ${i.name}`, i);
   for (const g of model.vrrpSyncGroups) hooks(`vrrp_sync_group ${g.name}`, g);

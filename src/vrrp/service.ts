@@ -39,6 +39,17 @@ export interface VrrpServiceDeps {
   frameSender: Pick<NativeAddon, 'sendFrame'>;
   openTransport: (options: TransportOptions) => VrrpTransport;
   runScript: (invocation: ScriptInvocation) => Promise<ScriptOutcome>;
+  /** Every notification, in order, right after its notify scripts were started (the notify FIFOs). */
+  onNotify?: (notification: VrrpNotification) => void;
+}
+
+/** One state notification of an instance or sync group, as keepalived's notify script and FIFO get it. */
+export interface VrrpNotification {
+  type: 'INSTANCE' | 'GROUP';
+  name: string;
+  state: 'MASTER' | 'BACKUP' | 'FAULT' | 'STOP';
+  /** The instance's effective priority; 0 for a group. */
+  priority: number;
 }
 
 /** Everything an operator (status, metrics) wants to know about one instance. */
@@ -597,6 +608,9 @@ export class VrrpService {
     const hook = specific[state];
     if (hook) this.notify(owner.name, hook, []);
     if (owner.notify) this.notify(owner.name, owner.notify, [type, owner.name, state, String(priority)]);
+    if (state === 'MASTER' || state === 'BACKUP' || state === 'FAULT' || state === 'STOP') {
+      this.deps.onNotify?.({ type, name: owner.name, state, priority });
+    }
   }
 
   private notify(name: string, command: ScriptCommand, extraArgs: string[]): void {

@@ -5,6 +5,7 @@ import { HealthPart, type HealthRunner } from '../../src/daemon/healthPart.js';
 import type { HealthSnapshot, QuorumChange, RealServerChange } from '../../src/healthcheck/events.js';
 import type { HealthCheckPlan } from '../../src/healthcheck/plan.js';
 import type { KnownDestination } from '../../src/healthcheck/service.js';
+import { realServerFifoLine, virtualServerFifoLine } from '../../src/notify/fifoLines.js';
 import { FakeClock } from '../../src/util/clock.js';
 import { createLogger } from '../../src/util/log.js';
 import { model, realServer, relocated, virtualServer } from './modelFixtures.js';
@@ -45,7 +46,7 @@ class FakeHealth implements HealthRunner {
   }
 }
 
-function setup() {
+function setup(fifoLines: string[] = []) {
   const runner = new FakeHealth();
   const clock = new FakeClock();
   const lines: Array<Record<string, unknown>> = [];
@@ -56,6 +57,10 @@ function setup() {
     plan: (m: ConfigModel) => ({ virtualServers: [], source: m.source }) as unknown as HealthCheckPlan,
     onRealServerChange: (c) => forwarded.push(c),
     observeCheckDuration: (t, s) => observed.push([t, s]),
+    transitions: {
+      virtualServer: (vs, up) => fifoLines.push(virtualServerFifoLine(vs, up)),
+      realServer: (vs, rs, alive) => fifoLines.push(realServerFifoLine(rs, vs, alive)),
+    },
     clock,
     logger: createLogger({ level: 'info', format: 'json', sink: { write: (l: string) => void lines.push(JSON.parse(l) as Record<string, unknown>) } }),
   });
@@ -157,5 +162,25 @@ describe('HealthPart', () => {
     await part.reload(after, diffConfigs(before, after));
     await part.stop();
     expect(runner.calls).toEqual(['start', 'reload', 'stop']);
+  });
+
+  it('notify FIFO: one RS line per alive flip of a known server (none for its first state), one VS line per quorum change', async () => {
+    const fifo: string[] = [];
+    const { runner, part } = setup(fifo);
+    await part.start(model());
+    runner.emit('10.0.0.100:80/TCP', '192.168.1.10:80', true, 'initial');
+    runner.emit('10.0.0.100:80/TCP', '192.168.1.10:80', true, 'weight only');
+    runner.emit('10.0.0.100:80/TCP', '192.168.1.10:80', false, 'TCP_CHECK: connection refused');
+    (runner as unknown as { quorumListeners: Set<(c: QuorumChange) => void> }).quorumListeners.forEach((l) =>
+      l({ kind: 'quorum', virtualServer: '10.0.0.100:80/TCP', up: false, liveWeight: 0, threshold: 1 }),
+    );
+    runner.emit('10.0.0.100:80/TCP', '192.168.1.10:80', true, 'TCP_CHECK: connected');
+    runner.emit('10.0.0.100:80/TCP', '192.168.9.9:80', false, 'not in the config: no line');
+    expect(fifo).toEqual([
+      'RS [192.168.1.10]:tcp:80 [10.0.0.100]:tcp:80 DOWN\n',
+      'VS [10.0.0.100]:tcp:80 DOWN\n',
+      'RS [192.168.1.10]:tcp:80 [10.0.0.100]:tcp:80 UP\n',
+    ]);
+    await part.stop();
   });
 });

@@ -3,6 +3,7 @@ import type { GlobalDefs } from '../model.js';
 import type { ConfigNode } from '../parser.js';
 import { KEEPALIVED_KEYWORDS } from '../keepalivedKeywords.js';
 import { applyKeywords, type CompileContext, type KeywordTable, locOf, posOf, singleArg } from './context.js';
+import { compileNotifyFifos, NOTIFY_FIFO_KEYWORDS } from './notifyFifo.js';
 import { addressFamily, boolArg, canonicalIp, intArg, parsePort, parseSeconds, secondsArg } from './values.js';
 
 export function defaultGlobalDefs(file: string): GlobalDefs {
@@ -157,8 +158,10 @@ function flushOnStopArg(n: ConfigNode, ctx: CompileContext): boolean {
 
 export function compileGlobalDefs(node: ConfigNode, g: GlobalDefs, ctx: CompileContext): void {
   g.loc = locOf(node.keyword);
+  compileNotifyFifos(node.block ?? [], g, ctx);
   for (const item of node.block ?? []) {
     const keyword = item.keyword.text;
+    if (NOTIFY_FIFO_KEYWORDS.has(keyword)) continue;
     if (Object.prototype.hasOwnProperty.call(GLOBAL_KEYWORDS, keyword)) {
       applyKeywords([item], GLOBAL_KEYWORDS, g, 'global_defs', ctx);
       continue;
