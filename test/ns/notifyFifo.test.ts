@@ -101,4 +101,94 @@ describe.skipIf(!isRoot)('notify_fifo: tslvsd and keepalived 2.2.7 write the sam
     expect(existsSync(path.join(tDir, 'notify.fifo'))).toBe(false);
     // keepalived 2.2.7 (--vrrp) leaves the FIFO it created behind; tslvsd removes the one it made.
   });
+
+  it('a reader that does not read (pipe full): transitions and adverts are not delayed; the lines arrive later, in order', async () => {
+    const sDir = path.join(dir, 'slow');
+    execFileSync('mkdir', ['-p', sDir]);
+    const fifo = path.join(sDir, 'notify.fifo');
+    execFileSync('mkfifo', [fifo]);
+    // We hold the FIFO and fill its pipe buffer: every line tslvsd writes meets a full pipe.
+    const fd = openSync(fifo, constants.O_RDWR | constants.O_NONBLOCK);
+    const filler = Buffer.from(`${'x'.repeat(99)}\n`);
+    let filled = 0;
+    for (;;) {
+      try {
+        writeSync(fd, filler);
+        filled++;
+      } catch {
+        break;
+      }
+    }
+    // The last page still has room for a short line: fill it to the byte.
+    let tail = 0;
+    for (;;) {
+      try {
+        writeSync(fd, Buffer.from('y'));
+        tail++;
+      } catch {
+        break;
+      }
+    }
+    const conf = keepalivedConf({ routerId: 'slow', vrid: 63, priority: 150, advertInt: 1, vips: ['10.98.0.63/24'], trackInterfaces: ['trk0'] })
+      .replace('global_defs {', `global_defs {\n  notify_fifo ${fifo}`);
+    writeFileSync(path.join(sDir, 'ka.conf'), conf);
+    const tcpdump = spawn('ip', ['netns', 'exec', b.ns, 'tcpdump', '-i', 'eth0', '-nn', '-l', 'ip proto 112'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let dump = '';
+    let listening = false;
+    tcpdump.stdout.on('data', (d: Buffer) => (dump += d.toString()));
+    tcpdump.stderr.on('data', (d: Buffer) => (listening ||= d.toString().includes('listening')));
+    try {
+      expect(await waitFor(() => listening, { timeoutMs: 10_000 })).toBe(true);
+      tslvsd = startTslvsd(a.ns, path.join(sDir, 'ka.conf'));
+      expect(await tslvsd.waitForState('BACKUP', BOOT_MS)).toBe(true);
+      const backupAt = performance.now();
+      expect(await tslvsd.waitForState('MASTER', 15_000)).toBe(true);
+      // master_down_interval = 3 × 1 s + skew (0.41 s): a blocked write would push this out.
+      const takeover = performance.now() - backupAt;
+      expect(takeover).toBeLessThan(6000);
+      // More lines while the pipe is full: FAULT and back.
+      await mustRun('ip', ['-n', a.ns, 'link', 'set', 'trk0', 'down']);
+      expect(await waitFor(() => tslvsd!.state() === 'FAULT', { timeoutMs: 5000 })).toBe(true);
+      await mustRun('ip', ['-n', a.ns, 'link', 'set', 'trk0', 'up']);
+      expect(await waitFor(() => tslvsd!.state() === 'MASTER', { timeoutMs: 10_000 })).toBe(true);
+      const from = dump.split('\n').length;
+      await sleep(5000);
+      const adverts = dump.split('\n').slice(from).filter((l) => l.includes('vrid 63') && l.includes('prio 150')).length;
+      console.log(`pipe filled with ${filled} lines + ${tail} bytes; takeover ${takeover.toFixed(0)} ms; ${adverts} adverts in 5 s while the FIFO was full`);
+      // 4–5 at advert_int 1; a blocked loop would send none.
+      expect(adverts).toBeGreaterThanOrEqual(3);
+    } finally {
+      tcpdump.kill();
+    }
+    // Now the reader reads: the filler, then tslvsd's lines in order.
+    let text = '';
+    const buf = Buffer.alloc(1 << 16);
+    const deadline = performance.now() + 5000;
+    while (performance.now() < deadline && !text.includes('MASTER 150\n') ) {
+      try {
+        const n = readSync(fd, buf, 0, buf.length, null);
+        text += buf.subarray(0, n).toString();
+      } catch {
+        await sleep(50);
+      }
+    }
+    await sleep(500);
+    for (;;) {
+      try {
+        const n = readSync(fd, buf, 0, buf.length, null);
+        if (n === 0) break;
+        text += buf.subarray(0, n).toString();
+      } catch {
+        break;
+      }
+    }
+    closeSync(fd);
+    const lines = text.match(/INSTANCE [^\n]*/g);
+    expect(lines).toEqual(['INSTANCE "VI_1" BACKUP 150', 'INSTANCE "VI_1" MASTER 150', 'INSTANCE "VI_1" FAULT 150', 'INSTANCE "VI_1" BACKUP 150', 'INSTANCE "VI_1" MASTER 150']);
+    expect(text.split('\n').filter((l) => l.startsWith('x')).length).toBe(filled);
+    expect(text).toContain(`${'y'.repeat(tail)}INSTANCE "VI_1" BACKUP 150\n`);
+    await tslvsd.stop();
+    // Not ours: the FIFO stays.
+    expect(existsSync(fifo)).toBe(true);
+  });
 });
