@@ -16,6 +16,7 @@ import { startReaper } from './scripts/scriptProcess.js';
 import { hostScriptIdentity } from './scripts/hostIdentity.js';
 import { RawSocketTransport } from './vrrp/edge/rawSocketTransport.js';
 import { runScript } from './vrrp/edge/scriptRunner.js';
+import { initialiseTrackFiles, watchTrackFile } from './vrrp/edge/trackFileWatcher.js';
 import { NotifyFifos } from './notify/notifyFifos.js';
 import { resolveScriptRunAs, scriptUserOf } from './scripts/runAs.js';
 import { daemonIds, systemUserDatabase } from './scripts/userDatabase.js';
@@ -65,6 +66,8 @@ export async function runDaemon(opts: DaemonOptions, model: ConfigModel): Promis
 
   // Opened before any part starts, so the first state line is not lost; closed after the last (STOP) line.
   const fifos = notifyFifos(model, clock, logger);
+  // track_file init_file: written once at start (keepalived: at config load, never on reload).
+  if (mode !== 'check-only') initialiseTrackFiles(model.trackFiles, (message) => logger.warn({ event: 'track_file' }, message));
   const vrrp = mode !== 'check-only' ? vrrpPart(clock, logger, fifos) : undefined;
   const ipvs = mode !== 'vrrp-only' ? ipvsPart(clock, logger, opts.keepIpvsOnExit ?? false) : undefined;
   const health = ipvs ? healthPart(clock, logger, ipvs, metrics, fifos) : undefined;
@@ -151,6 +154,7 @@ function vrrpPart(clock: Clock, logger: Logger, fifos: NotifyFifos | undefined):
     // The script reaper listens before the first notify or track script runs.
     if (scriptsOf(unit).length > 0) startReaper();
     const service = new VrrpService(unit, { clock, logger, netlink, frameSender, openTransport: (o) => new RawSocketTransport(o), runScript,
+      watchTrackFile: (file, onValue) => watchTrackFile(file, onValue, { onTrouble: (message) => logger.warn({ event: 'track_file', file }, message) }),
       ...(fifos ? { onNotify: (n) => fifos.vrrp(n) } : {}),
     });
     return {

@@ -165,6 +165,33 @@ export const TrackedScript = z.object({
 });
 export type TrackedScript = z.infer<typeof TrackedScript>;
 
+/** `track_file { NAME [weight N [reverse]] }` in an instance or sync group. */
+export const TrackedFile = z.object({
+  loc: SourceLocation,
+  /** Name of a `track_file` / `vrrp_track_file` block. */
+  name: z.string(),
+  /** Overrides the track file's own weight when present. */
+  weight: z.number().int().min(-254).max(254).optional(),
+  weightReverse: z.boolean(),
+});
+export type TrackedFile = z.infer<typeof TrackedFile>;
+
+/**
+ * `track_file NAME { file PATH; weight N [reverse]; init_file [VALUE] [overwrite] }` (or the deprecated
+ * `vrrp_track_file`): a number read from a file, times the weight, added to the priority.
+ */
+export const TrackFile = z.object({
+  loc: SourceLocation,
+  name: z.string(),
+  path: z.string().min(1),
+  /** Default 1; 0 = a non-zero value means FAULT. */
+  weight: z.number().int().min(-254).max(254),
+  weightReverse: z.boolean(),
+  /** `init_file [VALUE] [overwrite]`: write VALUE (default 0) at start if the file is missing (or always). */
+  init: z.object({ value: z.number().int(), overwrite: z.boolean() }).optional(),
+});
+export type TrackFile = z.infer<typeof TrackFile>;
+
 /** The `notify*` hooks shared by instances and sync groups. */
 const NotifyHooks = {
   notifyMaster: ScriptCommand.optional(),
@@ -209,6 +236,7 @@ export const VrrpInstance = z.object({
   garpLowerPrioRepeat: z.number().int().min(0),
   trackInterfaces: z.array(TrackedInterface),
   trackScripts: z.array(TrackedScript),
+  trackFiles: z.array(TrackedFile),
   ...NotifyHooks,
   smtpAlert: z.boolean(),
   /** Accept packets to the VIPs when master though not address owner (default: true unless vrrp_strict). */
@@ -230,6 +258,7 @@ export const VrrpSyncGroup = z.object({
   ...NotifyHooks,
   trackInterfaces: z.array(TrackedInterface),
   trackScripts: z.array(TrackedScript),
+  trackFiles: z.array(TrackedFile),
   smtpAlert: z.boolean(),
   globalTracking: z.boolean(),
 });
@@ -465,6 +494,7 @@ export const ConfigModel = z.object({
   source: z.string(),
   global: GlobalDefs,
   vrrpScripts: z.array(VrrpScript),
+  trackFiles: z.array(TrackFile),
   vrrpSyncGroups: z.array(VrrpSyncGroup),
   vrrpInstances: z.array(VrrpInstance),
   virtualServerGroups: z.array(VirtualServerGroup),

@@ -14,7 +14,8 @@ import {
   type VrrpReceiveCounters,
 } from './core/receiveValidator.js';
 import { VrrpSyncGroup } from './core/syncGroup.js';
-import { InstanceTracking, InterfaceTracker, ScriptTracker } from './core/trackers.js';
+import { FileTracker, InstanceTracking, InterfaceTracker, ScriptTracker } from './core/trackers.js';
+import type { TrackFileWatch } from './edge/trackFileWatcher.js';
 import { VrrpStateMachine, type VrrpMachineCounters, type VrrpState, type VrrpTransition } from './core/vrrpStateMachine.js';
 import { GratuitousArpSender, type GarpTarget } from './edge/gratuitousArp.js';
 import type { ReceiveFilterSpec } from './codec/receiveFilter.js';
@@ -39,6 +40,8 @@ export interface VrrpServiceDeps {
   frameSender: Pick<NativeAddon, 'sendFrame'>;
   openTransport: (options: TransportOptions) => VrrpTransport;
   runScript: (invocation: ScriptInvocation) => Promise<ScriptOutcome>;
+  /** Watches a track_file (src/vrrp/edge/trackFileWatcher.ts); absent = every track file reads 0. */
+  watchTrackFile?: (path: string, onValue: (value: number) => void) => TrackFileWatch;
   /** Every notification, in order, right after its notify scripts were started (the notify FIFOs). */
   onNotify?: (notification: VrrpNotification) => void;
 }
@@ -126,6 +129,7 @@ interface InstanceRuntime {
   tracking: InstanceTracking;
   scriptTrackers: Map<string, ScriptTracker>;
   interfaceTrackers: Map<string, InterfaceTracker>;
+  fileTrackers: Map<string, FileTracker>;
   machine: VrrpStateMachine;
   transport: VrrpTransport;
   garp: GratuitousArpSender;
@@ -162,6 +166,8 @@ export class VrrpService {
   private readonly instances: InstanceRuntime[] = [];
   private readonly interfaces = new Map<string, InterfaceRuntime>();
   private readonly scripts = new Map<string, ScriptRuntime>();
+  /** One watch per tracked file path, shared by the instances tracking it; `value` is the last read. */
+  private readonly fileWatches = new Map<string, { watch: TrackFileWatch | undefined; value: number }>();
   private readonly vipManager: VipManager;
   private unsubscribeLinks: (() => void) | undefined;
   private started = false;
@@ -211,6 +217,8 @@ export class VrrpService {
       for (const spec of rt.plan.scripts) rt.scriptTrackers.set(spec.name, new ScriptTracker(spec));
       for (const t of rt.interfaceTrackers.values()) rt.tracking.addInterface(t);
       for (const t of rt.scriptTrackers.values()) rt.tracking.addScript(t);
+      for (const spec of rt.plan.files) rt.fileTrackers.set(spec.name, new FileTracker(spec, this.fileValue(spec.path)));
+      for (const t of rt.fileTrackers.values()) rt.tracking.addFile(t);
       rt.tracking.applyTo(rt.machine);
     }
     this.startScripts();
@@ -224,6 +232,8 @@ export class VrrpService {
     if (this.stopping) return;
     this.stopping = true;
     for (const script of this.scripts.values()) this.deps.clock.clearTimer(script.timer);
+    for (const w of this.fileWatches.values()) w.watch?.close();
+    this.fileWatches.clear();
     for (const rt of this.instances) rt.machine.shutdown();
     await Promise.all(this.instances.map((rt) => rt.queue));
     // Whatever state we were in, nothing of ours stays on the interfaces.
@@ -304,6 +314,7 @@ export class VrrpService {
     }
     // A changed unicast_src_ip is another address to accept adverts at.
     this.refreshReceiveFilters();
+    this.closeUnusedFileWatches();
     await Promise.all(this.instances.map((rt) => rt.queue));
     return { inPlace: true, vipsAdded, vipsRemoved };
   }
@@ -395,6 +406,7 @@ export class VrrpService {
       tracking: new InstanceTracking(),
       scriptTrackers: new Map<string, ScriptTracker>(),
       interfaceTrackers: new Map<string, InterfaceTracker>(),
+      fileTrackers: new Map<string, FileTracker>(),
       transport: iface.transport,
       garp: new GratuitousArpSender(this.deps.frameSender, (error, target) =>
         this.deps.logger.warn({ event: 'garp_error', instance: instance.name, vip: target.vip, err: error.message }, 'gratuitous ARP failed'),
@@ -673,14 +685,59 @@ export class VrrpService {
         scriptTrackers.set(spec.name, tracker);
       }
     }
+    const fileTrackers = new Map<string, FileTracker>();
+    for (const spec of rt.plan.files) {
+      const old = rt.fileTrackers.get(spec.name);
+      fileTrackers.set(spec.name, old && canonical(old.spec) === canonical(spec) ? old : new FileTracker(spec, this.fileValue(spec.path)));
+    }
     const tracking = new InstanceTracking();
     for (const t of interfaceTrackers.values()) tracking.addInterface(t);
     for (const t of scriptTrackers.values()) tracking.addScript(t);
+    for (const t of fileTrackers.values()) tracking.addFile(t);
     rt.interfaceTrackers = interfaceTrackers;
     rt.scriptTrackers = scriptTrackers;
+    rt.fileTrackers = fileTrackers;
     rt.tracking = tracking;
     const now = new Set(tracking.applyTo(rt.machine).faults);
     for (const source of oldFaults) if (!now.has(source)) rt.machine.setFault(source, false);
+  }
+
+  /** The last value of a tracked file, watching it from now on (the first instance to track it starts the watch). */
+  private fileValue(path: string): number {
+    let entry = this.fileWatches.get(path);
+    if (!entry) {
+      const fresh: { watch: TrackFileWatch | undefined; value: number } = { watch: undefined, value: 0 };
+      fresh.watch = this.deps.watchTrackFile?.(path, (value) => this.onFileValue(path, value));
+      fresh.value = fresh.watch?.initialValue ?? 0;
+      this.fileWatches.set(path, fresh);
+      entry = fresh;
+    }
+    return entry.value;
+  }
+
+  private onFileValue(path: string, value: number): void {
+    const entry = this.fileWatches.get(path);
+    if (entry) entry.value = value;
+    for (const rt of this.instances) {
+      let changed = false;
+      for (const spec of rt.plan.files) {
+        if (spec.path === path && rt.fileTrackers.get(spec.name)?.setValue(value)) changed = true;
+      }
+      if (changed) {
+        const outcome = rt.tracking.applyTo(rt.machine);
+        this.deps.logger.info({ event: 'track_file', instance: rt.model.name, path, value, priorityDelta: outcome.priorityDelta, faults: outcome.faults }, `track file ${path} now ${value}`);
+      }
+    }
+  }
+
+  /** Closes the watches no instance uses any more (after a reload). */
+  private closeUnusedFileWatches(): void {
+    const used = new Set(this.instances.flatMap((rt) => rt.plan.files.map((f) => f.path)));
+    for (const [path, entry] of this.fileWatches) {
+      if (used.has(path)) continue;
+      entry.watch?.close();
+      this.fileWatches.delete(path);
+    }
   }
 
   /**

@@ -9,6 +9,7 @@ import type { ConfigNode } from '../parser.js';
 import { type CompileContext, posOf } from './context.js';
 import { compileGlobalDefs, defaultGlobalDefs } from './global.js';
 import { compileVirtualServer, compileVirtualServerGroup } from './virtualServer.js';
+import { compileTrackFile } from './trackFile.js';
 import { type CompiledSyncGroup, compileVrrpInstance, compileVrrpScript, compileVrrpSyncGroup } from './vrrp.js';
 
 export function compileConfig(tree: readonly ConfigNode[], source: string, ctx: CompileContext): ConfigModel | undefined {
@@ -16,6 +17,7 @@ export function compileConfig(tree: readonly ConfigNode[], source: string, ctx: 
     source,
     global: defaultGlobalDefs(source),
     vrrpScripts: [],
+    trackFiles: [],
     vrrpSyncGroups: [],
     vrrpInstances: [],
     virtualServerGroups: [],
@@ -40,6 +42,12 @@ export function compileConfig(tree: readonly ConfigNode[], source: string, ctx: 
       case 'vrrp_script': {
         const s = compileVrrpScript(node, ctx);
         if (s) model.vrrpScripts.push(s);
+        break;
+      }
+      case 'track_file':
+      case 'vrrp_track_file': {
+        const f = compileTrackFile(node, ctx);
+        if (f) model.trackFiles.push(f);
         break;
       }
       case 'vrrp_instance': {
@@ -91,6 +99,8 @@ function uniqueNames<T extends { name: string; loc: SourceLocation }>(items: T[]
 function crossCheck(model: ConfigModel, syncGroups: CompiledSyncGroup[], ctx: CompileContext): void {
   model.vrrpScripts = uniqueNames(model.vrrpScripts, 'vrrp_script', ctx);
   model.vrrpInstances = uniqueNames(model.vrrpInstances, 'vrrp_instance', ctx);
+  model.trackFiles = uniqueNames(model.trackFiles, 'track_file', ctx);
+  const fileNames = new Set(model.trackFiles.map((f) => f.name));
   model.virtualServerGroups = uniqueNames(model.virtualServerGroups, 'virtual_server_group', ctx);
   const scriptNames = new Set(model.vrrpScripts.map((s) => s.name));
   const instances = new Map(model.vrrpInstances.map((i) => [i.name, i]));
@@ -99,6 +109,11 @@ function crossCheck(model: ConfigModel, syncGroups: CompiledSyncGroup[], ctx: Co
     owner.trackScripts = owner.trackScripts.filter((t) => {
       if (scriptNames.has(t.name)) return true;
       ctx.sink.warning(at(t.loc), `track_script '${t.name}': no vrrp_script of that name; ignored`);
+      return false;
+    });
+    owner.trackFiles = owner.trackFiles.filter((t) => {
+      if (fileNames.has(t.name)) return true;
+      ctx.sink.warning(at(t.loc), `track_file '${t.name}': no track_file block of that name; ignored`);
       return false;
     });
   }

@@ -5,10 +5,11 @@
  */
 import type { Token } from '../lexer.js';
 import type {
-  GlobalDefs, ScriptCommand, TrackedInterface, TrackedScript, UnicastPeer, VirtualIpAddress, VrrpInstance, VrrpScript,
+  GlobalDefs, ScriptCommand, TrackedFile, TrackedInterface, TrackedScript, UnicastPeer, VirtualIpAddress, VrrpInstance, VrrpScript,
   VrrpSyncGroup,
 } from '../model.js';
 import type { ConfigNode } from '../parser.js';
+import { compileTrackedFiles } from './trackFile.js';
 import { notActedOnReason } from '../runtimeSupport.js';
 import { applyKeywords, type CompileContext, type KeywordTable, locOf, noBlock, posOf, requireBlock, singleArg } from './context.js';
 import {
@@ -196,6 +197,7 @@ interface InstanceDraft {
   garpLowerPrioRepeat?: number;
   trackInterfaces: TrackedInterface[];
   trackScripts: TrackedScript[];
+  trackFiles: TrackedFile[];
   notifyMaster?: ScriptCommand;
   notifyBackup?: ScriptCommand;
   notifyFault?: ScriptCommand;
@@ -320,6 +322,7 @@ const INSTANCE_KEYWORDS: KeywordTable<InstanceDraft> = {
   garp_lower_prio_repeat: (n, d, ctx) => { d.garpLowerPrioRepeat = intArg(n, 0, 10_000, ctx) ?? d.garpLowerPrioRepeat; },
   track_interface: (n, d, ctx) => { d.trackInterfaces.push(...compileTrackInterfaces(n, ctx)); },
   track_script: (n, d, ctx) => { d.trackScripts.push(...compileTrackScripts(n, ctx)); },
+  track_file: (n, d, ctx) => { d.trackFiles.push(...compileTrackedFiles(n, ctx)); },
   smtp_alert: (n, d, ctx) => { d.smtpAlert = boolArg(n, ctx); },
   accept: (n, d, ctx) => { noBlock(n, ctx); d.accept = true; },
   no_accept: (n, d, ctx) => { noBlock(n, ctx); d.accept = false; },
@@ -337,7 +340,7 @@ export function compileVrrpInstance(node: ConfigNode, global: GlobalDefs, ctx: C
   }
   const d: InstanceDraft = {
     state: 'BACKUP', advertInt: 1, virtualIpAddresses: [], virtualIpAddressesExcluded: [], unicastPeers: [],
-    nopreempt: false, preemptDelay: 0, trackInterfaces: [], trackScripts: [], smtpAlert: false,
+    nopreempt: false, preemptDelay: 0, trackInterfaces: [], trackScripts: [], trackFiles: [], smtpAlert: false,
     dontTrackPrimary: false, useVmac: false,
   };
   applyKeywords(requireBlock(node, ctx), INSTANCE_KEYWORDS, d, 'vrrp_instance', ctx);
@@ -400,6 +403,7 @@ export function compileVrrpInstance(node: ConfigNode, global: GlobalDefs, ctx: C
     garpLowerPrioRepeat: d.garpLowerPrioRepeat ?? global.vrrpGarpLowerPrioRepeat ?? d.garpMasterRepeat ?? global.vrrpGarpMasterRepeat,
     trackInterfaces: d.trackInterfaces,
     trackScripts: d.trackScripts,
+    trackFiles: d.trackFiles,
     smtpAlert: d.smtpAlert,
     accept: d.accept ?? !global.vrrpStrict,
     dontTrackPrimary: d.dontTrackPrimary,
@@ -425,6 +429,7 @@ interface SyncGroupDraft extends Notifiable {
   groupLocs: Token[];
   trackInterfaces: TrackedInterface[];
   trackScripts: TrackedScript[];
+  trackFiles: TrackedFile[];
   smtpAlert: boolean;
   globalTracking: boolean;
 }
@@ -441,6 +446,7 @@ const SYNC_GROUP_KEYWORDS: KeywordTable<SyncGroupDraft> = {
   },
   track_interface: (n, d, ctx) => { d.trackInterfaces.push(...compileTrackInterfaces(n, ctx)); },
   track_script: (n, d, ctx) => { d.trackScripts.push(...compileTrackScripts(n, ctx)); },
+  track_file: (n, d, ctx) => { d.trackFiles.push(...compileTrackedFiles(n, ctx)); },
   smtp_alert: (n, d, ctx) => { d.smtpAlert = boolArg(n, ctx); },
   global_tracking: (n, d, ctx) => { d.globalTracking = boolArg(n, ctx); },
 };
@@ -458,7 +464,7 @@ export function compileVrrpSyncGroup(node: ConfigNode, ctx: CompileContext): Com
     return undefined;
   }
   const d: SyncGroupDraft = {
-    group: [], groupLocs: [], trackInterfaces: [], trackScripts: [], smtpAlert: false, globalTracking: false,
+    group: [], groupLocs: [], trackInterfaces: [], trackScripts: [], trackFiles: [], smtpAlert: false, globalTracking: false,
   };
   const statements: ConfigNode[] = [];
   for (const item of requireBlock(node, ctx) ?? []) {
@@ -475,7 +481,7 @@ export function compileVrrpSyncGroup(node: ConfigNode, ctx: CompileContext): Com
   applyKeywords(statements, SYNC_GROUP_KEYWORDS, d, 'vrrp_sync_group', ctx);
   const group: VrrpSyncGroup = {
     loc: locOf(node.keyword), name: name.text, group: d.group, trackInterfaces: d.trackInterfaces,
-    trackScripts: d.trackScripts, smtpAlert: d.smtpAlert, globalTracking: d.globalTracking,
+    trackScripts: d.trackScripts, trackFiles: d.trackFiles, smtpAlert: d.smtpAlert, globalTracking: d.globalTracking,
   };
   for (const k of ['notifyMaster', 'notifyBackup', 'notifyFault', 'notifyStop', 'notify'] as const) {
     const s = d[k];

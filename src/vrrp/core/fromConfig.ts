@@ -8,7 +8,7 @@
 import type { ConfigModel, VrrpInstance, VrrpScript } from '../../config/model.js';
 import { AUTH_NONE, AUTH_PASS, passwordAuthData } from '../codec/advertCodec.js';
 import type { ReceiveSpec } from './receiveValidator.js';
-import type { InterfaceTrackerSpec, ScriptTrackerSpec } from './trackers.js';
+import type { FileTrackerSpec, InterfaceTrackerSpec, ScriptTrackerSpec } from './trackers.js';
 import type { VrrpInstanceSpec } from './vrrpStateMachine.js';
 
 export interface VrrpInstancePlan {
@@ -17,6 +17,8 @@ export interface VrrpInstancePlan {
   /** Tracked scripts (instance's own, then its sync group's), weight and reverse resolved. */
   scripts: Array<ScriptTrackerSpec & { script: VrrpScript }>;
   interfaces: InterfaceTrackerSpec[];
+  /** Tracked files (instance's own, then its sync group's), weight and reverse resolved. */
+  files: Array<FileTrackerSpec & { path: string }>;
   /** Where adverts go: the multicast group, or each unicast peer. */
   destinations: string[];
   /** The address adverts are sent from (and the equal-priority tie-break). */
@@ -108,6 +110,19 @@ export function planVrrpInstance(
     if (interfaces.some((i) => i.name === tracked.name)) continue;
     interfaces.push({ name: tracked.name, weight: ownerWeight(tracked.weight ?? 0), weightReverse: tracked.weightReverse });
   }
+  const fileByName = new Map(config.trackFiles.map((f) => [f.name, f]));
+  const files: VrrpInstancePlan['files'] = [];
+  for (const tracked of [...inst.trackFiles, ...(sync?.trackFiles ?? [])]) {
+    const file = fileByName.get(tracked.name);
+    if (!file || files.some((f) => f.name === tracked.name)) continue;
+    files.push({
+      name: file.name,
+      path: file.path,
+      // keepalived: the instance's `weight N [reverse]` wins over the track_file's own.
+      weight: ownerWeight(tracked.weight ?? file.weight),
+      weightReverse: tracked.weight !== undefined ? tracked.weightReverse : file.weightReverse,
+    });
+  }
   if (ownerWeightsDropped) {
     warnings.push(`${where}: tracking weights ignored with priority 255; a tracked failure means FAULT (as keepalived)`);
   }
@@ -146,7 +161,7 @@ export function planVrrpInstance(
     unicastPeers,
     ownAddresses: [sourceIp],
   };
-  return { ok: true, plan: { instance, receive, scripts, interfaces, destinations, sourceIp, warnings } };
+  return { ok: true, plan: { instance, receive, scripts, interfaces, files, destinations, sourceIp, warnings } };
 }
 
 /** The addresses an instance advertises (the count field holds at most 255). */

@@ -1,5 +1,5 @@
 /**
- * Tracking (pure): vrrp_script results and track_interface link states → a priority delta and fault
+ * Tracking (pure): vrrp_script results, track_interface link states and track_file values → a priority delta and fault
  * sources for a VrrpStateMachine. The edge runs the scripts (interval, timeout, execFile argv as
  * script_user) and watches links over rtnetlink; it reports results here and applies the outcome.
  *
@@ -104,6 +104,65 @@ export class InterfaceTracker {
   }
 }
 
+export interface FileTrackerSpec {
+  /** track_file name. */
+  name: string;
+  /** −254..254; 0 = a non-zero value means FAULT (reverse: a zero value). */
+  weight: number;
+  weightReverse?: boolean;
+}
+
+/**
+ * keepalived's strtol(buf, NULL, 0) on the first 127 bytes of a track file: leading space, a sign, 0x hex
+ * or 0 octal, digits up to the first other character; no digits = 0. A value outside the 32-bit range is
+ * refused (undefined: keepalived logs "Invalid number" and keeps the previous value).
+ */
+export function parseTrackFileValue(text: string): number | undefined {
+  const m = /^[ \t\n\v\f\r]*([+-]?)(0[xX][0-9a-fA-F]+|0[0-7]*|[1-9][0-9]*)?/.exec(text.slice(0, 127));
+  const digits = m?.[2];
+  if (!digits) return 0;
+  const magnitude = /^0[xX]/.test(digits) ? parseInt(digits.slice(2), 16) : digits.length > 1 && digits.startsWith('0') ? parseInt(digits, 8) : Number(digits);
+  const value = m[1] === '-' ? -magnitude : magnitude;
+  if (!Number.isSafeInteger(value) || value < -2147483648 || value > 2147483648) return undefined;
+  return value;
+}
+
+/** track_file: the number last read from the file (a missing or empty file reads as 0). */
+export class FileTracker {
+  private current = 0;
+
+  constructor(readonly spec: FileTrackerSpec, initialValue = 0) {
+    if (!Number.isInteger(spec.weight) || Math.abs(spec.weight) > 254) {
+      throw new RangeError(`track_file ${spec.name}: weight ${spec.weight}`);
+    }
+    this.current = initialValue;
+  }
+
+  get value(): number {
+    return this.current;
+  }
+
+  /** Returns true when the value changed. */
+  setValue(value: number): boolean {
+    const changed = value !== this.current;
+    this.current = value;
+    return changed;
+  }
+
+  /**
+   * keepalived (track_file.c update_track_file_status): weight 0 → FAULT when the value is non-zero (zero
+   * with reverse); otherwise value × weight (negated by reverse), clamped to −254..253, is added to the
+   * priority, and −254 means FAULT.
+   */
+  contribution(): { delta: number; fault: boolean } {
+    const reverse = this.spec.weightReverse ?? false;
+    if (this.spec.weight === 0) return { delta: 0, fault: reverse ? this.current === 0 : this.current !== 0 };
+    const raw = this.current * this.spec.weight * (reverse ? -1 : 1);
+    const status = Math.max(-254, Math.min(253, raw));
+    return status === -254 ? { delta: 0, fault: true } : { delta: status, fault: false };
+  }
+}
+
 export interface TrackingOutcome {
   /** Sum of the weights in effect. */
   priorityDelta: number;
@@ -132,6 +191,7 @@ function contribution(t: Tracked): { delta: number; fault: boolean } {
 export class InstanceTracking {
   private readonly scripts: ScriptTracker[] = [];
   private readonly interfaces: InterfaceTracker[] = [];
+  private readonly files: FileTracker[] = [];
   /** Fault sources this object last raised on the machine, to clear them when they go away. */
   private raised = new Set<string>();
 
@@ -142,6 +202,11 @@ export class InstanceTracking {
 
   addInterface(tracker: InterfaceTracker): this {
     this.interfaces.push(tracker);
+    return this;
+  }
+
+  addFile(tracker: FileTracker): this {
+    this.files.push(tracker);
     return this;
   }
 
@@ -168,6 +233,11 @@ export class InstanceTracking {
       const c = contribution(t);
       priorityDelta += c.delta;
       if (c.fault) faults.push(`${t.kind} ${t.name}${t.status === 'init' ? ' (init)' : ''}`);
+    }
+    for (const f of this.files) {
+      const c = f.contribution();
+      priorityDelta += c.delta;
+      if (c.fault) faults.push(`track_file ${f.spec.name}`);
     }
     return { priorityDelta, faults };
   }
