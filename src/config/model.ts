@@ -365,6 +365,24 @@ export const UdpCheck = z.object({
 });
 export const PingCheck = z.object({ type: z.literal('PING_CHECK'), ...CheckerBase });
 
+/**
+ * `FILE_CHECK { track_file NAME; weight N [reverse] }`: the real server follows a track_file (keepalived
+ * 2.2.7 check_file.c): weight 0 → down while the value is non-zero; otherwise value × weight is added to
+ * the real server's weight, and a product at or below −(65535+1) takes it down. The base fields are the
+ * real server's defaults (a FILE_CHECK has no timers of its own).
+ */
+export const FileCheck = z.object({
+  type: z.literal('FILE_CHECK'),
+  ...CheckerBase,
+  trackFile: z.string(),
+  /** The track_file's path, resolved by the compiler's cross-check. */
+  path: z.string().min(1),
+  /** The checker's `weight`, else the track_file's. */
+  weight: z.number().int().min(-65535).max(65535),
+  weightReverse: z.boolean(),
+});
+export type FileCheck = z.infer<typeof FileCheck>;
+
 export const Checker = z.discriminatedUnion('type', [
   TcpCheck,
   HttpGetCheck,
@@ -374,6 +392,7 @@ export const Checker = z.discriminatedUnion('type', [
   DnsCheck,
   UdpCheck,
   PingCheck,
+  FileCheck,
 ]);
 export type Checker = z.infer<typeof Checker>;
 export type CheckerType = Checker['type'];

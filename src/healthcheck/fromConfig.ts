@@ -76,6 +76,17 @@ function checkerSpec(c: Checker, rs: RealServer, identity: (command: ScriptComma
         ...(runAs ? { runAs } : {}),
       };
     }
+    case 'FILE_CHECK':
+      // keepalived watches the file (inotify) and knows its state at once: read every second, no retry,
+      // no warmup, never alpha.
+      return {
+        type: 'FILE_CHECK',
+        timing: { delayLoopMs: 1000, warmupMs: 0, retry: 0, delayBeforeRetryMs: 1000, alpha: false },
+        path: c.path,
+        weight: c.weight,
+        weightReverse: c.weightReverse,
+        configuredWeight: rs.weight,
+      };
     case 'DNS_CHECK':
       return { type: 'DNS_CHECK', timing: timing(c), target: target(c), queryType: c.queryType, name: c.name };
     case 'UDP_CHECK':

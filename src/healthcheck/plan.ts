@@ -119,7 +119,19 @@ export interface SmtpCheckSpec {
   heloName: string;
 }
 
+/** FILE_CHECK: the real server follows a track_file, read every second (see core/fileCheck.ts). */
+export interface FileCheckSpec {
+  type: 'FILE_CHECK';
+  timing: CheckTiming;
+  path: string;
+  weight: number;
+  weightReverse: boolean;
+  /** The real server's configured weight, to which value × weight is added. */
+  configuredWeight: number;
+}
+
 export type CheckerSpec =
+  | FileCheckSpec
   | TcpCheckSpec
   | HttpCheckSpec
   | MiscCheckSpec

@@ -53,4 +53,19 @@ ${instance('  track_file {\n    nosuch\n  }')}`);
     const m = model(`track_file t {\n  file /run/t\n}\n${instance('  track_file {\n    t weight 5\n  }')}`);
     expect(m.vrrpInstances[0]!.trackFiles[0]).toMatchObject({ name: 't', weight: 5 });
   });
+
+  it('FILE_CHECK in a real_server: track_file NAME, its weight unless given; no warning; unknown name dropped', () => {
+    const vs = (check: string) => `track_file t {\n  file /run/t\n  weight 4 reverse\n}\nvirtual_server 10.0.0.1 80 {\n  lb_algo rr\n  protocol TCP\n  real_server 10.0.0.2 80 {\n    FILE_CHECK {\n${check}\n    }\n  }\n}\n`;
+    const own = compile(vs('      track_file t'));
+    expect(messages(own)).toEqual([]);
+    expect(own.model!.virtualServers[0]!.realServers[0]!.checkers[0]).toMatchObject({ type: 'FILE_CHECK', trackFile: 't', path: '/run/t', weight: 4, weightReverse: true });
+    const given = compile(vs('      track_file t\n      weight 0'));
+    expect(given.model!.virtualServers[0]!.realServers[0]!.checkers[0]).toMatchObject({ weight: 0, weightReverse: false });
+    const unknown = compile(vs('      track_file nosuch'));
+    expect(messages(unknown).join('\n')).toContain("/etc/ka.conf:9: warning: FILE_CHECK: no track_file 'nosuch'; ignored");
+    expect(unknown.model!.virtualServers[0]!.realServers[0]!.checkers).toEqual([]);
+    const none = compile(vs('      weight 1'));
+    expect(messages(none).join('\n')).toContain("/etc/ka.conf:9:5: error: FILE_CHECK: no 'track_file NAME' given");
+  });
 });
+

@@ -4,16 +4,19 @@
  * default (connect_timeout 5; retry 1, DNS 3, MISC 0; delay_before_retry 1, HTTP/SSL 3, DNS = delay_loop;
  * delay_loop 60; warmup = delay_loop).
  */
-import type { Checker, CheckerType, HttpUrl, ScriptCommand } from '../model.js';
+import type { Checker, CheckerType, FileCheck, HttpUrl, ScriptCommand } from '../model.js';
 import type { ConfigNode } from '../parser.js';
 import { notActedOnReason } from '../runtimeSupport.js';
 import { applyKeywords, type CompileContext, type KeywordTable, locOf, posOf, requireBlock, singleArg } from './context.js';
 import {
-  boolArg, commandLineArg, intArg, parseIp, parsePort, secondsArg,
+  boolArg, commandLineArg, intArg, parseInteger, parseIp, parsePort, secondsArg,
 } from './values.js';
 
+/** FILE_CHECKs without their own `weight`: the cross-check gives them the track_file's weight and reverse. */
+export const FILE_CHECKS_WITH_TRACK_FILE_WEIGHT = new WeakSet<FileCheck>();
+
 export const CHECKER_TYPES: readonly CheckerType[] = [
-  'TCP_CHECK', 'HTTP_GET', 'SSL_GET', 'MISC_CHECK', 'SMTP_CHECK', 'DNS_CHECK', 'UDP_CHECK', 'PING_CHECK',
+  'TCP_CHECK', 'HTTP_GET', 'SSL_GET', 'MISC_CHECK', 'SMTP_CHECK', 'DNS_CHECK', 'UDP_CHECK', 'PING_CHECK', 'FILE_CHECK',
 ];
 
 /** Timer settings a virtual_server or real_server passes down; undefined = not set there. */
@@ -41,6 +44,9 @@ export function timerHandlers<T extends InheritedTimers>(): KeywordTable<T> {
 }
 
 interface CheckerDraft extends InheritedTimers {
+  trackFile?: string;
+  fileWeight?: number;
+  fileWeightReverse?: boolean;
   connectIp?: string;
   connectPort?: number;
   bindTo?: string;
@@ -182,6 +188,25 @@ const HTTP: KeywordTable<CheckerDraft> = {
 };
 
 const KEYWORDS_BY_TYPE: Readonly<Record<CheckerType, KeywordTable<CheckerDraft>>> = {
+  // keepalived's FILE_CHECK takes only these two (no timers: the file is watched, not polled).
+  FILE_CHECK: {
+    track_file: (n, d, ctx) => {
+      const t = singleArg(n, ctx);
+      if (t) d.trackFile = t.text;
+    },
+    weight: (n, d, ctx) => {
+      const t = n.args[0];
+      if (t === undefined) {
+        ctx.sink.error(posOf(n.keyword), "'weight' needs a value");
+        return;
+      }
+      const w = parseInteger(t, -65535, 65535, 'weight', ctx);
+      if (w !== undefined) d.fileWeight = w;
+      const option = n.args[1];
+      if (option?.text === 'reverse') d.fileWeightReverse = true;
+      else if (option !== undefined && option.text !== 'noreverse') ctx.sink.error(posOf(option), `unknown weight option '${option.text}'`);
+    },
+  },
   TCP_CHECK: COMMON,
   PING_CHECK: COMMON,
   HTTP_GET: HTTP,
@@ -283,7 +308,7 @@ export function compileChecker(node: ConfigNode, type: CheckerType, rs: CheckerT
     ...(d.bindIf !== undefined ? { bindIf: d.bindIf } : {}),
     ...(d.fwmark !== undefined ? { fwmark: d.fwmark } : {}),
   };
-  const needsPort = type !== 'MISC_CHECK' && type !== 'PING_CHECK';
+  const needsPort = type !== 'MISC_CHECK' && type !== 'PING_CHECK' && type !== 'FILE_CHECK';
   if (needsPort && base.connectPort === 0) {
     ctx.sink.error(posOf(node.keyword), `${type}: no port to connect to (give the real_server a port or set connect_port)`);
   }
@@ -312,6 +337,16 @@ export function compileChecker(node: ConfigNode, type: CheckerType, rs: CheckerT
         if (d.user.group !== undefined) script.group = d.user.group;
       }
       return { type, ...base, script, timeout: d.miscTimeout ?? delayLoop, dynamic: d.dynamic };
+    }
+    case 'FILE_CHECK': {
+      if (d.trackFile === undefined) {
+        ctx.sink.error(posOf(node.keyword), "FILE_CHECK: no 'track_file NAME' given");
+        return undefined;
+      }
+      // The path, and the weight when not given here, come from the track_file (compile.ts cross-check).
+      const check: FileCheck = { type, ...base, trackFile: d.trackFile, path: '', weight: d.fileWeight ?? 0, weightReverse: d.fileWeightReverse ?? false };
+      if (d.fileWeight === undefined) FILE_CHECKS_WITH_TRACK_FILE_WEIGHT.add(check);
+      return check;
     }
     case 'SMTP_CHECK':
       return { type, ...base, heloName: d.heloName ?? 'localhost' };

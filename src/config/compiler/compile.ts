@@ -10,6 +10,7 @@ import { type CompileContext, posOf } from './context.js';
 import { compileGlobalDefs, defaultGlobalDefs } from './global.js';
 import { compileVirtualServer, compileVirtualServerGroup } from './virtualServer.js';
 import { compileTrackFile } from './trackFile.js';
+import { FILE_CHECKS_WITH_TRACK_FILE_WEIGHT } from './checkers.js';
 import { type CompiledSyncGroup, compileVrrpInstance, compileVrrpScript, compileVrrpSyncGroup } from './vrrp.js';
 
 export function compileConfig(tree: readonly ConfigNode[], source: string, ctx: CompileContext): ConfigModel | undefined {
@@ -151,6 +152,27 @@ function crossCheck(model: ConfigModel, syncGroups: CompiledSyncGroup[], ctx: Co
     });
     group.group = members;
     model.vrrpSyncGroups.push(group);
+  }
+
+  const filesByName = new Map(model.trackFiles.map((f) => [f.name, f]));
+  for (const vs of model.virtualServers) {
+    for (const rs of vs.realServers) {
+      rs.checkers = rs.checkers.filter((c) => {
+        if (c.type !== 'FILE_CHECK') return true;
+        const file = filesByName.get(c.trackFile);
+        if (!file) {
+          // keepalived: "track_file NAME not found" and the FILE_CHECK is ignored.
+          ctx.sink.warning(at(c.loc), `FILE_CHECK: no track_file '${c.trackFile}'; ignored`);
+          return false;
+        }
+        c.path = file.path;
+        if (FILE_CHECKS_WITH_TRACK_FILE_WEIGHT.has(c)) {
+          c.weight = file.weight;
+          c.weightReverse = file.weightReverse;
+        }
+        return true;
+      });
+    }
   }
 
   const vsGroups = new Map(model.virtualServerGroups.map((g) => [g.name, g]));

@@ -8,6 +8,7 @@ import { probeDns } from './dns.js';
 import { probeUdp } from './udp.js';
 import { probePing, stopPing } from './ping.js';
 import { probeSmtp } from './smtp.js';
+import { probeFile } from './file.js';
 
 /** Runs one probe of any type; the probes themselves resolve and never reject. */
 export function runProbe(spec: CheckerSpec): Promise<ProbeResult> {
@@ -20,6 +21,7 @@ export function runProbe(spec: CheckerSpec): Promise<ProbeResult> {
     case 'UDP_CHECK': return probeUdp(spec);
     case 'PING_CHECK': return probePing(spec);
     case 'SMTP_CHECK': return probeSmtp(spec);
+    case 'FILE_CHECK': return probeFile(spec);
     default:
       // A plan from a newer config than this code: reported, never thrown.
       return Promise.resolve(downResult(`unsupported checker ${(spec as { type?: unknown }).type as string}`, 0));

@@ -74,6 +74,8 @@ export function probeBudgetMs(spec: CheckerSpec): number {
       return spec.target.timeoutMs * Math.max(1, spec.urls.length);
     case 'SMTP_CHECK':
       return spec.target.timeoutMs * 4;
+    case 'FILE_CHECK':
+      return 1000;
     default:
       return spec.target.timeoutMs;
   }

@@ -5,9 +5,11 @@
  * periodic re-read as a safety net for what inotify cannot see (a directory replaced, a missed event,
  * a file on a network file system).
  */
-import { closeSync, constants, lstatSync, openSync, readSync, watch, writeFileSync, type FSWatcher } from 'node:fs';
+import { lstatSync, watch, writeFileSync, type FSWatcher } from 'node:fs';
 import path from 'node:path';
-import { parseTrackFileValue } from '../core/trackers.js';
+import { readTrackFile } from '../../trackFile/read.js';
+
+export { readTrackFile };
 
 export interface TrackFileWatch {
   /** The value read at start. */
@@ -20,25 +22,6 @@ export interface TrackFileWatchOptions {
   rereadMs?: number;
   /** Called once per distinct problem (an invalid number, no watch on the directory). */
   onTrouble?: (message: string) => void;
-}
-
-/** The number in the file now; undefined = the file holds an invalid number (keep the previous value). */
-export function readTrackFile(file: string): number | undefined {
-  let fd: number;
-  try {
-    fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK);
-  } catch {
-    return 0;
-  }
-  try {
-    const buf = Buffer.alloc(127);
-    const n = readSync(fd, buf, 0, buf.length, null);
-    return parseTrackFileValue(buf.subarray(0, n).toString('latin1'));
-  } catch {
-    return 0;
-  } finally {
-    closeSync(fd);
-  }
 }
 
 export function watchTrackFile(file: string, onValue: (value: number) => void, options: TrackFileWatchOptions = {}): TrackFileWatch {
