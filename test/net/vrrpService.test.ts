@@ -10,7 +10,7 @@ import { decodeAdvert } from '../../src/vrrp/codec/advertCodec.js';
 import type { ReceiveFilterSpec } from '../../src/vrrp/codec/receiveFilter.js';
 import type { TransportCounters, TransportOptions, VrrpTransport } from '../../src/vrrp/edge/rawSocketTransport.js';
 import type { ScriptInvocation, ScriptOutcome } from '../../src/vrrp/edge/scriptRunner.js';
-import { VrrpService } from '../../src/vrrp/service.js';
+import { VrrpService, type VrrpNotification, type VrrpServiceDeps } from '../../src/vrrp/service.js';
 
 // The service's wiring on fakes: which effect reaches which edge, in which order. The real edges are judged
 // in test/ns/ (namespaces, tcpdump, keepalived).
@@ -96,7 +96,7 @@ function compile(text: string): ConfigModel {
   return result.model;
 }
 
-function setup(conf: string) {
+function setup(conf: string, extra: Partial<VrrpServiceDeps> = {}) {
   const log: Event[] = [];
   const clock = new FakeClock();
   const netlink = new FakeNetlink(log);
@@ -121,6 +121,7 @@ function setup(conf: string) {
       scripts.push(inv);
       return { exitCode: 0, timedOut: false };
     },
+    ...extra,
   });
   return { log, clock, netlink, transports, scripts, service };
 }
@@ -447,3 +448,70 @@ describe('VIPs left by a previous run (core/leftoverVips.ts)', () => {
     expect(holds(t)).toBe(false);
   });
 });
+
+describe('VrrpService track_file and notify events', () => {
+  /** A fake watch per path: `set` plays the file changing. */
+  function fakeFiles(initial: Record<string, number>) {
+    const watches = new Map<string, { onValue: (v: number) => void; closed: boolean }>();
+    return {
+      watches,
+      set: (file: string, v: number) => watches.get(file)!.onValue(v),
+      watchTrackFile: (file: string, onValue: (v: number) => void) => {
+        const w = { onValue, closed: false };
+        watches.set(file, w);
+        return { initialValue: initial[file] ?? 0, close: () => { w.closed = true; } };
+      },
+    };
+  }
+  const withFile = (file: string, weight: string) =>
+    `track_file f {\n  file ${file}\n  weight ${weight}\n}\n${BASE.replace('  notify "', '  track_file {\n    f\n  }\n  notify "')}`;
+
+  it('the file value × weight moves the advertised priority; weight 0 and a non-zero value is FAULT; notifications in order', async () => {
+    const files = fakeFiles({ '/run/prio': 1 });
+    const notes: VrrpNotification[] = [];
+    const t = setup(withFile('/run/prio', '-10'), { watchTrackFile: files.watchTrackFile, onNotify: (n) => notes.push(n) });
+    await t.service.start();
+    expect(t.service.status()[0]).toMatchObject({ effectivePriority: 140 });
+    t.clock.advance(4000);
+    await settle();
+    expect(t.service.status()[0]!.state).toBe('MASTER');
+    files.set('/run/prio', 3);
+    t.log.length = 0;
+    t.clock.advance(1000);
+    expect(t.log).toContain('advert prio 120 10.0.0.1>224.0.0.18');
+    await t.service.stop();
+    expect(files.watches.get('/run/prio')!.closed).toBe(true);
+    expect(notes).toEqual([
+      { type: 'INSTANCE', name: 'VI_1', state: 'BACKUP', priority: 140 },
+      { type: 'INSTANCE', name: 'VI_1', state: 'MASTER', priority: 140 },
+      { type: 'INSTANCE', name: 'VI_1', state: 'STOP', priority: 120 },
+    ]);
+  });
+
+  it('weight 0: FAULT while the file is non-zero, and back', async () => {
+    const files = fakeFiles({});
+    const t = setup(withFile('/run/stop', '0'), { watchTrackFile: files.watchTrackFile });
+    await t.service.start();
+    t.clock.advance(4000);
+    await settle();
+    expect(t.service.status()[0]!.state).toBe('MASTER');
+    files.set('/run/stop', 1);
+    await settle();
+    expect(t.service.status()[0]!.state).toBe('FAULT');
+    files.set('/run/stop', 0);
+    await settle();
+    expect(t.service.status()[0]!.state).toBe('BACKUP');
+  });
+
+  it('a reload that points the track_file elsewhere watches the new file and closes the old watch', async () => {
+    const files = fakeFiles({ '/run/b': 2 });
+    const t = setup(withFile('/run/a', '-10'), { watchTrackFile: files.watchTrackFile });
+    await t.service.start();
+    expect((await t.service.reconfigure(compile(withFile('/run/b', '-10')))).inPlace).toBe(true);
+    expect(files.watches.get('/run/a')!.closed).toBe(true);
+    expect(files.watches.get('/run/b')!.closed).toBe(false);
+    expect(t.service.status()[0]).toMatchObject({ effectivePriority: 130 });
+    await t.service.stop();
+  });
+});
+
