@@ -61,6 +61,9 @@ export class HealthPart implements DaemonPart, HealthMetricsSource {
   private readonly alive = new Map<string, boolean>();
   /** The current config's virtual servers and their real servers, by the keys the health events carry. */
   private servers = new Map<string, { vs: VirtualServer; realServers: Map<string, RealServer> }>();
+  /** Virtual servers whose quorum state has been written once (the notify FIFOs' first VS line). */
+  private readonly announced = new Set<string>();
+  private readonly pendingVsLines: { vs: VirtualServer; up: boolean }[] = [];
 
   constructor(private readonly options: HealthPartOptions) {}
 
@@ -69,13 +72,13 @@ export class HealthPart implements DaemonPart, HealthMetricsSource {
     this.indexServers(model);
     this.unsubscribe = [
       runner.onChange((change) => {
+        this.announceQuorum(change.virtualServer);
         this.logChange(change);
         this.options.onRealServerChange(change);
         this.scheduleSnapshot(200);
       }),
       runner.onQuorum((q) => {
-        const vs = this.servers.get(q.virtualServer)?.vs;
-        if (vs) this.options.transitions?.virtualServer(vs, q.up);
+        this.quorumTransition(q.virtualServer, q.up);
         logTransition(logger, {
           kind: 'real_server',
           instance: q.virtualServer,
@@ -166,6 +169,38 @@ export class HealthPart implements DaemonPart, HealthMetricsSource {
       reason: change.reason,
       detail: { inTable: change.inTable, weight: change.weight, sorryServer: change.sorryServer },
     });
+  }
+
+  /**
+   * keepalived's VS lines: the quorum's state when a virtual server's checks first report (it starts
+   * "down" and gains quorum at once, so `VS … UP`; a down start is written only with a sorry server), then
+   * each transition. The engine reports a quorum change before the real-server change that caused it;
+   * keepalived writes the RS line first, so VS lines wait for the end of the batch of events.
+   */
+  private quorumTransition(vsKey: string, up: boolean): void {
+    const first = !this.announced.has(vsKey);
+    this.announced.add(vsKey);
+    const vs = this.servers.get(vsKey)?.vs;
+    if (!vs || (first && !up && vs.sorryServer === undefined)) return;
+    this.queueVsLine(vs, up);
+  }
+
+  private announceQuorum(vsKey: string): void {
+    if (this.announced.has(vsKey)) return;
+    this.announced.add(vsKey);
+    const vs = this.servers.get(vsKey)?.vs;
+    const up = this.options.runner.quorum.get(vsKey) ?? true;
+    if (vs && (up || vs.sorryServer !== undefined)) this.queueVsLine(vs, up);
+  }
+
+  private queueVsLine(vs: VirtualServer, up: boolean): void {
+    if (!this.options.transitions) return;
+    if (this.pendingVsLines.length === 0) {
+      queueMicrotask(() => {
+        for (const line of this.pendingVsLines.splice(0)) this.options.transitions?.virtualServer(line.vs, line.up);
+      });
+    }
+    this.pendingVsLines.push({ vs, up });
   }
 
   private indexServers(model: ConfigModel): void {

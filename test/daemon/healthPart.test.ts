@@ -164,19 +164,24 @@ describe('HealthPart', () => {
     expect(runner.calls).toEqual(['start', 'reload', 'stop']);
   });
 
-  it('notify FIFO: one RS line per alive flip of a known server (none for its first state), one VS line per quorum change', async () => {
+  it('notify FIFO: VS UP at the first report, one RS line per alive flip (none for the first state), VS lines after their RS line', async () => {
     const fifo: string[] = [];
     const { runner, part } = setup(fifo);
     await part.start(model());
     runner.emit('10.0.0.100:80/TCP', '192.168.1.10:80', true, 'initial');
     runner.emit('10.0.0.100:80/TCP', '192.168.1.10:80', true, 'weight only');
-    runner.emit('10.0.0.100:80/TCP', '192.168.1.10:80', false, 'TCP_CHECK: connection refused');
+    await Promise.resolve();
+    // The engine reports the quorum change before the real-server change that caused it (one batch).
     (runner as unknown as { quorumListeners: Set<(c: QuorumChange) => void> }).quorumListeners.forEach((l) =>
       l({ kind: 'quorum', virtualServer: '10.0.0.100:80/TCP', up: false, liveWeight: 0, threshold: 1 }),
     );
+    runner.emit('10.0.0.100:80/TCP', '192.168.1.10:80', false, 'TCP_CHECK: connection refused');
+    await Promise.resolve();
     runner.emit('10.0.0.100:80/TCP', '192.168.1.10:80', true, 'TCP_CHECK: connected');
     runner.emit('10.0.0.100:80/TCP', '192.168.9.9:80', false, 'not in the config: no line');
+    await Promise.resolve();
     expect(fifo).toEqual([
+      'VS [10.0.0.100]:tcp:80 UP\n',
       'RS [192.168.1.10]:tcp:80 [10.0.0.100]:tcp:80 DOWN\n',
       'VS [10.0.0.100]:tcp:80 DOWN\n',
       'RS [192.168.1.10]:tcp:80 [10.0.0.100]:tcp:80 UP\n',
