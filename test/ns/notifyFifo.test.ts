@@ -1,9 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { chmodSync, closeSync, constants, existsSync, mkdtempSync, openSync, readFileSync, readSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { execFileSync } from 'node:child_process';
 import { isRoot, mustRun, sleep, waitFor } from './helpers/exec.js';
 import { createVethLab, destroyLab, type LabHost, labPrefix } from './helpers/netns.js';
 import { BOOT_MS, type KeepalivedProcess, startKeepalived, startTslvsd, type TslvsdProcess } from './helpers/daemons.js';
