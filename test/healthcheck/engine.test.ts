@@ -34,7 +34,7 @@ class ScriptedProbes implements ProbeRunner {
     this.verdict.set(host, () => ({ up, reason: up ? 'ok' : 'refused', durationMs: 1, ...extra }));
   }
   run(spec: CheckerSpec): Promise<ProbeResult> {
-    const host = spec.type === 'MISC_CHECK' ? spec.argv[1]! : spec.target.host;
+    const host = spec.type === 'MISC_CHECK' ? spec.argv[1]! : spec.type === 'FILE_CHECK' ? spec.path : spec.target.host;
     this.calls.push({ at: this.clock.now(), host });
     const v = (this.verdict.get(host) ?? (() => ({ up: true, reason: 'ok', durationMs: 1 })))();
     if (v === 'hang') return new Promise(() => {});

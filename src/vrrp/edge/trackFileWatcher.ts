@@ -72,7 +72,7 @@ export function initialiseTrackFiles(
 ): void {
   for (const f of files) {
     if (!f.init) continue;
-    let exists = false;
+    let exists: boolean;
     try {
       const st = lstatSync(f.path);
       exists = true;
