@@ -148,8 +148,10 @@ export async function runDaemonRuntime(options: RuntimeOptions): Promise<number>
         logger.warn({ err: errorText(err) }, 'no status socket (use --status-socket PATH)');
       }
     }
-    await lifecycle.start(options.model);
+    // After the status socket (which refuses a second daemon) and before the parts: a pid file that cannot
+    // be written stops the start before any VIP or IPVS rule exists.
     if (options.pidFile) writePidFile(options.pidFile);
+    await lifecycle.start(options.model);
     watchdog.start();
   } catch (err) {
     uninstallSignals();

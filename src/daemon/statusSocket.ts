@@ -1,7 +1,9 @@
-import { chmodSync, lstatSync, mkdirSync, unlinkSync } from 'node:fs';
+import { chmodSync, lstatSync, unlinkSync } from 'node:fs';
 import { connect, createServer, type Server } from 'node:net';
 import { dirname } from 'node:path';
 import { applyListenerLimits, DEFAULT_LISTENER_LIMITS, newListenerCounters, type ListenerCounters, type ListenerLimits } from '../util/connectionLimits.js';
+import { makeDirectory } from '../util/makeDirectory.js';
+import { socketPathProblem } from './socketPath.js';
 import type { DaemonStatus } from './status.js';
 
 /**
@@ -24,7 +26,13 @@ export interface StatusSocketServer {
  * the data waits in the client's receive queue — so a client that never closes holds nothing.
  */
 export async function startStatusServer(path: string, status: () => DaemonStatus, limits: ListenerLimits = DEFAULT_LISTENER_LIMITS): Promise<StatusSocketServer> {
-  mkdirSync(dirname(path), { recursive: true, mode: 0o750 });
+  const problem = socketPathProblem(path);
+  if (problem !== undefined) throw new Error(problem);
+  try {
+    makeDirectory(dirname(path), 0o750);
+  } catch (err) {
+    throw new Error(`the status socket ${path}: ${err instanceof Error ? err.message : String(err)}`);
+  }
   await removeStaleSocket(path);
   const counters = newListenerCounters();
   const server: Server = createServer((socket) => {
@@ -93,6 +101,11 @@ async function removeStaleSocket(path: string): Promise<void> {
 /** Reads one status document from a running daemon. */
 export function readStatus(path: string, timeoutMs = 5000): Promise<DaemonStatus> {
   return new Promise((resolve, reject) => {
+    const problem = socketPathProblem(path);
+    if (problem !== undefined) {
+      reject(new Error(problem));
+      return;
+    }
     const socket = connect(path);
     const chunks: Buffer[] = [];
     const timer = setTimeout(() => {
