@@ -24,7 +24,8 @@ export function defaultConfigId(): string {
 export async function main(argv: string[], io: CliStreams = { out: process.stdout, err: process.stderr }): Promise<number> {
   const parsed = parseCliOptions(argv);
   if (!parsed.ok) {
-    io.err.write(`tslvsd: ${parsed.message}\n${HELP_TEXT}`);
+    // One sentence, not the whole help: the error is what the operator must read.
+    io.err.write(`tslvsd: ${parsed.message}\n`);
     return 2;
   }
   const options: CliOptions = { ...parsed.options, configId: parsed.options.configId ?? defaultConfigId() };

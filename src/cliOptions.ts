@@ -5,6 +5,7 @@
  * metricsListen), so the whole object can be handed to `runDaemon`.
  */
 import { parseArgs } from 'node:util';
+import { socketPathProblem } from './daemon/socketPath.js';
 import type { LogFormat, LogLevel } from './util/log.js';
 
 export const DEFAULT_CONFIG_FILE = '/etc/tslvsd.conf';
@@ -85,6 +86,19 @@ export function parseListenAddress(text: string): { host: string; port: number }
   return { host: m[1], port };
 }
 
+/**
+ * node:util parseArgs says "Unknown option '--frob'. To specify a positional argument starting with a '-',
+ * place it at the end…": a paragraph about a case this CLI does not have. One sentence instead.
+ */
+function parseArgsMessage(e: unknown): string {
+  const message = e instanceof Error ? e.message : String(e);
+  const code = (e as { code?: string }).code;
+  const option = /'(-[^']*)'/.exec(message)?.[1];
+  if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' && option !== undefined) return `unknown option '${option}' (tslvsd --help lists the options)`;
+  if (code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') return message.replace(/\.$/, '');
+  return message;
+}
+
 export function parseCliOptions(argv: readonly string[]): CliParseResult {
   let parsed;
   try {
@@ -115,7 +129,7 @@ export function parseCliOptions(argv: readonly string[]): CliParseResult {
       },
     });
   } catch (e) {
-    return { ok: false, message: e instanceof Error ? e.message : String(e) };
+    return { ok: false, message: parseArgsMessage(e) };
   }
   const v = parsed.values;
   const positionals = parsed.positionals;
@@ -154,6 +168,11 @@ export function parseCliOptions(argv: readonly string[]): CliParseResult {
   const checkOnly = v['check-only'] === true || v.check === true;
   if (vrrpOnly && checkOnly) return { ok: false, message: '--vrrp-only and --check-only exclude each other' };
   if (v.config !== undefined && v['use-file'] !== undefined) return { ok: false, message: '--config given twice' };
+
+  if (v['status-socket'] !== undefined) {
+    const problem = socketPathProblem(v['status-socket']);
+    if (problem !== undefined) return { ok: false, message: `--status-socket: ${problem}` };
+  }
 
   const statusArgs: string[] = [];
   if (command === 'status') {

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import type { ConfigModel } from './config/model.js';
 import { planFromConfig } from './healthcheck/fromConfig.js';
@@ -22,6 +23,7 @@ import { resolveScriptRunAs, scriptUserOf } from './scripts/runAs.js';
 import { daemonIds, systemUserDatabase } from './scripts/userDatabase.js';
 import { VrrpService } from './vrrp/service.js';
 import { VERSION } from './version.js';
+import { missingCapabilitiesSentence } from './daemon/capabilities.js';
 import { HealthPart } from './daemon/healthPart.js';
 import { IpvsPart } from './daemon/ipvsPart.js';
 import { processSignals } from './daemon/processSignals.js';
@@ -60,6 +62,12 @@ const DEFAULT_METRICS = { host: '127.0.0.1', port: 9165 };
  */
 export async function runDaemon(opts: DaemonOptions, model: ConfigModel): Promise<number> {
   const logger = opts.logger ?? createLogger({ level: opts.logLevel ?? 'info', format: opts.logFormat ?? 'json' });
+  const unprivileged = missingCapabilitiesSentence(procSelfStatus());
+  if (unprivileged !== undefined) {
+    logger.fatal({ event: 'start_failed', err: unprivileged }, 'tslvsd failed to start');
+    process.stderr.write(`tslvsd: ${unprivileged}\n`);
+    return 1;
+  }
   const clock = new SystemClock();
   const metrics = createDaemonMetrics();
   const mode = opts.vrrpOnly ? 'vrrp-only' : opts.checkOnly ? 'check-only' : 'full';
@@ -142,6 +150,15 @@ function notifyFifos(model: ConfigModel, clock: Clock, logger: Logger): NotifyFi
   });
   fifos.open(model.global);
   return fifos;
+}
+
+/** This process's /proc status (its capability sets); empty where /proc is not mounted. */
+function procSelfStatus(): string {
+  try {
+    return readFileSync('/proc/self/status', 'utf8');
+  } catch {
+    return '';
+  }
 }
 
 /** VRRP (src/vrrp/service.ts): one VrrpService per instance or sync group, so reloads touch only what changed. */
