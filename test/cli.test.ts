@@ -25,8 +25,8 @@ function newestMtime(dir: string): number {
 
 beforeAll(() => {
   const built = join(root, 'dist/cli.js');
-  const sources = Math.max(newestMtime(join(root, 'src/config')), statSync(join(root, 'src/cli.ts')).mtimeMs,
-    statSync(join(root, 'src/cliOptions.ts')).mtimeMs);
+  // The whole of src/: the foreground-run tests reach the daemon's start-up checks too.
+  const sources = newestMtime(join(root, 'src'));
   if (!existsSync(built) || statSync(built).mtimeMs < sources) {
     // Other rooms' type errors must not stop the CLI tests: tsc still emits, so only the output matters.
     spawnSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', join(root, 'tsconfig.json')], { stdio: 'ignore' });
@@ -164,6 +164,54 @@ describe('tslvsd status', () => {
     const r = tslvsd(['status', '--json', '--status-socket', join(work, 'none.sock')]);
     expect(r.code).toBe(1);
     expect(r.err).toMatch(/tslvsd status: /);
+  });
+});
+
+describe('one-sentence answers (the whole process: exit code and stderr)', () => {
+  const isRoot = process.getuid?.() === 0;
+  const minimal = () => configFile('minimal.conf', 'global_defs {\n  router_id cli-test\n}\n');
+  const oneLine = (text: string): string => {
+    const lines = text.trimEnd().split('\n').filter((l) => !l.startsWith('{')); // the JSON log lines aside
+    expect(lines).toHaveLength(1);
+    return lines[0]!;
+  };
+
+  it('an unknown flag: one line naming it, exit 2, no help text dump', () => {
+    const r = tslvsd(['--frob']);
+    expect(r.code).toBe(2);
+    expect(r.err).toBe("tslvsd: unknown option '--frob' (tslvsd --help lists the options)\n");
+  });
+
+  it('a status socket path longer than sun_path holds: one line with the limit, exit 2', () => {
+    const long = `/run/${'x'.repeat(110)}.sock`;
+    const r = tslvsd(['-f', minimal(), '--status-socket', long]);
+    expect(r.code).toBe(2);
+    expect(oneLine(r.err)).toBe(`tslvsd: --status-socket: the status socket path ${long} is 120 bytes long, more than the 107 a UNIX socket path can hold (sun_path is 108 bytes): choose a shorter path`);
+    const s = tslvsd(['status', '--status-socket', long]);
+    expect(s.code).toBe(2);
+    expect(s.err).toContain('more than the 107 a UNIX socket path can hold');
+  });
+
+  it('without CAP_NET_ADMIN/CAP_NET_RAW: one line naming both, exit 1, before anything starts', () => {
+    // As root, drop both from the bounding set for the child (setpriv, util-linux); otherwise we lack them already.
+    const argv = [process.execPath, bin, '-f', minimal(), '--metrics-listen', 'off', '--status-socket', join(work, 'caps.sock'), '--log-level', 'silent'];
+    const r = isRoot
+      ? spawnSync('setpriv', ['--bounding-set=-net_admin,-net_raw', ...argv], { encoding: 'utf8', timeout: 60_000 })
+      : spawnSync(argv[0]!, argv.slice(1), { encoding: 'utf8', timeout: 60_000 });
+    expect(r.status).toBe(1);
+    expect(oneLine(r.stderr)).toBe(
+      "tslvsd: this process lacks CAP_NET_ADMIN and CAP_NET_RAW (VIPs and IPVS need CAP_NET_ADMIN, VRRP's raw sockets CAP_NET_RAW): run tslvsd as root, or grant them (systemd: AmbientCapabilities=CAP_NET_ADMIN CAP_NET_RAW)",
+    );
+    expect(existsSync(join(work, 'caps.sock'))).toBe(false);
+  });
+
+  it('a pid file under /proc: one line, exit 1 at once (it used to spin at 100 % CPU, deaf to SIGTERM)', () => {
+    const begun = Date.now();
+    const r = tslvsd(['-f', minimal(), '--metrics-listen', 'off', '--status-socket', join(work, 'pid.sock'), '--pid-file', '/proc/nope/x.pid', '--log-level', 'silent']);
+    expect(r.code).toBe(1);
+    expect(Date.now() - begun).toBeLessThan(30_000);
+    // Without root the capability check answers first (the pid file is never reached): that sentence is tested above.
+    expect(oneLine(r.err)).toBe(isRoot ? 'tslvsd: --pid-file /proc/nope/x.pid: cannot create the directory /proc/nope (ENOENT)' : expect.stringContaining('lacks CAP_NET_ADMIN'));
   });
 });
 

@@ -140,4 +140,57 @@ describe('daemon runtime (fake parts, real listeners, fake signal source)', () =
       blocker.close();
     }
   });
+
+  it('a pid file that cannot be made (under /proc) rejects at once with one sentence, before any part starts', async () => {
+    const signals = new EventEmitter();
+    const started: string[] = [];
+    const begun = Date.now();
+    await expect(
+      runDaemonRuntime({
+        version: '0.1.0',
+        configFile: 'x',
+        mode: 'full',
+        model: model() as ConfigModel,
+        compile: async () => ({ ok: false, errors: [], warnings: [] }),
+        parts: [{ name: 'p', start: async () => void started.push('p'), reload: async () => {}, stop: async () => {} }],
+        sources: {},
+        metricsListen: undefined,
+        statusSocket: join(dir, 'pid-fail.sock'),
+        pidFile: '/proc/nope/x.pid',
+        logger: createLogger({ level: 'silent', format: 'json' }),
+        notifier: new SystemdNotifier({}, { sendUnixDatagram: () => 0 }),
+        clock: new SystemClock(),
+        env: {},
+        signals,
+      }),
+    ).rejects.toThrow(/^--pid-file \/proc\/nope\/x\.pid: cannot create the directory \/proc\/nope \(ENOENT\)$/);
+    // Node's recursive mkdir spun forever here (a core at 100 %, SIGTERM unheard): the answer is immediate.
+    expect(Date.now() - begun).toBeLessThan(10_000);
+    expect(started).toEqual([]);
+    expect(existsSync(join(dir, 'pid-fail.sock'))).toBe(false);
+    expect(signals.listenerCount('SIGTERM')).toBe(0);
+  });
+
+  it('a status socket path longer than sun_path holds rejects with one sentence naming the limit', async () => {
+    const long = join(dir, `${'s'.repeat(120)}.sock`);
+    await expect(
+      runDaemonRuntime({
+        version: '0.1.0',
+        configFile: 'x',
+        mode: 'full',
+        model: model() as ConfigModel,
+        compile: async () => ({ ok: false, errors: [], warnings: [] }),
+        parts: [],
+        sources: {},
+        metricsListen: undefined,
+        statusSocket: long,
+        pidFile: undefined,
+        logger: createLogger({ level: 'silent', format: 'json' }),
+        notifier: new SystemdNotifier({}, { sendUnixDatagram: () => 0 }),
+        clock: new SystemClock(),
+        env: {},
+        signals: new EventEmitter(),
+      }),
+    ).rejects.toThrow(/is \d+ bytes long, more than the 107 a UNIX socket path can hold \(sun_path is 108 bytes\)/);
+  });
 });
