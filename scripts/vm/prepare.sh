@@ -2,24 +2,24 @@
 # Prepares the VM that runs the kernel suites (this host's kernel may have no IPVS): Debian's stock kernel
 # and a small busybox initramfs, built once into a cache directory. scripts/vm/run.sh boots them.
 #
-#   bash scripts/vm/prepare.sh           install what is missing, fetch the kernel, build the initramfs
-#   bash scripts/vm/prepare.sh --check   exit 0 only if everything is ready (no network, changes nothing)
+#   bash scripts/vm/prepare.sh               install what is missing, fetch the kernel, build the initramfs
+#   bash scripts/vm/prepare.sh --check       exit 0 only if everything is ready (no network, changes nothing)
+#   bash scripts/vm/prepare.sh --image-dir   print the directory run.sh boots from (ready or not)
 #
 # Environment:
 #   TSLVSD_VM_CACHE       cache directory (default ${XDG_CACHE_HOME:-$HOME/.cache}/tslvsd-vm)
 #   TSLVSD_VM_KERNEL_DEB  use this linux-image .deb instead of downloading Debian's current one
 #
-# The cache records a hash of this script, the guest init and the module list: editing any of them makes
-# --check fail until prepare.sh runs again, so a stale initramfs is never used silently.
+# The image lives in a directory named by a hash of this script, the guest init and the module list:
+# editing any of them makes --check fail until prepare.sh runs again, so a stale initramfs is never used
+# silently, and checkouts of different versions (worktrees, CI beside a developer) each keep their own image
+# beside one shared copy of the kernel package. The Debian packages come from scripts/setup/packages.txt
+# (purpose vm-harness), installed by scripts/setup/ensure-packages.sh.
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 CACHE=${TSLVSD_VM_CACHE:-${XDG_CACHE_HOME:-${HOME:-/root}/.cache}/tslvsd-vm}
-# Host programs the harness needs: command → Debian package. ipvsadm runs inside the guest from the host's
-# root (shared read-only), so it is needed here too.
-declare -A NEEDS=(
-  [qemu-system-x86_64]=qemu-system-x86 [cpio]=cpio [depmod]=kmod [modprobe]=kmod [ipvsadm]=ipvsadm
-)
+ENSURE=$HERE/../setup/ensure-packages.sh
 # Module trees copied whole, so the guest kernel can autoload what a lab asks for (nftables expressions,
 # tc qdiscs, tunnel types) on top of the explicit list in modules.txt.
 AUTOLOAD_TREES=(kernel/net/netfilter kernel/net/ipv4 kernel/net/ipv6 kernel/net/sched kernel/net/bridge)
@@ -29,50 +29,33 @@ recipe_hash() {
   cat "$HERE/prepare.sh" "$HERE/guest-init.sh" "$HERE/modules.txt" | sha256sum | cut -d' ' -f1
 }
 
-missing_programs() {
-  local cmd
-  for cmd in "${!NEEDS[@]}"; do command -v "$cmd" >/dev/null 2>&1 || echo "${NEEDS[$cmd]}"; done
-  static_busybox || echo busybox-static
-}
-
-static_busybox() {
-  local bb
-  bb=$(command -v busybox 2>/dev/null) || return 1
-  # A dynamically linked busybox cannot run in the initramfs, which has no libc.
-  ! ldd "$bb" >/dev/null 2>&1
-}
+IMAGE=$CACHE/image-$(recipe_hash | cut -c1-16)
 
 check() {
   local missing
-  missing=$(missing_programs | sort -u | tr '\n' ' ')
+  missing=$(bash "$ENSURE" --check vm-harness | tr '\n' ' ')
   if [[ -n $missing ]]; then echo "missing packages: $missing" >&2; return 1; fi
   for f in vmlinuz initrd.gz stamp; do
-    [[ -s $CACHE/$f ]] || { echo "not prepared: $CACHE/$f missing" >&2; return 1; }
+    [[ -s $IMAGE/$f ]] || { echo "not prepared: $IMAGE/$f missing (this recipe was never built here)" >&2; return 1; }
   done
-  if [[ $(sed -n 's/^recipe=//p' "$CACHE/stamp") != "$(recipe_hash)" ]]; then
-    echo "not prepared: the VM recipe changed since $CACHE was built" >&2
+  if [[ $(sed -n 's/^recipe=//p' "$IMAGE/stamp") != "$(recipe_hash)" ]]; then
+    echo "not prepared: $IMAGE holds another recipe" >&2
     return 1
   fi
 }
 
-if [[ ${1:-} == --check ]]; then
-  check
-  exit
-fi
+case ${1:-} in
+  --check) check; exit ;;
+  --image-dir) echo "$IMAGE"; exit 0 ;;
+esac
 
 export DEBIAN_FRONTEND=noninteractive
-install_missing() {
-  local missing
-  mapfile -t missing < <(missing_programs | sort -u)
-  [[ ${#missing[@]} -eq 0 ]] && return 0
-  echo "prepare: installing ${missing[*]}"
-  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null ||
-    { apt-get update -qq && apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null; }
-}
-install_missing
+bash "$ENSURE" vm-harness || exit 1
+# A dynamically linked busybox cannot run in the initramfs, which has no libc.
+if ldd "$(command -v busybox)" >/dev/null 2>&1; then echo "prepare: $(command -v busybox) is not static (busybox-static)" >&2; exit 1; fi
 
 if check 2>/dev/null; then
-  echo "prepare: ready ($(sed -n 's/^kernel=//p' "$CACHE/stamp"), $CACHE)"
+  echo "prepare: ready ($(sed -n 's/^kernel=//p' "$IMAGE/stamp"), $IMAGE)"
   exit 0
 fi
 
@@ -151,7 +134,8 @@ depmod -b $R "$KV"
 (cd $R && find . | cpio -o -H newc --quiet | gzip -6) >initrd.gz
 cp kroot/boot/vmlinuz-"$KV" vmlinuz
 printf 'kernel=%s\nrecipe=%s\nbuilt=%s\n' "$KV" "$(recipe_hash)" "$(date -u +%FT%TZ)" >stamp
-# Replace the cache's files only once all three exist, so an interrupted run leaves the old VM usable.
-mv -f vmlinuz initrd.gz "$CACHE"/
-mv -f stamp "$CACHE"/
-echo "prepare: ready ($KV, initramfs $(du -h "$CACHE/initrd.gz" | cut -f1), $CACHE)"
+# The stamp goes in last, so an interrupted run leaves no image that --check would take for ready.
+mkdir -p "$IMAGE"
+mv -f vmlinuz initrd.gz "$IMAGE"/
+mv -f stamp "$IMAGE"/
+echo "prepare: ready ($KV, initramfs $(du -h "$IMAGE/initrd.gz" | cut -f1), $IMAGE)"

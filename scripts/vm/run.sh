@@ -23,7 +23,6 @@ set -uo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 CHECKOUT=$(cd "$HERE/../.." && pwd)
-CACHE=${TSLVSD_VM_CACHE:-${XDG_CACHE_HOME:-${HOME:-/root}/.cache}/tslvsd-vm}
 TIMEOUT=${TSLVSD_VM_TIMEOUT:-1200}
 START_MARK='=== tslvsd-vm: command starts'
 END_MARK='=== tslvsd-vm: command ended'
@@ -33,6 +32,7 @@ if ! bash "$HERE/prepare.sh" --check; then
   echo "run.sh: the VM is not ready: run bash scripts/vm/prepare.sh" >&2
   exit 125
 fi
+IMAGE=$(bash "$HERE/prepare.sh" --image-dir)
 
 # Single-quote a word for the guest's /bin/sh: inside '...' nothing is special but the quote itself.
 quote() { local s=${1//\'/\'\\\'\'}; printf "'%s'" "$s"; }
@@ -105,7 +105,7 @@ timeout --kill-after=10 "$TIMEOUT" qemu-system-x86_64 \
   -accel tcg -cpu max -m "${TSLVSD_VM_MEM:-2048}" -smp "${TSLVSD_VM_CPUS:-1}" \
   -nodefaults -no-user-config -nographic -no-reboot -serial stdio -monitor none -nic none \
   -device virtio-rng-pci \
-  -kernel "$CACHE/vmlinuz" -initrd "$CACHE/initrd.gz" \
+  -kernel "$IMAGE/vmlinuz" -initrd "$IMAGE/initrd.gz" \
   -append "console=ttyS0 quiet loglevel=3 panic=-1" \
   -virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap \
   -virtfs "local,path=${CHECKOUT//,/,,},mount_tag=checkout,security_model=none,multidevs=remap" \
