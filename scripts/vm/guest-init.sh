@@ -32,7 +32,10 @@ mount -t 9p -o $V9P xfer /host/run/tslvsd-vm
 X=/host/run/tslvsd-vm
 P=$(cat $X/checkout)
 mkdir -p "/host$P" 2>/dev/null
-mount -t 9p -o $V9P checkout "/host$P" || { echo "tslvsd-vm: cannot mount the checkout $P"; poweroff -f; }
+# cache=loose: the guest keeps what it read in its page cache. Without it every stat and read of node_modules
+# crosses 9p again, and loading the daemon took 39 s instead of 19 s under TCG (measured at load 9). The host
+# does not change the checkout while a VM runs, and the guest's writes reach it by the sync before power-off.
+mount -t 9p -o $V9P,cache=loose checkout "/host$P" || { echo "tslvsd-vm: cannot mount the checkout $P"; poweroff -f; }
 
 hostname tslvsd-vm
 ip link set lo up
