@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // `npm run demo [-- --director tslvsd|keepalived] [-- --mode dr|nat|tun]` (as root): the LVS tutorial lab with
-// a primary/backup director pair, narrated (lab/demo.ts). Runs it directly when this kernel has IPVS,
-// otherwise inside the project's VM (scripts/vm/run.sh), and says plainly what is missing if it cannot.
+// a primary/backup director pair, narrated (lab/demo.ts). First installs what it lacks (the Debian packages
+// of the `demo` purpose in scripts/setup/packages.txt, naming each), then runs the lab directly when this
+// kernel has IPVS, otherwise inside the project's VM (scripts/vm/run.sh, prepared on first use).
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -10,28 +11,34 @@ import { fileURLToPath } from 'node:url';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
 const demo = [process.execPath, '--import', 'tsx', join(root, 'lab', 'demo.ts'), ...args];
+const started = Date.now();
 
 /** @param {string} msg @returns {never} */
 function fail(msg) {
   process.stderr.write(`npm run demo: ${msg}\n`);
   process.exit(1);
 }
-const has = (/** @type {string} */ cmd) => spawnSync('which', [cmd], { stdio: 'ignore' }).status === 0;
+/** @param {string[]} argv @param {import('node:child_process').SpawnSyncOptions} [opts] */
+const run = (argv, opts = {}) => spawnSync(argv[0] ?? '', argv.slice(1), { cwd: root, stdio: 'inherit', ...opts });
 
-if (typeof process.getuid === 'function' && process.getuid() !== 0) fail('needs root (it builds network namespaces): sudo npm run demo');
-if (!existsSync(join(root, 'node_modules', 'tsx'))) fail('dependencies are missing: run npm ci');
+if (typeof process.getuid === 'function' && process.getuid() !== 0) fail('needs root (it builds network namespaces and installs what is missing): sudo npm run demo');
+if (!existsSync(join(root, 'node_modules', 'tsx'))) fail('dependencies are missing: run npm ci first');
+
+const hostHasIpvs = existsSync('/proc/net/ip_vs');
+const ensure = run(['bash', join(root, 'scripts/setup/ensure-packages.sh'), 'demo']);
+if (ensure.status !== 0) fail('the Debian packages it needs could not be installed (see above)');
 
 let r;
-if (existsSync('/proc/net/ip_vs')) {
-  r = spawnSync(demo[0], demo.slice(1), { cwd: root, stdio: 'inherit' });
+if (hostHasIpvs) {
+  r = run(demo);
 } else {
-  const runSh = join(root, 'scripts', 'vm', 'run.sh');
-  if (!has('qemu-system-x86_64')) fail('this kernel has no IPVS and qemu is missing: run `bash scripts/vm/prepare.sh` (it installs qemu and fetches a kernel with IPVS)');
-  if (!existsSync(runSh)) fail('this kernel has no IPVS and the VM harness (scripts/vm/run.sh) is missing');
-  if (spawnSync('bash', [join(root, 'scripts', 'vm', 'prepare.sh'), '--check'], { stdio: 'ignore' }).status !== 0) {
-    fail('this kernel has no IPVS and the VM is not prepared: run `bash scripts/vm/prepare.sh` once');
+  const prepare = join(root, 'scripts', 'vm', 'prepare.sh');
+  if (run(['bash', prepare, '--check'], { stdio: 'ignore' }).status !== 0) {
+    process.stdout.write('This kernel has no IPVS: preparing the VM once (qemu and Debian\'s stock kernel; scripts/vm/prepare.sh)\n');
+    if (run(['bash', prepare]).status !== 0) fail('this kernel has no IPVS and the VM could not be prepared (see above)');
   }
   process.stdout.write('This kernel has no IPVS: running the lab in a VM (Debian\'s stock kernel under qemu; booting takes a few seconds)\n');
-  r = spawnSync('bash', [runSh, ...demo], { cwd: root, stdio: 'inherit' });
+  r = run(['bash', join(root, 'scripts', 'vm', 'run.sh'), ...demo]);
 }
+process.stdout.write(`npm run demo: ${r.status === 0 ? 'done' : `failed (exit ${r.status})`} in ${((Date.now() - started) / 1000).toFixed(0)} s\n`);
 process.exit(r.status ?? 1);
