@@ -24,8 +24,13 @@ export const tslvsdDirector: DirectorSoftware = {
     if (!existsSync(built)) return 'tslvsd is not built (npm run build)';
     // bin/tslvsd.js runs dist/: an old build silently runs old code (seen: a daemon without its IPVS fixes).
     if (newestMtime(join(REPO_ROOT, 'src')) > statSync(built).mtimeMs) return 'dist/ is older than src/ (npm run build)';
-    const r = await run([process.execPath, BIN, '--version'], { allowFail: true });
-    return r.code === 0 ? null : `tslvsd does not start: ${r.stderr.trim()}`;
+    // Under the VM's emulation on a loaded machine, loading the CLI alone took over 15 s (run()'s default):
+    // the check is whether it starts at all, so it waits as long as a lab step may.
+    const timeoutMs = 120_000;
+    const begun = Date.now();
+    const r = await run([process.execPath, BIN, '--version'], { allowFail: true, timeoutMs });
+    if (r.code === 0) return null;
+    return Date.now() - begun >= timeoutMs ? `tslvsd --version did not answer within ${timeoutMs / 1000} s` : `tslvsd does not start: ${r.stderr.trim()}`;
   },
   async start(l: DirectorLaunch): Promise<RunningDirector> {
     const logPath = join(l.workDir, `${l.label}.tslvsd.log`);
