@@ -19,6 +19,9 @@ export function run(argv: readonly string[], opts: { allowFail?: boolean; timeou
         reject(new Error(`${argv.join(' ')} → exit ${code}: ${String(stderr).trim() || String(stdout).trim()}`));
       } else resolve(result);
     });
+    // A program that exits without reading its input (`ipvsadm -v`) closes the pipe first: EPIPE on our end
+    // is no error of the program's (its exit code says how it went), and unhandled it killed the demo.
+    child.stdin?.on('error', () => {});
     child.stdin?.end(opts.input ?? '');
   });
 }
