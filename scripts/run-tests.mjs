@@ -109,7 +109,7 @@ function runChild(argv, { env = process.env, timeoutS, quiet = false, keepAll = 
     });
   });
 }
-const lastLines = (text, n) => text.replace(/\x1b\[[0-9;]*m/g, '').trimEnd().split('\n').slice(-n).join('\n');
+const lastLines = (text, n) => text.replace(new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`, 'g'), '').trimEnd().split('\n').slice(-n).join('\n');
 
 // ---- results -------------------------------------------------------------------------------------------
 /** One tier's counts and the failures' messages, which the closing summary repeats whatever happened. */

@@ -31,7 +31,7 @@ export async function startStatusServer(path: string, status: () => DaemonStatus
   try {
     makeDirectory(dirname(path), 0o750);
   } catch (err) {
-    throw new Error(`the status socket ${path}: ${err instanceof Error ? err.message : String(err)}`);
+    throw new Error(`the status socket ${path}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
   }
   await removeStaleSocket(path);
   const counters = newListenerCounters();
