@@ -2,7 +2,7 @@ import type { ConfigModel, RealServer, VirtualServer } from '../config/model.js'
 import type { HealthSnapshot, QuorumChange, RealServerChange } from '../healthcheck/events.js';
 import type { HealthCheckPlan } from '../healthcheck/plan.js';
 import type { KnownDestination } from '../healthcheck/service.js';
-import type { HealthMetricsSource, RealServerSnapshot, VirtualServerSnapshot } from '../metrics/sources.js';
+import type { CheckerScheduleSnapshot, HealthMetricsSource, RealServerSnapshot, VirtualServerSnapshot } from '../metrics/sources.js';
 import type { Clock, TimerHandle } from '../util/clock.js';
 import { logTransition, type Logger } from '../util/log.js';
 import { type ConfigDiff, realServerKey, virtualServerKey } from './configDiff.js';
@@ -64,6 +64,9 @@ export class HealthPart implements DaemonPart, HealthMetricsSource {
   /** Virtual servers whose quorum state has been written once (the notify FIFOs' first VS line). */
   private readonly announced = new Set<string>();
   private readonly pendingVsLines: { vs: VirtualServer; up: boolean }[] = [];
+  /** The behind-schedule count at the last warning, and when it was logged (one line a minute at most). */
+  private warnedBehind = 0;
+  private warnedAt = Number.NEGATIVE_INFINITY;
 
   constructor(private readonly options: HealthPartOptions) {}
 
@@ -116,6 +119,12 @@ export class HealthPart implements DaemonPart, HealthMetricsSource {
     await this.options.runner.stop();
     for (const off of this.unsubscribe) off();
     this.unsubscribe = [];
+  }
+
+  checkerSchedule(): CheckerScheduleSnapshot | undefined {
+    const s = this.latest;
+    if (!s) return undefined;
+    return { behindSchedule: s.counters.behindSchedule ?? 0, verdictsDeferred: s.counters.verdictsDeferred ?? 0, latenessMs: s.scheduleLatenessMs ?? 0 };
   }
 
   virtualServers(): VirtualServerSnapshot[] {
@@ -231,8 +240,30 @@ export class HealthPart implements DaemonPart, HealthMetricsSource {
     });
   }
 
+  /**
+   * An overloaded checker says so, at most once a minute: how many checks ran late since the last
+   * warning, how late, and how many failing verdicts it deferred rather than take a server out.
+   */
+  private warnIfBehind(snapshot: HealthSnapshot): void {
+    const behind = snapshot.counters.behindSchedule ?? 0;
+    if (behind < this.warnedBehind) this.warnedBehind = 0; // the worker was restarted: its counters too
+    if (behind === this.warnedBehind) return;
+    const now = this.options.clock.now();
+    if (now - this.warnedAt < BEHIND_WARNING_INTERVAL_MS) return;
+    this.options.logger.warn(
+      {
+        event: 'checker_behind_schedule', lateChecks: behind - this.warnedBehind, latenessMs: Math.round(snapshot.scheduleLatenessMs ?? 0),
+        verdictsDeferred: snapshot.counters.verdictsDeferred ?? 0,
+      },
+      'health checker behind schedule: checks run late; timeouts it could not fairly judge are re-measured, not counted',
+    );
+    this.warnedBehind = behind;
+    this.warnedAt = now;
+  }
+
   private absorb(snapshot: HealthSnapshot): void {
     this.latest = snapshot;
+    this.warnIfBehind(snapshot);
     for (const vs of snapshot.virtualServers) {
       for (const rs of vs.realServers) {
         rs.checkers.forEach((c, index) => {
@@ -248,6 +279,8 @@ export class HealthPart implements DaemonPart, HealthMetricsSource {
     }
   }
 }
+
+const BEHIND_WARNING_INTERVAL_MS = 60_000;
 
 function splitHostPort(key: string): { address: string; port: number } {
   const cut = key.lastIndexOf(':');

@@ -70,9 +70,15 @@ export interface HealthCounters {
   probesThrew: number;
   /** Notify/quorum scripts started. */
   scriptsRun: number;
+  /** Checks launched more than BEHIND_SCHEDULE_MS after their due time: the checker cannot keep up. */
+  behindSchedule: number;
+  /** Failing verdicts not counted because the checker was starved when it took them (re-measured). */
+  verdictsDeferred: number;
 }
 
 export interface HealthSnapshot {
   virtualServers: VirtualServerSnapshot[];
   counters: HealthCounters;
+  /** Worst lateness (ms) of a check launch over the last 10–20 s (see HealthCheckEngine.scheduleLatenessMs). */
+  scheduleLatenessMs?: number;
 }

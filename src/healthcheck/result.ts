@@ -10,6 +10,13 @@ export interface ProbeResult {
    * to restore the configured weight (exit 0). Absent for every other checker.
    */
   weight?: number | null;
+  /**
+   * Set when the verdict is "no answer within the timeout" (not a refusal or a bad answer): how late, in ms,
+   * the probe's timeout timer fired past its due time, i.e. the event-loop lag the probe saw. A timeout
+   * whose timer fired much later than due says more about a starved checker than about the server; the
+   * engine defers such verdicts (see HealthCheckEngine).
+   */
+  timedOutLateMs?: number;
 }
 
 export function upResult(reason: string, durationMs: number): ProbeResult {
@@ -18,4 +25,9 @@ export function upResult(reason: string, durationMs: number): ProbeResult {
 
 export function downResult(reason: string, durationMs: number): ProbeResult {
   return { up: false, reason, durationMs };
+}
+
+/** No answer within the timeout; lateMs: how late the timeout timer fired (see ProbeResult.timedOutLateMs). */
+export function timeoutResult(reason: string, durationMs: number, lateMs: number): ProbeResult {
+  return { up: false, reason, durationMs, timedOutLateMs: lateMs };
 }

@@ -28,7 +28,9 @@ export interface KnownDestination {
   reason: string;
 }
 
-const emptyCounters = (): HealthCounters => ({ probes: 0, probeFailures: 0, probesHung: 0, probesThrew: 0, scriptsRun: 0 });
+const emptyCounters = (): HealthCounters => ({
+  probes: 0, probeFailures: 0, probesHung: 0, probesThrew: 0, scriptsRun: 0, behindSchedule: 0, verdictsDeferred: 0,
+});
 
 /** One checker worker and the part of the plan it runs. */
 interface Slot {
@@ -158,7 +160,9 @@ export class HealthCheckService {
     const merged: HealthSnapshot = { virtualServers: [], counters: emptyCounters() };
     for (const p of parts as HealthSnapshot[]) {
       merged.virtualServers.push(...p.virtualServers);
-      for (const k of Object.keys(merged.counters) as Array<keyof HealthCounters>) merged.counters[k] += p.counters[k];
+      for (const k of Object.keys(merged.counters) as Array<keyof HealthCounters>) merged.counters[k] += p.counters[k] ?? 0;
+      // The workers' laggard sets the lateness.
+      if (p.scheduleLatenessMs !== undefined) merged.scheduleLatenessMs = Math.max(merged.scheduleLatenessMs ?? 0, p.scheduleLatenessMs);
     }
     return merged;
   }

@@ -214,6 +214,34 @@ export function createDaemonMetrics(initial: MetricsSources = {}, options: { pro
     },
   });
 
+  const schedule = (): ReturnType<NonNullable<HealthMetricsSource['checkerSchedule']>> => sources.health?.checkerSchedule?.();
+  new Counter({
+    name: 'tslvsd_checker_behind_schedule_total',
+    help: 'Health checks launched more than 200 ms after they were due (the checker cannot keep up)',
+    registers: [registry],
+    collect() {
+      this.reset();
+      this.inc(counterValue(schedule()?.behindSchedule ?? 0));
+    },
+  });
+  new Counter({
+    name: 'tslvsd_checker_verdicts_deferred_total',
+    help: 'Failing check verdicts not counted because the checker was starved when it took them (re-measured)',
+    registers: [registry],
+    collect() {
+      this.reset();
+      this.inc(counterValue(schedule()?.verdictsDeferred ?? 0));
+    },
+  });
+  new Gauge({
+    name: 'tslvsd_checker_schedule_lateness_seconds',
+    help: 'Worst lateness of a health check launch over the last 10-20 s',
+    registers: [registry],
+    collect() {
+      this.set((schedule()?.latenessMs ?? 0) / 1000);
+    },
+  });
+
   const checkDuration = new Histogram({
     name: 'tslvsd_check_duration_seconds',
     help: 'Duration of one health check probe',

@@ -136,8 +136,19 @@ export interface VirtualServerSnapshot {
   realServers: RealServerSnapshot[];
 }
 
+/** Whether the checker keeps its schedule (from its last snapshot; all workers together). */
+export interface CheckerScheduleSnapshot {
+  /** Checks launched more than 200 ms after they were due. */
+  behindSchedule: number;
+  /** Failing verdicts not counted because the checker was starved when it took them. */
+  verdictsDeferred: number;
+  /** Worst launch lateness over the last 10–20 s, ms. */
+  latenessMs: number;
+}
+
 export interface HealthMetricsSource {
   virtualServers(): VirtualServerSnapshot[];
+  checkerSchedule?(): CheckerScheduleSnapshot | undefined;
 }
 
 // The IPVS room produces these (src/ipvs/types.ts); the exporter only reads them.

@@ -67,7 +67,7 @@ function setup(fifoLines: string[] = []) {
   return { runner, clock, lines, forwarded, observed, part };
 }
 
-const snapshot = (checks: number, up: boolean): HealthSnapshot => ({
+const snapshot = (checks: number, up: boolean, behindSchedule = 0): HealthSnapshot => ({
   virtualServers: [
     {
       key: '10.0.0.100:80/TCP',
@@ -88,7 +88,8 @@ const snapshot = (checks: number, up: boolean): HealthSnapshot => ({
       ],
     },
   ],
-  counters: { probes: checks, probeFailures: 0, probesHung: 0, probesThrew: 0, scriptsRun: 0 },
+  counters: { probes: checks, probeFailures: 0, probesHung: 0, probesThrew: 0, scriptsRun: 0, behindSchedule, verdictsDeferred: behindSchedule ? 2 : 0 },
+  scheduleLatenessMs: behindSchedule ? 1_500 : 0,
 });
 
 describe('HealthPart', () => {
@@ -134,6 +135,30 @@ describe('HealthPart', () => {
     await Promise.resolve();
     expect(observed).toHaveLength(4);
     expect(part.virtualServers()[0]!.realServers[0]!.checkers).toEqual([{ type: 'TCP_CHECK', up: false }]);
+  });
+
+  it('a checker behind schedule says so: metrics from its snapshot, one warning a minute at most', async () => {
+    const { runner, part, clock, lines } = setup();
+    runner.snapshotValue = snapshot(1, true);
+    await part.start(model());
+    const settle = async (ms: number): Promise<void> => {
+      clock.advance(ms);
+      for (let i = 0; i < 4; i++) await Promise.resolve();
+    };
+    await settle(1);
+    expect(part.checkerSchedule()).toEqual({ behindSchedule: 0, verdictsDeferred: 0, latenessMs: 0 });
+    const warnings = (): Array<Record<string, unknown>> => lines.filter((l) => l.event === 'checker_behind_schedule');
+    expect(warnings()).toHaveLength(0);
+    runner.snapshotValue = snapshot(2, true, 40);
+    await settle(5_000);
+    expect(part.checkerSchedule()).toEqual({ behindSchedule: 40, verdictsDeferred: 2, latenessMs: 1_500 });
+    expect(warnings()).toMatchObject([{ level: 'warn', lateChecks: 40, latenessMs: 1_500, verdictsDeferred: 2 }]);
+    runner.snapshotValue = snapshot(3, true, 90);
+    await settle(5_000); // still late, but a warning was logged 5 s ago
+    expect(warnings()).toHaveLength(1);
+    await settle(60_000);
+    expect(warnings()).toHaveLength(2);
+    expect(warnings()[1]).toMatchObject({ lateChecks: 50 });
   });
 
   it('a change event refreshes the per-checker detail soon (not only every 5 s)', async () => {

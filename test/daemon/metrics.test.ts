@@ -126,6 +126,20 @@ describe('metrics exposition', () => {
     expect(text).toContain('process_cpu_seconds_total');
   });
 
+  it('a checker behind schedule shows in its own series', async () => {
+    const base = sources();
+    const m = createDaemonMetrics({
+      ...base,
+      health: { ...base.health!, checkerSchedule: () => ({ behindSchedule: 7011, verdictsDeferred: 3, latenessMs: 1597 }) },
+    }, { processMetrics: false });
+    const text = await m.registry.metrics();
+    expect(text).toContain('tslvsd_checker_behind_schedule_total 7011');
+    expect(text).toContain('tslvsd_checker_verdicts_deferred_total 3');
+    expect(text).toContain('tslvsd_checker_schedule_lateness_seconds 1.597');
+    // Without a health part (or before its first snapshot): zeros, not missing series.
+    expect(await createDaemonMetrics({}, { processMetrics: false }).registry.metrics()).toContain('tslvsd_checker_behind_schedule_total 0');
+  });
+
   it('reads values at scrape time: a state change shows in the next scrape', async () => {
     let state: VrrpInstanceSnapshot['state'] = 'BACKUP';
     const m = createDaemonMetrics({ vrrp: { instances: () => [instance({ state, vips: ['10.0.0.100'] })], scripts: () => [] } });

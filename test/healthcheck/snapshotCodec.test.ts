@@ -5,7 +5,7 @@ import type { HealthSnapshot } from '../../src/healthcheck/events.js';
 describe('snapshot codec (worker → main thread)', () => {
   it('round-trips every field, nulls and reasons with newlines', () => {
     const snap: HealthSnapshot = {
-      counters: { probes: 10, probeFailures: 2, probesHung: 1, probesThrew: 0, scriptsRun: 3 },
+      counters: { probes: 10, probeFailures: 2, probesHung: 1, probesThrew: 0, scriptsRun: 3, behindSchedule: 4, verdictsDeferred: 1 },
       virtualServers: [
         {
           key: '10.0.0.1:80/TCP', quorumUp: true, liveWeight: 4, quorum: 2, hysteresis: 1, sorryActive: false,
@@ -27,7 +27,7 @@ describe('snapshot codec (worker → main thread)', () => {
   });
 
   it('an empty snapshot stays empty', () => {
-    const empty: HealthSnapshot = { virtualServers: [], counters: { probes: 0, probeFailures: 0, probesHung: 0, probesThrew: 0, scriptsRun: 0 } };
+    const empty: HealthSnapshot = { virtualServers: [], counters: { probes: 0, probeFailures: 0, probesHung: 0, probesThrew: 0, scriptsRun: 0, behindSchedule: 0, verdictsDeferred: 0 } };
     expect(decodeSnapshot(encodeSnapshot(empty))).toEqual(empty);
   });
 });

@@ -4,6 +4,7 @@ import type { HttpCheckSpec, StatusRange, UrlSpec } from '../plan.js';
 import { downResult, upResult, type ProbeResult } from '../result.js';
 import { HttpResponseReader, type HttpReply, type HttpResponseLimits } from './httpResponse.js';
 import { describeSocketError, openConnection } from './tcp.js';
+import { armVerdictTimer } from './verdictTimer.js';
 
 export type { HttpReply } from './httpResponse.js';
 
@@ -61,12 +62,12 @@ async function fetchOnce(spec: HttpCheckSpec, url: UrlSpec, deadline: number, li
     const finish = (v: HttpReply | string): void => {
       if (settled) return;
       settled = true;
-      clearTimeout(timer);
+      timer.cancel();
       socket.destroy();
       tcp.socket.destroy();
       resolve(v);
     };
-    const timer = setTimeout(() => finish(`${path}: timeout after ${spec.target.timeoutMs} ms`), remaining());
+    const timer = armVerdictTimer(remaining(), () => finish(`${path}: timeout after ${spec.target.timeoutMs} ms`));
     const settle = (outcome: ReturnType<HttpResponseReader['push']>): void => {
       if (outcome.kind === 'reply') finish(outcome.reply);
       else if (outcome.kind === 'error') finish(`${path}: ${outcome.reason}`);

@@ -1,9 +1,16 @@
 import { connect, type Socket } from 'node:net';
 import type { ConnectTarget, TcpCheckSpec } from '../plan.js';
-import { downResult, upResult, type ProbeResult } from '../result.js';
+import { downResult, timeoutResult, upResult, type ProbeResult } from '../result.js';
+import { armVerdictTimer } from './verdictTimer.js';
+
+/** Why a connection could not be opened; lateMs is set when it is a timeout (see armVerdictTimer). */
+export interface ConnectFailure {
+  error: string;
+  timedOutLateMs?: number;
+}
 
 /** Opens a TCP connection to the target (with bindto / bind_port), or explains why not, within timeoutMs. */
-export function openConnection(target: ConnectTarget): Promise<{ socket: Socket } | { error: string }> {
+export function openConnection(target: ConnectTarget): Promise<{ socket: Socket } | ConnectFailure> {
   return new Promise((resolve) => {
     let settled = false;
     const socket = connect({
@@ -13,15 +20,18 @@ export function openConnection(target: ConnectTarget): Promise<{ socket: Socket 
       localPort: target.bindPort,
       noDelay: true,
     });
-    const finish = (value: { socket: Socket } | { error: string }): void => {
+    const finish = (value: { socket: Socket } | ConnectFailure): void => {
       if (settled) return;
       settled = true;
-      clearTimeout(timer);
+      timer.cancel();
       socket.removeAllListeners('connect');
       if ('error' in value) socket.destroy();
       resolve(value);
     };
-    const timer = setTimeout(() => finish({ error: `connect timeout after ${target.timeoutMs} ms` }), target.timeoutMs);
+    // Armed after connect() was called (its syscall runs on the next tick, before any I/O): the timeout
+    // counts from the send, and is decided only after a poll that could have seen the answer.
+    const timer = armVerdictTimer(target.timeoutMs, (lateMs) =>
+      finish({ error: `connect timeout after ${target.timeoutMs} ms`, timedOutLateMs: lateMs }));
     socket.once('connect', () => finish({ socket }));
     socket.on('error', (err: NodeJS.ErrnoException) => finish({ error: describeSocketError(err) }));
   });
@@ -43,7 +53,7 @@ export async function probeTcp(spec: TcpCheckSpec): Promise<ProbeResult> {
   const started = performance.now();
   const r = await openConnection(spec.target);
   const ms = performance.now() - started;
-  if ('error' in r) return downResult(r.error, ms);
+  if ('error' in r) return r.timedOutLateMs === undefined ? downResult(r.error, ms) : timeoutResult(r.error, ms, r.timedOutLateMs);
   r.socket.on('error', () => {});
   r.socket.destroy();
   return upResult('connected', ms);

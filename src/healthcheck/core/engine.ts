@@ -44,6 +44,8 @@ interface CheckerRuntime {
   lastReason: string | null;
   checks: number;
   failures: number;
+  /** Failing verdicts deferred in a row because the checker was starved (reset by any conclusive one). */
+  deferredInARow: number;
 }
 
 interface VsRuntime {
@@ -58,6 +60,29 @@ const SCRIPT_KILL_BUDGET_MS = 4_000;
  * not become a hot loop.
  */
 export const MIN_INTERVAL_MS = 10;
+
+/** A check launched later than this past its due time counts as the checker being behind schedule. */
+export const BEHIND_SCHEDULE_MS = 200;
+
+/**
+ * A timeout verdict whose timer fired later than this fraction of the timeout past due is not trusted:
+ * for that long the checker's loop was not looking, so it is re-measured instead of counted.
+ */
+export const STARVED_TIMEOUT_FRACTION = 0.5;
+
+/**
+ * At most this many failing verdicts of one checker are deferred in a row: a server that really stopped
+ * answering is still found down while the checker stays overloaded, at most this many re-measures later.
+ */
+export const MAX_DEFERRED_VERDICTS = 3;
+
+/** The schedule lateness gauge is the worst launch lateness over the current and the previous window. */
+const LATENESS_WINDOW_MS = 10_000;
+
+/** The timeout the probe's own verdict is measured against (the lag is compared with it). */
+function probeTimeoutMs(spec: CheckerSpec): number {
+  return spec.type === 'MISC_CHECK' ? spec.timeoutMs : spec.target.timeoutMs;
+}
 
 function isProbeResult(v: unknown): v is ProbeResult {
   return typeof v === 'object' && v !== null && typeof (v as ProbeResult).up === 'boolean' && typeof (v as ProbeResult).durationMs === 'number';
@@ -97,7 +122,12 @@ export class HealthCheckEngine {
   private readonly emitted = new Map<string, DesiredDestination & { alive: boolean; sorryServer: boolean }>();
   private running = false;
   private prior: ReadonlyMap<string, ReadonlyMap<string, boolean>> | undefined;
-  readonly counters: HealthCounters = { probes: 0, probeFailures: 0, probesHung: 0, probesThrew: 0, scriptsRun: 0 };
+  readonly counters: HealthCounters = {
+    probes: 0, probeFailures: 0, probesHung: 0, probesThrew: 0, scriptsRun: 0, behindSchedule: 0, verdictsDeferred: 0,
+  };
+  private latenessWindowStart = Number.NEGATIVE_INFINITY;
+  private latenessWindowMax = 0;
+  private latenessPrevWindowMax = 0;
 
   constructor(private readonly deps: EngineDeps) {}
 
@@ -199,7 +229,30 @@ export class HealthCheckEngine {
         };
       }),
     }));
-    return { virtualServers, counters: { ...this.counters } };
+    return { virtualServers, counters: { ...this.counters }, scheduleLatenessMs: this.scheduleLatenessMs() };
+  }
+
+  /**
+   * How far behind schedule the checker is: the worst lateness (ms) of a check launch over the last 10 to
+   * 20 seconds. Near 0 on a checker that keeps up; seconds when it cannot launch its checks in time.
+   */
+  scheduleLatenessMs(): number {
+    this.rollLatenessWindow(this.deps.clock.now());
+    return Math.max(this.latenessWindowMax, this.latenessPrevWindowMax);
+  }
+
+  private rollLatenessWindow(now: number): void {
+    if (now - this.latenessWindowStart < LATENESS_WINDOW_MS) return;
+    const skipped = now - this.latenessWindowStart >= 2 * LATENESS_WINDOW_MS;
+    this.latenessPrevWindowMax = skipped ? 0 : this.latenessWindowMax;
+    this.latenessWindowMax = 0;
+    this.latenessWindowStart = now;
+  }
+
+  private noteLateness(lateMs: number): void {
+    this.rollLatenessWindow(this.deps.clock.now());
+    if (lateMs > this.latenessWindowMax) this.latenessWindowMax = lateMs;
+    if (lateMs > BEHIND_SCHEDULE_MS) this.counters.behindSchedule++;
   }
 
   private install(plan: HealthCheckPlan, old: Map<string, VsRuntime>): void {
@@ -247,7 +300,7 @@ export class HealthCheckEngine {
     if (known !== undefined) state.up = known;
     const created: CheckerRuntime = {
       vsKey, rsKey, spec, specJson, state, timer: undefined, dueAt: now, launchedAt: now, token: 0,
-      inFlight: false, lastDurationMs: null, lastReason: null, checks: 0, failures: 0,
+      inFlight: false, lastDurationMs: null, lastReason: null, checks: 0, failures: 0, deferredInARow: 0,
     };
     const warmup = spec.timing.warmupMs > 0 ? Math.floor(this.deps.random() * spec.timing.warmupMs) : 0;
     this.schedule(created, warmup);
@@ -286,12 +339,32 @@ export class HealthCheckEngine {
     c.inFlight = true;
     const started = this.deps.clock.now();
     c.launchedAt = started;
+    this.noteLateness(started - c.dueAt);
     const budget = probeBudgetMs(c.spec) + (this.deps.probeGraceMs ?? 1_000);
-    const deadline = this.deps.clock.setTimer(budget, () => {
-      if (c.token !== token) return;
-      this.counters.probesHung++;
-      this.complete(c, token, { up: false, reason: 'probe hung (no answer within its timeout)', durationMs: budget });
-    });
+    // The hung verdict is the engine's own timeout: a deadline timer that fired late (the loop was busy)
+    // gives the probe back the time the loop was away, a bounded number of times, before it counts.
+    let deadline: TimerHandle | undefined;
+    let extensions = 0;
+    const armDeadline = (ms: number): void => {
+      const dueAt = this.deps.clock.now() + ms;
+      deadline = this.deps.clock.setTimer(ms, () => {
+        if (c.token !== token) return;
+        const lateMs = this.deps.clock.now() - dueAt;
+        // Any real lateness counts here: the probe's own timeout (due earlier) may be waiting for the very
+        // poll this late timer came before, and its answer is better than "hung".
+        if (lateMs > BEHIND_SCHEDULE_MS && extensions < MAX_DEFERRED_VERDICTS) {
+          extensions++;
+          this.counters.verdictsDeferred++;
+          armDeadline(Math.max(MIN_INTERVAL_MS, lateMs));
+          return;
+        }
+        this.counters.probesHung++;
+        this.complete(c, token, {
+          up: false, reason: 'probe hung (no answer within its timeout)', durationMs: this.deps.clock.now() - started,
+        });
+      });
+    };
+    armDeadline(budget);
     // Through a promise chain, a runner that throws synchronously or returns garbage is contained too.
     Promise.resolve()
       .then(() => this.deps.probes.run(c.spec))
@@ -318,6 +391,8 @@ export class HealthCheckEngine {
     const found = this.findOwner(c);
     if (!found) return;
     const { vs, rs } = found;
+    if (this.deferVerdict(c, result)) return;
+    c.deferredInARow = 0;
     this.counters.probes++;
     c.checks++;
     c.lastDurationMs = result.durationMs;
@@ -353,6 +428,25 @@ export class HealthCheckEngine {
     // the interval); the other checkers from the end of the probe.
     const elapsed = c.spec.type === 'MISC_CHECK' ? this.deps.clock.now() - c.launchedAt : 0;
     this.schedule(c, Math.max(MIN_INTERVAL_MS, step.nextDelayMs - elapsed));
+  }
+
+  /**
+   * A failure that would count against an UP checker, found by a timeout whose timer fired far later than
+   * due, is not a verdict on the server: the checker's loop was starved (overload, stolen CPU) for a good
+   * part of the probe's window. The checker's state is left alone and the server re-measured after
+   * delay_before_retry, up to MAX_DEFERRED_VERDICTS times in a row. Refusals and bad answers are never
+   * deferred: a server that is really down is found as fast as ever, overloaded or not.
+   */
+  private deferVerdict(c: CheckerRuntime, result: ProbeResult): boolean {
+    if (result.up || result.timedOutLateMs === undefined) return false;
+    if (!c.state.up) return false; // a failure while DOWN changes nothing anyway
+    if (result.timedOutLateMs <= probeTimeoutMs(c.spec) * STARVED_TIMEOUT_FRACTION) return false;
+    if (c.deferredInARow >= MAX_DEFERRED_VERDICTS) return false;
+    c.deferredInARow++;
+    this.counters.verdictsDeferred++;
+    c.lastReason = `verdict deferred: ${result.reason}, but the checker was ${Math.round(result.timedOutLateMs)} ms behind`;
+    this.schedule(c, Math.max(MIN_INTERVAL_MS, c.spec.timing.delayBeforeRetryMs));
+    return true;
   }
 
   private findOwner(c: CheckerRuntime): { vs: VsRuntime; rs: RealServerHealth } | undefined {

@@ -16,6 +16,7 @@ export interface CompactSnapshot {
   /** Per checker: type, up, hasRun, retryIt, lastDurationMs (NaN = none), lastReason (-1 = none), checks, failures. */
   ck: Float64Array;
   counters: HealthCounters;
+  scheduleLatenessMs?: number;
 }
 
 const VS_W = 7;
@@ -66,13 +67,13 @@ export function encodeSnapshot(s: HealthSnapshot): CompactSnapshot {
       }
     }
   }
-  return { strings: table.join('\n'), vs, rs, ck, counters: s.counters };
+  return { strings: table.join('\n'), vs, rs, ck, counters: s.counters, scheduleLatenessMs: s.scheduleLatenessMs };
 }
 
 export function decodeSnapshot(c: CompactSnapshot): HealthSnapshot {
   const table = c.strings.length ? c.strings.split('\n') : [];
   const str = (i: number): string => table[i] ?? '';
-  const out: HealthSnapshot = { virtualServers: [], counters: { ...c.counters } };
+  const out: HealthSnapshot = { virtualServers: [], counters: { ...c.counters }, scheduleLatenessMs: c.scheduleLatenessMs };
   let ri = 0;
   let ci = 0;
   for (let vi = 0; vi < c.vs.length; vi += VS_W) {
