@@ -55,6 +55,9 @@ describe('TCP_CHECK', () => {
     const seen: string[] = [];
     const s = await listen(createNetServer((c) => { seen.push(c.remoteAddress ?? ''); c.destroy(); }), '0.0.0.0');
     const r = await probeTcp({ type: 'TCP_CHECK', timing, target: { ...target(port(s)), bindTo: '127.0.0.9' } });
+    // Up means the handshake completed; the server may accept it a moment later (the native prober is done
+    // before Node's server has run its accept).
+    for (let i = 0; i < 100 && seen.length === 0; i++) await new Promise((res) => setTimeout(res, 20));
     await new Promise((res) => s.close(res));
     expect(r.up).toBe(true);
     expect(seen).toEqual(['127.0.0.9']);

@@ -9,6 +9,7 @@ import { probeUdp } from './udp.js';
 import { probePing, stopPing } from './ping.js';
 import { probeSmtp } from './smtp.js';
 import { probeFile } from './file.js';
+import { stopNativeTcpProber } from './nativeTcpProber.js';
 
 /** Runs one probe of any type; the probes themselves resolve and never reject. */
 export function runProbe(spec: CheckerSpec): Promise<ProbeResult> {
@@ -37,8 +38,9 @@ export function prepareProbes(plan: HealthCheckPlan): void {
   if (hasScripts) startReaper();
 }
 
-/** Kills what probes leave running: scripts' process groups and the ICMP helper. */
+/** Kills what probes leave running: scripts' process groups, the ICMP helper, the native prober's sockets. */
 export function stopProbes(): void {
   killAllScripts();
   stopPing();
+  stopNativeTcpProber();
 }

@@ -2,6 +2,7 @@ import { connect, type Socket } from 'node:net';
 import type { ConnectTarget, TcpCheckSpec } from '../plan.js';
 import { downResult, timeoutResult, upResult, type ProbeResult } from '../result.js';
 import { armVerdictTimer } from './verdictTimer.js';
+import { nativeTcpProber } from './nativeTcpProber.js';
 
 /** Why a connection could not be opened; lateMs is set when it is a timeout (see armVerdictTimer). */
 export interface ConnectFailure {
@@ -48,8 +49,16 @@ export function describeSocketError(err: NodeJS.ErrnoException): string {
   }
 }
 
-/** TCP_CHECK: up when the connection is established; it is closed at once. */
-export async function probeTcp(spec: TcpCheckSpec): Promise<ProbeResult> {
+/**
+ * TCP_CHECK: up when the connection is established; it is closed at once. Through the native prober when
+ * it is built (no Node Socket per check), else through Node's sockets.
+ */
+export function probeTcp(spec: TcpCheckSpec): Promise<ProbeResult> {
+  const native = nativeTcpProber();
+  return native ? native.probe(spec.target) : probeTcpWithNodeSocket(spec);
+}
+
+export async function probeTcpWithNodeSocket(spec: TcpCheckSpec): Promise<ProbeResult> {
   const started = performance.now();
   const r = await openConnection(spec.target);
   const ms = performance.now() - started;
