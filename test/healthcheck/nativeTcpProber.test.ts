@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { connect, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { createInterface } from 'node:readline';
-import { nativeTcpProber } from '../../src/healthcheck/checkers/nativeTcpProber.js';
+import { NativeTcpProber, nativeTcpProber } from '../../src/healthcheck/checkers/nativeTcpProber.js';
 import { probeTcpWithNodeSocket } from '../../src/healthcheck/checkers/tcp.js';
 import type { ConnectTarget, TcpCheckSpec } from '../../src/healthcheck/plan.js';
 import type { ProbeResult } from '../../src/healthcheck/result.js';
@@ -85,6 +85,13 @@ describe.skipIf(!prober)('native TCP connect prober', () => {
     expect(accepted.at(-1)?.address).toBe('127.0.0.2');
     const bad = await prober!.probe({ host: '127.0.0.1', port, timeoutMs: 2_000, bindTo: '::1' });
     expect(bad).toMatchObject({ up: false });
+  });
+
+  it('takes plain IP literals only: a scoped address or a name goes through Node', () => {
+    expect(NativeTcpProber.accepts({ host: '127.0.0.1', port: 1, timeoutMs: 1 })).toBe(true);
+    expect(NativeTcpProber.accepts({ host: '::1', port: 1, timeoutMs: 1, bindTo: '::1' })).toBe(true);
+    expect(NativeTcpProber.accepts({ host: 'fe80::1%lo', port: 1, timeoutMs: 1 })).toBe(false);
+    expect(NativeTcpProber.accepts({ host: 'localhost', port: 1, timeoutMs: 1 })).toBe(false);
   });
 
   it('thousands at once, mixed with timeouts: every probe answered once, none left pending', async () => {

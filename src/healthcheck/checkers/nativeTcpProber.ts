@@ -6,6 +6,7 @@
  * with how late its timer fired (see ProbeResult.timedOutLateMs).
  */
 import { createRequire } from 'node:module';
+import { isIP } from 'node:net';
 import { constants } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -26,12 +27,13 @@ type TcpProberConstructor = new (onResults: OnResults) => TcpProberBinding;
 const ETIMEDOUT = constants.errno.ETIMEDOUT;
 const MAX_ID = 0x7fffffff;
 
-/** errno → the reason the Node path gives for the same error ("connection refused", …). */
-const errnoReason = new Map<number, string>(
-  Object.entries(constants.errno).map(([code, n]) => [n, describeSocketError(Object.assign(new Error(code), { code }))]),
-);
+/** errno → the reason the Node path gives for the same error ("connection refused", …); built on first use. */
+let errnoReason: Map<number, string> | undefined;
 
 function reasonOf(errno: number): string {
+  errnoReason ??= new Map(
+    Object.entries(constants.errno).map(([code, n]) => [n, describeSocketError(Object.assign(new Error(code), { code }))]),
+  );
   return errnoReason.get(errno) ?? `errno ${errno}`;
 }
 
@@ -49,6 +51,12 @@ export class NativeTcpProber {
 
   constructor(ctor: TcpProberConstructor) {
     this.binding = new ctor((ids, errnos, lateMs) => this.onResults(ids, errnos, lateMs));
+  }
+
+  /** Whether the target is one it can probe: plain IP literals (no zone index), as is bind_to. */
+  static accepts(target: ConnectTarget): boolean {
+    const plain = (host: string): boolean => isIP(host) !== 0 && !host.includes('%');
+    return plain(target.host) && (target.bindTo === undefined || plain(target.bindTo));
   }
 
   /** A full TCP connect to the target within its timeout; never rejects. */

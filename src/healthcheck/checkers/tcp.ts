@@ -2,7 +2,7 @@ import { connect, type Socket } from 'node:net';
 import type { ConnectTarget, TcpCheckSpec } from '../plan.js';
 import { downResult, timeoutResult, upResult, type ProbeResult } from '../result.js';
 import { armVerdictTimer } from './verdictTimer.js';
-import { nativeTcpProber } from './nativeTcpProber.js';
+import { NativeTcpProber, nativeTcpProber } from './nativeTcpProber.js';
 
 /** Why a connection could not be opened; lateMs is set when it is a timeout (see armVerdictTimer). */
 export interface ConnectFailure {
@@ -55,7 +55,8 @@ export function describeSocketError(err: NodeJS.ErrnoException): string {
  */
 export function probeTcp(spec: TcpCheckSpec): Promise<ProbeResult> {
   const native = nativeTcpProber();
-  return native ? native.probe(spec.target) : probeTcpWithNodeSocket(spec);
+  // The native prober takes plain IPv4 / IPv6 literals; a scoped (fe80::1%eth0) address goes through Node.
+  return native && NativeTcpProber.accepts(spec.target) ? native.probe(spec.target) : probeTcpWithNodeSocket(spec);
 }
 
 export async function probeTcpWithNodeSocket(spec: TcpCheckSpec): Promise<ProbeResult> {
