@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { connect, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { createInterface } from 'node:readline';
+import type { Worker } from 'node:worker_threads';
 import { NativeTcpProber, nativeTcpProber } from '../../src/healthcheck/checkers/nativeTcpProber.js';
 import { probeTcpWithNodeSocket } from '../../src/healthcheck/checkers/tcp.js';
 import type { ConnectTarget, TcpCheckSpec } from '../../src/healthcheck/plan.js';
@@ -120,7 +121,7 @@ describe.skipIf(!prober)('native TCP connect prober in a checker worker', () => 
       svc.start({ virtualServers: [{ key: 'vs', quorum: 1, hysteresis: 0, omega: false, realServers }] });
       for (let round = 0; round < 4; round++) {
         await new Promise((r) => setTimeout(r, 1_500));
-        const slots = (svc as unknown as { slots: Array<{ worker?: import('node:worker_threads').Worker }> }).slots;
+        const slots = (svc as unknown as { slots: Array<{ worker?: Worker }> }).slots;
         // Answers pile up in the kernel while the loop is stalled; the worker is terminated as it resumes.
         slots[0]!.worker?.postMessage({ type: 'stall', ms: 1_000 });
         await new Promise((r) => setTimeout(r, 1_000));

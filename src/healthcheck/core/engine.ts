@@ -81,7 +81,10 @@ const LATENESS_WINDOW_MS = 10_000;
 
 /** The timeout the probe's own verdict is measured against (the lag is compared with it). */
 function probeTimeoutMs(spec: CheckerSpec): number {
-  return spec.type === 'MISC_CHECK' ? spec.timeoutMs : spec.target.timeoutMs;
+  if (spec.type === 'MISC_CHECK') return spec.timeoutMs;
+  // A FILE_CHECK reads a local file: its "timeout" is the read budget the engine gives it (probeBudgetMs).
+  if (spec.type === 'FILE_CHECK') return 1000;
+  return spec.target.timeoutMs;
 }
 
 function isProbeResult(v: unknown): v is ProbeResult {
