@@ -52,6 +52,30 @@ export const NotifyFifo = z.object({
 });
 export type NotifyFifo = z.infer<typeof NotifyFifo>;
 
+/**
+ * `lvs_sync_daemon INTERFACE [VRRP_INSTANCE] [id SYNCID] [maxlen N] [port N] [ttl N] [group ADDR]` (or the
+ * legacy `lvs_sync_daemon_interface` of a vrrp_instance): the kernel's IPVS connection sync daemons. With an
+ * instance, the backup daemon runs while it is BACKUP/FAULT and the master daemon while it is MASTER;
+ * without one, both run all the time. Absent options are left to the kernel (port 8848, ttl 1, group
+ * 224.0.0.81, maxlen from the interface MTU).
+ */
+export const LvsSyncDaemon = z.object({
+  loc: SourceLocation,
+  /** Multicast interface (IP_VS_IFNAME_MAXLEN 16 with the NUL). */
+  interface: z.string().min(1).max(15),
+  /** The vrrp_instance whose state drives the daemons (checked to exist). */
+  vrrpInstance: z.string().optional(),
+  /** Resolved: `id`, else the instance's virtual_router_id, else 0 (keepalived's rule). */
+  syncId: z.number().int().min(0).max(255),
+  /** UDP payload size of a sync message (1..65507). */
+  maxLen: z.number().int().min(1).max(65_535 - 20 - 8).optional(),
+  port: z.number().int().min(1).max(65535).optional(),
+  ttl: z.number().int().min(1).max(255).optional(),
+  /** Multicast group (IPv4 or IPv6), canonical. */
+  group: IpAddress.optional(),
+});
+export type LvsSyncDaemon = z.infer<typeof LvsSyncDaemon>;
+
 export const GlobalDefs = z.object({
   loc: SourceLocation,
   /** `router_id`; keepalived's default is the hostname, left to the runtime (undefined here). */
@@ -93,6 +117,8 @@ export const GlobalDefs = z.object({
   notifyFifo: NotifyFifo.optional(),
   vrrpNotifyFifo: NotifyFifo.optional(),
   lvsNotifyFifo: NotifyFifo.optional(),
+  /** `lvs_sync_daemon …`: IPVS connection sync (absent = tslvsd starts no sync daemon). */
+  lvsSyncDaemon: LvsSyncDaemon.optional(),
   /** Every other global_defs keyword as written (keyword → its arguments), parsed and reported, not acted on. */
   other: z.record(z.string(), z.array(z.string())),
 });

@@ -7,7 +7,7 @@ import { KEEPALIVED_KEYWORDS } from '../keepalivedKeywords.js';
 import { ConfigModel, type SourceLocation } from '../model.js';
 import type { ConfigNode } from '../parser.js';
 import { type CompileContext, posOf } from './context.js';
-import { compileGlobalDefs, defaultGlobalDefs } from './global.js';
+import { compileGlobalDefs, defaultGlobalDefs, SYNC_ID_GIVEN } from './global.js';
 import { compileVirtualServer, compileVirtualServerGroup } from './virtualServer.js';
 import { compileTrackFile } from './trackFile.js';
 import { FILE_CHECKS_WITH_TRACK_FILE_WEIGHT } from './checkers.js';
@@ -173,6 +173,16 @@ function crossCheck(model: ConfigModel, syncGroups: CompiledSyncGroup[], ctx: Co
         return true;
       });
     }
+  }
+
+  const sync = model.global.lvsSyncDaemon;
+  if (sync?.vrrpInstance !== undefined) {
+    // keepalived: "Unable to find vrrp instance … for lvs_syncd" (it then drops the sync daemon; refused here).
+    const instance = instances.get(sync.vrrpInstance);
+    if (instance === undefined) {
+      ctx.sink.error(at(sync.loc), `lvs_sync_daemon: no vrrp_instance '${sync.vrrpInstance}'`);
+      delete model.global.lvsSyncDaemon;
+    } else if (!SYNC_ID_GIVEN.has(sync)) sync.syncId = instance.virtualRouterId;
   }
 
   const vsGroups = new Map(model.virtualServerGroups.map((g) => [g.name, g]));

@@ -1,10 +1,10 @@
 /** `global_defs { … }` → GlobalDefs. Keys tslvsd does not model are kept in `other` and reported. */
-import type { GlobalDefs } from '../model.js';
+import type { GlobalDefs, LvsSyncDaemon } from '../model.js';
 import type { ConfigNode } from '../parser.js';
 import { KEEPALIVED_KEYWORDS } from '../keepalivedKeywords.js';
 import { applyKeywords, type CompileContext, type KeywordTable, locOf, posOf, singleArg } from './context.js';
 import { compileNotifyFifos, NOTIFY_FIFO_KEYWORDS } from './notifyFifo.js';
-import { addressFamily, boolArg, canonicalIp, intArg, parsePort, parseSeconds, secondsArg } from './values.js';
+import { addressFamily, boolArg, canonicalIp, intArg, parseInteger, parseIp, parsePort, parseSeconds, secondsArg } from './values.js';
 
 export function defaultGlobalDefs(file: string): GlobalDefs {
   return {
@@ -149,7 +149,98 @@ const GLOBAL_KEYWORDS: KeywordTable<GlobalDefs> = {
   lvs_flush_onstop: (n, g, ctx) => {
     g.lvsFlushOnStop = flushOnStopArg(n, ctx);
   },
+  lvs_sync_daemon: (n, g, ctx) => {
+    const daemon = compileLvsSyncDaemon(n, g, ctx);
+    if (daemon) g.lvsSyncDaemon = daemon;
+  },
 };
+
+/** Sync daemons whose `id` was written: the others take the instance's VRID (or 0) in the cross-check. */
+export const SYNC_ID_GIVEN = new WeakSet<LvsSyncDaemon>();
+
+/** IP_VS_IFNAME_MAXLEN (16) with the NUL. */
+const IFNAME_MAX = 15;
+
+/**
+ * `lvs_sync_daemon INTERFACE [VRRP_INSTANCE] [id SYNCID] [maxlen N] [port N] [ttl N] [group ADDR]`, parsed
+ * as keepalived's lvs_syncd_handler (global_parser.c): `inst NAME` is accepted too, and the 1.x positional
+ * `IF INSTANCE SYNCID` with a warning. keepalived ignores a bad value with an error message; tslvsd reports
+ * the error (the configuration is refused), as for every other bad value.
+ */
+function compileLvsSyncDaemon(n: ConfigNode, g: GlobalDefs, ctx: CompileContext): LvsSyncDaemon | undefined {
+  if (g.lvsSyncDaemon) {
+    const first = g.lvsSyncDaemon;
+    ctx.sink.error(posOf(n.keyword), `lvs_sync_daemon has already been specified as ${first.interface}${first.vrrpInstance ? ` ${first.vrrpInstance}` : ''} at ${first.loc.file}:${first.loc.line}`);
+    return undefined;
+  }
+  const ifname = n.args[0];
+  if (ifname === undefined) {
+    ctx.sink.error(posOf(n.keyword), 'lvs_sync_daemon requires an interface');
+    return undefined;
+  }
+  if (ifname.text.length > IFNAME_MAX) {
+    ctx.sink.error(posOf(ifname), `lvs_sync_daemon: interface name '${ifname.text}' is longer than ${IFNAME_MAX} characters`);
+    return undefined;
+  }
+  const daemon: LvsSyncDaemon = { loc: locOf(n.keyword), interface: ifname.text, syncId: 0 };
+  let ok = true;
+  const args = n.args;
+  for (let i = 1; i < args.length; i++) {
+    const key = args[i];
+    const value = args[i + 1];
+    const option = key.text;
+    if (option === 'inst' || option === 'id' || option === 'maxlen' || option === 'port' || option === 'ttl' || option === 'group') {
+      i++;
+      if (value === undefined) {
+        ctx.sink.error(posOf(key), `lvs_sync_daemon: '${option}' needs a value`);
+        ok = false;
+        break;
+      }
+      if (option === 'inst') {
+        if (daemon.vrrpInstance !== undefined) {
+          ctx.sink.error(posOf(value), `lvs_sync_daemon: the vrrp instance is already given as ${daemon.vrrpInstance}`);
+          ok = false;
+        } else daemon.vrrpInstance = value.text;
+      } else if (option === 'group') {
+        const ip = parseIp(value, 'lvs_sync_daemon group', ctx);
+        if (ip === undefined) ok = false;
+        else if (!(ip.family === 'inet' ? /^2(2[4-9]|3[0-9])\./.test(ip.address) : /^ff/i.test(ip.address))) {
+          ctx.sink.error(posOf(value), `lvs_sync_daemon: group address ${value.text} is not multicast`);
+          ok = false;
+        } else daemon.group = ip.address;
+      } else {
+        const range = { id: [0, 255], maxlen: [1, 65_535 - 20 - 8], port: [1, 65535], ttl: [1, 255] }[option];
+        const v = parseInteger(value, range[0], range[1], `lvs_sync_daemon ${option}`, ctx);
+        if (v === undefined) ok = false;
+        else if (option === 'id') {
+          daemon.syncId = v;
+          SYNC_ID_GIVEN.add(daemon);
+        } else if (option === 'maxlen') daemon.maxLen = v;
+        else if (option === 'port') daemon.port = v;
+        else daemon.ttl = v;
+      }
+      continue;
+    }
+    // keepalived 1.x: lvs_sync_daemon IF VRRP_INSTANCE [SYNC_ID]
+    if (i === 1 && daemon.vrrpInstance === undefined) {
+      daemon.vrrpInstance = option;
+      continue;
+    }
+    if (i === 2 && !SYNC_ID_GIVEN.has(daemon)) {
+      const v = parseInteger(key, 0, 255, 'lvs_sync_daemon sync id', ctx);
+      if (v === undefined) ok = false;
+      else {
+        ctx.sink.warning(posOf(key), 'lvs_sync_daemon: write "id" before the sync id (keepalived asks the same)');
+        daemon.syncId = v;
+        SYNC_ID_GIVEN.add(daemon);
+      }
+      continue;
+    }
+    ctx.sink.error(posOf(key), `lvs_sync_daemon: unknown option '${option}' (inst, id, maxlen, port, ttl, group)`);
+    ok = false;
+  }
+  return ok ? daemon : undefined;
+}
 
 /** `lvs_flush_on_stop [VS]`: keepalived's `VS` variant (delete each of its services) also means "clean up at stop". */
 function flushOnStopArg(n: ConfigNode, ctx: CompileContext): boolean {

@@ -209,6 +209,8 @@ interface InstanceDraft {
   skipCheckAdvAddr?: boolean;
   strictMode?: boolean;
   useVmac: boolean;
+  /** Legacy `lvs_sync_daemon_interface IF` (becomes global_defs' lvs_sync_daemon IF THIS_INSTANCE). */
+  lvsSyncDaemonInterface?: Token;
 }
 
 type Notifiable = Pick<InstanceDraft, 'notifyMaster' | 'notifyBackup' | 'notifyFault' | 'notifyStop' | 'notify'>;
@@ -330,6 +332,10 @@ const INSTANCE_KEYWORDS: KeywordTable<InstanceDraft> = {
   skip_check_adv_addr: (n, d, ctx) => { d.skipCheckAdvAddr = boolArg(n, ctx); },
   strict_mode: (n, d, ctx) => { d.strictMode = boolArg(n, ctx); },
   use_vmac: (_n, d) => { d.useVmac = true; },
+  lvs_sync_daemon_interface: (n, d, ctx) => {
+    const t = singleArg(n, ctx);
+    if (t) d.lvsSyncDaemonInterface = t;
+  },
 };
 
 export function compileVrrpInstance(node: ConfigNode, global: GlobalDefs, ctx: CompileContext): VrrpInstance | undefined {
@@ -419,7 +425,22 @@ export function compileVrrpInstance(node: ConfigNode, global: GlobalDefs, ctx: C
     const s = d[k];
     if (s !== undefined) instance[k] = s;
   }
+  if (d.lvsSyncDaemonInterface) legacySyncDaemon(d.lvsSyncDaemonInterface, instance, global, ctx);
   return instance;
+}
+
+/** keepalived's vrrp_lvs_syncd_handler: deprecated, sets the global sync daemon unless one is given already. */
+function legacySyncDaemon(ifname: Token, instance: VrrpInstance, global: GlobalDefs, ctx: CompileContext): void {
+  ctx.sink.warning(posOf(ifname), `vrrp_instance ${instance.name}: lvs_sync_daemon_interface is deprecated; use global_defs' lvs_sync_daemon ${ifname.text} ${instance.name}`);
+  if (global.lvsSyncDaemon) {
+    ctx.sink.error(posOf(ifname), `vrrp_instance ${instance.name}: lvs_sync_daemon_interface: the sync daemon is already given as ${global.lvsSyncDaemon.interface} at ${global.lvsSyncDaemon.loc.file}:${global.lvsSyncDaemon.loc.line}`);
+    return;
+  }
+  if (ifname.text.length > 15) {
+    ctx.sink.error(posOf(ifname), `lvs_sync_daemon_interface: interface name '${ifname.text}' is longer than 15 characters`);
+    return;
+  }
+  global.lvsSyncDaemon = { loc: locOf(ifname), interface: ifname.text, vrrpInstance: instance.name, syncId: instance.virtualRouterId };
 }
 
 // ------------------------------------------------------------------------------------- vrrp_sync_group
