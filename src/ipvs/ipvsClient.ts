@@ -7,6 +7,7 @@ import { NetlinkDecodeError } from './codec/attributes.js';
 import { AddressError } from './codec/address.js';
 import {
   IpvsRequest,
+  decodeDaemonReply,
   decodeDestinationReply,
   decodeInfoReply,
   decodeServiceReply,
@@ -23,6 +24,9 @@ import type {
   ServiceKey,
   ServiceSpec,
   ServiceWithDestinations,
+  SyncDaemonEntry,
+  SyncDaemonSpec,
+  SyncDaemonState,
 } from './types.js';
 
 export interface IpvsClientCounters {
@@ -153,5 +157,20 @@ export class IpvsClient {
   /** lvs_timeouts; a 0 leaves that timeout unchanged. */
   async setTimeouts(t: IpvsTimeouts): Promise<void> {
     await this.doRequest(IpvsRequest.setConfig(this.family, t));
+  }
+
+  /** ipvsadm --start-daemon: IpvsExistsError when a daemon of that state runs already. */
+  async startSyncDaemon(spec: SyncDaemonSpec): Promise<void> {
+    await this.doRequest(IpvsRequest.newDaemon(this.family, spec));
+  }
+
+  /** ipvsadm --stop-daemon: IpvsNoServiceError (ESRCH) when none of that state runs. */
+  async stopSyncDaemon(state: SyncDaemonState, syncId = 0): Promise<void> {
+    await this.doRequest(IpvsRequest.delDaemon(this.family, state, syncId));
+  }
+
+  /** ipvsadm -L --daemon: the running sync daemons (at most one master and one backup). */
+  async listSyncDaemons(): Promise<SyncDaemonEntry[]> {
+    return this.decodeEach(await this.dump(IpvsRequest.getDaemons(this.family)), decodeDaemonReply);
   }
 }

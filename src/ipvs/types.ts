@@ -133,6 +133,38 @@ export interface IpvsTimeouts {
   udp: number;
 }
 
+/** IP_VS_STATE_MASTER (1) / IP_VS_STATE_BACKUP (2): the two sync daemons the kernel can run at once. */
+export type SyncDaemonState = 'master' | 'backup';
+
+/**
+ * A connection sync daemon to start (ipvsadm --start-daemon). Absent options are left to the kernel:
+ * port 8848, ttl 1, group 224.0.0.81, maxlen from the interface MTU.
+ */
+export interface SyncDaemonSpec {
+  state: SyncDaemonState;
+  /** Multicast interface (at most 15 characters). */
+  interface: string;
+  /** 0..255; a backup daemon drops messages of another sync id (0 = accept all). */
+  syncId: number;
+  maxLen?: number;
+  port?: number;
+  ttl?: number;
+  /** IPv4 or IPv6 multicast group. */
+  group?: string;
+}
+
+/** A running sync daemon as GET_DAEMON reports it (the kernel fills in its defaults). */
+export interface SyncDaemonEntry {
+  state: SyncDaemonState;
+  interface: string;
+  syncId: number;
+  /** Absent from kernels before 4.3 (no per-daemon options). */
+  maxLen?: number;
+  port?: number;
+  ttl?: number;
+  group?: string;
+}
+
 export function serviceKeyString(key: ServiceKey): string {
   if (key.kind === 'fwmark') return `fwmark:${key.family}:${key.fwmark}`;
   const host = key.family === 'ipv6' ? `[${key.address}]` : key.address;

@@ -6,7 +6,7 @@
 export const IPVS_GENL_NAME = 'IPVS';
 export const IPVS_GENL_VERSION = 1;
 
-/** Generic netlink commands of the IPVS family (enum in ip_vs.h; unused sync-daemon commands omitted). */
+/** Generic netlink commands of the IPVS family (enum in ip_vs.h). */
 export const IpvsCmd = {
   NEW_SERVICE: 1,
   SET_SERVICE: 2,
@@ -16,6 +16,11 @@ export const IpvsCmd = {
   SET_DEST: 6,
   DEL_DEST: 7,
   GET_DEST: 8,
+  /** Start a sync daemon; also the command of GET_DAEMON dump parts. */
+  NEW_DAEMON: 9,
+  DEL_DAEMON: 10,
+  /** Dump of the running sync daemons. */
+  GET_DAEMON: 11,
   SET_CONFIG: 12,
   GET_CONFIG: 13,
   /** Only used as the command of GET_INFO replies. */
@@ -85,6 +90,29 @@ export const StatsAttr = {
   /** 64-bit alignment padding (nla_put_u64_64bit): carries nothing. */
   PAD: 11,
 } as const;
+
+/** Attributes nested in CmdAttr.DAEMON (IPVS_DAEMON_ATTR_*). */
+export const DaemonAttr = {
+  /** u32: IP_VS_STATE_MASTER / IP_VS_STATE_BACKUP. */
+  STATE: 1,
+  /** NUL-terminated interface name. */
+  MCAST_IFN: 2,
+  /** u32 */
+  SYNC_ID: 3,
+  /** u16, host order: UDP payload size (kernel 4.3+, as the four below). */
+  SYNC_MAXLEN: 4,
+  /** 4 bytes, network order. */
+  MCAST_GROUP: 5,
+  /** 16 bytes. */
+  MCAST_GROUP6: 6,
+  /** u16, host order. */
+  MCAST_PORT: 7,
+  /** u8 */
+  MCAST_TTL: 8,
+} as const;
+
+/** IP_VS_STATE_* of the sync daemons. */
+export const SyncState = { NONE: 0, MASTER: 1, BACKUP: 2 } as const;
 
 /** Attributes of GET_INFO replies. */
 export const InfoAttr = {

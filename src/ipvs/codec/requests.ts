@@ -4,6 +4,7 @@
  */
 import { AttributeReader, NetlinkDecodeError, align4, attributeLengthAt, attributeTypeAt } from './attributes.js';
 import { CmdAttr, GENL_HDRLEN, IPVS_GENL_VERSION, IpvsCmd, NLA_HDRLEN, NLMSG_HDRLEN } from './constants.js';
+import { packDaemon, packDaemonStop, unpackDaemon } from './daemon.js';
 import { packDestination, packDestinationKeyOnly, scanDestination } from './destination.js';
 import { packTimeouts, unpackInfo, unpackTimeouts } from './info.js';
 import { decodeGenlMessage, encodeGenlRequest } from './message.js';
@@ -17,6 +18,9 @@ import type {
   ServiceEntry,
   ServiceKey,
   ServiceSpec,
+  SyncDaemonEntry,
+  SyncDaemonSpec,
+  SyncDaemonState,
 } from '../types.js';
 
 function request(familyId: number, cmd: number, attributes: readonly Buffer[], dump = false): Buffer {
@@ -49,6 +53,13 @@ export const IpvsRequest = {
   zero: (familyId: number, key?: ServiceKey): Buffer =>
     request(familyId, IpvsCmd.ZERO, key ? [packServiceKeyOnly(key)] : []),
   flush: (familyId: number): Buffer => request(familyId, IpvsCmd.FLUSH, []),
+  /** Start a sync daemon (EEXIST when one of that state runs already). */
+  newDaemon: (familyId: number, d: SyncDaemonSpec): Buffer => request(familyId, IpvsCmd.NEW_DAEMON, [packDaemon(d)]),
+  /** Stop the sync daemon of that state (ESRCH when none runs). */
+  delDaemon: (familyId: number, state: SyncDaemonState, syncId: number): Buffer =>
+    request(familyId, IpvsCmd.DEL_DAEMON, [packDaemonStop(state, syncId)]),
+  /** GET_DAEMON is dump-only: one part per running daemon. */
+  getDaemons: (familyId: number): Buffer => request(familyId, IpvsCmd.GET_DAEMON, [], true),
 };
 
 function topLevel(raw: Buffer, expectedCmd: number): AttributeReader {
@@ -92,6 +103,13 @@ export function decodeDestinationReply(raw: Buffer, serviceFamily: IpFamily, opt
   }
   if (found < 0) throw new NetlinkDecodeError('destination reply without IPVS_CMD_ATTR_DEST');
   return scanDestination(raw, found, end, serviceFamily, options.withStats ?? true);
+}
+
+/** GET_DAEMON dump parts carry cmd NEW_DAEMON and one nested IPVS_CMD_ATTR_DAEMON. */
+export function decodeDaemonReply(raw: Buffer): SyncDaemonEntry {
+  const daemon = topLevel(raw, IpvsCmd.NEW_DAEMON).nested(CmdAttr.DAEMON);
+  if (!daemon) throw new NetlinkDecodeError('daemon reply without IPVS_CMD_ATTR_DAEMON');
+  return unpackDaemon(daemon);
 }
 
 /** GET_INFO replies carry cmd SET_INFO. */
