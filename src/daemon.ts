@@ -30,6 +30,7 @@ import { processSignals } from './daemon/processSignals.js';
 import { childCompiler } from './daemon/reload/reloadCompiler.js';
 import { runDaemonRuntime } from './daemon/runtime.js';
 import { DEFAULT_STATUS_SOCKET } from './daemon/statusSocket.js';
+import { SyncPart } from './daemon/syncPart.js';
 import { VrrpPart } from './daemon/vrrpPart.js';
 
 /** The daemon's options: the CLI's CliOptions fits (same names), tests pass a subset. */
@@ -76,11 +77,15 @@ export async function runDaemon(opts: DaemonOptions, model: ConfigModel): Promis
   const fifos = notifyFifos(model, clock, logger);
   // track_file init_file: written once at start (keepalived: at config load, never on reload).
   if (mode !== 'check-only') initialiseTrackFiles(model.trackFiles, (message) => logger.warn({ event: 'track_file' }, message));
-  const vrrp = mode !== 'check-only' ? vrrpPart(clock, logger, fifos) : undefined;
+  // VRRP transitions reach the sync daemons through this late binding (the sync part needs VRRP's states).
+  let sync: SyncPart | undefined;
+  const vrrp = mode !== 'check-only' ? vrrpPart(clock, logger, fifos, (instance, to) => sync?.onVrrpTransition(instance, to)) : undefined;
   const ipvs = mode !== 'vrrp-only' ? ipvsPart(clock, logger, opts.keepIpvsOnExit ?? false) : undefined;
   const health = ipvs ? healthPart(clock, logger, ipvs, metrics, fifos) : undefined;
-  // Start order: IPVS, health checks, VRRP — the table is ready before the VIPs arrive; stop is the reverse.
-  const parts = [ipvs, health, vrrp].filter((p): p is NonNullable<typeof p> => p !== undefined);
+  sync = syncPart(logger, mode, vrrp);
+  // Start order: IPVS, health checks, sync daemons (backup first), VRRP — the table and the connection
+  // state are ready before the VIPs arrive; stop is the reverse.
+  const parts = [ipvs, health, sync, vrrp].filter((p): p is NonNullable<typeof p> => p !== undefined);
 
   const notifier = new SystemdNotifier(process.env, nativeDatagramSender, (err, message) =>
     logger.warn({ err: err instanceof Error ? err.message : String(err), message }, 'sd_notify failed'),
@@ -95,7 +100,7 @@ export async function runDaemon(opts: DaemonOptions, model: ConfigModel): Promis
       // the child also runs the host checks (script users, script permissions) as -t and start-up do.
       compile: childCompiler({ configId: opts.configId ?? hostname().split('.')[0] ?? '', strict: opts.strict ?? false }),
       parts,
-      sources: { ...(vrrp ? { vrrp } : {}), ...(ipvs ? { ipvs } : {}), ...(health ? { health } : {}) },
+      sources: { ...(vrrp ? { vrrp } : {}), ...(ipvs ? { ipvs } : {}), ...(health ? { health } : {}), sync },
       metrics,
       metricsListen: 'metricsListen' in opts ? opts.metricsListen : DEFAULT_METRICS,
       statusSocket: opts.statusSocket ?? DEFAULT_STATUS_SOCKET,
@@ -162,7 +167,7 @@ function procSelfStatus(): string {
 }
 
 /** VRRP (src/vrrp/service.ts): one VrrpService per instance or sync group, so reloads touch only what changed. */
-function vrrpPart(clock: Clock, logger: Logger, fifos: NotifyFifos | undefined): VrrpPart {
+function vrrpPart(clock: Clock, logger: Logger, fifos: NotifyFifos | undefined, onTransition: (instance: string, to: string) => void): VrrpPart {
   const frameSender = nativeAddon();
   return new VrrpPart((unit) => {
     // One rtnetlink socket per unit: two dumps in flight on one socket collide (instances turning master
@@ -173,6 +178,7 @@ function vrrpPart(clock: Clock, logger: Logger, fifos: NotifyFifos | undefined):
     const service = new VrrpService(unit, { clock, logger, netlink, frameSender, openTransport: (o) => new RawSocketTransport(o), runScript,
       watchTrackFile: (file, onValue) => watchTrackFile(file, onValue, { onTrouble: (message) => logger.warn({ event: 'track_file', file }, message) }),
       ...(fifos ? { onNotify: (n) => fifos.vrrp(n) } : {}),
+      onTransition: (instance, _from, to) => onTransition(instance, to),
     });
     return {
       start: () => service.start(),
@@ -183,6 +189,22 @@ function vrrpPart(clock: Clock, logger: Logger, fifos: NotifyFifos | undefined):
       reconfigure: (next) => service.reconfigure(next),
     };
   }, logger);
+}
+
+/**
+ * IPVS connection sync (lvs_sync_daemon): its own netlink socket, opened only when configured. As in
+ * keepalived, the VRRP side drives daemons tied to an instance and the checker side those that are not.
+ */
+function syncPart(logger: Logger, mode: 'full' | 'vrrp-only' | 'check-only', vrrp: VrrpPart | undefined): SyncPart {
+  return new SyncPart({
+    open: async () => {
+      const client = await IpvsClient.open();
+      return { kernel: client, close: () => client.close() };
+    },
+    instanceState: (name) => vrrp?.status().find((i) => i.name === name)?.state,
+    drives: (config) => mode === 'full' || (mode === 'vrrp-only') === (config.vrrpInstance !== undefined),
+    logger,
+  });
 }
 
 /** IPVS (src/ipvs/): the kernel is opened only when the config has virtual servers. */

@@ -2,7 +2,7 @@ import type { ConfigModel } from '../config/model.js';
 import { createDaemonMetrics, type DaemonMetrics } from '../metrics/registry.js';
 import { registerListenerMetrics } from '../metrics/listenerMetrics.js';
 import { startMetricsServer, type ListenAddress, type MetricsServer } from '../metrics/server.js';
-import type { HealthMetricsSource, IpvsMetricsSource, VrrpMetricsSource } from '../metrics/sources.js';
+import type { HealthMetricsSource, IpvsMetricsSource, SyncMetricsSource, VrrpMetricsSource } from '../metrics/sources.js';
 import type { SystemdNotifier } from '../systemd/notify.js';
 import { SystemdWatchdog } from '../systemd/watchdog.js';
 import type { Clock } from '../util/clock.js';
@@ -28,7 +28,7 @@ export interface RuntimeOptions {
   model: ConfigModel;
   compile: ConfigCompiler;
   parts: DaemonPart[];
-  sources: { vrrp?: VrrpMetricsSource; health?: HealthMetricsSource; ipvs?: IpvsMetricsSource };
+  sources: { vrrp?: VrrpMetricsSource; health?: HealthMetricsSource; ipvs?: IpvsMetricsSource; sync?: SyncMetricsSource };
   /** The registry, when the composition needs it before start (the health part observes check durations). */
   metrics?: DaemonMetrics;
   /** undefined = `--metrics-listen off`. */
@@ -85,6 +85,7 @@ export async function runDaemonRuntime(options: RuntimeOptions): Promise<number>
       lastReload: lifecycle.lastReload,
       vrrpInstances: options.sources.vrrp?.instances() ?? [],
       virtualServers: options.sources.health?.virtualServers() ?? [],
+      syncDaemon: options.sources.sync?.syncDaemons(),
     });
 
   let metricsServer: MetricsServer | undefined;

@@ -1,4 +1,4 @@
-import type { VirtualServerSnapshot, VrrpInstanceSnapshot } from '../metrics/sources.js';
+import type { SyncDaemonSnapshot, VirtualServerSnapshot, VrrpInstanceSnapshot } from '../metrics/sources.js';
 
 /**
  * What `tslvsd status` and the SIGUSR1 state dump show: one JSON document, built from the same snapshots
@@ -14,6 +14,8 @@ export interface DaemonStatus {
   lastReload?: { at: string; successful: boolean; errors: string[] };
   vrrpInstances: Array<Omit<VrrpInstanceSnapshot, 'lastTransitionEpochMs'> & { lastTransition: string | null }>;
   virtualServers: VirtualServerSnapshot[];
+  /** lvs_sync_daemon: absent when none is configured. */
+  syncDaemon?: Omit<SyncDaemonSnapshot, 'lastChangeEpochMs'> & { lastChange: string | null };
 }
 
 export interface StatusInputs {
@@ -25,6 +27,7 @@ export interface StatusInputs {
   lastReload?: { epochMs: number; successful: boolean; errors: string[] };
   vrrpInstances: VrrpInstanceSnapshot[];
   virtualServers: VirtualServerSnapshot[];
+  syncDaemon?: SyncDaemonSnapshot;
 }
 
 export function buildStatus(inputs: StatusInputs): DaemonStatus {
@@ -42,7 +45,12 @@ export function buildStatus(inputs: StatusInputs): DaemonStatus {
       lastTransition: lastTransitionEpochMs > 0 ? new Date(lastTransitionEpochMs).toISOString() : null,
     })),
     virtualServers: inputs.virtualServers,
+    ...(inputs.syncDaemon ? { syncDaemon: syncStatus(inputs.syncDaemon) } : {}),
   };
+}
+
+function syncStatus({ lastChangeEpochMs, ...rest }: SyncDaemonSnapshot): NonNullable<DaemonStatus['syncDaemon']> {
+  return { ...rest, lastChange: lastChangeEpochMs > 0 ? new Date(lastChangeEpochMs).toISOString() : null };
 }
 
 /** The human form of `tslvsd status`: a few aligned tables. */
@@ -89,6 +97,17 @@ export function formatStatusText(status: DaemonStatus): string {
           rs.checkers.map((c) => `${c.type}:${c.up ? 'up' : 'down'}`).join(' ') || '-',
         ]),
       ).map((line) => `  ${line}`),
+    );
+  }
+  const sync = status.syncDaemon;
+  if (sync) {
+    out.push('');
+    out.push('IPVS connection sync');
+    out.push(
+      ...table(
+        ['INTERFACE', 'SYNCID', 'INSTANCE', 'ROLE', 'RUNNING', 'SWITCHES', 'ERRORS', 'SINCE'],
+        [[sync.interface, String(sync.syncId), sync.vrrpInstance ?? '-', sync.role, sync.running.join('+') || 'none', String(sync.switches), String(sync.errors), sync.lastChange ?? '-']],
+      ),
     );
   }
   return out.join('\n') + '\n';

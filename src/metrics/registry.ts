@@ -6,6 +6,7 @@ import {
   type IpvsCounters,
   type IpvsMetricsSource,
   type IpvsServiceStats,
+  type SyncMetricsSource,
   type VrrpCounters,
   type VrrpMetricsSource,
   type VrrpSocketSnapshot,
@@ -21,6 +22,7 @@ export interface MetricsSources {
   vrrp?: VrrpMetricsSource;
   health?: HealthMetricsSource;
   ipvs?: IpvsMetricsSource;
+  sync?: SyncMetricsSource;
   daemon?: DaemonMetricsSource;
 }
 
@@ -277,6 +279,36 @@ export function createDaemonMetrics(initial: MetricsSources = {}, options: { pro
   };
   ipvsCounterSeries(registry, 'service', ipvsStats);
   ipvsCounterSeries(registry, 'destination', ipvsStats);
+
+  new Gauge({
+    name: 'tslvsd_ipvs_sync_daemon_running',
+    help: 'IPVS connection sync daemon of this state (master, backup) running, 1 or 0; absent without lvs_sync_daemon',
+    labelNames: ['state', 'interface', 'syncid'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      const sync = sources.sync?.syncDaemons();
+      if (!sync) return;
+      for (const state of ['master', 'backup'] as const) {
+        this.set({ state, interface: sync.interface, syncid: String(sync.syncId) }, sync.running.includes(state) ? 1 : 0);
+      }
+    },
+  });
+  for (const [name, field, help] of [
+    ['tslvsd_ipvs_sync_daemon_switches_total', 'switches', 'Sync daemon role changes driven by VRRP transitions of the named instance'],
+    ['tslvsd_ipvs_sync_daemon_errors_total', 'errors', 'Sync daemon start/stop requests the kernel refused'],
+  ] as const) {
+    new Counter({
+      name,
+      help,
+      registers: [registry],
+      collect() {
+        this.reset();
+        const sync = sources.sync?.syncDaemons();
+        if (sync) this.inc(counterValue(sync[field]));
+      },
+    });
+  }
 
   new Gauge({
     name: 'tslvsd_config_last_reload_successful',

@@ -159,6 +159,26 @@ export interface IpvsMetricsSource {
   stats(): Promise<IpvsServiceStats[]>;
 }
 
+/** The IPVS connection sync daemons tslvsd drives (lvs_sync_daemon). */
+export interface SyncDaemonSnapshot {
+  interface: string;
+  syncId: number;
+  vrrpInstance?: string;
+  /** master / backup (the named instance's state) or both (no instance named). */
+  role: 'master' | 'backup' | 'both';
+  /** The daemons running now. */
+  running: Array<'master' | 'backup'>;
+  switches: number;
+  errors: number;
+  /** Wall-clock ms of the last start or stop of a daemon (0: none). */
+  lastChangeEpochMs: number;
+}
+
+/** Absent when the configuration has no lvs_sync_daemon (or another process mode drives it). */
+export interface SyncMetricsSource {
+  syncDaemons(): SyncDaemonSnapshot | undefined;
+}
+
 /** The daemon's own facts. */
 export interface DaemonMetricsSource {
   /** The initial load counts as the first successful one. */

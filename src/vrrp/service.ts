@@ -44,6 +44,8 @@ export interface VrrpServiceDeps {
   watchTrackFile?: (path: string, onValue: (value: number) => void) => TrackFileWatch;
   /** Every notification, in order, right after its notify scripts were started (the notify FIFOs). */
   onNotify?: (notification: VrrpNotification) => void;
+  /** Every instance transition, after it is logged (the daemon adapts it, e.g. to the IPVS sync daemons). */
+  onTransition?: (instance: string, from: VrrpState, to: VrrpState) => void;
 }
 
 /** One state notification of an instance or sync group, as keepalived's notify script and FIFO get it. */
@@ -594,6 +596,7 @@ export class VrrpService {
       detail: { priority, vrid: rt.model.virtualRouterId, interface: rt.link.name },
     });
     this.runNotifyHooks(rt.model, 'INSTANCE', to, priority);
+    this.deps.onTransition?.(rt.model.name, from, to);
   }
 
   private onGroupTransition(built: SyncGroupModel, from: string, to: string, reason: string): void {

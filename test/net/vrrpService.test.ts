@@ -102,7 +102,9 @@ function setup(conf: string, extra: Partial<VrrpServiceDeps> = {}) {
   const netlink = new FakeNetlink(log);
   const transports: FakeTransport[] = [];
   const scripts: ScriptInvocation[] = [];
+  const transitions: string[] = [];
   const service = new VrrpService(compile(conf), {
+    onTransition: (instance, from, to) => transitions.push(`${instance} ${from}->${to}`),
     clock,
     logger: silentLogger(),
     netlink,
@@ -123,7 +125,7 @@ function setup(conf: string, extra: Partial<VrrpServiceDeps> = {}) {
     },
     ...extra,
   });
-  return { log, clock, netlink, transports, scripts, service };
+  return { log, clock, netlink, transports, scripts, service, transitions };
 }
 
 const settle = () => new Promise((r) => setTimeout(r, 20));
@@ -167,6 +169,8 @@ describe('VrrpService wiring', () => {
     expect(t.log.slice(0, 4)).toEqual(['advert prio 150 10.0.0.1>224.0.0.18', 'add 10.0.0.200/24', 'garp 2 10.0.0.200', 'garp 2 10.0.0.200']);
     expect(t.service.status()[0]!.state).toBe('MASTER');
     expect(t.scripts.map((s) => s.argv)).toContainEqual(['/usr/local/bin/notify.sh', 'arg1', 'INSTANCE', 'VI_1', 'MASTER', '150']);
+    // the daemon's hook (IPVS sync daemons) hears every transition
+    expect(t.transitions).toEqual(['VI_1 INIT->BACKUP', 'VI_1 BACKUP->MASTER']);
   });
 
   it('routes a received higher-priority advert to the machine: master yields and releases the VIP', async () => {
