@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import type { ConfigModel } from './config/model.js';
 import { planFromConfig } from './healthcheck/fromConfig.js';
@@ -79,10 +80,10 @@ export async function runDaemon(opts: DaemonOptions, model: ConfigModel): Promis
   if (mode !== 'check-only') initialiseTrackFiles(model.trackFiles, (message) => logger.warn({ event: 'track_file' }, message));
   // VRRP transitions reach the sync daemons through this late binding (the sync part needs VRRP's states).
   let sync: SyncPart | undefined;
-  const vrrp = mode !== 'check-only' ? vrrpPart(clock, logger, fifos, (instance, to) => sync?.onVrrpTransition(instance, to)) : undefined;
+  const vrrp = mode !== 'check-only' ? vrrpPart(clock, logger, fifos, (instance, from, to) => sync?.onVrrpTransition(instance, to, from)) : undefined;
   const ipvs = mode !== 'vrrp-only' ? ipvsPart(clock, logger, opts.keepIpvsOnExit ?? false) : undefined;
   const health = ipvs ? healthPart(clock, logger, ipvs, metrics, fifos) : undefined;
-  sync = syncPart(logger, mode, vrrp);
+  sync = syncPart(clock, logger, mode, vrrp);
   // Start order: IPVS, health checks, sync daemons (backup first), VRRP — the table and the connection
   // state are ready before the VIPs arrive; stop is the reverse.
   const parts = [ipvs, health, sync, vrrp].filter((p): p is NonNullable<typeof p> => p !== undefined);
@@ -167,7 +168,7 @@ function procSelfStatus(): string {
 }
 
 /** VRRP (src/vrrp/service.ts): one VrrpService per instance or sync group, so reloads touch only what changed. */
-function vrrpPart(clock: Clock, logger: Logger, fifos: NotifyFifos | undefined, onTransition: (instance: string, to: string) => void): VrrpPart {
+function vrrpPart(clock: Clock, logger: Logger, fifos: NotifyFifos | undefined, onTransition: (instance: string, from: string, to: string) => void): VrrpPart {
   const frameSender = nativeAddon();
   return new VrrpPart((unit) => {
     // One rtnetlink socket per unit: two dumps in flight on one socket collide (instances turning master
@@ -178,7 +179,7 @@ function vrrpPart(clock: Clock, logger: Logger, fifos: NotifyFifos | undefined, 
     const service = new VrrpService(unit, { clock, logger, netlink, frameSender, openTransport: (o) => new RawSocketTransport(o), runScript,
       watchTrackFile: (file, onValue) => watchTrackFile(file, onValue, { onTrouble: (message) => logger.warn({ event: 'track_file', file }, message) }),
       ...(fifos ? { onNotify: (n) => fifos.vrrp(n) } : {}),
-      onTransition: (instance, _from, to) => onTransition(instance, to),
+      onTransition: (instance, from, to) => onTransition(instance, from, to),
     });
     return {
       start: () => service.start(),
@@ -187,6 +188,7 @@ function vrrpPart(clock: Clock, logger: Logger, fifos: NotifyFifos | undefined, 
       scriptStatus: () => service.scriptStatus(),
       interfaceStatus: () => service.interfaceStatus(),
       reconfigure: (next) => service.reconfigure(next),
+      holdPreemption: (instance, held) => service.holdPreemption(instance, held),
     };
   }, logger);
 }
@@ -195,7 +197,7 @@ function vrrpPart(clock: Clock, logger: Logger, fifos: NotifyFifos | undefined, 
  * IPVS connection sync (lvs_sync_daemon): its own netlink socket, opened only when configured. As in
  * keepalived, the VRRP side drives daemons tied to an instance and the checker side those that are not.
  */
-function syncPart(logger: Logger, mode: 'full' | 'vrrp-only' | 'check-only', vrrp: VrrpPart | undefined): SyncPart {
+function syncPart(clock: Clock, logger: Logger, mode: 'full' | 'vrrp-only' | 'check-only', vrrp: VrrpPart | undefined): SyncPart {
   return new SyncPart({
     open: async () => {
       const client = await IpvsClient.open();
@@ -204,6 +206,15 @@ function syncPart(logger: Logger, mode: 'full' | 'vrrp-only' | 'check-only', vrr
     instanceState: (name) => vrrp?.status().find((i) => i.name === name)?.state,
     drives: (config) => mode === 'full' || (mode === 'vrrp-only') === (config.vrrpInstance !== undefined),
     logger,
+    ...(vrrp
+      ? {
+          catchUp: {
+            clock,
+            countConnections: async () => Math.max(0, (await readFile('/proc/net/ip_vs_conn', 'utf8')).split('\n').filter(Boolean).length - 1),
+            holdPreemption: (instance: string, held: boolean) => vrrp.holdPreemption(instance, held),
+          },
+        }
+      : {}),
   });
 }
 

@@ -109,6 +109,9 @@ export function formatStatusText(status: DaemonStatus): string {
         [[sync.interface, String(sync.syncId), sync.vrrpInstance ?? '-', sync.role, sync.running.join('+') || 'none', String(sync.switches), String(sync.errors), sync.lastChange ?? '-']],
       ),
     );
+    const hold = sync.preemptionHold;
+    if (hold?.active) out.push(`  preemption held: catching up (${hold.connections} connections so far)`);
+    else if (hold) out.push(`  last preemption hold: ${hold.reason ?? '?'} after ${hold.heldMs ?? '?'} ms, ${hold.connections} connections`);
   }
   return out.join('\n') + '\n';
 }

@@ -1,7 +1,9 @@
 import type { ConfigModel, LvsSyncDaemon } from '../config/model.js';
+import { DEFAULT_SYNC_CATCH_UP, SyncCatchUp, type SyncCatchUpSettings } from '../ipvs/syncCatchUp.js';
 import { planSyncDaemons, wantedSyncDaemons, type SyncRole } from '../ipvs/syncDaemons.js';
 import type { SyncDaemonEntry, SyncDaemonSpec, SyncDaemonState } from '../ipvs/types.js';
 import type { SyncDaemonSnapshot, SyncMetricsSource } from '../metrics/sources.js';
+import type { Clock, TimerHandle } from '../util/clock.js';
 import type { Logger } from '../util/log.js';
 import { canonical, type ConfigDiff } from './configDiff.js';
 import type { DaemonPart } from './parts.js';
@@ -27,6 +29,28 @@ export interface SyncPartDeps {
   drives: (config: LvsSyncDaemon) => boolean;
   logger: Logger;
   now?: () => number;
+  /**
+   * The preemption hold-off (absent: none). While the named instance is a BACKUP catching up, its
+   * preemption is held until the local connection table has caught up with the master's (syncCatchUp.ts).
+   */
+  catchUp?: {
+    clock: Clock;
+    /** Entries in the local IPVS connection table (/proc/net/ip_vs_conn). */
+    countConnections: () => Promise<number>;
+    holdPreemption: (instance: string, held: boolean) => void;
+    settings?: SyncCatchUpSettings;
+    sampleMs?: number;
+  };
+}
+
+/** The preemption hold-off, as the status shows it. */
+export interface PreemptionHoldStatus {
+  active: boolean;
+  /** Connections in the table when it ended (or now). */
+  connections: number;
+  /** How long it held (ms), once released. */
+  heldMs?: number;
+  reason?: 'quiet' | 'cap' | 'master' | 'stopped';
 }
 
 /** What `tslvsd status`, SIGUSR1 and the metrics show. */
@@ -44,6 +68,8 @@ export interface SyncDaemonStatus {
   errors: number;
   /** Wall-clock ms of the last change of the running daemons (0: none). */
   lastChangeEpochMs: number;
+  /** The last preemption hold-off (absent: none yet). */
+  preemptionHold?: PreemptionHoldStatus;
 }
 
 /**
@@ -67,6 +93,10 @@ export class SyncPart implements DaemonPart, SyncMetricsSource {
   private errors = 0;
   private lastChangeEpochMs = 0;
   private stopping = false;
+  /** Instances that preempt (not nopreempt) by name, from the running config. */
+  private preempting = new Set<string>();
+  private hold: { instance: string; core: SyncCatchUp; timer: TimerHandle | undefined; connections: number } | undefined;
+  private lastHold: PreemptionHoldStatus | undefined;
 
   constructor(private readonly deps: SyncPartDeps) {}
 
@@ -77,7 +107,9 @@ export class SyncPart implements DaemonPart, SyncMetricsSource {
     // Whatever runs in the kernel (a previous run that crashed, ipvsadm) is adopted, then corrected.
     this.running = (await this.kernel!.kernel.listSyncDaemons()).map(entryToSpec);
     this.config = config;
+    this.preempting = new Set(model.vrrpInstances.filter((i) => !i.nopreempt).map((i) => i.name));
     this.role = this.roleFor(config);
+    if (this.role === 'backup') void this.beginHold();
     this.deps.logger.info({ part: 'sync', event: 'sync_daemon_start', interface: config.interface, syncId: config.syncId, instance: config.vrrpInstance, role: this.role, found: this.running.map((d) => d.state) }, 'IPVS sync daemons starting');
     await this.converge.request();
   }
@@ -86,6 +118,8 @@ export class SyncPart implements DaemonPart, SyncMetricsSource {
     const config = this.drivenConfig(next);
     if (canonical(config ?? null) === canonical(this.config ?? null)) return;
     if (config !== undefined) await this.ensureKernel();
+    this.preempting = new Set(next.vrrpInstances.filter((i) => !i.nopreempt).map((i) => i.name));
+    if (this.hold && (config?.vrrpInstance !== this.hold.instance || !this.preempting.has(this.hold.instance))) this.endHold('stopped');
     this.config = config;
     if (config !== undefined) this.role = this.roleFor(config);
     this.deps.logger.info({ part: 'sync', event: 'reload', interface: config?.interface, instance: config?.vrrpInstance, role: this.role }, 'IPVS sync daemons reconfigured');
@@ -94,6 +128,7 @@ export class SyncPart implements DaemonPart, SyncMetricsSource {
 
   async stop(): Promise<void> {
     this.stopping = true;
+    this.endHold('stopped');
     this.config = undefined;
     await this.converge.request();
     this.kernel?.close();
@@ -104,10 +139,13 @@ export class SyncPart implements DaemonPart, SyncMetricsSource {
    * A VRRP transition (the composition root forwards every instance's). Only the named instance's count;
    * INIT (the instance stopping) changes nothing: stop() removes the daemons.
    */
-  onVrrpTransition(instance: string, to: string): void {
+  onVrrpTransition(instance: string, to: string, from?: string): void {
     const config = this.config;
     if (config?.vrrpInstance !== instance || this.stopping || to === 'INIT') return;
     const role: SyncRole = to === 'MASTER' ? 'master' : 'backup';
+    if (to === 'MASTER') this.endHold('master');
+    // Back from FAULT (a link came back): the connections opened meanwhile were never synced here.
+    else if (to === 'BACKUP' && from === 'FAULT') void this.beginHold();
     if (role === this.role) return;
     this.role = role;
     this.switches++;
@@ -132,6 +170,7 @@ export class SyncPart implements DaemonPart, SyncMetricsSource {
       switches: this.switches,
       errors: this.errors,
       lastChangeEpochMs: this.lastChangeEpochMs,
+      ...(this.hold ? { preemptionHold: { active: true, connections: this.hold.connections } } : this.lastHold ? { preemptionHold: { ...this.lastHold } } : {}),
     };
   }
 
@@ -140,6 +179,43 @@ export class SyncPart implements DaemonPart, SyncMetricsSource {
     if (s === undefined) return undefined;
     const { running, ...rest } = s;
     return { ...rest, running: running.map((d) => d.state).sort() };
+  }
+
+  /**
+   * Holds the named instance's preemption while its backup daemon catches up (beyond keepalived, which
+   * preempts at once and resets every connection opened while it was away).
+   */
+  private async beginHold(): Promise<void> {
+    const c = this.deps.catchUp;
+    const instance = this.config?.vrrpInstance;
+    if (c === undefined || instance === undefined || !this.preempting.has(instance) || this.hold) return;
+    c.holdPreemption(instance, true);
+    const hold = { instance, core: new SyncCatchUp(c.settings ?? DEFAULT_SYNC_CATCH_UP, c.clock.now(), 0), timer: undefined as TimerHandle | undefined, connections: 0 };
+    this.hold = hold;
+    this.deps.logger.info({ part: 'sync', event: 'preemption_hold', instance }, `${instance}: preemption held while the IPVS connection sync catches up`);
+    const tick = async (): Promise<void> => {
+      const connections = await c.countConnections().catch(() => hold.connections);
+      if (this.hold !== hold) return;
+      hold.connections = connections;
+      const decision = hold.core.sample(c.clock.now(), connections);
+      if (decision.release) {
+        this.endHold(decision.reason, decision.afterMs);
+        return;
+      }
+      hold.timer = c.clock.setTimer(c.sampleMs ?? 500, () => void tick());
+    };
+    await tick();
+  }
+
+  private endHold(reason: NonNullable<PreemptionHoldStatus['reason']>, heldMs?: number): void {
+    const hold = this.hold;
+    const c = this.deps.catchUp;
+    if (hold === undefined || c === undefined) return;
+    this.hold = undefined;
+    c.clock.clearTimer(hold.timer);
+    c.holdPreemption(hold.instance, false);
+    this.lastHold = { active: false, connections: hold.connections, reason, ...(heldMs !== undefined ? { heldMs } : {}) };
+    this.deps.logger.info({ part: 'sync', event: 'preemption_release', instance: hold.instance, reason, heldMs, connections: hold.connections }, `${hold.instance}: preemption released (${reason}, ${hold.connections} connections in the table)`);
   }
 
   private drivenConfig(model: ConfigModel): LvsSyncDaemon | undefined {

@@ -14,6 +14,8 @@ export interface VrrpRunner {
   interfaceStatus(): VrrpInterfaceStatus[];
   /** Applies a changed unit's settings to the running instances; `inPlace: false` = the unit must restart. */
   reconfigure?(unit: ConfigModel): Promise<VrrpReconfigureResult>;
+  /** Holds or releases preemption by an instance (IPVS connection sync catching up). */
+  holdPreemption?(instance: string, held: boolean): void;
 }
 
 /**
@@ -28,6 +30,8 @@ export interface VrrpRunner {
 export class VrrpPart implements DaemonPart, VrrpMetricsSource {
   readonly name = 'vrrp';
   private units = new Map<string, { fingerprint: string; runner: VrrpRunner }>();
+  /** Instances whose preemption is held, applied to units started later too. */
+  private readonly preemptionHolds = new Set<string>();
 
   constructor(
     private readonly createRunner: (model: ConfigModel) => VrrpRunner,
@@ -79,6 +83,12 @@ export class VrrpPart implements DaemonPart, VrrpMetricsSource {
     // All units at once: every master sends priority 0 now, not one after the other.
     await Promise.all([...this.units.values()].map((u) => u.runner.stop()));
     this.units.clear();
+  }
+
+  holdPreemption(instance: string, held: boolean): void {
+    if (held) this.preemptionHolds.add(instance);
+    else this.preemptionHolds.delete(instance);
+    for (const u of this.units.values()) u.runner.holdPreemption?.(instance, held);
   }
 
   instances(): VrrpInstanceSnapshot[] {
@@ -133,6 +143,7 @@ export class VrrpPart implements DaemonPart, VrrpMetricsSource {
 
   private async startUnit(key: string, unit: ConfigModel): Promise<void> {
     const runner = this.createRunner(unit);
+    for (const name of this.preemptionHolds) runner.holdPreemption?.(name, true);
     try {
       await runner.start();
     } catch (err) {

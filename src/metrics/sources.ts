@@ -172,6 +172,8 @@ export interface SyncDaemonSnapshot {
   errors: number;
   /** Wall-clock ms of the last start or stop of a daemon (0: none). */
   lastChangeEpochMs: number;
+  /** The returning director's preemption hold-off: active now, or how the last one ended. */
+  preemptionHold?: { active: boolean; connections: number; heldMs?: number; reason?: string };
 }
 
 /** Absent when the configuration has no lvs_sync_daemon (or another process mode drives it). */

@@ -79,6 +79,8 @@ export interface VrrpInstanceStatus {
   garp: { garpSent: number; garpErrors: number };
   vipErrors: number;
   send: VrrpSendCounters;
+  /** Preemption held by the daemon (IPVS connection sync catching up). */
+  preemptionHeld: boolean;
 }
 
 /**
@@ -166,6 +168,7 @@ interface ScriptRuntime {
 
 export class VrrpService {
   private readonly instances: InstanceRuntime[] = [];
+  private readonly preemptionHolds = new Set<string>();
   private readonly interfaces = new Map<string, InterfaceRuntime>();
   private readonly scripts = new Map<string, ScriptRuntime>();
   /** One watch per tracked file path, shared by the instances tracking it; `value` is the last read. */
@@ -341,6 +344,7 @@ export class VrrpService {
       garp: { ...rt.garp.counters },
       vipErrors: rt.vipErrors,
       send: { ...rt.send },
+      preemptionHeld: rt.machine.preemptionIsHeld,
     }));
   }
 
@@ -427,8 +431,20 @@ export class VrrpService {
       sendGratuitousArp: (repeat) => this.enqueue(rt, () => this.garpBurst(rt, repeat)),
       onTransition: (from, to, reason) => this.onTransition(rt, from, to, reason),
     });
+    rt.machine.holdPreemption(this.preemptionHolds.has(instance.name));
     iface.dispatcher.set(instance.virtualRouterId, rt);
     this.instances.push(rt);
+  }
+
+  /**
+   * Holds (or releases) preemption by the named instance: while held, as BACKUP it follows a lower-priority
+   * master instead of taking over (the daemon holds it while the IPVS connection sync catches up).
+   * Remembered for an instance not built yet.
+   */
+  holdPreemption(instance: string, held: boolean): void {
+    if (held) this.preemptionHolds.add(instance);
+    else this.preemptionHolds.delete(instance);
+    for (const rt of this.instances) if (rt.model.name === instance) rt.machine.holdPreemption(held);
   }
 
   private buildSyncGroups(): void {

@@ -7,7 +7,8 @@ import { IpvsExistsError, IpvsKernelError } from '../../src/ipvs/errors.js';
 import type { SyncDaemonEntry, SyncDaemonSpec, SyncDaemonState } from '../../src/ipvs/types.js';
 import { createDaemonMetrics } from '../../src/metrics/registry.js';
 import { silentLogger } from '../../src/util/log.js';
-import { globalDefs, model } from './modelFixtures.js';
+import { FakeClock } from '../../src/util/clock.js';
+import { globalDefs, instance, model } from './modelFixtures.js';
 
 /** A kernel that keeps its daemons (one per state, as IPVS) and a log of every call. */
 class FakeKernel implements SyncDaemonKernel {
@@ -191,5 +192,62 @@ describe('sync daemons in status and metrics', () => {
     expect(scrape).toContain('tslvsd_ipvs_sync_daemon_running{state="backup",interface="eth0",syncid="51"} 0');
     expect(scrape).toContain('tslvsd_ipvs_sync_daemon_switches_total 1');
     expect(scrape).toContain('tslvsd_ipvs_sync_daemon_errors_total 0');
+  });
+});
+
+describe('SyncPart: preemption hold-off while the sync catches up', () => {
+  async function holdSetup(nopreempt = false) {
+    const clock = new FakeClock();
+    const kernel = new FakeKernel();
+    const holds: string[] = [];
+    let connections = 0;
+    const part = new SyncPart({
+      open: async () => ({ kernel, close: () => undefined }),
+      instanceState: () => undefined,
+      drives: () => true,
+      logger: silentLogger(),
+      catchUp: {
+        clock,
+        countConnections: async () => connections,
+        holdPreemption: (instance, held) => holds.push(`${instance} ${held ? 'held' : 'released'}`),
+        settings: { minMs: 5000, quietMs: 5000, capMs: 30_000 },
+        sampleMs: 500,
+      },
+    });
+    await part.start(model({ global: globalDefs({ lvsSyncDaemon: sync() }), vrrpInstances: [instance({ name: 'VI_1', nopreempt })] }));
+    const tick = async (ms: number) => {
+      for (let i = 0; i < ms / 500; i++) {
+        clock.advance(500);
+        await new Promise((r) => setImmediate(r));
+      }
+    };
+    return { part, holds, tick, setConnections: (n: number) => (connections = n) };
+  }
+
+  it('holds from start, releases once the table stopped growing for the quiet window', async () => {
+    const t = await holdSetup();
+    expect(t.holds).toEqual(['VI_1 held']);
+    await t.tick(2000);
+    t.setConnections(20);
+    await t.tick(4500);
+    expect(t.holds).toEqual(['VI_1 held']);
+    expect(t.part.status()?.preemptionHold).toEqual({ active: true, connections: 20 });
+    await t.tick(1000);
+    expect(t.holds).toEqual(['VI_1 held', 'VI_1 released']);
+    expect(t.part.status()?.preemptionHold).toMatchObject({ active: false, reason: 'quiet', connections: 20 });
+  });
+
+  it('becoming MASTER (no other master) ends the hold; back from FAULT holds again; nopreempt never holds', async () => {
+    const t = await holdSetup();
+    t.part.onVrrpTransition('VI_1', 'MASTER', 'BACKUP');
+    await t.part.idle();
+    expect(t.holds).toEqual(['VI_1 held', 'VI_1 released']);
+    t.part.onVrrpTransition('VI_1', 'FAULT', 'MASTER');
+    t.part.onVrrpTransition('VI_1', 'BACKUP', 'FAULT');
+    expect(t.holds).toEqual(['VI_1 held', 'VI_1 released', 'VI_1 held']);
+    await t.part.stop();
+    expect(t.holds.at(-1)).toBe('VI_1 released');
+    const n = await holdSetup(true);
+    expect(n.holds).toEqual([]);
   });
 });

@@ -186,6 +186,50 @@ describe('backup', () => {
     expect(tookOver).toBeLessThan(9_500 + DOWN_150 + 1000);
   });
 
+  it('a held preemption follows a lower master (a silent one is still taken over); released, it preempts after the down timer', () => {
+    const h = new Harness({ priority: 150 });
+    h.machine.holdPreemption(true);
+    h.machine.start();
+    for (let t = 500; t <= 8_500; t += 1000) {
+      h.advance(t - h.t);
+      h.hear(100);
+    }
+    expect(h.machine.state).toBe('BACKUP');
+    expect(h.machine.masterPriority).toBe(100);
+    h.machine.holdPreemption(false);
+    let tookOver = -1;
+    for (let t = 9_500; t <= 20_000; t += 1000) {
+      h.advance(t - h.t);
+      if (h.machine.state === 'MASTER') {
+        tookOver = h.t;
+        break;
+      }
+      h.hear(100);
+    }
+    // the last advert followed was at 8.5 s: its down timer runs out at 8.5 s + 3 s + skew(150)
+    expect(tookOver).toBeGreaterThan(8_500 + DOWN_150 - 1);
+    expect(tookOver).toBeLessThan(8_500 + DOWN_150 + 1000);
+    // held again as backup: a master that goes silent is still replaced
+    const g = new Harness({ priority: 150 });
+    g.machine.holdPreemption(true);
+    g.machine.start();
+    g.waitFor('MASTER', 10_000);
+  });
+
+  it('a held preemption means nothing with nopreempt, and a higher master is followed either way', () => {
+    const h = new Harness({ priority: 150, preempt: false });
+    h.machine.holdPreemption(true);
+    h.machine.start();
+    h.advance(500);
+    h.hear(100);
+    h.machine.holdPreemption(false);
+    for (let t = 1_500; t <= 12_500; t += 1000) {
+      h.advance(t - h.t);
+      h.hear(100);
+    }
+    expect(h.machine.state).toBe('BACKUP');
+  });
+
   it('preempt_delay is cancelled by a higher master and restarted by the next lower one', () => {
     const h = new Harness({ priority: 150, preemptDelayMs: 5_000 });
     h.machine.start();

@@ -155,6 +155,8 @@ export class VrrpStateMachine {
   private currentMasterPriority: number | undefined;
   /** preempt_delay: until this Clock time a lower priority master is still accepted. */
   private preemptDeadline: number | undefined;
+  /** Held by the daemon (IPVS connection sync catching up): a lower priority master is still accepted. */
+  private preemptionHeld = false;
   private last: VrrpTransition | undefined;
   /** keepalived: two address owners on the wire — we step down to 254 until reconfigured. */
   private ownerConflict = false;
@@ -299,6 +301,19 @@ export class VrrpStateMachine {
   }
 
   /** Sum of tracker weights (vrrp_script / track_interface). Takes effect in the next advert. */
+  /**
+   * While held, a BACKUP follows a lower-priority master instead of preempting it (as during preempt_delay);
+   * released, the next lower-priority advert is discarded and the down timer takes over (RFC 3768 §6.4.2).
+   * It never delays a takeover from a master that went silent, and means nothing with nopreempt.
+   */
+  holdPreemption(held: boolean): void {
+    this.preemptionHeld = held;
+  }
+
+  get preemptionIsHeld(): boolean {
+    return this.preemptionHeld;
+  }
+
   setTrackedPriorityDelta(delta: number): void {
     if (!Number.isFinite(delta)) throw new RangeError(`priority delta ${delta}`);
     this.trackedDelta = Math.trunc(delta);
@@ -373,7 +388,7 @@ export class VrrpStateMachine {
       return;
     }
     const preemptDelayActive = this.preemptDelayActive(advert.priority >= mine);
-    if (!this.spec.preempt || advert.priority >= mine || preemptDelayActive) {
+    if (!this.spec.preempt || advert.priority >= mine || preemptDelayActive || this.preemptionHeld) {
       // Accept as our master. RFC 5798 §6.4.2: v3 backups adopt the master's advert interval.
       if (this.spec.version === 3) this.masterAdvertMs = learntInterval(advert);
       this.currentMasterIp = srcIp;
