@@ -3,7 +3,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DEFAULT_TIMINGS, keepalivedConf, type LabTimings } from './config/keepalived-conf.js';
+import { DEFAULT_TIMINGS, keepalivedConf, type LabSync, type LabTimings } from './config/keepalived-conf.js';
 import type { DirectorSoftware, RunningDirector } from './directors/director.js';
 import { inNetns, run, waitFor } from './exec.js';
 import { LabObserver } from './observe/state.js';
@@ -20,6 +20,8 @@ export interface LabOptions {
   timings?: LabTimings;
   /** Keep the work dir (configs, logs) after `down()`. */
   keepWorkDir?: boolean;
+  /** Connection sync between the directors and an echo service for long-lived connections. */
+  sync?: LabSync;
 }
 
 /** One director host: its config, its links and, while running, its daemon. */
@@ -65,6 +67,8 @@ export class DirectorHost {
     if (this.plan.gatewayVip && this.plan.directorPrivate) vips.push(`addr del ${this.plan.gatewayVip}/24 dev ${this.plan.directorPrivate}`);
     for (const line of vips) await run(['ip', '-n', this.netns, ...line.split(' ')], { allowFail: true });
     await run(inNetns(this.netns, ['ipvsadm', '-C']), { allowFail: true });
+    // The sync daemons are kernel threads: a reboot ends them too.
+    for (const state of ['master', 'backup']) await run(inNetns(this.netns, ['ipvsadm', '--stop-daemon', state]), { allowFail: true });
     await run(['ip', '-n', this.netns, '-batch', '-'], { input: this.links.map((l) => `link set ${l} up\n`).join('') });
     await this.start();
   }
@@ -91,7 +95,7 @@ export class LvsLab {
     this.workDir = mkdtempSync(join(tmpdir(), `lab-${opts.prefix}-`));
     const director = (role: DirectorRole): DirectorHost => {
       const configPath = join(this.workDir, `${role}.conf`);
-      writeFileSync(configPath, keepalivedConf(this.plan, role, this.timings));
+      writeFileSync(configPath, keepalivedConf(this.plan, role, this.timings, opts.sync));
       return new DirectorHost(role, this.plan, configPath, opts.director, this.workDir);
     };
     this.directors = { primary: director('primary'), backup: director('backup') };

@@ -46,6 +46,7 @@ function fakeRunners() {
           dispatcher: { undecodable: 2, unknownVrid: 0 },
         },
       ],
+      holdPreemption: (name, held) => void log.push(`hold ${id} ${name} ${held}`),
     };
   };
   return { log, create };
@@ -54,6 +55,15 @@ function fakeRunners() {
 const two = () => model({ vrrpInstances: [instance(), instance({ name: 'VI_2', virtualRouterId: 52, virtualIpAddresses: [vip('10.0.0.200')] })] });
 
 describe('VrrpPart', () => {
+  it('a preemption hold reaches the running units and those started later (before they start)', async () => {
+    const r = fakeRunners();
+    const part = new VrrpPart(r.create, silentLogger());
+    part.holdPreemption('VI_1', true);
+    await part.start(model());
+    part.holdPreemption('VI_1', false);
+    expect(r.log).toEqual(['hold VI_1#1 VI_1 true', 'start VI_1#1', 'hold VI_1#1 VI_1 false']);
+  });
+
   it('one unit per instance, one per sync group', () => {
     const m = model({
       vrrpInstances: [instance(), instance({ name: 'VI_2', virtualRouterId: 52 }), instance({ name: 'VI_3', virtualRouterId: 53 })],

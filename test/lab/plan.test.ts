@@ -1,4 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { formatDiagnostic } from '../../src/config/diagnostics.js';
+import { MemoryFileSource } from '../../src/config/fileSource.js';
+import { loadConfig } from '../../src/config/load.js';
 import { crashOutageBoundMs, DEFAULT_TIMINGS, gracefulOutageBoundMs, keepalivedConf, removalBoundMs } from '../../lab/config/keepalived-conf.js';
 import { planLab, type LabStep } from '../../lab/topology/plan.js';
 
@@ -59,6 +62,16 @@ describe('keepalived.conf template', () => {
     expect(c).toMatch(/real_server 10\.10\.0\.12 80 \{\n\s+weight 1\n\s+inhibit_on_failure/);
     expect(c.match(/connect_timeout 2/g)).toHaveLength(2);
     expect(c).toContain('lb_kind DR');
+  });
+
+  it('with sync: lvs_sync_daemon on the LAN driven by VI_LAB and an echo service; tslvsd compiles it without a word', () => {
+    const c = keepalivedConf(planLab('dr', 't'), 'backup', DEFAULT_TIMINGS, { echoPort: 7 });
+    expect(c).toMatch(/global_defs \{\n\s+router_id lab_backup\n\s+lvs_sync_daemon eth0 VI_LAB\n\}/);
+    expect(c).toMatch(/virtual_server 10\.10\.0\.100 7 \{[\s\S]*real_server 10\.10\.0\.11 7 \{/);
+    const r = loadConfig('/lab.conf', { files: new MemoryFileSource({ '/lab.conf': c }), configId: 'x' });
+    expect(r.diagnostics.map(formatDiagnostic)).toEqual([]);
+    expect(r.model?.global.lvsSyncDaemon).toMatchObject({ interface: 'eth0', vrrpInstance: 'VI_LAB', syncId: 51 });
+    expect(keepalivedConf(planLab('dr', 't'), 'backup')).not.toContain('lvs_sync_daemon');
   });
 
   it('bounds follow the formulas of the issues', () => {
