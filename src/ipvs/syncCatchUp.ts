@@ -8,6 +8,10 @@
  * their packets arrive. The hold ends when the table has stopped growing for `quietMs` (and at least
  * `minMs` after the start), or after `capMs` whatever happens: the sync stream has then been received for
  * at least one full refresh of every connection that sent ≥ 50 packets in that window.
+ *
+ * minMs is 10 s because the first synced entries were seen ~7 s after the backup daemon started in the
+ * VM lab (20 packets/s per connection, the kernel's ~2 s flush, an emulated CPU): an empty table for the
+ * first seconds does not mean there is nothing to receive.
  */
 export interface SyncCatchUpSettings {
   /** Never release before this long after the start (ms). */
@@ -18,7 +22,7 @@ export interface SyncCatchUpSettings {
   capMs: number;
 }
 
-export const DEFAULT_SYNC_CATCH_UP: SyncCatchUpSettings = { minMs: 5000, quietMs: 5000, capMs: 30_000 };
+export const DEFAULT_SYNC_CATCH_UP: SyncCatchUpSettings = { minMs: 10_000, quietMs: 5000, capMs: 30_000 };
 
 export type CatchUpDecision = { release: false } | { release: true; reason: 'quiet' | 'cap'; connections: number; afterMs: number };
 
