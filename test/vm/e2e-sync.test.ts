@@ -1,4 +1,4 @@
-// Connection sync end to end (issue 10): the LVS-DR lab with lvs_sync_daemon on the directors' LAN and N
+// Connection sync end to end (issue 10): the LVS-DR and LVS-NAT labs with lvs_sync_daemon on the directors' LAN and N
 // long-lived TCP connections through the VIP (an echo service, a line every 100 ms each). The primary host
 // crashes (daemon killed, links down), N more connections are opened through the backup, the primary
 // boots again and preempts, then stops gracefully. `ipvsadm -Lnc` in each director's namespace is the
@@ -15,13 +15,16 @@ import { inNetns, run, sleep, waitFor } from '../../lab/exec.js';
 import { LvsLab } from '../../lab/lab.js';
 import { REPO_ROOT } from '../../lab/paths.js';
 import { LongConnections, type LongConnReport } from '../../lab/traffic/longConns.js';
-import type { DirectorRole } from '../../lab/topology/plan.js';
+import { LVS_MODES, type DirectorRole, type LvsMode } from '../../lab/topology/plan.js';
 
 const N = Number(process.env.TSLVSD_SYNC_CONNS ?? 20);
 const ECHO_PORT = 7;
 const START_MS = 150_000;
 /** Traffic observed after each event before the connections are judged. */
 const SETTLE_MS = 6000;
+
+/** TSLVSD_SYNC_MODES (comma list): the labs to run (default both DR and NAT). */
+const MODES = (process.env.TSLVSD_SYNC_MODES ?? 'dr,nat').split(',').map((m) => m.trim()).filter((m): m is LvsMode => LVS_MODES.includes(m as LvsMode));
 
 interface StepFigure { director: string; step: string; kept: number; of: number; stallMs: number; detail?: string }
 const figures: StepFigure[] = [];
@@ -51,16 +54,17 @@ function judge(reports: LongConnReport[]): { kept: number; stallMs: number; dead
 
 const hasIpvs = existsSync('/proc/net/ip_vs');
 
-for (const director of directorsUnderTest()) {
+for (const mode of MODES) for (const director of directorsUnderTest()) {
   const why = hasIpvs ? await director.unavailableReason() : 'no IPVS in this kernel (runs in the VM tier)';
   const mustKeepAll = director.name === 'tslvsd';
-  describe.skipIf(why !== null)(`connection sync, LVS-DR, ${director.name}${why ? ` (skipped: ${why})` : ''}`, () => {
+  const label = `${director.name} ${mode.toUpperCase()}`;
+  describe.skipIf(why !== null)(`connection sync, LVS-${mode.toUpperCase()}, ${director.name}${why ? ` (skipped: ${why})` : ''}`, () => {
     let lab: LvsLab;
     let conns: LongConnections;
     const echo: SpawnedDaemon[] = [];
     const record = (step: string, reports: LongConnReport[]): ReturnType<typeof judge> => {
       const j = judge(reports);
-      figures.push({ director: director.name, step, kept: j.kept, of: reports.length, stallMs: j.stallMs, ...(j.dead ? { detail: j.dead.slice(0, 200) } : {}) });
+      figures.push({ director: label, step, kept: j.kept, of: reports.length, stallMs: j.stallMs, ...(j.dead ? { detail: j.dead.slice(0, 200) } : {}) });
       return j;
     };
     /** The daemon's log lines about sync, holds and transitions (the work dir is on the VM's tmpfs). */
@@ -76,7 +80,7 @@ for (const director of directorsUnderTest()) {
     };
 
     beforeAll(async () => {
-      lab = new LvsLab({ mode: 'dr', director, prefix: `sync-${director.name}`, sync: { echoPort: ECHO_PORT }, keepWorkDir: process.env.TSLVSD_E2E_KEEP === '1' });
+      lab = new LvsLab({ mode, director, prefix: `sync-${mode}-${director.name}`, sync: { echoPort: ECHO_PORT }, keepWorkDir: process.env.TSLVSD_E2E_KEEP === '1' });
       await lab.build();
       for (const rs of lab.plan.realServers) {
         echo.push(spawnInNetns(lab.plan.netns[rs.name], [process.execPath, join(REPO_ROOT, 'lab', 'traffic', 'echo-server.mjs'), String(ECHO_PORT), rs.name], join(lab.workDir, `${rs.name}-echo.log`)));
@@ -99,7 +103,7 @@ for (const director of directorsUnderTest()) {
     it(`the backup's table holds the ${N} connections before the crash (ipvsadm -Lnc)`, async () => {
       const synced = await waitFor(async () => ((await establishedEntries(lab, 'backup')) >= N ? true : undefined), 30_000, 500);
       const count = await establishedEntries(lab, 'backup');
-      console.log(`${director.name}: backup holds ${count} synced ESTABLISHED entries for ${lab.plan.vip}:${ECHO_PORT}`);
+      console.log(`${label}: backup holds ${count} synced ESTABLISHED entries for ${lab.plan.vip}:${ECHO_PORT}`);
       expect(synced, `backup holds ${count} of ${N}`).toBe(true);
     });
 
@@ -112,7 +116,7 @@ for (const director of directorsUnderTest()) {
       expect(moved, `the client's ARP entry never moved to the backup (logs: ${lab.workDir})`).toBe(true);
       await sleep(SETTLE_MS);
       const j = record('crash', await conns.mark());
-      console.log(`${director.name} crash: kept ${j.kept}/${N}, longest stall ${j.stallMs} ms ${j.dead}`);
+      console.log(`${label} crash: kept ${j.kept}/${N}, longest stall ${j.stallMs} ms ${j.dead}`);
       if (mustKeepAll) expect(j.kept, j.dead).toBe(N);
     });
 
@@ -132,7 +136,7 @@ for (const director of directorsUnderTest()) {
       const j = record('preemption', reports);
       const primaryEntries = await establishedEntries(lab, 'primary');
       if (director.name === 'tslvsd') console.log(`tslvsd primary after its return:\n${logTail('primary')}`);
-      console.log(`${director.name} preemption ${preemptedAt - at} ms after the boot: kept ${j.kept}/${reports.length}, longest stall ${j.stallMs} ms, primary holds ${primaryEntries} entries ${j.dead}`);
+      console.log(`${label} preemption ${preemptedAt - at} ms after the boot: kept ${j.kept}/${reports.length}, longest stall ${j.stallMs} ms, primary holds ${primaryEntries} entries ${j.dead}`);
       if (mustKeepAll) expect(j.kept, j.dead).toBe(2 * N);
     });
 
@@ -143,7 +147,7 @@ for (const director of directorsUnderTest()) {
       await sleep(SETTLE_MS);
       const reports = await conns.mark();
       const j = record('graceful stop', reports);
-      console.log(`${director.name} graceful stop: kept ${j.kept}/${reports.length}, longest stall ${j.stallMs} ms ${j.dead}`);
+      console.log(`${label} graceful stop: kept ${j.kept}/${reports.length}, longest stall ${j.stallMs} ms ${j.dead}`);
       if (mustKeepAll) expect(j.kept, j.dead).toBe(2 * N);
     });
   });
@@ -151,6 +155,6 @@ for (const director of directorsUnderTest()) {
 
 afterAll(() => {
   if (figures.length === 0) return;
-  const rows = figures.map((f) => `${f.director.padEnd(11)} ${f.step.padEnd(14)} kept ${String(f.kept).padStart(3)}/${String(f.of).padEnd(3)} longest stall ${String(f.stallMs).padStart(6)} ms${f.detail ? `  (${f.detail})` : ''}`);
+  const rows = figures.map((f) => `${f.director.padEnd(15)} ${f.step.padEnd(14)} kept ${String(f.kept).padStart(3)}/${String(f.of).padEnd(3)} longest stall ${String(f.stallMs).padStart(6)} ms${f.detail ? `  (${f.detail})` : ''}`);
   console.log(['connection sync, side by side:', ...rows].join('\n'));
 });
