@@ -52,7 +52,7 @@ function judge(reports: LongConnReport[]): Step {
 
 async function soleMaster(lab: LvsLab, role: 'primary' | 'backup', timeoutMs: number): Promise<number> {
   const at = await lab.waitForSoleMaster(role, timeoutMs);
-  if (at === undefined) throw new Error(`${role} did not become the only VIP holder (logs: ${lab.workDir})`);
+  if (at === undefined) throw new Error(`${role} did not become the only VIP holder within ${timeoutMs / 1000} s; holders: ${(await lab.observer.vipHolders()).join(',') || 'none'}`);
   return at;
 }
 
@@ -84,7 +84,7 @@ async function benchDirector(name: string): Promise<Sample[]> {
       echo.push(spawnInNetns(lab.plan.netns[rs.name], [process.execPath, join(REPO_ROOT, 'lab', 'traffic', 'echo-server.mjs'), String(ECHO_PORT), rs.name], join(lab.workDir, `${rs.name}-echo.log`)));
     }
     await lab.startDirectors();
-    await soleMaster(lab, 'primary', 150_000);
+    await soleMaster(lab, 'primary', 300_000);
     for (let i = 0; i < runs; i++) {
       const conns = await LongConnections.start(lab.plan.netns.client, lab.plan.vip, ECHO_PORT);
       try {
