@@ -78,12 +78,12 @@ export async function runDaemon(opts: DaemonOptions, model: ConfigModel): Promis
   const fifos = notifyFifos(model, clock, logger);
   // track_file init_file: written once at start (keepalived: at config load, never on reload).
   if (mode !== 'check-only') initialiseTrackFiles(model.trackFiles, (message) => logger.warn({ event: 'track_file' }, message));
-  // VRRP transitions reach the sync daemons through this late binding (the sync part needs VRRP's states).
-  let sync: SyncPart | undefined;
+  // VRRP transitions reach the sync daemons through this late binding (the sync part needs VRRP's states;
+  // transitions start only once the parts run, after `sync` is bound).
   const vrrp = mode !== 'check-only' ? vrrpPart(clock, logger, fifos, (instance, from, to) => sync?.onVrrpTransition(instance, to, from)) : undefined;
   const ipvs = mode !== 'vrrp-only' ? ipvsPart(clock, logger, opts.keepIpvsOnExit ?? false) : undefined;
   const health = ipvs ? healthPart(clock, logger, ipvs, metrics, fifos) : undefined;
-  sync = syncPart(clock, logger, mode, vrrp);
+  const sync: SyncPart | undefined = syncPart(clock, logger, mode, vrrp);
   // Start order: IPVS, health checks, sync daemons (backup first), VRRP — the table and the connection
   // state are ready before the VIPs arrive; stop is the reverse.
   const parts = [ipvs, health, sync, vrrp].filter((p): p is NonNullable<typeof p> => p !== undefined);

@@ -20,7 +20,7 @@ class FakeKernel implements SyncDaemonKernel {
   async startSyncDaemon(spec: SyncDaemonSpec): Promise<void> {
     this.calls.push(`start ${spec.state} ${spec.interface} ${spec.syncId}`);
     this.throwIfAsked();
-    if (this.daemons.has(spec.state)) throw new IpvsExistsError(17, 'NEW_DAEMON');
+    if (this.daemons.has(spec.state)) throw new IpvsExistsError('NEW_DAEMON');
     this.daemons.set(spec.state, { maxLen: 1472, port: 8848, ttl: 1, group: '224.0.0.81', ...spec });
   }
   async stopSyncDaemon(state: SyncDaemonState): Promise<void> {

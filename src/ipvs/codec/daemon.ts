@@ -3,7 +3,7 @@
  * ipvs_start_daemon sends, in its order (state, interface, sync id, then the 4.3+ options only when set);
  * DEL_DAEMON carries state and sync id, as ipvs_stop_daemon; GET_DAEMON dump parts are decoded back.
  */
-import { AttributeReader, NetlinkDecodeError, attr, nestedAttr, stringAttr, u16Attr, u32Attr, u8Attr } from './attributes.js';
+import { type AttributeReader, NetlinkDecodeError, attr, nestedAttr, stringAttr, u16Attr, u32Attr, u8Attr } from './attributes.js';
 import { addressToBytes, bytesToAddress, familyOfAddress } from './address.js';
 import { CmdAttr, DaemonAttr, SyncState } from './constants.js';
 import type { SyncDaemonEntry, SyncDaemonSpec, SyncDaemonState } from '../types.js';
