@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import type { ConfigModel } from './config/model.js';
 import { planFromConfig } from './healthcheck/fromConfig.js';
 import { HealthCheckService } from './healthcheck/service.js';
+import { countIpvsConnections } from './ipvs/connectionTableSize.js';
 import { IpvsClient } from './ipvs/ipvsClient.js';
 import { IpvsService } from './ipvs/ipvsService.js';
 import { nativeAddon } from './net/nativeAddon.js';
@@ -210,7 +210,7 @@ function syncPart(clock: Clock, logger: Logger, mode: 'full' | 'vrrp-only' | 'ch
       ? {
           catchUp: {
             clock,
-            countConnections: async () => Math.max(0, (await readFile('/proc/net/ip_vs_conn', 'utf8')).split('\n').filter(Boolean).length - 1),
+            countConnections: () => countIpvsConnections(),
             holdPreemption: (instance: string, held: boolean) => vrrp.holdPreemption(instance, held),
           },
         }
