@@ -7,12 +7,12 @@ import { scrape, startDaemon, statusOf } from '../daemon/nsDaemon.js';
 import type { DaemonStatus } from '../../src/daemon/status.js';
 import type { TslvsdProcess } from './helpers/daemons.js';
 import { isRoot, sleep, waitFor } from './helpers/exec.js';
-import { addressesOf, createVethLab, destroyLab, type LabHost } from './helpers/netns.js';
+import { addressesOf, createVethLab, destroyLab, labPrefix, type LabHost } from './helpers/netns.js';
 import { VipWatch } from './helpers/vipWatch.js';
 
 // The daemon in production, for real: two tslvsd (the CLI, composed daemon) on a veth pair, A priority 150
 // and B priority 100, two VRRP instances each. A runs under a stand-in for systemd's notify socket.
-const PREFIX = 'td-rl-';
+const PREFIX = labPrefix('rl');
 const VIP1 = '10.97.0.200';
 const VIP2 = '10.97.0.210';
 const VIP3 = '10.97.0.211';
