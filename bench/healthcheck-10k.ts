@@ -31,6 +31,8 @@ const { values } = parseArgs({
     'virtual-servers': { type: 'string', default: '100' },
     // For contrast only: run the same engine and probes on the main thread, as a single-loop design would.
     'in-main-thread': { type: 'boolean', default: false },
+    // The checker worker's young generation (MiB); default: the service's own.
+    'young-gen-mb': { type: 'string' },
   },
 });
 const SERVERS = Number(values.servers);
@@ -170,7 +172,8 @@ async function main(): Promise<void> {
 
   const svc: Checks = IN_MAIN_THREAD
     ? mainThreadChecks()
-    : new HealthCheckService({ workers: WORKERS, heartbeatTimeoutMs: 30_000, onTrouble: (m) => console.log(`trouble: ${m}`) });
+    : new HealthCheckService({ workers: WORKERS, heartbeatTimeoutMs: 30_000,
+      ...(values['young-gen-mb'] !== undefined ? { workerYoungGenerationMb: Number(values['young-gen-mb']) } : {}), onTrouble: (m) => console.log(`trouble: ${m}`) });
   const downAt = new Map<string, number>();
   const upAt = new Map<string, number>();
   svc.onChange((c) => {
