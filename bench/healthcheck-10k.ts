@@ -10,8 +10,6 @@
  * (and recovery when it returns), and the jitter of a 1 s interval timer on the main thread — the timer VRRP
  * adverts ride on — before and while the checks run.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { HealthCheckService } from '../src/healthcheck/service.js';
@@ -19,7 +17,8 @@ import { HealthCheckEngine } from '../src/healthcheck/core/engine.js';
 import { realProbes, stopProbes } from '../src/healthcheck/checkers/index.js';
 import { SystemClock } from '../src/util/clock.js';
 import type { HealthSnapshot, RealServerChange } from '../src/healthcheck/events.js';
-import type { HealthCheckPlan, RealServerPlan } from '../src/healthcheck/plan.js';
+import type { HealthCheckPlan } from '../src/healthcheck/plan.js';
+import { LoopbackListener, loopbackPlan } from './helpers/loopbackChecks.js';
 
 const { values } = parseArgs({
   options: {
@@ -66,51 +65,6 @@ function mainThreadChecks(): Checks {
   };
 }
 
-// The listener: accepts on 0.0.0.0 (so every 127.x.y.z reaches it) and closes at once. A second listener
-// serves the victims' port and is stopped / restarted on command.
-const LISTENER = `
-const net = require('node:net');
-const mk = (port) => { const conns = new Set(); const s = net.createServer({ noDelay: true }, (c) => { c.on('error', () => {}); c.destroy(); });
-  s.on('connection', (c) => { conns.add(c); c.on('close', () => conns.delete(c)); });
-  s.listen({ port, host: '0.0.0.0', backlog: 4096 }); return { s, conns }; };
-mk(${PORT});
-let victim = mk(${VICTIM_PORT});
-require('node:readline').createInterface({ input: process.stdin }).on('line', (l) => {
-  if (l === 'stop') { victim.s.close(); for (const c of victim.conns) c.destroy(); process.stdout.write('stopped\\n'); }
-  if (l === 'start') { victim = mk(${VICTIM_PORT}); victim.s.on('listening', () => process.stdout.write('started\\n')); }
-  if (l === 'cpu') { const u = process.cpuUsage(); process.stdout.write('cpu ' + (u.user + u.system) + '\\n'); }
-});
-setTimeout(() => process.stdout.write('ready\\n'), 200);
-`;
-
-function addressOf(i: number): string {
-  return `127.${1 + Math.floor(i / 62500)}.${Math.floor((i % 62500) / 250)}.${1 + (i % 250)}`;
-}
-
-/** SERVERS real servers spread over VIRTUAL_SERVERS virtual servers (100 × 100 by default). */
-function buildPlan(): HealthCheckPlan {
-  const realServers: RealServerPlan[] = [];
-  for (let i = 0; i < SERVERS; i++) {
-    const victim = i < VICTIMS;
-    realServers.push({
-      key: `rs${i}`,
-      weight: 1,
-      inhibitOnFailure: false,
-      checkers: [{
-        type: 'TCP_CHECK',
-        timing: { delayLoopMs: 1_000, warmupMs: 1_000, retry: 1, delayBeforeRetryMs: 1_000, alpha: false },
-        target: { host: addressOf(i), port: victim ? VICTIM_PORT : PORT, timeoutMs: 3_000 },
-      }],
-    });
-  }
-  const per = Math.ceil(SERVERS / VIRTUAL_SERVERS);
-  const virtualServers = [];
-  for (let v = 0; v * per < SERVERS; v++) {
-    virtualServers.push({ key: `vs${v}`, quorum: 1, hysteresis: 0, omega: false, realServers: realServers.slice(v * per, (v + 1) * per) });
-  }
-  return { virtualServers };
-}
-
 function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return NaN;
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
@@ -137,32 +91,12 @@ class JitterProbe {
   }
 }
 
-class Listener {
-  private readonly lines: string[] = [];
-  private waiters: Array<(l: string) => void> = [];
-  constructor(readonly child: ChildProcess) {
-    createInterface({ input: child.stdout! }).on('line', (l) => {
-      const w = this.waiters.shift();
-      if (w) w(l);
-      else this.lines.push(l);
-    });
-  }
-  next(): Promise<string> {
-    const l = this.lines.shift();
-    return l !== undefined ? Promise.resolve(l) : new Promise((r) => this.waiters.push(r));
-  }
-  async ask(cmd: string): Promise<string> {
-    this.child.stdin!.write(`${cmd}\n`);
-    return this.next();
-  }
-}
-
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 async function main(): Promise<void> {
   console.log(`healthcheck bench: ${SERVERS} real servers in ${VIRTUAL_SERVERS} virtual servers, TCP_CHECK delay_loop 1 s, ${VICTIMS} victims, ${SECONDS} s measured, ${IN_MAIN_THREAD ? 'checks ON THE MAIN THREAD (contrast run)' : `${WORKERS} checker worker(s)`}`);
   console.log(`machine: ${(await import('node:os')).cpus().length} CPUs, load average ${(await import('node:os')).loadavg().map((l) => l.toFixed(2)).join(' ')}, node ${process.version}`);
-  const listener = new Listener(spawn(process.execPath, ['-e', LISTENER], { stdio: ['pipe', 'pipe', 'inherit'] }));
+  const listener = new LoopbackListener(PORT, VICTIM_PORT);
   await listener.next(); // ready
 
   const jitter = new JitterProbe();
@@ -180,7 +114,7 @@ async function main(): Promise<void> {
     if (!c.alive) downAt.set(c.realServer, performance.now());
     else upAt.set(c.realServer, performance.now());
   });
-  svc.start(buildPlan());
+  svc.start(loopbackPlan({ servers: SERVERS, virtualServers: VIRTUAL_SERVERS, victims: VICTIMS, port: PORT, victimPort: VICTIM_PORT }));
   await sleep(3_000); // warmup spread + first round
 
   const snap0 = await svc.snapshot(10_000);
@@ -238,7 +172,7 @@ async function main(): Promise<void> {
   console.log(`non-victims reported down:                 ${wrongDown}`);
 
   await svc.stop();
-  listener.child.kill();
+  listener.kill();
 }
 
 main().catch((err: unknown) => {

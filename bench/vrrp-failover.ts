@@ -7,10 +7,10 @@
  *
  *   node --import tsx bench/vrrp-failover.ts [--runs 5] [--jitter-seconds 20] [--only tslvsd|keepalived]
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { advertJitter, percentile } from './helpers/advertJitter.js';
 import { runCommand, sleep } from '../test/ns/helpers/exec.js';
 import { createVethLab, destroyLab, labPrefix, type LabHost } from '../test/ns/helpers/netns.js';
 import { startKeepalived, startTslvsd } from '../test/ns/helpers/daemons.js';
@@ -35,11 +35,6 @@ type Impl = 'tslvsd' | 'keepalived';
 interface Stoppable {
   stop(): Promise<unknown>;
   crash(): Promise<unknown>;
-}
-
-function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return NaN;
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
 }
 
 function summary(values: number[]): string {
@@ -99,7 +94,7 @@ async function main(): Promise<void> {
           if (!(await waitHeldOnlyBy(a, 20_000))) throw new Error(`${impl}: A did not preempt back`);
         }
       }
-      const jitter = await advertJitter(b, JITTER_SECONDS);
+      const jitter = await advertJitter(b, '10.99.0.1', JITTER_SECONDS, 1000);
       console.log(`\n## ${impl} (advert_int 1 s, backup priority 100: skew ${SKEW_MS.toFixed(0)} ms)`);
       console.log(`crash → VIP on backup:    ${summary(crash)}   (protocol bound 3×advert+skew = ${CRASH_BOUND_MS.toFixed(0)} ms)`);
       console.log(`graceful → VIP on backup: ${summary(graceful)}   (protocol bound skew = ${GRACEFUL_BOUND_MS.toFixed(0)} ms)`);
@@ -114,23 +109,6 @@ async function main(): Promise<void> {
     await destroyLab(PREFIX);
     rmSync(dir, { recursive: true, force: true });
   }
-}
-
-/** Inter-arrival times of the master's adverts in the peer namespace (tcpdump -tt), as |Δ − 1000 ms|, sorted. */
-async function advertJitter(peer: LabHost, seconds: number): Promise<number[]> {
-  const dump = spawn('ip', ['netns', 'exec', peer.ns, 'timeout', String(seconds), 'tcpdump', '-i', 'eth0', '-tt', '-nn', '-l', 'ip proto 112 and src host 10.99.0.1'], {
-    stdio: ['ignore', 'pipe', 'ignore'],
-  });
-  let text = '';
-  dump.stdout.on('data', (d: Buffer) => (text += d.toString()));
-  await new Promise((resolve) => dump.on('exit', resolve));
-  const times = text
-    .split('\n')
-    .map((l) => Number(l.split(' ')[0]))
-    .filter((t) => Number.isFinite(t) && t > 0);
-  const deltas: number[] = [];
-  for (let i = 1; i < times.length; i++) deltas.push(Math.abs((times[i]! - times[i - 1]!) * 1000 - 1000));
-  return deltas.sort((x, y) => x - y);
 }
 
 await main();

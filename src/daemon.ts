@@ -167,8 +167,11 @@ function procSelfStatus(): string {
   }
 }
 
-/** VRRP (src/vrrp/service.ts): one VrrpService per instance or sync group, so reloads touch only what changed. */
-function vrrpPart(clock: Clock, logger: Logger, fifos: NotifyFifos | undefined, onTransition: (instance: string, from: string, to: string) => void): VrrpPart {
+/**
+ * VRRP (src/vrrp/service.ts): one VrrpService per instance or sync group, so reloads touch only what changed.
+ * Exported for bench/advert-jitter.ts, which runs the daemon's own VRRP part beside a checker.
+ */
+export function vrrpPart(clock: Clock, logger: Logger, fifos: NotifyFifos | undefined, onTransition: (instance: string, from: string, to: string) => void): VrrpPart {
   const frameSender = nativeAddon();
   return new VrrpPart((unit) => {
     // One rtnetlink socket per unit: two dumps in flight on one socket collide (instances turning master
