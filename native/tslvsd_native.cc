@@ -3,11 +3,13 @@
 //    (gratuitous ARP on the failover path, where spawning arping is not an option).
 //  - sendUnixDatagram(path, message): one AF_UNIX datagram (systemd's NOTIFY_SOCKET; "@name" = abstract).
 //  - VrrpSocket: the VRRP sockets of one interface (see the class comment below).
+//  - lockFile(fd): an open-file-description write lock on the whole file, not waiting (pid files).
 // Errors come back as thrown JS errors carrying `errno` and `code`; nothing here aborts the process.
 #include <napi.h>
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/filter.h>
 #include <linux/if_packet.h>
 #include <linux/sock_diag.h>
@@ -462,7 +464,31 @@ class VrrpSocket : public Napi::ObjectWrap<VrrpSocket> {
   uint32_t lastDrops_ = 0;
 };
 
+// lockFile(fd): F_OFD_SETLK write lock on the whole file, as keepalived locks its pid files
+// (core/pidfile.c), so tslvsd and keepalived refuse each other's pid file too. true = locked by us,
+// false = another open file description holds it (EAGAIN/EACCES); other errors throw. The lock lives
+// as long as the descriptor: a kill -9 releases it, so a stale pid file never blocks a restart.
+Napi::Value LockFile(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsNumber()) {
+    Napi::TypeError::New(env, "lockFile(fd)").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  int fd = info[0].As<Napi::Number>().Int32Value();
+  struct flock fl;
+  memset(&fl, 0, sizeof fl);
+  fl.l_type = F_WRLCK;
+  fl.l_whence = SEEK_SET;
+  int ret;
+  while ((ret = fcntl(fd, F_OFD_SETLK, &fl)) == -1 && errno == EINTR) {
+  }
+  if (ret == 0) return Napi::Boolean::New(env, true);
+  if (errno == EAGAIN || errno == EACCES) return Napi::Boolean::New(env, false);
+  return ThrowErrno(env, "fcntl(F_OFD_SETLK)", errno);
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  exports.Set("lockFile", Napi::Function::New(env, LockFile, "lockFile"));
   exports.Set("sendFrame", Napi::Function::New(env, SendFrame, "sendFrame"));
   exports.Set("sendUnixDatagram", Napi::Function::New(env, SendUnixDatagram, "sendUnixDatagram"));
   exports.Set("VrrpSocket", VrrpSocket::Define(env));

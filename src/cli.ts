@@ -1,10 +1,11 @@
+import { closeSync, constants, openSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { type CliOptions, HELP_TEXT, parseCliOptions } from './cliOptions.js';
-import { formatDiagnostic } from './config/diagnostics.js';
-import { loadConfigFile } from './config/compileFile.js';
 import type { ConfigModel } from './config/model.js';
-import { checkScriptsOnHost } from './scripts/hostChecks.js';
 import { VERSION } from './version.js';
+
+// Only the option parser and the version are imported statically: --version and --help load nothing else
+// (four modules), -t loads the config compiler, and only a real run loads the daemon (issue 16).
 
 /** Where the CLI writes; injectable so tests can run main() in-process. */
 export interface CliStreams {
@@ -36,6 +37,10 @@ export async function main(argv: string[], io: CliStreams = { out: process.stdou
     case 'version':
       io.out.write(`tslvsd ${VERSION}\n`);
       return 0;
+    case 'signum':
+      // keepalived's --signum=SIGFUNC: the number to send (`kill -$(tslvsd --signum=RELOAD) PID`).
+      io.out.write(`${options.signum}\n`);
+      return 0;
     case 'status': {
       const { runStatusCommand } = await import('./daemon/statusCommand.js');
       return runStatusCommand([...options.statusArgs], io.out, io.err);
@@ -44,6 +49,32 @@ export async function main(argv: string[], io: CliStreams = { out: process.stdou
       break;
   }
 
+  // keepalived's -t=LOG_FILE: the check's output appended there instead of stderr.
+  if (options.command === 'config-test' && options.configTestLogFile !== undefined) {
+    const file = options.configTestLogFile;
+    let fd: number;
+    try {
+      fd = openSync(file, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW, 0o644);
+    } catch (err) {
+      io.err.write(`tslvsd: --config-test=${file}: cannot open it (${(err as NodeJS.ErrnoException).code ?? String(err)})\n`);
+      return 1;
+    }
+    try {
+      return await checkAndRun(options, { out: io.out, err: { write: (text: string) => writeSync(fd, text) } });
+    } finally {
+      closeSync(fd);
+    }
+  }
+  return checkAndRun(options, io);
+}
+
+/** Compiles the configuration, then tests, dumps or runs it. */
+async function checkAndRun(options: CliOptions, io: CliStreams): Promise<number> {
+  const [{ formatDiagnostic }, { loadConfigFile }, { checkScriptsOnHost }] = await Promise.all([
+    import('./config/diagnostics.js'),
+    import('./config/compileFile.js'),
+    import('./scripts/hostChecks.js'),
+  ]);
   // The compile budget (src/config/budget.ts) bounds this: -t terminates on any input, FIFOs included.
   const result = loadConfigFile(options.configFile, {
     configId: options.configId ?? '',
@@ -60,6 +91,7 @@ export async function main(argv: string[], io: CliStreams = { out: process.stdou
   }
   if (options.command === 'config-test') {
     io.err.write(`tslvsd: ${options.configFile}: configuration valid: ${summary}\n`);
+    if (options.dumpConf) io.out.write(`${JSON.stringify(result.model, null, 2)}\n`);
     return 0;
   }
   if (options.command === 'dump-config') {
@@ -71,6 +103,8 @@ export async function main(argv: string[], io: CliStreams = { out: process.stdou
 
 /** The daemon is loaded only for a real run, so -t / --dump-config / --version stay fast and side-effect free. */
 async function runForeground(options: CliOptions, model: ConfigModel): Promise<number> {
+  // keepalived's -u/--umask, for every file the daemon creates.
+  if (options.umask !== undefined) process.umask(options.umask);
   const { runDaemon } = await import('./daemon.js');
   return runDaemon(options, model);
 }

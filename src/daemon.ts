@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { constants, openSync, readFileSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
 import type { ConfigModel } from './config/model.js';
 import { planFromConfig } from './healthcheck/fromConfig.js';
@@ -45,6 +45,15 @@ export interface DaemonOptions {
   /** Absent = 127.0.0.1:9165; present and undefined = `--metrics-listen off`. */
   metricsListen?: { host: string; port: number } | undefined;
   pidFile?: string;
+  /** keepalived's -r (VRRP) and -c (checkers) pid files: this process's pid, locked, when that side runs. */
+  vrrpPidFile?: string;
+  checkersPidFile?: string;
+  /** -g/--log-file: every log line also appended there. */
+  logFile?: string;
+  /** -d/--dump-conf: the compiled configuration, logged once at start. */
+  dumpConf?: boolean;
+  /** Accepted command-line flags with nothing to do: each logged once at start. */
+  notes?: readonly string[];
   /** Absent = /run/tslvsd/status.sock. */
   statusSocket?: string;
   vrrpOnly?: boolean;
@@ -63,7 +72,13 @@ const DEFAULT_METRICS = { host: '127.0.0.1', port: 9165 };
  * (or opts.stopSignal); resolves with the process exit code.
  */
 export async function runDaemon(opts: DaemonOptions, model: ConfigModel): Promise<number> {
-  const logger = opts.logger ?? createLogger({ level: opts.logLevel ?? 'info', format: opts.logFormat ?? 'json' });
+  let logger: Logger;
+  try {
+    logger = opts.logger ?? createLogger({ level: opts.logLevel ?? 'info', format: opts.logFormat ?? 'json', ...(opts.logFile ? { sink: teeToFile(opts.logFile) } : {}) });
+  } catch (err) {
+    process.stderr.write(`tslvsd: ${err instanceof Error ? err.message : String(err)}\n`);
+    return 1;
+  }
   const unprivileged = missingCapabilitiesSentence(procSelfStatus());
   if (unprivileged !== undefined) {
     logger.fatal({ event: 'start_failed', err: unprivileged }, 'tslvsd failed to start');
@@ -73,6 +88,8 @@ export async function runDaemon(opts: DaemonOptions, model: ConfigModel): Promis
   const clock = new SystemClock();
   const metrics = createDaemonMetrics();
   const mode = opts.vrrpOnly ? 'vrrp-only' : opts.checkOnly ? 'check-only' : 'full';
+  for (const note of opts.notes ?? []) logger.info({ event: 'cli_option' }, note);
+  if (opts.dumpConf) logger.info({ event: 'config_dump', config: model }, 'configuration (-d/--dump-conf)');
 
   // Opened before any part starts, so the first state line is not lost; closed after the last (STOP) line.
   const fifos = notifyFifos(model, clock, logger);
@@ -107,6 +124,10 @@ export async function runDaemon(opts: DaemonOptions, model: ConfigModel): Promis
       statusSocket: opts.statusSocket ?? DEFAULT_STATUS_SOCKET,
       statusSocketOptional: opts.statusSocket === undefined,
       pidFile: opts.pidFile,
+      extraPidFiles: [
+        ...(opts.vrrpPidFile && mode !== 'check-only' ? [{ path: opts.vrrpPidFile, option: '-r/--vrrp_pid' }] : []),
+        ...(opts.checkersPidFile && mode !== 'vrrp-only' ? [{ path: opts.checkersPidFile, option: '-c/--checkers_pid' }] : []),
+      ],
       logger,
       notifier,
       clock,
@@ -123,6 +144,29 @@ export async function runDaemon(opts: DaemonOptions, model: ConfigModel): Promis
   } finally {
     await fifos?.close();
   }
+}
+
+/**
+ * -g/--log-file: stdout as always, and each line appended to FILE as it is logged (keepalived's log file;
+ * opened O_APPEND without following a symlink, as keepalived opens it). Throws one sentence when it cannot.
+ */
+function teeToFile(file: string): { write(chunk: string): unknown } {
+  let fd: number;
+  try {
+    fd = openSync(file, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW, 0o644);
+  } catch (err) {
+    throw new Error(`--log-file ${file}: cannot open it (${(err as NodeJS.ErrnoException).code ?? String(err)})`, { cause: err });
+  }
+  return {
+    write: (chunk: string) => {
+      process.stdout.write(chunk);
+      try {
+        writeSync(fd, chunk);
+      } catch {
+        // a full disk must not stop the daemon; stdout still has the line
+      }
+    },
+  };
 }
 
 /**

@@ -229,8 +229,10 @@ describe('parseCliOptions (pure)', () => {
       ok: true,
       options: {
         command: 'run', configFile: '/etc/tslvsd.conf', strict: false, configId: undefined, pidFile: undefined,
-        vrrpOnly: false, checkOnly: false, logLevel: 'info', logFormat: 'json', metricsListen: DEFAULT_METRICS_LISTEN,
-        keepIpvsOnExit: false, statusSocket: undefined, json: false, statusArgs: [],
+        vrrpPidFile: undefined, checkersPidFile: undefined,
+        vrrpOnly: false, checkOnly: false, logLevel: 'info', logFormat: 'json', logFile: undefined, configTestLogFile: undefined,
+        dumpConf: false, umask: undefined, metricsListen: DEFAULT_METRICS_LISTEN,
+        keepIpvsOnExit: false, statusSocket: undefined, json: false, statusArgs: [], signum: undefined, notes: [],
       },
     });
   });

@@ -9,7 +9,7 @@ import type { Clock } from '../util/clock.js';
 import type { Logger } from '../util/log.js';
 import { DaemonLifecycle, errorText } from './lifecycle.js';
 import type { ConfigCompiler, DaemonPart } from './parts.js';
-import { removePidFile, writePidFile } from './pidFile.js';
+import { lockPidFile, type PidFileLock } from './pidFile.js';
 import { installSignalHandlers, type SignalSource } from './signals.js';
 import { writeStateDump } from './stateDump.js';
 import { buildStatus, type DaemonStatus } from './status.js';
@@ -41,6 +41,8 @@ export interface RuntimeOptions {
    */
   statusSocketOptional?: boolean;
   pidFile: string | undefined;
+  /** keepalived's -r/-c pid files (tslvsd's one process stands for its VRRP and checker children): locked too. */
+  extraPidFiles?: readonly { readonly path: string; readonly option: string }[];
   stateDumpDirs?: readonly string[];
   logger: Logger;
   notifier: SystemdNotifier;
@@ -94,6 +96,7 @@ export async function runDaemonRuntime(options: RuntimeOptions): Promise<number>
     ...(metricsServer ? [['metrics', metricsServer.counters] as const] : []),
     ...(statusServer ? [['status', statusServer.counters] as const] : []),
   ]);
+  const pidLocks: PidFileLock[] = [];
   const watchdog = new SystemdWatchdog(notifier, options.clock, options.env);
   let resolveStopped: (code: number) => void = () => {};
   const stopped = new Promise<number>((resolve) => (resolveStopped = resolve));
@@ -102,7 +105,7 @@ export async function runDaemonRuntime(options: RuntimeOptions): Promise<number>
     watchdog.stop();
     await statusServer?.close().catch(() => {});
     await metricsServer?.close().catch(() => {});
-    if (options.pidFile) removePidFile(options.pidFile);
+    for (const held of pidLocks.splice(0).reverse()) held.release();
   };
 
   const uninstallSignals = installSignalHandlers(
@@ -137,6 +140,10 @@ export async function runDaemonRuntime(options: RuntimeOptions): Promise<number>
   );
 
   try {
+    // The pid files first, as keepalived: a second daemon is refused ("daemon is already running") before
+    // it binds a listener or touches a VIP or an IPVS rule; a stale file after kill -9 holds no lock.
+    const pidFiles = [...(options.pidFile ? [{ path: options.pidFile, option: '--pid-file' }] : []), ...(options.extraPidFiles ?? [])];
+    for (const { path, option } of pidFiles) pidLocks.push(lockPidFile(path, option));
     if (options.metricsListen) {
       metricsServer = await startMetricsServer(options.metricsListen, metrics.registry);
       logger.info({ listen: `${metricsServer.address.host}:${metricsServer.address.port}` }, 'metrics listener up');
@@ -149,9 +156,6 @@ export async function runDaemonRuntime(options: RuntimeOptions): Promise<number>
         logger.warn({ err: errorText(err) }, 'no status socket (use --status-socket PATH)');
       }
     }
-    // After the status socket (which refuses a second daemon) and before the parts: a pid file that cannot
-    // be written stops the start before any VIP or IPVS rule exists.
-    if (options.pidFile) writePidFile(options.pidFile);
     await lifecycle.start(options.model);
     watchdog.start();
   } catch (err) {

@@ -11,6 +11,11 @@ export interface NativeAddon {
   sendFrame(ifindex: number, frame: Buffer): number;
   /** Sends one AF_UNIX datagram to `socketPath` ("@name" = abstract namespace); returns bytes sent. */
   sendUnixDatagram(socketPath: string, message: Buffer): number;
+  /**
+   * An F_OFD_SETLK write lock on the whole file behind `fd`, not waiting (keepalived's pid-file lock):
+   * true = ours now, false = another open file description holds it; other errors throw.
+   */
+  lockFile(fd: number): boolean;
   /** The VRRP sockets of one interface (see NativeVrrpSocket). */
   VrrpSocket: new (
     options: NativeVrrpSocketOptions,

@@ -3,12 +3,12 @@
  * /proc/self/status by src/daemon.ts), the status socket's path length and the pid file's directory.
  * The whole-process answers (exit code, stderr) are in test/cli.test.ts.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { effectiveCapabilities, missingCapabilities, missingCapabilitiesSentence } from '../../src/daemon/capabilities.js';
-import { PidFileError, writePidFile } from '../../src/daemon/pidFile.js';
+import { lockPidFile, PidFileError } from '../../src/daemon/pidFile.js';
 import { socketPathProblem, SUN_PATH_BYTES } from '../../src/daemon/socketPath.js';
 
 const status = (capEff: string): string => `Name:\tnode\nCapInh:\t0000000000000000\nCapPrm:\t${capEff}\nCapEff:\t${capEff}\nCapBnd:\t000001ffffffffff\n`;
@@ -59,8 +59,8 @@ describe('pid file', () => {
 
   it('makes missing directories one level at a time', () => {
     const p = join(dir, 'a', 'b', 'x.pid');
-    writePidFile(p, 4242);
-    expect(readFileSync(p, 'utf8')).toBe('4242\n');
+    lockPidFile(p, '--pid-file', 4242).release();
+    expect(existsSync(join(dir, 'a', 'b'))).toBe(true);
   });
 
   it('answers with one sentence where it cannot (under /proc, under a file)', () => {
@@ -75,7 +75,7 @@ describe('pid file', () => {
     for (const [path, sentence] of cases) {
       let thrown: unknown;
       try {
-        writePidFile(path);
+        lockPidFile(path, '--pid-file').release();
       } catch (err) {
         thrown = err;
       }

@@ -3,7 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { removePidFile, writePidFile } from '../../src/daemon/pidFile.js';
+import { lockPidFile } from '../../src/daemon/pidFile.js';
 import { writeStateDump } from '../../src/daemon/stateDump.js';
 import { buildStatus, formatStatusText, type DaemonStatus } from '../../src/daemon/status.js';
 import { runStatusCommand } from '../../src/daemon/statusCommand.js';
@@ -126,13 +126,11 @@ describe('state dump and pid file', () => {
     expect(() => writeStateDump(sampleStatus(), [blocked])).toThrow(/state dump not written/);
   });
 
-  it('pid file: written with our pid, removed only while it holds our pid', () => {
+  it('pid file: written with our pid, removed at release', () => {
     const path = join(dir, 'pid', 'tslvsd.pid');
-    writePidFile(path, 1234);
+    const held = lockPidFile(path, '--pid-file', 1234);
     expect(readFileSync(path, 'utf8')).toBe('1234\n');
-    expect(removePidFile(path, 999)).toBe(false);
-    expect(existsSync(path)).toBe(true);
-    expect(removePidFile(path, 1234)).toBe(true);
+    held.release();
     expect(existsSync(path)).toBe(false);
   });
 });
