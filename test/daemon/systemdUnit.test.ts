@@ -3,6 +3,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { parseCliOptions } from '../../src/cliOptions.js';
 
 const unitPath = new URL('../../systemd/tslvsd.service', import.meta.url).pathname;
 const binPath = new URL('../../bin/tslvsd.js', import.meta.url).pathname;
@@ -50,7 +51,9 @@ describe('systemd/tslvsd.service', () => {
     const settings = unitText.split('\n').filter((l) => !l.startsWith('#'));
     for (const line of [
       'Type=notify',
-      'ExecStart=/usr/bin/tslvsd --config /etc/tslvsd.conf --pid-file /run/tslvsd/tslvsd.pid',
+      'EnvironmentFile=-/etc/default/tslvsd',
+      'ExecStartPre=/usr/bin/tslvsd --config-test $DAEMON_ARGS',
+      'ExecStart=/usr/bin/tslvsd --pid-file /run/tslvsd/tslvsd.pid $DAEMON_ARGS',
       'ExecReload=/bin/kill -HUP $MAINPID',
       'Restart=on-failure',
       'WatchdogSec=10s',
@@ -66,5 +69,33 @@ describe('systemd/tslvsd.service', () => {
       expect(settings).toContain(line);
     }
     expect(settings.some((l) => l.startsWith('MemoryDenyWriteExecute'))).toBe(false);
+  });
+});
+
+describe('etc/default/tslvsd (DAEMON_ARGS, as /etc/default/keepalived)', () => {
+  const defaults = readFileSync(new URL('../../etc/default/tslvsd', import.meta.url).pathname, 'utf8');
+  const execStart = /^ExecStart=\/usr\/bin\/tslvsd (.*) \$DAEMON_ARGS$/m.exec(unitText)![1]!.split(' ');
+  const execStartPre = /^ExecStartPre=\/usr\/bin\/tslvsd (.*) \$DAEMON_ARGS$/m.exec(unitText)![1]!.split(' ');
+  /** Every DAEMON_ARGS="…" in the file, the commented examples included (systemd splits on spaces). */
+  const examples = [...defaults.matchAll(/^#?\s*DAEMON_ARGS="([^"]*)"$/gm)].map((m) => m[1]!.split(' ').filter((w) => w !== ''));
+
+  it('sets DAEMON_ARGS empty by default and shows examples', () => {
+    expect(defaults).toMatch(/^DAEMON_ARGS=""$/m);
+    expect(examples.length).toBeGreaterThanOrEqual(3);
+  });
+
+  it("every example is a command line the unit's ExecStart and ExecStartPre accept", () => {
+    for (const args of examples) {
+      const run = parseCliOptions([...execStart, ...args]);
+      expect(run.ok, `${args.join(' ')}: ${run.ok ? '' : run.message}`).toBe(true);
+      expect(run.ok && run.options.command).toBe('run');
+      const check = parseCliOptions([...execStartPre, ...args]);
+      expect(check.ok && check.options.command, args.join(' ')).toBe('config-test');
+    }
+  });
+
+  it("a keepalived DAEMON_ARGS names its file and pid file over the unit's defaults", () => {
+    const r = parseCliOptions([...execStart, '-D', '-f', '/etc/keepalived/keepalived.conf', '-p', '/run/tslvsd/keepalived.pid']);
+    expect(r.ok && r.options).toMatchObject({ configFile: '/etc/keepalived/keepalived.conf', pidFile: '/run/tslvsd/keepalived.pid' });
   });
 });
