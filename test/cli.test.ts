@@ -222,6 +222,57 @@ describe('one-sentence answers (the whole process: exit code and stderr)', () =>
   });
 });
 
+describe("keepalived's command line through the real entry point", () => {
+  /** The modules (file: URLs) a run of bin/tslvsd.js loads, recorded by a module-loading hook. */
+  function loadedModules(args: string[]): string[] {
+    const log = join(work, `loaded-${args.join('_').replace(/[^a-z]/gi, '')}.txt`);
+    const hook = join(work, 'load-hook.mjs');
+    const hooks = "import { appendFileSync } from 'node:fs';\nexport async function load(url, context, next) { if (url.startsWith('file:')) appendFileSync(process.env.TSLVSD_LOADED_LOG, url + '\\n'); return next(url, context); }";
+    writeFileSync(hook, `import { register } from 'node:module';\nregister('data:text/javascript,' + encodeURIComponent(${JSON.stringify(hooks)}));\n`);
+    writeFileSync(log, '');
+    const r = spawnSync(process.execPath, ['--import', hook, bin, ...args], { encoding: 'utf8', timeout: 60_000, env: { ...process.env, TSLVSD_LOADED_LOG: log } });
+    expect(r.status, r.stderr).toBe(0);
+    return readFileSync(log, 'utf8').split('\n').filter((l) => l !== '').map((u) => u.slice(`file://${root}`.length));
+  }
+
+  it('--version and --help load four modules of dist/ and nothing of node_modules (issue 16)', () => {
+    for (const flag of ['--version', '-v', '--help', '-h']) {
+      expect(loadedModules([flag]).sort(), flag).toEqual(['bin/tslvsd.js', 'dist/cli.js', 'dist/cliOptions.js', 'dist/daemon/socketPath.js', 'dist/version.js']);
+    }
+  });
+
+  it('-t loads the config compiler, never the runtime (daemon, VRRP, IPVS, health checks, metrics)', () => {
+    const loaded = loadedModules(['-t', '-f', example]);
+    expect(loaded).toContain('dist/config/load.js');
+    const runtime = loaded.filter((m) => /^dist\/(daemon\.js|vrrp\/|ipvs\/|healthcheck\/|metrics\/|net\/|systemd\/|notify\/)/.test(m) || m.startsWith('dist/daemon/') && m !== 'dist/daemon/socketPath.js');
+    expect(runtime).toEqual([]);
+  });
+
+  it('-tLOG: the check written to LOG (appended), nothing on stderr', () => {
+    const log = join(work, 'check.log');
+    const r = tslvsd([`-t${log}`, '-f', example]);
+    expect(r.code).toBe(0);
+    expect(r.err).toBe('');
+    expect(readFileSync(log, 'utf8')).toContain('configuration valid: 0 error(s), 0 warning(s)');
+    tslvsd([`--config-test=${log}`, '-f', example]);
+    expect(readFileSync(log, 'utf8').match(/configuration valid/g)).toHaveLength(2);
+  });
+
+  it('-t -d prints the model; --signum prints the signal number', () => {
+    const r = tslvsd(['-t', '-d', '-f', example]);
+    expect(r.code).toBe(0);
+    expect((JSON.parse(r.out) as { vrrpInstances: { name: string }[] }).vrrpInstances[0]!.name).toBe('VI_WEB');
+    expect(tslvsd(['--signum=RELOAD']).out).toBe('1\n');
+    expect(tslvsd(['--signum', 'STOP']).out).toBe('15\n');
+  });
+
+  it('a refused keepalived flag: one line with the reason, exit 2', () => {
+    const r = tslvsd(['-n', '-l', '-x', '-f', example]);
+    expect(r.code).toBe(2);
+    expect(r.err).toBe('tslvsd: -x/--snmp is not supported: tslvsd has no SNMP agent; it exports its state to Prometheus (--metrics-listen)\n');
+  });
+});
+
 describe('parseCliOptions (pure)', () => {
   it('defaults', () => {
     const r = parseCliOptions([]);

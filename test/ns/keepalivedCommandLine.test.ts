@@ -13,7 +13,7 @@ import { createVethLab, destroyLab, hasAddress, labPrefix, type LabHost } from '
  * /etc/default's DAEMON_ARGS (`-n -l -D -f FILE -p PIDFILE`) start tslvsd, which becomes MASTER and holds
  * the VIP; a second start with the same pid file is refused with keepalived's sentence and exit 1 while
  * the first runs; after kill -9 the stale pid file does not block the restart. keepalived 2.2.7 is refused
- * by the same lock (the same F_OFD_SETLK it takes itself).
+ * by the same lock (the same F_OFD_SETLK it takes itself). The restart adds --log-file=FILE.
  */
 const PREFIX = labPrefix('kc');
 const VIP = '10.93.0.200';
@@ -83,8 +83,11 @@ describe.skipIf(!isRoot)("keepalived's command line", () => {
     // kill -9: the file stays behind with a dead pid, and does not block the restart.
     await first.crash();
     expect(readFileSync(pidFile, 'utf8')).toBe(`${first.pid}\n`);
-    const restarted = tslvsd(debianArgs());
+    // With keepalived's --log-file=FILE too (an optional value: attached, as getopt reads it): every log line also there.
+    const logFile = path.join(dir, 'tslvsd.log');
+    const restarted = tslvsd([...debianArgs(), `--log-file=${logFile}`]);
     expect(await restarted.waitForState('MASTER', BOOT_MS), restarted.stderr).toBe(true);
+    expect(readFileSync(logFile, 'utf8')).toMatch(/"event":"transition".*"to":"MASTER"/);
     expect(readFileSync(pidFile, 'utf8')).toBe(`${restarted.pid}\n`);
     expect(await hasAddress(a.ns, 'eth0', VIP)).toBe(true);
     expect(await restarted.stop()).toBe(0);
