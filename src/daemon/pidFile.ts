@@ -22,7 +22,12 @@ export interface PidFileLock {
 /** How a pid file is locked: the addon's F_OFD_SETLK by default; tests may hand in another. */
 export type LockFd = (fd: number) => boolean;
 
-const nativeLock: LockFd = (fd) => nativeAddon().lockFile(fd);
+const nativeLock: LockFd = (fd) => {
+  const addon = nativeAddon();
+  // An addon built before lockFile existed: say what to do rather than "is not a function".
+  if (typeof addon.lockFile !== 'function') throw Object.assign(new Error('lockFile'), { code: 'the native addon predates lockFile: rebuild it with node-gyp rebuild' });
+  return addon.lockFile(fd);
+};
 
 /**
  * Pid files are locks, as keepalived's (core/pidfile.c create_pidfile): open without following a symlink,
