@@ -77,7 +77,7 @@ const layering = [
 
 export default defineConfig(
   {
-    ignores: ['node_modules/', 'dist/', 'build/', 'native/', 'bin/'],
+    ignores: ['node_modules/', 'dist/', 'dist-bundle/', 'dist-deb/', 'build/', 'native/', 'bin/'],
   },
   js.configs.recommended,
   tseslint.configs.recommended,

@@ -1,6 +1,5 @@
 import { createRequire } from 'node:module';
-import { fileURLToPath } from 'node:url';
-import path from 'node:path';
+import { addonFile } from '../util/packageLayout.js';
 
 /**
  * Typed loader for the project's own N-API addon (native/tslvsd_native.cc, built by node-gyp at install).
@@ -76,8 +75,7 @@ let loaded: NativeAddon | undefined;
 /** The addon, loaded once. Both src/net (tsx, vitest) and dist/net (built) sit two levels below the root. */
 export function nativeAddon(): NativeAddon {
   if (loaded) return loaded;
-  const here = path.dirname(fileURLToPath(import.meta.url));
-  const file = path.resolve(here, '..', '..', 'build', 'Release', 'tslvsd_native.node');
+  const file = addonFile(import.meta.url, 2, 'tslvsd_native');
   const require = createRequire(import.meta.url);
   const raw: unknown = require(file);
   if (!isNativeAddon(raw)) throw new Error(`${file} does not export sendFrame/sendUnixDatagram/VrrpSocket (rebuild it: node-gyp rebuild)`);

@@ -8,8 +8,7 @@
 import { createRequire } from 'node:module';
 import { isIP } from 'node:net';
 import { constants } from 'node:os';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { addonFile } from '../../util/packageLayout.js';
 import type { ConnectTarget } from '../plan.js';
 import { downResult, timeoutResult, upResult, type ProbeResult } from '../result.js';
 import { describeSocketError } from './tcp.js';
@@ -109,8 +108,7 @@ export function nativeTcpProber(): NativeTcpProber | null {
   if (process.env.TSLVSD_TCP_PROBER === 'node') return loaded;
   try {
     // src/healthcheck/checkers and dist/healthcheck/checkers both sit three levels below the root.
-    const here = path.dirname(fileURLToPath(import.meta.url));
-    const file = path.resolve(here, '..', '..', '..', 'build', 'Release', 'tslvsd_tcp_prober.node');
+    const file = addonFile(import.meta.url, 3, 'tslvsd_tcp_prober');
     const raw = createRequire(import.meta.url)(file) as { TcpProber?: unknown };
     if (typeof raw.TcpProber === 'function') loaded = new NativeTcpProber(raw.TcpProber as TcpProberConstructor);
   } catch {

@@ -1,7 +1,8 @@
 import { Worker, type WorkerOptions } from 'node:worker_threads';
 import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { isBundled } from '../../util/packageLayout.js';
 
 /**
  * Starts a module of this package in a worker thread or a child process, whether tslvsd runs from the
@@ -17,9 +18,13 @@ export function isSource(url: URL): boolean {
   return url.pathname.endsWith('.ts');
 }
 
-/** The module next to `base` named `name` (without extension), .ts or .js like `base`. */
+/**
+ * The module `relative` (without extension) to `base`, .ts or .js like `base`; in the bundle, where every
+ * entry point is one flat file (src/util/packageLayout.ts), `NAME.mjs` beside it.
+ */
 export function sibling(base: string | URL, relative: string): URL {
   const url = new URL(base);
+  if (isBundled(url)) return new URL(`./${basename(relative)}.mjs`, url);
   const ext = isSource(url) ? '.ts' : '.js';
   return new URL(`${relative}${ext}`, url);
 }
