@@ -5,7 +5,7 @@ import type { ConfigModel } from './config/model.js';
 import { VERSION } from './version.js';
 
 // Only the option parser and the version are imported statically: --version and --help load nothing else
-// (four modules), -t loads the config compiler, and only a real run loads the daemon (issue 16).
+// (five modules), -t loads the config compiler, and only a real run loads the daemon (issue 16).
 
 /** Where the CLI writes; injectable so tests can run main() in-process. */
 export interface CliStreams {

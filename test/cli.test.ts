@@ -235,9 +235,10 @@ describe("keepalived's command line through the real entry point", () => {
     return readFileSync(log, 'utf8').split('\n').filter((l) => l !== '').map((u) => u.slice(`file://${root}`.length));
   }
 
-  it('--version and --help load four modules of dist/ and nothing of node_modules (issue 16)', () => {
+  it('--version and --help load five modules of dist/ and nothing of node_modules (issue 16)', () => {
     for (const flag of ['--version', '-v', '--help', '-h']) {
-      expect(loadedModules([flag]).sort(), flag).toEqual(['bin/tslvsd.js', 'dist/cli.js', 'dist/cliOptions.js', 'dist/daemon/socketPath.js', 'dist/version.js']);
+      // packageLayout: where package.json lies, in dist/, the sources or the bundle.
+      expect(loadedModules([flag]).sort(), flag).toEqual(['bin/tslvsd.js', 'dist/cli.js', 'dist/cliOptions.js', 'dist/daemon/socketPath.js', 'dist/util/packageLayout.js', 'dist/version.js']);
     }
   });
 
