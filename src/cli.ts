@@ -70,17 +70,17 @@ export async function main(argv: string[], io: CliStreams = { out: process.stdou
 
 /** Compiles the configuration, then tests, dumps or runs it. */
 async function checkAndRun(options: CliOptions, io: CliStreams): Promise<number> {
-  const [{ formatDiagnostic }, { loadConfigFile }, { checkScriptsOnHost }] = await Promise.all([
+  const [{ formatDiagnostic }, { loadConfigFile }, { checkConfigOnHost }] = await Promise.all([
     import('./config/diagnostics.js'),
     import('./config/compileFile.js'),
-    import('./scripts/hostChecks.js'),
+    import('./daemon/hostChecks.js'),
   ]);
   // The compile budget (src/config/budget.ts) bounds this: -t terminates on any input, FIFOs included.
   const result = loadConfigFile(options.configFile, {
     configId: options.configId ?? '',
     strict: options.strict,
-    // -t and the start check what only the host can tell: script users, script file permissions.
-    ...(options.command !== 'dump-config' ? { hostChecks: checkScriptsOnHost } : {}),
+    // -t and the start check what only the host can tell: script users, script file permissions, SSL files.
+    ...(options.command !== 'dump-config' ? { hostChecks: checkConfigOnHost } : {}),
   });
   for (const d of result.diagnostics) io.err.write(`${formatDiagnostic(d)}\n`);
   const summary = `${result.errorCount} error(s), ${result.warningCount} warning(s)`;

@@ -2,6 +2,7 @@ import { constants, openSync, readFileSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
 import type { ConfigModel } from './config/model.js';
 import { planFromConfig } from './healthcheck/fromConfig.js';
+import { readTlsMaterial } from './healthcheck/tlsFiles.js';
 import { HealthCheckService } from './healthcheck/service.js';
 import { countIpvsConnections } from './ipvs/connectionTableSize.js';
 import { IpvsClient } from './ipvs/ipvsClient.js';
@@ -285,7 +286,7 @@ function ipvsPart(clock: Clock, logger: Logger, keepOnStop: boolean): IpvsPart {
 function healthPart(clock: Clock, logger: Logger, ipvs: IpvsPart, metrics: DaemonMetrics, fifos: NotifyFifos | undefined): HealthPart {
   return new HealthPart({
     runner: new HealthCheckService({ onTrouble: (message) => logger.warn({ part: 'healthcheck' }, message) }),
-    plan: (m) => planFromConfig(m, hostScriptIdentity),
+    plan: (m) => planFromConfig(m, hostScriptIdentity, readTlsMaterial(m.ssl)),
     onRealServerChange: (change) => ipvs.onRealServerChange(change),
     observeCheckDuration: (type, seconds) => metrics.observeCheckDuration(type, seconds),
     ...(fifos ? { transitions: { virtualServer: (vs, up) => fifos.virtualServer(vs, up), realServer: (vs, rs, alive) => fifos.realServer(vs, rs, alive) } } : {}),

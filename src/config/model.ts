@@ -342,8 +342,13 @@ export const HttpUrl = z.object({
   /** Accepted status codes as inclusive ranges (default [[200, 299]]). */
   statusCodes: z.array(z.tuple([z.number().int(), z.number().int()])),
   virtualhost: z.string().optional(),
+  /** A PCRE-style pattern the body must match (or, with regexNoMatch, must not). */
   regex: z.string().optional(),
   regexNoMatch: z.boolean(),
+  /** `regex_min_offset`: a match must start at this body offset or later (bytes). */
+  regexMinOffset: z.number().int().min(0).optional(),
+  /** `regex_max_offset`: a match must start at this body offset or earlier (bytes). */
+  regexMaxOffset: z.number().int().min(0).optional(),
 });
 export type HttpUrl = z.infer<typeof HttpUrl>;
 
@@ -532,6 +537,26 @@ export const VirtualServer = z.object({
 });
 export type VirtualServer = z.infer<typeof VirtualServer>;
 
+// ---------------------------------------------------------------------------------------------- SSL
+
+/** A file named in the `SSL` block, with where it was named (for errors about reading it). */
+export const SslFile = z.object({ loc: SourceLocation, path: z.string().min(1) });
+export type SslFile = z.infer<typeof SslFile>;
+
+/**
+ * keepalived's top-level `SSL { password P; ca FILE; certificate FILE; key FILE }`: the TLS client context
+ * every SSL_GET uses. `certificate` (+ `key`, `password` for an encrypted key) is presented to servers that ask;
+ * `ca` makes tslvsd verify the server's certificate against it (keepalived loads it but never verifies).
+ */
+export const SslContext = z.object({
+  loc: SourceLocation,
+  password: z.string().optional(),
+  ca: SslFile.optional(),
+  certificate: SslFile.optional(),
+  key: SslFile.optional(),
+});
+export type SslContext = z.infer<typeof SslContext>;
+
 // ---------------------------------------------------------------------------------------------- the whole
 
 export const ConfigModel = z.object({
@@ -544,5 +569,7 @@ export const ConfigModel = z.object({
   vrrpInstances: z.array(VrrpInstance),
   virtualServerGroups: z.array(VirtualServerGroup),
   virtualServers: z.array(VirtualServer),
+  /** The `SSL` block; absent = SSL_GET presents no certificate and verifies nothing. */
+  ssl: SslContext.optional(),
 });
 export type ConfigModel = z.infer<typeof ConfigModel>;

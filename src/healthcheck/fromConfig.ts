@@ -14,6 +14,7 @@ import type {
   RealServerPlan,
   ScriptIdentity,
   ScriptSpec,
+  TlsClientMaterial,
   VirtualServerPlan,
 } from './plan.js';
 
@@ -48,7 +49,7 @@ function hexBytes(hex: string | undefined): Uint8Array {
   return Uint8Array.from(Buffer.from(clean.length % 2 ? `${clean}0` : clean, 'hex'));
 }
 
-function checkerSpec(c: Checker, rs: RealServer, identity: (command: ScriptCommand) => ScriptIdentity | undefined): CheckerSpec {
+function checkerSpec(c: Checker, rs: RealServer, identity: (command: ScriptCommand) => ScriptIdentity | undefined, tls: TlsClientMaterial | undefined): CheckerSpec {
   switch (c.type) {
     case 'TCP_CHECK':
       return { type: 'TCP_CHECK', timing: timing(c), target: target(c) };
@@ -59,10 +60,14 @@ function checkerSpec(c: Checker, rs: RealServer, identity: (command: ScriptComma
         type: c.type,
         timing: timing(c),
         target: target(c),
-        urls: c.urls.map((u) => ({ path: u.path, statusCodes: u.statusCodes, digest: u.digest, virtualHost: u.virtualhost })),
+        urls: c.urls.map((u) => ({
+          path: u.path, statusCodes: u.statusCodes, digest: u.digest, virtualHost: u.virtualhost,
+          ...(u.regex !== undefined ? { regex: { pattern: u.regex, noMatch: u.regexNoMatch, minOffset: u.regexMinOffset, maxOffset: u.regexMaxOffset } } : {}),
+        })),
         virtualHost,
         httpProtocol: c.httpProtocol,
         sni: c.type === 'SSL_GET' && c.enableSni ? virtualHost : undefined,
+        ...(c.type === 'SSL_GET' && tls ? { tls } : {}),
       };
     }
     case 'MISC_CHECK': {
@@ -113,18 +118,18 @@ function script(s: ScriptCommand | undefined, identity: (command: ScriptCommand)
   return runAs ? { argv: s.argv, runAs } : { argv: s.argv };
 }
 
-function realServerPlan(rs: RealServer, identity: (command: ScriptCommand) => ScriptIdentity | undefined): RealServerPlan {
+function realServerPlan(rs: RealServer, identity: (command: ScriptCommand) => ScriptIdentity | undefined, tls: TlsClientMaterial | undefined): RealServerPlan {
   return {
     key: realServerKey(rs),
     weight: rs.weight,
     inhibitOnFailure: rs.inhibitOnFailure,
     notifyUp: script(rs.notifyUp, identity),
     notifyDown: script(rs.notifyDown, identity),
-    checkers: rs.checkers.map((c) => checkerSpec(c, rs, identity)),
+    checkers: rs.checkers.map((c) => checkerSpec(c, rs, identity, tls)),
   };
 }
 
-function virtualServerPlan(vs: VirtualServer, identity: (command: ScriptCommand) => ScriptIdentity | undefined): VirtualServerPlan {
+function virtualServerPlan(vs: VirtualServer, identity: (command: ScriptCommand) => ScriptIdentity | undefined, tls: TlsClientMaterial | undefined): VirtualServerPlan {
   return {
     key: virtualServerKey(vs),
     quorum: vs.quorum,
@@ -135,11 +140,12 @@ function virtualServerPlan(vs: VirtualServer, identity: (command: ScriptCommand)
     sorryServer: vs.sorryServer
       ? { key: realServerKey(vs.sorryServer), weight: 1, inhibit: vs.sorryServer.inhibit }
       : undefined,
-    realServers: vs.realServers.map((rs) => realServerPlan(rs, identity)),
+    realServers: vs.realServers.map((rs) => realServerPlan(rs, identity, tls)),
   };
 }
 
-export function planFromConfig(model: ConfigModel, resolveUser: UserResolver): HealthCheckPlan {
+/** `tls`: the SSL block's files as read by the daemon (tlsFiles.ts readTlsMaterial); absent = none. */
+export function planFromConfig(model: ConfigModel, resolveUser: UserResolver, tls?: TlsClientMaterial): HealthCheckPlan {
   const identity = (command: ScriptCommand): ScriptIdentity | undefined => resolveUser(command, model.global.scriptUser);
-  return { virtualServers: model.virtualServers.map((vs) => virtualServerPlan(vs, identity)) };
+  return { virtualServers: model.virtualServers.map((vs) => virtualServerPlan(vs, identity, tls)) };
 }

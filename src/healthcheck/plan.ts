@@ -47,7 +47,28 @@ export interface UrlSpec {
   digest?: string;
   /** This url's own virtualhost (Host header), overriding the checker's. */
   virtualHost?: string;
+  /** url { regex … }: the body is kept (up to the body cap) and matched. */
+  regex?: BodyRegexSpec;
 }
+
+/** url { regex; regex_no_match; regex_min_offset; regex_max_offset } (checkers/bodyRegex.ts). */
+export interface BodyRegexSpec {
+  pattern: string;
+  /** regex_no_match: the url fails when the body matches. */
+  noMatch: boolean;
+  /** A match must start at or after this byte offset of the body. */
+  minOffset?: number;
+  /** A match must start at or before this byte offset. */
+  maxOffset?: number;
+}
+
+/**
+ * The PEM material of the `SSL` block, read by the daemon when it builds the plan (the worker reads no
+ * file). `unreadable` = a file could not be read then: every SSL_GET fails with that reason.
+ */
+export type TlsClientMaterial =
+  | { ca?: string; cert?: string; key?: string; passphrase?: string }
+  | { unreadable: string };
 
 export interface HttpCheckSpec {
   type: 'HTTP_GET' | 'SSL_GET';
@@ -63,6 +84,8 @@ export interface HttpCheckSpec {
   httpProtocol: '1.0' | '1.0C' | '1.0K' | '1.1';
   /** TLS server name for SSL_GET (enable_sni uses virtualhost); absent = no SNI. */
   sni?: string;
+  /** SSL_GET: the SSL block's client certificate and CA; absent = no certificate, no verification. */
+  tls?: TlsClientMaterial;
 }
 
 export interface MiscCheckSpec {

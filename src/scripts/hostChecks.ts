@@ -199,7 +199,7 @@ export function nodeScriptHost(): ScriptHost {
   };
 }
 
-/** What `-t`, start and reload call: checkScripts on this host. */
+/** checkScripts on this host (src/daemon/hostChecks.ts adds the other rooms' host checks). */
 export function checkScriptsOnHost(model: ConfigModel): Diagnostic[] {
   return checkScripts(model, nodeScriptHost());
 }

@@ -6,6 +6,7 @@
  */
 import type { Checker, CheckerType, FileCheck, HttpUrl, ScriptCommand } from '../model.js';
 import type { ConfigNode } from '../parser.js';
+import { bodyRegexProblem } from '../bodyRegex.js';
 import { notActedOnReason } from '../runtimeSupport.js';
 import { applyKeywords, type CompileContext, type KeywordTable, locOf, posOf, requireBlock, singleArg } from './context.js';
 import {
@@ -148,18 +149,24 @@ function compileUrl(n: ConfigNode, ctx: CompileContext): HttpUrl {
       case 'regex': {
         const t = singleArg(item, ctx);
         if (t === undefined) break;
-        try {
-          new RegExp(t.text);
-          url.regex = t.text;
-        } catch {
-          ctx.sink.error(posOf(t), `regex: '${t.text}' is not a valid regular expression`);
-        }
+        const problem = bodyRegexProblem(t.text);
+        if (problem === undefined) url.regex = t.text;
+        else ctx.sink.error(posOf(t), `regex: '${t.text}' is not a valid regular expression (${problem})`);
         break;
       }
       case 'regex_no_match':
         url.regexNoMatch = true;
         break;
-      case 'regex_options': case 'regex_stack': case 'regex_min_offset': case 'regex_max_offset':
+      case 'regex_min_offset': case 'regex_max_offset': {
+        const t = singleArg(item, ctx);
+        if (t === undefined) break;
+        const v = parseInteger(t, 0, 0x7fffffff, k, ctx);
+        if (v === undefined) break;
+        if (k === 'regex_min_offset') url.regexMinOffset = v;
+        else url.regexMaxOffset = v;
+        break;
+      }
+      case 'regex_options': case 'regex_stack':
         ctx.sink.warning(posOf(item.keyword), `'${k}' is parsed but not acted on at runtime`);
         break;
       default:
@@ -167,6 +174,18 @@ function compileUrl(n: ConfigNode, ctx: CompileContext): HttpUrl {
     }
   }
   if (!pathSet) ctx.sink.error(posOf(n.keyword), "url block without 'path'");
+  if (url.regex === undefined && (url.regexNoMatch || url.regexMinOffset !== undefined || url.regexMaxOffset !== undefined)) {
+    // keepalived clears them too ("regex parameters specified without regex").
+    ctx.sink.warning(posOf(n.keyword), 'url: regex_no_match / regex_min_offset / regex_max_offset without regex; ignored');
+    url.regexNoMatch = false;
+    delete url.regexMinOffset;
+    delete url.regexMaxOffset;
+  }
+  if (url.regexMinOffset !== undefined && url.regexMaxOffset !== undefined && url.regexMinOffset > url.regexMaxOffset) {
+    ctx.sink.warning(posOf(n.keyword), `url: regex_min_offset ${url.regexMinOffset} > regex_max_offset ${url.regexMaxOffset}; both ignored`);
+    delete url.regexMinOffset;
+    delete url.regexMaxOffset;
+  }
   if (url.statusCodes.length === 0) url.statusCodes.push([200, 299]);
   return url;
 }

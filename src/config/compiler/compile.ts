@@ -10,6 +10,7 @@ import { type CompileContext, posOf } from './context.js';
 import { compileGlobalDefs, defaultGlobalDefs, SYNC_ID_GIVEN } from './global.js';
 import { compileVirtualServer, compileVirtualServerGroup } from './virtualServer.js';
 import { compileTrackFile } from './trackFile.js';
+import { compileSslBlock } from './ssl.js';
 import { FILE_CHECKS_WITH_TRACK_FILE_WEIGHT } from './checkers.js';
 import { type CompiledSyncGroup, compileVrrpInstance, compileVrrpScript, compileVrrpSyncGroup } from './vrrp.js';
 
@@ -61,6 +62,9 @@ export function compileConfig(tree: readonly ConfigNode[], source: string, ctx: 
         if (g) syncGroups.push(g);
         break;
       }
+      case 'SSL':
+        model.ssl = compileSslBlock(node, model.ssl, ctx);
+        break;
       case 'virtual_server': {
         const v = compileVirtualServer(node, groups, ctx);
         if (v) model.virtualServers.push(v);

@@ -6,7 +6,7 @@
  */
 import { CompileBudget } from '../../config/budget.js';
 import { outcomeOf, loadConfigFile } from '../../config/compileFile.js';
-import { checkScriptsOnHost } from '../../scripts/hostChecks.js';
+import { checkConfigOnHost } from '../hostChecks.js';
 import type { SourcePosition } from '../../config/diagnostics.js';
 import type { CompileChildMessage, CompileRequest } from './protocol.js';
 
@@ -31,7 +31,7 @@ process.once('message', (request: CompileRequest) => {
     void send({ type: 'progress', at: { file: at.file, line: at.line } });
   };
   const budget = new CompileBudget(request.limits, onStep);
-  const outcome = outcomeOf(loadConfigFile(request.file, { configId: request.configId, strict: request.strict, budget, hostChecks: checkScriptsOnHost }));
+  const outcome = outcomeOf(loadConfigFile(request.file, { configId: request.configId, strict: request.strict, budget, hostChecks: checkConfigOnHost }));
   void send({ type: 'result', outcome }).then(() => process.exit(0));
 });
 // The parent went away: nothing to answer to.

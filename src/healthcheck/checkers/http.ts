@@ -1,6 +1,7 @@
-import { connect as tlsConnect } from 'node:tls';
+import { connect as tlsConnect, type ConnectionOptions } from 'node:tls';
 import type { Socket } from 'node:net';
-import type { HttpCheckSpec, StatusRange, UrlSpec } from '../plan.js';
+import type { HttpCheckSpec, StatusRange, TlsClientMaterial, UrlSpec } from '../plan.js';
+import { compileBodyRegex, judgeBody } from './bodyRegex.js';
 import { downResult, upResult, type ProbeResult } from '../result.js';
 import { HttpResponseReader, type HttpReply, type HttpResponseLimits } from './httpResponse.js';
 import { describeSocketError, openConnection } from './tcp.js';
@@ -43,11 +44,34 @@ export function judgeReply(reply: HttpReply, url: UrlSpec): string | null {
     if (reply.digest === undefined) return `${url.path}: ${reply.cut ?? 'no body'}, digest not checked`;
     if (reply.digest !== url.digest.toLowerCase()) return `${url.path}: digest ${reply.digest} != ${url.digest.toLowerCase()}`;
   }
+  if (url.regex) {
+    const verdict = judgeBody(compileBodyRegex(url.regex.pattern), url.regex, reply.body ?? Buffer.alloc(0), reply.cut === undefined);
+    if (verdict) return `${url.path}: ${verdict}`;
+  }
   return null;
 }
 
 /**
- * Connects (TCP, then TLS for SSL_GET without verification, as keepalived), sends, reads to the end of the
+ * The TLS options of an SSL_GET: SNI; the SSL block's certificate and key, presented when the server asks;
+ * with a `ca`, the server's certificate must chain to it (the name in it is not checked: the checker connects
+ * to an address). Without a `ca` nothing is verified, as keepalived.
+ */
+export function tlsOptions(material: TlsClientMaterial | undefined, sni: string | undefined): ConnectionOptions {
+  const options: ConnectionOptions = { rejectUnauthorized: false, servername: sni };
+  if (!material || 'unreadable' in material) return options;
+  if (material.cert !== undefined) options.cert = material.cert;
+  if (material.key !== undefined) options.key = material.key;
+  if (material.passphrase !== undefined) options.passphrase = material.passphrase;
+  if (material.ca !== undefined) {
+    options.ca = material.ca;
+    options.rejectUnauthorized = true;
+    options.checkServerIdentity = () => undefined;
+  }
+  return options;
+}
+
+/**
+ * Connects (TCP, then TLS for SSL_GET, see tlsOptions), sends, reads to the end of the
  * response (its framing, or the close) — or to the body cap, where it stops reading and closes.
  */
 async function fetchOnce(spec: HttpCheckSpec, url: UrlSpec, deadline: number, limits: Partial<HttpResponseLimits>): Promise<HttpReply | string> {
@@ -58,7 +82,7 @@ async function fetchOnce(spec: HttpCheckSpec, url: UrlSpec, deadline: number, li
   const remaining = (): number => Math.max(1, deadline - performance.now());
   return new Promise((resolve) => {
     let settled = false;
-    const reader = new HttpResponseReader(url.digest !== undefined, limits);
+    const reader = new HttpResponseReader(url.digest !== undefined, limits, url.regex !== undefined);
     const finish = (v: HttpReply | string): void => {
       if (settled) return;
       settled = true;
@@ -80,7 +104,14 @@ async function fetchOnce(spec: HttpCheckSpec, url: UrlSpec, deadline: number, li
     };
     tcp.socket.on('error', (err: NodeJS.ErrnoException) => finish(`${path}: ${describeSocketError(err)}`));
     if (spec.type === 'SSL_GET') {
-      const tls = tlsConnect({ socket: tcp.socket, rejectUnauthorized: false, servername: spec.sni });
+      let tls;
+      try {
+        tls = tlsConnect({ ...tlsOptions(spec.tls, spec.sni), socket: tcp.socket });
+      } catch (err) {
+        // A key that does not open (wrong password) or does not fit the certificate.
+        finish(`${path}: TLS client context: ${(err as Error).message}`);
+        return;
+      }
       socket = tls;
       tls.on('error', (err: NodeJS.ErrnoException) => finish(`${path}: TLS ${describeSocketError(err)}`));
       tls.once('secureConnect', () => tls.write(buildRequest(spec, path, url.virtualHost)));
@@ -98,12 +129,13 @@ async function fetchOnce(spec: HttpCheckSpec, url: UrlSpec, deadline: number, li
 
 /**
  * HTTP_GET / SSL_GET: every url block must answer with an accepted status (default 2xx) and, when set,
- * the MD5 digest of its body. Each url has connect_timeout for the whole exchange. A body longer than the
+ * the MD5 digest of its body and its regex (both, when both are set, as keepalived). Each url has connect_timeout for the whole exchange. A body longer than the
  * cap (1 MiB) is not read to its end: the status decides, and a url with a digest fails.
  */
 export async function probeHttp(spec: HttpCheckSpec, limits: Partial<HttpResponseLimits> = {}): Promise<ProbeResult> {
   const started = performance.now();
   const urls = spec.urls.length ? spec.urls : [{ path: '/', statusCodes: [] }];
+  if (spec.type === 'SSL_GET' && spec.tls && 'unreadable' in spec.tls) return downResult(`SSL: ${spec.tls.unreadable}`, 0);
   for (const url of urls) {
     const reply = await fetchOnce(spec, url, performance.now() + spec.target.timeoutMs, limits);
     if (typeof reply === 'string') return downResult(reply, performance.now() - started);

@@ -7,7 +7,8 @@ import { createHash, type Hash } from 'node:crypto';
  * Content-Length, at the last chunk (chunked encoding is decoded, so the digest covers the body itself),
  * or at the close. Once `maxBodyBytes` have arrived after the head (chunk framing included), or after
  * `maxReads` reads, the reader stops: the caller closes the connection and judges what it has — the
- * status, and no digest. Pure: no sockets, no clocks.
+ * status, and no digest. With `keepBody` (url { regex }) the body is kept too, up to the same cap, for the
+ * regex to be matched over it. Pure: no sockets, no clocks.
  */
 
 export const MAX_HEAD_BYTES = 64 * 1024;
@@ -38,6 +39,8 @@ export interface HttpReply {
   digest?: string;
   /** Set when the reader stopped at a cap before the body ended: why. */
   cut?: string;
+  /** The body itself (at most the body cap), only when asked for (url { regex }). */
+  body?: Buffer;
 }
 
 /** push()/end() outcome: read on, a reply (complete or cut), or not HTTP. */
@@ -55,6 +58,8 @@ export class HttpResponseReader {
   private headers = new Map<string, string>();
   private framing: BodyFraming | undefined;
   private readonly hash: Hash | undefined;
+  /** Body slices kept for a regex (at most maxBodyBytes in all); undefined = not kept. */
+  private readonly kept: Buffer[] | undefined;
   private bodyBytes = 0;
   private rawBodyBytes = 0;
   private reads = 0;
@@ -64,9 +69,10 @@ export class HttpResponseReader {
   private chunkLine = '';
   private chunkRemaining = 0;
 
-  constructor(wantDigest: boolean, limits: Partial<HttpResponseLimits> = {}) {
+  constructor(wantDigest: boolean, limits: Partial<HttpResponseLimits> = {}, keepBody = false) {
     this.limits = { ...DEFAULT_RESPONSE_LIMITS, ...limits };
     if (wantDigest) this.hash = createHash('md5');
+    if (keepBody) this.kept = [];
   }
 
   /** Feed one read. After a non-'more' outcome the reader is done: stop reading and close. */
@@ -192,18 +198,23 @@ export class HttpResponseReader {
     if (slice.length === 0) return;
     this.bodyBytes += slice.length;
     this.hash?.update(slice);
+    // Copied: the socket's buffer is not ours to keep. take() never passes more than the cap in all.
+    this.kept?.push(Buffer.from(slice));
   }
 
   private complete(): ReadOutcome {
     this.finished = true;
     const reply: HttpReply = { status: this.status, headers: this.headers, bodyBytes: this.bodyBytes };
     if (this.hash) reply.digest = this.hash.digest('hex');
+    if (this.kept) reply.body = Buffer.concat(this.kept);
     return { kind: 'reply', reply };
   }
 
   private cut(why: string): ReadOutcome {
     this.finished = true;
-    return { kind: 'reply', reply: { status: this.status, headers: this.headers, bodyBytes: this.bodyBytes, cut: why } };
+    const reply: HttpReply = { status: this.status, headers: this.headers, bodyBytes: this.bodyBytes, cut: why };
+    if (this.kept) reply.body = Buffer.concat(this.kept);
+    return { kind: 'reply', reply };
   }
 
   private fail(reason: string): ReadOutcome {
