@@ -106,6 +106,8 @@ export const GlobalDefs = z.object({
   vrrpGarpInterval: Seconds,
   vrrpGnaInterval: Seconds,
   vrrpSkipCheckAdvAddr: z.boolean(),
+  /** `vrrp_check_unicast_src`: every unicast instance checks its adverts' source (see checkUnicastSrc). */
+  vrrpCheckUnicastSrc: z.boolean(),
   vrrpStrict: z.boolean(),
   /** `lvs_timeouts tcp N tcpfin N udp N` in seconds; absent = leave the kernel's. */
   lvsTimeouts: z.object({ tcp: Seconds.optional(), tcpFin: Seconds.optional(), udp: Seconds.optional() }),
@@ -269,6 +271,12 @@ export const VrrpInstance = z.object({
   accept: z.boolean(),
   dontTrackPrimary: z.boolean(),
   skipCheckAdvAddr: z.boolean(),
+  /**
+   * `check_unicast_src` (or global vrrp_check_unicast_src): a unicast advert from an address that is not a
+   * unicast_peer is dropped, and one from a peer must have a TTL within its min_ttl..max_ttl (keepalived
+   * checks the TTL range only then).
+   */
+  checkUnicastSrc: z.boolean(),
   strictMode: z.boolean(),
   useVmac: z.boolean(),
   /** Name of the sync group this instance belongs to, if any (filled from vrrp_sync_group). */

@@ -43,6 +43,8 @@ const CASES: Array<[string, string, string]> = [
   ['state EQUAL', I('state EQUAL'), '4:7: warning: state EQUAL is treated as BACKUP'],
   ['auth type', I('authentication {\nauth_type MD5\n}'), "5:11: error: auth_type: 'MD5' is not PASS or AH"],
   ['auth unknown', I('authentication {\nauth_key x\n}'), "5:1: warning: unknown keyword 'auth_key' in authentication"],
+  ['unicast peer ttl without check', I('unicast_peer {\n10.0.0.2 min_ttl 3\n}'), '5: warning: unicast_peer 10.0.0.2: min_ttl/max_ttl are checked only with check_unicast_src (as keepalived)'],
+  ['unicast peer ttl crossed', I('check_unicast_src\nunicast_peer {\n10.0.0.2 min_ttl 9 max_ttl 3\n}'), '6: warning: unicast_peer 10.0.0.2: min_ttl 9 > max_ttl 3: all its adverts will be discarded'],
   ['unicast peer option', I('unicast_peer {\n10.0.0.2 ttl 3\n}'), "5:10: error: unicast_peer: unexpected 'ttl' (min_ttl N, max_ttl N)"],
   ['track weight', I('track_interface {\neth1 wait 3\n}'), "5:6: error: expected 'weight N [reverse]' after 'eth1'"],
   ['track reverse', I('track_interface {\neth1 weight 3 backwards\n}'), "5:15: error: expected 'reverse', got 'backwards'"],

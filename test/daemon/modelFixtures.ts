@@ -38,6 +38,7 @@ export function instance(over: Partial<VrrpInstance> = {}): VrrpInstance {
     accept: true,
     dontTrackPrimary: false,
     skipCheckAdvAddr: false,
+    checkUnicastSrc: false,
     strictMode: false,
     useVmac: false,
     ...over,

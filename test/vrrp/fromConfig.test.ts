@@ -114,6 +114,29 @@ vrrp_instance VI_1 {
     expect(r.ok && r.plan.receive.authType).toBe(AUTH_NONE);
   });
 
+  it('check_unicast_src (instance or global) and the peers\' TTL ranges reach the receive checks', () => {
+    const text = (global: string, own: string) => `global_defs {\n${global}\n}
+vrrp_instance VI_1 {
+  interface eth0
+  virtual_router_id 7
+  unicast_src_ip 192.168.0.1
+  ${own}
+  unicast_peer {
+    192.168.0.2 min_ttl 250
+    192.168.0.3 max_ttl 64
+    192.168.0.4
+  }
+  virtual_ipaddress { 192.168.0.100 }
+}`;
+    const r = plan(text('', 'check_unicast_src'));
+    expect(r.ok && r.plan.receive.checkUnicastSource).toBe(true);
+    expect(r.ok && r.plan.receive.unicastPeerTtl).toEqual({ '192.168.0.2': [250, 255], '192.168.0.3': [0, 64] });
+    const g = plan(text('vrrp_check_unicast_src', ''));
+    expect(g.ok && g.plan.receive.checkUnicastSource).toBe(true);
+    const none = plan(text('', ''));
+    expect(none.ok && none.plan.receive.checkUnicastSource).toBe(false);
+  });
+
   it('VRRPv3: centisecond interval, no authentication', () => {
     const r = plan(`
 vrrp_instance VI_1 {

@@ -142,6 +142,22 @@ describe('receive validator', () => {
     expect(check(lax, advert(), { dstIp: '10.99.0.1' }).verdict).toBe('accept');
   });
 
+  it('unicast_peer min_ttl/max_ttl: with check_unicast_src a TTL outside the peer\'s range is dropped and counted', () => {
+    const spec = receiveSpec({ unicastPeers: [PEER, '10.99.0.3'], checkUnicastSource: true, unicastPeerTtl: { [PEER]: [250, 254] } });
+    const v = new ReceiveValidator(spec);
+    expect(check(v, advert(), { ttl: 250, dstIp: '10.99.0.1' }).verdict).toBe('accept');
+    expect(check(v, advert(), { ttl: 254, dstIp: '10.99.0.1' }).verdict).toBe('accept');
+    expect(check(v, advert(), { ttl: 249, dstIp: '10.99.0.1' })).toMatchObject({ verdict: 'drop', reason: 'ipTtlErrors', detail: 'TTL 249 from 10.99.0.2 not in 250..254' });
+    expect(check(v, advert(), { ttl: 255, dstIp: '10.99.0.1' })).toMatchObject({ verdict: 'drop', reason: 'ipTtlErrors' });
+    expect(v.counters.ipTtlErrors).toBe(2);
+    expect(v.counters.advertisementsReceived).toBe(2);
+    // A peer without limits: any TTL.
+    expect(check(v, advert(), { srcIp: '10.99.0.3', ttl: 1, dstIp: '10.99.0.1' }).verdict).toBe('accept');
+    // keepalived 2.2.7 checks the range only with check_unicast_src.
+    const lax = new ReceiveValidator({ ...spec, checkUnicastSource: false });
+    expect(check(lax, advert(), { ttl: 64, dstIp: '10.99.0.1' }).verdict).toBe('accept');
+  });
+
   it('address list mismatch: accepted and counted (keepalived ≥ 2.3.3)', () => {
     const v = new ReceiveValidator(receiveSpec({ virtualAddresses: ['10.99.0.200', '10.99.0.201'] }));
     expect(check(v, advert())).toMatchObject({ verdict: 'accept', addressListMismatch: true });

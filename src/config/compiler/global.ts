@@ -22,6 +22,7 @@ export function defaultGlobalDefs(file: string): GlobalDefs {
     vrrpGarpInterval: 0,
     vrrpGnaInterval: 0,
     vrrpSkipCheckAdvAddr: false,
+    vrrpCheckUnicastSrc: false,
     vrrpStrict: false,
     lvsTimeouts: {},
     lvsFlush: false,
@@ -116,6 +117,9 @@ const GLOBAL_KEYWORDS: KeywordTable<GlobalDefs> = {
   },
   vrrp_gna_interval: (n, g, ctx) => {
     g.vrrpGnaInterval = secondsArg(n, ctx) ?? g.vrrpGnaInterval;
+  },
+  vrrp_check_unicast_src: (n, g, ctx) => {
+    g.vrrpCheckUnicastSrc = boolArg(n, ctx);
   },
   vrrp_skip_check_adv_addr: (n, g, ctx) => {
     g.vrrpSkipCheckAdvAddr = boolArg(n, ctx);

@@ -10,7 +10,6 @@ import type {
 } from '../model.js';
 import type { ConfigNode } from '../parser.js';
 import { compileTrackedFiles } from './trackFile.js';
-import { notActedOnReason } from '../runtimeSupport.js';
 import { applyKeywords, type CompileContext, type KeywordTable, locOf, noBlock, posOf, requireBlock, singleArg } from './context.js';
 import {
   boolArg, commandLineArg, intArg, notifyScriptArg, parseInteger, parseIp, parseIpPrefix, secondsArg,
@@ -207,6 +206,7 @@ interface InstanceDraft {
   accept?: boolean;
   dontTrackPrimary: boolean;
   skipCheckAdvAddr?: boolean;
+  checkUnicastSrc?: boolean;
   strictMode?: boolean;
   useVmac: boolean;
   /** Legacy `lvs_sync_daemon_interface IF` (becomes global_defs' lvs_sync_daemon IF THIS_INSTANCE). */
@@ -296,8 +296,6 @@ const INSTANCE_KEYWORDS: KeywordTable<InstanceDraft> = {
           ctx.sink.error(posOf(key), `unicast_peer: unexpected '${key.text}' (min_ttl N, max_ttl N)`);
           break;
         }
-        const pending = notActedOnReason('unicast_peer', key.text);
-        if (pending !== undefined) ctx.sink.warning(posOf(key), `'${key.text}' is parsed but not acted on at runtime (${pending})`);
         const ttl = parseInteger(v, 0, 255, key.text, ctx);
         if (ttl === undefined) continue;
         if (key.text === 'min_ttl') peer.minTtl = ttl;
@@ -330,6 +328,7 @@ const INSTANCE_KEYWORDS: KeywordTable<InstanceDraft> = {
   no_accept: (n, d, ctx) => { noBlock(n, ctx); d.accept = false; },
   dont_track_primary: (n, d, ctx) => { noBlock(n, ctx); d.dontTrackPrimary = true; },
   skip_check_adv_addr: (n, d, ctx) => { d.skipCheckAdvAddr = boolArg(n, ctx); },
+  check_unicast_src: (n, d, ctx) => { d.checkUnicastSrc = boolArg(n, ctx); },
   strict_mode: (n, d, ctx) => { d.strictMode = boolArg(n, ctx); },
   use_vmac: (_n, d) => { d.useVmac = true; },
   lvs_sync_daemon_interface: (n, d, ctx) => {
@@ -414,9 +413,19 @@ export function compileVrrpInstance(node: ConfigNode, global: GlobalDefs, ctx: C
     accept: d.accept ?? !global.vrrpStrict,
     dontTrackPrimary: d.dontTrackPrimary,
     skipCheckAdvAddr: d.skipCheckAdvAddr ?? global.vrrpSkipCheckAdvAddr,
+    checkUnicastSrc: (d.checkUnicastSrc ?? false) || global.vrrpCheckUnicastSrc,
     strictMode: d.strictMode ?? global.vrrpStrict,
     useVmac: d.useVmac,
   };
+  for (const peer of instance.unicastPeers) {
+    if (peer.minTtl === undefined && peer.maxTtl === undefined) continue;
+    const at = { file: peer.loc.file, line: peer.loc.line };
+    if ((peer.minTtl ?? 0) > (peer.maxTtl ?? 255)) {
+      ctx.sink.warning(at, `unicast_peer ${peer.address}: min_ttl ${peer.minTtl} > max_ttl ${peer.maxTtl ?? 255}: all its adverts will be discarded`);
+    }
+    // keepalived 2.2.7 (vrrp_check_packet) checks the range only inside the check_unicast_src test.
+    if (!instance.checkUnicastSrc) ctx.sink.warning(at, `unicast_peer ${peer.address}: min_ttl/max_ttl are checked only with check_unicast_src (as keepalived)`);
+  }
   if (d.interface !== undefined) instance.interface = d.interface;
   if (d.authentication !== undefined) instance.authentication = d.authentication;
   if (d.unicastSrcIp !== undefined) instance.unicastSrcIp = d.unicastSrcIp;

@@ -160,6 +160,10 @@ export function planVrrpInstance(
     virtualAddresses: advertised,
     unicastPeers,
     ownAddresses: [sourceIp],
+    checkUnicastSource: inst.checkUnicastSrc,
+    unicastPeerTtl: Object.fromEntries(inst.unicastPeers
+      .filter((p) => p.minTtl !== undefined || p.maxTtl !== undefined)
+      .map((p) => [p.address, [p.minTtl ?? 0, p.maxTtl ?? 255] as const])),
   };
   return { ok: true, plan: { instance, receive, scripts, interfaces, files, destinations, sourceIp, warnings } };
 }

@@ -28,7 +28,7 @@ export interface VrrpReceiveCounters {
   priorityZeroReceived: number;
   /** Too short, or count field larger than the packet (packet_len_err). */
   packetLengthErrors: number;
-  /** TTL ≠ 255 on a multicast instance (ip_ttl_err). */
+  /** TTL ≠ 255 on a multicast instance, or outside a unicast peer's min_ttl..max_ttl (ip_ttl_err). */
   ipTtlErrors: number;
   /** VRRP type ≠ 1 (invalid_type_rcvd). */
   invalidTypeReceived: number;
@@ -98,8 +98,13 @@ export interface ReceiveSpec {
   unicastPeers: readonly string[];
   /** Addresses we send from: a packet from one of them is our own, looped back. */
   ownAddresses: readonly string[];
-  /** keepalived's vrrp_check_unicast_src: refuse unicast adverts from a non-peer. */
+  /**
+   * keepalived's check_unicast_src / vrrp_check_unicast_src: refuse unicast adverts from a non-peer, and
+   * from a peer whose TTL is outside its unicastPeerTtl range.
+   */
   checkUnicastSource?: boolean;
+  /** unicast_peer { ADDR min_ttl N max_ttl N }: inclusive TTL range per peer (default 0..255). */
+  unicastPeerTtl?: Readonly<Record<string, readonly [number, number]>>;
 }
 
 export type ReceiveVerdict =
@@ -188,8 +193,13 @@ export class ReceiveValidator {
     if (advert.version === 3 && advert.maxAdvertIntCs === 0) {
       return this.drop('advertIntervalErrors', 'v3 max advert interval 0');
     }
-    if (spec.checkUnicastSource && spec.unicastPeers.length > 0 && !spec.unicastPeers.includes(ip.srcIp)) {
-      return this.drop('unicastSourceErrors', `${ip.srcIp} is not a unicast peer`);
+    if (spec.checkUnicastSource && spec.unicastPeers.length > 0) {
+      if (!spec.unicastPeers.includes(ip.srcIp)) return this.drop('unicastSourceErrors', `${ip.srcIp} is not a unicast peer`);
+      // keepalived 2.2.7 (vrrp_check_packet): the peer's TTL range, checked only with check_unicast_src.
+      const range = spec.unicastPeerTtl?.[ip.srcIp];
+      if (range && (ip.ttl < range[0] || ip.ttl > range[1])) {
+        return this.drop('ipTtlErrors', `TTL ${ip.ttl} from ${ip.srcIp} not in ${range[0]}..${range[1]}`);
+      }
     }
     this.counters.advertisementsReceived++;
     // RFC 3768 §7.1 MAY verify the addresses; keepalived ≥ 2.3.3 logs, counts and still accepts, because
