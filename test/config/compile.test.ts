@@ -283,7 +283,7 @@ describe('the runtime-support list', () => {
     HTTP_GET {\n      url {\n        path /\n        regex ok\n      }\n      fast_recovery\n      bind_if eth0\n    }\n  }`)}`);
     const pending = messages(r).filter((m) => m.includes('not acted on at runtime'));
     expect(pending.map((m) => m.replace(/^\/etc\/ka\.conf:(\d+:\d+): warning: '([^']+)'.*$/, '$1 $2'))).toEqual([
-      '7:3 skip_check_adv_addr', '18:7 fast_recovery', '19:7 bind_if',
+      '7:3 skip_check_adv_addr', '19:7 bind_if',
     ]);
   });
 

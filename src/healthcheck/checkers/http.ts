@@ -129,7 +129,9 @@ async function fetchOnce(spec: HttpCheckSpec, url: UrlSpec, deadline: number, li
 
 /**
  * HTTP_GET / SSL_GET: every url block must answer with an accepted status (default 2xx) and, when set,
- * the MD5 digest of its body and its regex (both, when both are set, as keepalived). Each url has connect_timeout for the whole exchange. A body longer than the
+ * the MD5 digest of its body and its regex (both, when both are set, as keepalived). All urls are fetched
+ * in one probe (keepalived's behaviour with fast_recovery). Each url has connect_timeout for the whole
+ * exchange. A body longer than the
  * cap (1 MiB) is not read to its end: the status decides, and a url with a digest fails.
  */
 export async function probeHttp(spec: HttpCheckSpec, limits: Partial<HttpResponseLimits> = {}): Promise<ProbeResult> {
