@@ -30,6 +30,16 @@ export function bodyRegexProblem(pattern: string): string | undefined {
   }
 }
 
+/**
+ * keepalived's `regex_options` that have a JavaScript flag. Options that change nothing here (PCRE2
+ * compile-time tuning, or never_utf / never_ucp, which is how the pattern is run anyway) are accepted;
+ * the others are refused with a warning and not applied.
+ */
+export const REGEX_OPTION_FLAGS: Readonly<Record<string, string>> = { caseless: 'i', multiline: 'm', dotall: 's' };
+export const REGEX_OPTIONS_WITHOUT_EFFECT: ReadonlySet<string> = new Set([
+  'never_utf', 'never_ucp', 'no_auto_possess', 'no_start_optimize', 'no_dotstar_anchor', 'never_backslash_c', 'auto_callout',
+]);
+
 /** The RegExp source: the pattern's UTF-8 bytes as latin1 characters. */
 export function bodyRegexSource(pattern: string): string {
   return Buffer.from(pattern, 'utf8').toString('latin1');

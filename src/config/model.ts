@@ -357,6 +357,8 @@ export const HttpUrl = z.object({
   regexMinOffset: z.number().int().min(0).optional(),
   /** `regex_max_offset`: a match must start at this body offset or earlier (bytes). */
   regexMaxOffset: z.number().int().min(0).optional(),
+  /** `regex_options caseless multiline dotall` as RegExp flags (i, m, s); other options are not applied. */
+  regexFlags: z.string().regex(/^i?m?s?$/).optional(),
 });
 export type HttpUrl = z.infer<typeof HttpUrl>;
 

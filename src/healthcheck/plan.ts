@@ -60,6 +60,8 @@ export interface BodyRegexSpec {
   minOffset?: number;
   /** A match must start at or before this byte offset. */
   maxOffset?: number;
+  /** RegExp flags from regex_options (i, m, s). */
+  flags?: string;
 }
 
 /**

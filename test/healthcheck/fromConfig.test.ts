@@ -95,14 +95,14 @@ describe('planFromConfig (through the real config compiler)', () => {
     const text = `SSL {\n  ca /etc/ca.pem\n  certificate /etc/c.pem\n  key /etc/k.pem\n  password secret\n}\n
 virtual_server 10.0.0.1 443 {\n  lb_algo rr\n  protocol TCP
   real_server 10.0.1.1 443 {
-    SSL_GET {\n      url {\n        path /\n        regex "up|ok"\n        regex_no_match\n        regex_min_offset 2\n        regex_max_offset 40\n      }\n    }
+    SSL_GET {\n      url {\n        path /\n        regex "up|ok"\n        regex_no_match\n        regex_min_offset 2\n        regex_max_offset 40\n        regex_options multiline caseless never_utf\n      }\n    }
     HTTP_GET {\n      url {\n        path /h\n      }\n    }
   }\n}\n`;
     const m = model(text);
     expect(m.ssl).toMatchObject({ password: 'secret', ca: { path: '/etc/ca.pem', loc: { line: 2 } }, certificate: { path: '/etc/c.pem' }, key: { path: '/etc/k.pem', loc: { line: 4 } } });
     const material = { ca: 'CA', cert: 'C', key: 'K', passphrase: 'secret' };
     const [ssl, http] = planFromConfig(m, resolveUser, material).virtualServers[0]!.realServers[0]!.checkers;
-    expect(ssl).toMatchObject({ type: 'SSL_GET', tls: material, urls: [{ path: '/', regex: { pattern: 'up|ok', noMatch: true, minOffset: 2, maxOffset: 40 } }] });
+    expect(ssl).toMatchObject({ type: 'SSL_GET', tls: material, urls: [{ path: '/', regex: { pattern: 'up|ok', noMatch: true, minOffset: 2, maxOffset: 40, flags: 'im' } }] });
     expect(http).toMatchObject({ type: 'HTTP_GET' });
     expect(http).not.toHaveProperty('tls');
     expect((http as { urls: unknown[] }).urls[0]).not.toHaveProperty('regex');

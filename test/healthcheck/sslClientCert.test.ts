@@ -201,6 +201,15 @@ describe('url { regex } over real bodies', () => {
     expect((await probeHttp(http([url({ pattern: 'version', noMatch: false, maxOffset: at - 1 })]))).up).toBe(false);
   });
 
+  it('regex_options caseless / multiline / dotall as flags', async () => {
+    expect((await probeHttp(http([url({ pattern: 'STATUS: GREEN', noMatch: false })]))).up).toBe(false);
+    expect((await probeHttp(http([url({ pattern: 'STATUS: GREEN', noMatch: false, flags: 'i' })]))).up).toBe(true);
+    expect((await probeHttp(http([url({ pattern: '^version', noMatch: false })]))).up).toBe(false);
+    expect((await probeHttp(http([url({ pattern: '^version', noMatch: false, flags: 'm' })]))).up).toBe(true);
+    expect((await probeHttp(http([url({ pattern: 'green.version', noMatch: false })]))).up).toBe(false);
+    expect((await probeHttp(http([url({ pattern: 'green.version', noMatch: false, flags: 's' })]))).up).toBe(true);
+  });
+
   it('digest and regex together must both pass', async () => {
     expect((await probeHttp(http([url({ pattern: 'green', noMatch: false }, { digest: md5 })]))).up).toBe(true);
     expect((await probeHttp(http([url({ pattern: 'green', noMatch: false }, { digest: '0'.repeat(32) })]))).up).toBe(false);

@@ -6,7 +6,7 @@
  */
 import type { Checker, CheckerType, FileCheck, HttpUrl, ScriptCommand } from '../model.js';
 import type { ConfigNode } from '../parser.js';
-import { bodyRegexProblem } from '../bodyRegex.js';
+import { bodyRegexProblem, REGEX_OPTION_FLAGS, REGEX_OPTIONS_WITHOUT_EFFECT } from '../bodyRegex.js';
 import { notActedOnReason } from '../runtimeSupport.js';
 import { applyKeywords, type CompileContext, type KeywordTable, locOf, posOf, requireBlock, singleArg } from './context.js';
 import {
@@ -166,7 +166,17 @@ function compileUrl(n: ConfigNode, ctx: CompileContext): HttpUrl {
         else url.regexMaxOffset = v;
         break;
       }
-      case 'regex_options': case 'regex_stack':
+      case 'regex_options': {
+        const flags = new Set(url.regexFlags ?? '');
+        for (const a of item.args) {
+          const flag = REGEX_OPTION_FLAGS[a.text];
+          if (flag !== undefined) flags.add(flag);
+          else if (!REGEX_OPTIONS_WITHOUT_EFFECT.has(a.text)) ctx.sink.warning(posOf(a), `regex_options: '${a.text}' is not applied (only caseless, multiline, dotall are)`);
+        }
+        url.regexFlags = ['i', 'm', 's'].filter((f) => flags.has(f)).join('');
+        break;
+      }
+      case 'regex_stack':
         ctx.sink.warning(posOf(item.keyword), `'${k}' is parsed but not acted on at runtime`);
         break;
       default:
@@ -174,10 +184,11 @@ function compileUrl(n: ConfigNode, ctx: CompileContext): HttpUrl {
     }
   }
   if (!pathSet) ctx.sink.error(posOf(n.keyword), "url block without 'path'");
-  if (url.regex === undefined && (url.regexNoMatch || url.regexMinOffset !== undefined || url.regexMaxOffset !== undefined)) {
+  if (url.regex === undefined && (url.regexNoMatch || url.regexMinOffset !== undefined || url.regexMaxOffset !== undefined || url.regexFlags !== undefined)) {
     // keepalived clears them too ("regex parameters specified without regex").
-    ctx.sink.warning(posOf(n.keyword), 'url: regex_no_match / regex_min_offset / regex_max_offset without regex; ignored');
+    ctx.sink.warning(posOf(n.keyword), 'url: regex_no_match / regex_options / regex_min_offset / regex_max_offset without regex; ignored');
     url.regexNoMatch = false;
+    delete url.regexFlags;
     delete url.regexMinOffset;
     delete url.regexMaxOffset;
   }

@@ -7,8 +7,8 @@ import { bodyRegexSource } from '../../config/bodyRegex.js';
 import type { BodyRegexSpec } from '../plan.js';
 
 /** The pattern as the matcher runs it: over the pattern's UTF-8 bytes, global so that it can start at an offset. */
-export function compileBodyRegex(pattern: string): RegExp {
-  return new RegExp(bodyRegexSource(pattern), 'g');
+export function compileBodyRegex(pattern: string, flags = ''): RegExp {
+  return new RegExp(bodyRegexSource(pattern), `g${flags}`);
 }
 
 /**

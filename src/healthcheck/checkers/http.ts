@@ -45,7 +45,7 @@ export function judgeReply(reply: HttpReply, url: UrlSpec): string | null {
     if (reply.digest !== url.digest.toLowerCase()) return `${url.path}: digest ${reply.digest} != ${url.digest.toLowerCase()}`;
   }
   if (url.regex) {
-    const verdict = judgeBody(compileBodyRegex(url.regex.pattern), url.regex, reply.body ?? Buffer.alloc(0), reply.cut === undefined);
+    const verdict = judgeBody(compileBodyRegex(url.regex.pattern, url.regex.flags), url.regex, reply.body ?? Buffer.alloc(0), reply.cut === undefined);
     if (verdict) return `${url.path}: ${verdict}`;
   }
   return null;
