@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { makeConfigCompiler } from '../../src/config/compileFile.js';
 import { diffConfigs } from '../../src/daemon/configDiff.js';
+import { checkConfigOnHost } from '../../src/daemon/hostChecks.js';
 import { checkScriptsOnHost } from '../../src/scripts/hostChecks.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'td-compile-'));
@@ -54,6 +55,17 @@ describe('reload compiler (the real config compiler on real files)', () => {
     expect(outcome.ok).toBe(false);
     if (outcome.ok) return;
     expect(outcome.errors).toEqual([`${file}:7: error: vrrp_instance VI_1 notify_master: user 'td-no-such-user' does not exist (the script would not run; keepalived drops it)`]);
+  });
+
+  it('a reload whose SSL key cannot be read is refused at the key\'s line (the daemon\'s host checks)', async () => {
+    const withChecks = makeConfigCompiler({ configId: 'lb1', hostChecks: checkConfigOnHost });
+    const key = join(dir, 'absent-key.pem');
+    writeFileSync(file, `SSL {\n  certificate ${join(dir, 'absent-cert.pem')}\n  key ${key}\n}\n${config('        10.0.0.100/24')}`);
+    const outcome = await withChecks(file);
+    expect(outcome.ok).toBe(false);
+    if (outcome.ok) return;
+    expect(outcome.errors).toContain(`${file}:3: error: SSL key '${key}' cannot be read (ENOENT)`);
+    expect(outcome.errors.some((e) => e.startsWith(`${file}:2: error: SSL certificate `))).toBe(true);
   });
 
   it('a missing file is an error, not a throw', async () => {
