@@ -18,7 +18,7 @@ export const DEFAULT_CONFIG_FILE = '/etc/tslvsd.conf';
 export const DEFAULT_METRICS_LISTEN = { host: '127.0.0.1', port: 9165 } as const;
 
 const LOG_LEVEL_VALUES = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const satisfies readonly LogLevel[];
-const LOG_FORMAT_VALUES = ['json', 'pretty'] as const satisfies readonly LogFormat[];
+const LOG_FORMAT_VALUES = ['json', 'pretty', 'keepalived'] as const satisfies readonly LogFormat[];
 
 /** What the invocation asks for. `run` is the foreground daemon; `signum` is keepalived's --signum. */
 export type CliCommand = 'run' | 'config-test' | 'dump-config' | 'status' | 'version' | 'help' | 'signum';
@@ -82,7 +82,7 @@ options:
   -P, --vrrp-only            run VRRP only (also --vrrp)
   -C, --check-only           run health checks and IPVS only (also --check)
       --log-level LEVEL      ${LOG_LEVEL_VALUES.join('|')} (default info)
-      --log-format FORMAT    json|pretty (default json)
+      --log-format FORMAT    json|pretty|keepalived (default json)
   -g, --log-file[=FILE]      also log to FILE (default keepalived.log)
       --metrics-listen ADDR  HOST:PORT for Prometheus, or off (default ${DEFAULT_METRICS_LISTEN.host}:${DEFAULT_METRICS_LISTEN.port})
       --keep-ipvs-on-exit    leave the IPVS table in place when stopping (also -I, --dont-release-ipvs)
@@ -342,7 +342,7 @@ export function parseCliOptions(argv: readonly string[]): CliParseResult {
   }
   const logFormat = value('log-format') ?? 'json';
   if (!isLogFormat(logFormat)) {
-    return { ok: false, message: `--log-format: '${logFormat}' is not json or pretty` };
+    return { ok: false, message: `--log-format: '${logFormat}' is not json, pretty or keepalived` };
   }
   let metricsListen: { host: string; port: number } | undefined = { ...DEFAULT_METRICS_LISTEN };
   const listenText = value('metrics-listen');

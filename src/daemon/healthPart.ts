@@ -4,6 +4,7 @@ import type { HealthCheckPlan } from '../healthcheck/plan.js';
 import type { KnownDestination } from '../healthcheck/service.js';
 import type { CheckerScheduleSnapshot, HealthMetricsSource, RealServerSnapshot, VirtualServerSnapshot } from '../metrics/sources.js';
 import type { Clock, TimerHandle } from '../util/clock.js';
+import { keepalivedTrio, keepalivedVsName, type KeepalivedNames } from '../util/keepalivedWording.js';
 import { logTransition, type Logger } from '../util/log.js';
 import { type ConfigDiff, realServerKey, virtualServerKey } from './configDiff.js';
 import type { DaemonPart } from './parts.js';
@@ -88,7 +89,7 @@ export class HealthPart implements DaemonPart, HealthMetricsSource {
           from: q.up ? 'QUORUM_DOWN' : 'QUORUM_UP',
           to: q.up ? 'QUORUM_UP' : 'QUORUM_DOWN',
           reason: `live weight ${q.liveWeight}, threshold ${q.threshold}`,
-          detail: { quorum: true },
+          detail: { quorum: true, keepalived: this.quorumNames(q) },
         });
       }),
     ];
@@ -176,8 +177,13 @@ export class HealthPart implements DaemonPart, HealthMetricsSource {
       from: before === undefined ? 'INIT' : state(before),
       to: state(change.alive),
       reason: change.reason,
-      detail: { inTable: change.inTable, weight: change.weight, sorryServer: change.sorryServer },
+      detail: { inTable: change.inTable, weight: change.weight, sorryServer: change.sorryServer, keepalived: entry && rs ? realServerNames(entry.vs, rs) : undefined },
     });
+  }
+
+  private quorumNames(q: QuorumChange): KeepalivedNames | undefined {
+    const vs = this.servers.get(q.virtualServer)?.vs;
+    return vs ? { vs: keepalivedVsName(vs), quorum: vs.quorum, hysteresis: vs.hysteresis, weightSum: q.liveWeight } : undefined;
   }
 
   /**
@@ -286,4 +292,16 @@ function splitHostPort(key: string): { address: string; port: number } {
   const cut = key.lastIndexOf(':');
   const host = key.slice(0, cut);
   return { address: host.startsWith('[') ? host.slice(1, -1) : host, port: Number(key.slice(cut + 1)) };
+}
+
+/** keepalived's names for a real server's lines (`--log-format keepalived`). */
+function realServerNames(vs: VirtualServer, rs: RealServer): KeepalivedNames {
+  const tcp = rs.checkers.find((c) => c.type === 'TCP_CHECK');
+  return {
+    vs: keepalivedVsName(vs),
+    rs: keepalivedTrio(rs.address, vs.protocol, rs.port),
+    checkers: rs.checkers.map((c) => c.type),
+    tcpRetry: tcp?.retry,
+    inhibit: rs.inhibitOnFailure,
+  };
 }

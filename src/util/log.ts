@@ -1,8 +1,14 @@
+import { fstatSync } from 'node:fs';
 import { pino, type DestinationStream, type Logger } from 'pino';
+import { keepalivedLines } from './keepalivedWording.js';
 
 /**
  * Logging setup: pino JSON lines on stdout (journald keeps them as they are), or a small human formatter
- * for a terminal (`--log-format pretty`) that needs no extra dependency.
+ * for a terminal (`--log-format pretty`) that needs no extra dependency, or keepalived 2.2.7's wording for
+ * the lines log alerts match on (`--log-format keepalived`: `(VI_1) Entering MASTER STATE`, …).
+ *
+ * Under journald (JOURNAL_STREAM names the stream stdout is) every line starts with its syslog priority,
+ * sd-daemon(3)'s `<N>` prefix, so `journalctl -p warning` and the colouring work.
  *
  * Every state transition — a VRRP instance or a real server changing state — is logged by
  * `logTransition` as one line with the same fields (event, instance, from, to, reason), so operators can
@@ -12,7 +18,7 @@ export type { Logger } from 'pino';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
-export const LOG_FORMATS = ['json', 'pretty'] as const;
+export const LOG_FORMATS = ['json', 'pretty', 'keepalived'] as const;
 export type LogFormat = (typeof LOG_FORMATS)[number];
 
 export interface LogOptions {
@@ -20,6 +26,48 @@ export interface LogOptions {
   format: LogFormat;
   /** Where lines go; stdout unless a test hands in its own sink. */
   sink?: { write(chunk: string): unknown };
+  /** Prefix each line with its syslog priority (`<6>`); default: whether stdout is journald's stream. */
+  journalPriority?: boolean;
+}
+
+/**
+ * pino level → syslog priority (sd-daemon(3): `<3>` SD_ERR … `<7>` SD_DEBUG). fatal is CRIT (`<2>`): the
+ * daemon ends on it, which an error it survives does not.
+ */
+export const JOURNAL_PRIORITY: Readonly<Record<Exclude<LogLevel, 'silent'>, number>> = {
+  fatal: 2,
+  error: 3,
+  warn: 4,
+  info: 6,
+  debug: 7,
+  trace: 7,
+};
+
+/**
+ * Whether fd's stream is the journal: systemd sets JOURNAL_STREAM=DEV:INODE of the stream it connected
+ * stdout/stderr to; a redirect (to a file, a pipe) changes fd's dev:inode, so the prefix then stays off.
+ */
+export function isJournalStream(journalStream: string | undefined, stat: { dev: number; ino: number } | undefined): boolean {
+  if (!journalStream || !stat) return false;
+  const match = /^(\d+):(\d+)$/.exec(journalStream.trim());
+  return match !== null && Number(match[1]) === stat.dev && Number(match[2]) === stat.ino;
+}
+
+function stdoutIsJournal(): boolean {
+  let stat: { dev: number; ino: number } | undefined;
+  try {
+    stat = fstatSync(1);
+  } catch {
+    stat = undefined;
+  }
+  return isJournalStream(process.env.JOURNAL_STREAM, stat);
+}
+
+/** `<N>` for a pino JSON line (its level label); info's when the line has none. */
+export function journalPrefix(line: string): string {
+  const level = /"level":"(\w+)"/.exec(line)?.[1];
+  const priority = level && level in JOURNAL_PRIORITY ? JOURNAL_PRIORITY[level as keyof typeof JOURNAL_PRIORITY] : JOURNAL_PRIORITY.info;
+  return `<${priority}>`;
 }
 
 export function isLogLevel(value: string): value is LogLevel {
@@ -32,8 +80,21 @@ export function isLogFormat(value: string): value is LogFormat {
 
 export function createLogger(options: LogOptions): Logger {
   const sink = options.sink ?? process.stdout;
-  const destination: DestinationStream =
-    options.format === 'pretty' ? { write: (line: string) => void sink.write(formatPretty(line)) } : { write: (line: string) => void sink.write(line) };
+  const journal = options.journalPriority ?? (options.sink === undefined && stdoutIsJournal());
+  const format = options.format === 'pretty' ? formatPretty : options.format === 'keepalived' ? formatKeepalived : (line: string) => line;
+  const destination: DestinationStream = {
+    write: (line: string) => {
+      const text = format(line);
+      if (text === '') return;
+      if (!journal) {
+        void sink.write(text);
+        return;
+      }
+      // One prefix per output line (the keepalived format may turn one record into two lines).
+      const prefix = journalPrefix(line);
+      void sink.write(text.split('\n').filter((l) => l !== '').map((l) => `${prefix}${l}\n`).join(''));
+    },
+  };
   return pino(
     {
       level: options.level,
@@ -67,6 +128,21 @@ export function formatPretty(line: string): string {
     .filter(([key]) => !PRETTY_SKIP.has(key))
     .map(([key, value]) => `${key}=${typeof value === 'string' ? quoteIfNeeded(value) : JSON.stringify(value)}`);
   return `${time} ${level} ${String(record.msg ?? '')}${fields.length ? ' ' + fields.join(' ') : ''}\n`;
+}
+
+/**
+ * One pino JSON line → keepalived 2.2.7's wording: a transition that keepalived logs becomes its line(s)
+ * (`src/util/keepalivedWording.ts`), any other record its bare message, as keepalived's own lines are.
+ */
+export function formatKeepalived(line: string): string {
+  let record: Record<string, unknown>;
+  try {
+    record = JSON.parse(line) as Record<string, unknown>;
+  } catch {
+    return line.endsWith('\n') ? line : `${line}\n`;
+  }
+  const lines = keepalivedLines(record) ?? [String(record.msg ?? '')];
+  return lines.map((l) => `${l}\n`).join('');
 }
 
 function quoteIfNeeded(value: string): string {
