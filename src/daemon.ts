@@ -87,7 +87,7 @@ export async function runDaemon(opts: DaemonOptions, model: ConfigModel): Promis
     return 1;
   }
   const clock = new SystemClock();
-  const metrics = createDaemonMetrics();
+  const metrics = createDaemonMetrics({}, { version: VERSION });
   const mode = opts.vrrpOnly ? 'vrrp-only' : opts.checkOnly ? 'check-only' : 'full';
   for (const note of opts.notes ?? []) logger.info({ event: 'cli_option' }, note);
   if (opts.dumpConf) logger.info({ event: 'config_dump', config: model }, 'configuration (-d/--dump-conf)');

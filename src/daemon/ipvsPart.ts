@@ -1,7 +1,7 @@
 import type { ConfigModel } from '../config/model.js';
 import type { RealServerChange } from '../healthcheck/events.js';
 import { ipvsPlanFromConfig, type IpvsPlan } from '../ipvs/fromConfig.js';
-import type { IpvsServiceStats, IpvsMetricsSource } from '../metrics/sources.js';
+import type { IpvsBackendStatus, IpvsServiceStats, IpvsMetricsSource } from '../metrics/sources.js';
 import type { Logger } from '../util/log.js';
 import { canonical, type ConfigDiff } from './configDiff.js';
 import type { DaemonPart } from './parts.js';
@@ -12,6 +12,7 @@ export interface IpvsRunner {
   reload(plan: IpvsPlan): Promise<unknown>;
   stop(): Promise<void>;
   stats(): Promise<IpvsServiceStats[]>;
+  backends?(): Promise<IpvsBackendStatus[]>;
   onRealServerChange(e: RealServerChange): void;
 }
 
@@ -71,6 +72,10 @@ export class IpvsPart implements DaemonPart, IpvsMetricsSource {
 
   async stats(): Promise<IpvsServiceStats[]> {
     return this.runner ? this.runner.stats() : [];
+  }
+
+  async backends(): Promise<IpvsBackendStatus[]> {
+    return (await this.runner?.backends?.()) ?? [];
   }
 
   private async ensureRunner(model: ConfigModel): Promise<void> {

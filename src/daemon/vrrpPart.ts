@@ -1,5 +1,5 @@
 import type { ConfigModel, VrrpInstance } from '../config/model.js';
-import type { VrrpInstanceSnapshot, VrrpMetricsSource, VrrpScriptSnapshot, VrrpSocketSnapshot } from '../metrics/sources.js';
+import { keepalivedIpAddress, type VrrpInstanceSnapshot, type VrrpMetricsSource, type VrrpScriptSnapshot, type VrrpSocketSnapshot } from '../metrics/sources.js';
 import type { Logger } from '../util/log.js';
 import type { VrrpInstanceStatus, VrrpInterfaceStatus, VrrpReconfigureResult, VrrpScriptStatus } from '../vrrp/service.js';
 import { canonical, vrrpInstanceKey, type ConfigDiff } from './configDiff.js';
@@ -207,6 +207,7 @@ function toSnapshot(s: VrrpInstanceStatus): VrrpInstanceSnapshot {
     basePriority: s.basePriority,
     effectivePriority: s.effectivePriority,
     vips: s.vips,
+    vipLabels: s.vipEntries.map((v) => ({ ipAddress: keepalivedIpAddress(v.address, v.prefixLength), intf: v.dev, excluded: v.excluded })),
     lastTransitionEpochMs: s.lastTransitionEpochMs,
     ...(master !== undefined ? { masterAddress: master } : {}),
     counters: {

@@ -13,7 +13,7 @@ import { IpvsExistsError, IpvsNoEntryError, IpvsNoServiceError } from './errors.
 import type { IpvsPlan } from './fromConfig.js';
 import { planPartialRead } from './partialRead.js';
 import { reconcile, serviceIdentity, teardown, type DesiredService, type IpvsOperation, type KernelService } from './reconciler.js';
-import type { DestinationEntry, DestinationSpec, IpvsCounters, IpvsServiceStats, IpvsStats, IpvsTimeouts, ServiceEntry, ServiceKey, ServiceSpec } from './types.js';
+import type { DestinationEntry, DestinationSpec, IpvsBackendStatus, IpvsCounters, IpvsServiceStats, IpvsStats, IpvsTimeouts, ServiceEntry, ServiceKey, ServiceSpec } from './types.js';
 
 /** What the service needs of the kernel table (IpvsClient provides it). */
 export interface IpvsTable {
@@ -217,6 +217,14 @@ export class IpvsService {
       : await this.table.listTable({ withStats: false });
     await this.apply(teardown([...this.owned.values()], kernel));
     this.owned.clear();
+  }
+
+  /** Every destination in the kernel's table (not only ours: node_exporter shows the whole table too). */
+  async backends(): Promise<IpvsBackendStatus[]> {
+    const kernel = await this.table.listTable({ withStats: false });
+    return kernel.flatMap((s) =>
+      s.destinations.map((d) => ({ service: s.key, address: d.address, port: d.port, activeConnections: d.activeConnections, inactiveConnections: d.inactiveConnections, weight: d.weight })),
+    );
   }
 
   /** Kernel counters of our services, keyed like the health side's virtual servers (groups summed). */

@@ -126,6 +126,16 @@ export interface IpvsServiceStats {
   destinations: { destination: string; counters: IpvsCounters }[];
 }
 
+/** One destination of a kernel service with its gauges (node_exporter's ipvs collector shows these). */
+export interface IpvsBackendStatus {
+  service: ServiceKey;
+  address: string;
+  port: number;
+  activeConnections: number;
+  inactiveConnections: number;
+  weight: number;
+}
+
 /** lvs_timeouts / ipvsadm --set, in seconds; 0 on write = leave unchanged. */
 export interface IpvsTimeouts {
   tcp: number;

@@ -1,6 +1,9 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { registerNodeExporterIpvs } from './nodeExporterIpvs.js';
 import {
   VRRP_STATE_VALUES,
+  type IpvsBackendStatus,
+  type VrrpInstanceSnapshot,
   type DaemonMetricsSource,
   type HealthMetricsSource,
   type IpvsCounters,
@@ -84,7 +87,7 @@ const VRRP_SOCKET_SERIES: ReadonlyArray<[string, keyof Omit<VrrpSocketSnapshot, 
 /** IPVS stats are read once per scrape however many series show them. */
 const IPVS_CACHE_MS = 1000;
 
-export function createDaemonMetrics(initial: MetricsSources = {}, options: { processMetrics?: boolean } = {}): DaemonMetrics {
+export function createDaemonMetrics(initial: MetricsSources = {}, options: { processMetrics?: boolean; version?: string } = {}): DaemonMetrics {
   let sources = initial;
   const registry = new Registry();
   if (options.processMetrics !== false) {
@@ -113,12 +116,38 @@ export function createDaemonMetrics(initial: MetricsSources = {}, options: { pro
     collect() {
       this.reset();
       for (const inst of sources.vrrp?.instances() ?? []) {
-        const labels = { iname: inst.name, intf: inst.interface, vrid: String(inst.vrid) };
+        const vrid = String(inst.vrid);
         const value = VRRP_STATE_VALUES[inst.state];
         // One series per VIP, as the exporter; an instance without VIPs still shows, with ip_address="".
-        const addresses = inst.vips.length > 0 ? inst.vips : [''];
-        for (const ip of addresses) this.set({ ...labels, ip_address: ip }, value);
+        const vips = exporterVips(inst).filter((v) => !v.excluded);
+        if (vips.length === 0) this.set({ iname: inst.name, intf: inst.interface, vrid, ip_address: '' }, value);
+        for (const v of vips) this.set({ iname: inst.name, intf: v.intf, vrid, ip_address: v.ipAddress }, value);
       }
+    },
+  });
+
+  new Gauge({
+    name: 'keepalived_vrrp_excluded_state',
+    help: 'State of vrrp with excluded VIP',
+    labelNames: [...VRRP_LABELS, 'ip_address'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const inst of sources.vrrp?.instances() ?? []) {
+        for (const v of exporterVips(inst).filter((e) => e.excluded)) {
+          this.set({ iname: inst.name, intf: v.intf, vrid: String(inst.vrid), ip_address: v.ipAddress }, VRRP_STATE_VALUES[inst.state]);
+        }
+      }
+    },
+  });
+
+  new Gauge({
+    name: 'tslvsd_build_info',
+    help: 'tslvsd build: version, Node.js version, V8 version, platform; always 1',
+    labelNames: ['version', 'node_version', 'v8_version', 'platform', 'arch'],
+    registers: [registry],
+    collect() {
+      this.set({ version: options.version ?? 'unknown', node_version: process.versions.node, v8_version: process.versions.v8, platform: process.platform, arch: process.arch }, 1);
     },
   });
 
@@ -280,6 +309,24 @@ export function createDaemonMetrics(initial: MetricsSources = {}, options: { pro
   ipvsCounterSeries(registry, 'service', ipvsStats);
   ipvsCounterSeries(registry, 'destination', ipvsStats);
 
+  let backendCache: { at: number; value: Promise<IpvsBackendStatus[]> } | undefined;
+  const ipvsBackends = (): Promise<IpvsBackendStatus[]> => {
+    const source = sources.ipvs;
+    if (!source?.backends) return Promise.resolve([]);
+    const now = Date.now();
+    if (!backendCache || now - backendCache.at > IPVS_CACHE_MS) {
+      backendCache = {
+        at: now,
+        value: source.backends().catch(() => {
+          ipvsScrapeErrors.inc();
+          return [];
+        }),
+      };
+    }
+    return backendCache.value;
+  };
+  registerNodeExporterIpvs(registry, ipvsBackends);
+
   new Gauge({
     name: 'tslvsd_ipvs_sync_daemon_running',
     help: 'IPVS connection sync daemon of this state (master, backup) running, 1 or 0; absent without lvs_sync_daemon',
@@ -336,6 +383,7 @@ export function createDaemonMetrics(initial: MetricsSources = {}, options: { pro
     setSources(next) {
       sources = next;
       ipvsCache = undefined;
+      backendCache = undefined;
     },
   };
 }
@@ -359,6 +407,11 @@ function vrrpGauge(
       }
     },
   });
+}
+
+/** The exporter's VIP labels; from `vips` on the instance's interface when the source has no detail. */
+function exporterVips(inst: VrrpInstanceSnapshot): Array<{ ipAddress: string; intf: string; excluded: boolean }> {
+  return inst.vipLabels ?? inst.vips.map((ipAddress) => ({ ipAddress, intf: inst.interface, excluded: false }));
 }
 
 /** connections, packets and bytes of IPVS services or destinations, as counters read from the kernel. */

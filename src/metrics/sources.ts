@@ -1,4 +1,4 @@
-import type { IpvsServiceStats } from '../ipvs/types.js';
+import type { IpvsBackendStatus, IpvsServiceStats } from '../ipvs/types.js';
 
 /**
  * What the metrics edge reads from the rest of the daemon, at scrape time. The rooms (VRRP, health checks,
@@ -74,6 +74,12 @@ export interface VrrpInstanceSnapshot {
   effectivePriority: number;
   /** Configured VIPs as `ADDR` or `ADDR/PREFIX` (the exporter's `ip_address` label). */
   vips: string[];
+  /**
+   * The exporter's view of the VIPs (what keepalived 2.2.7 writes in its data file): `ip_address` as
+   * ipaddresstos() prints it — no prefix when it is the full length (/32, /128) — and `intf` the VIP's
+   * device. Absent: `vips` on the instance's interface.
+   */
+  vipLabels?: Array<{ ipAddress: string; intf: string; excluded: boolean }>;
   /** Wall-clock time of the last state change, ms since the epoch (0: none yet). */
   lastTransitionEpochMs: number;
   /** The master this instance last heard from (or its own address while master), if known. */
@@ -152,11 +158,13 @@ export interface HealthMetricsSource {
 }
 
 // The IPVS room produces these (src/ipvs/types.ts); the exporter only reads them.
-export type { IpvsCounters, IpvsServiceStats } from '../ipvs/types.js';
+export type { IpvsBackendStatus, IpvsCounters, IpvsServiceStats } from '../ipvs/types.js';
 
 /** Read from the kernel at scrape time; absent under --vrrp-only or without IPVS. */
 export interface IpvsMetricsSource {
   stats(): Promise<IpvsServiceStats[]>;
+  /** Every destination of the kernel's table with its connection gauges (node_ipvs_backend_*). */
+  backends?(): Promise<IpvsBackendStatus[]>;
 }
 
 /** The IPVS connection sync daemons tslvsd drives (lvs_sync_daemon). */
@@ -185,4 +193,10 @@ export interface SyncMetricsSource {
 export interface DaemonMetricsSource {
   /** The initial load counts as the first successful one. */
   configStatus(): { lastAttemptSuccessful: boolean; lastSuccessEpochMs: number };
+}
+
+/** keepalived's ipaddresstos(): `ADDR`, with `/PREFIX` only when the prefix is not the full length. */
+export function keepalivedIpAddress(address: string, prefixLength: number): string {
+  const full = address.includes(':') ? 128 : 32;
+  return prefixLength === full ? address : `${address}/${prefixLength}`;
 }

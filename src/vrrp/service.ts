@@ -74,6 +74,8 @@ export interface VrrpInstanceStatus {
   lastTransitionEpochMs: number;
   faultReasons: string[];
   vips: string[];
+  /** Each VIP with its device; `excluded` for virtual_ipaddress_excluded (rt.vips lists those last). */
+  vipEntries: Array<{ address: string; prefixLength: number; dev: string; excluded: boolean }>;
   receive: VrrpReceiveCounters;
   machine: VrrpMachineCounters;
   garp: { garpSent: number; garpErrors: number };
@@ -339,6 +341,7 @@ export class VrrpService {
       lastTransitionEpochMs: rt.lastTransitionEpochMs,
       faultReasons: rt.machine.faultReasons,
       vips: rt.vips.map((v) => `${v.address}/${v.prefixLength}`),
+      vipEntries: rt.vips.map((v, i) => ({ address: v.address, prefixLength: v.prefixLength, dev: v.dev, excluded: i >= rt.model.virtualIpAddresses.length })),
       receive: { ...rt.validator.counters },
       machine: { ...rt.machine.counters },
       garp: { ...rt.garp.counters },

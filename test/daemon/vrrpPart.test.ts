@@ -31,6 +31,7 @@ function fakeRunners() {
               lastTransitionEpochMs: 5,
               faultReasons: [],
               vips: i.virtualIpAddresses.map((v) => `${v.address}/${v.prefixLength}`),
+              vipEntries: i.virtualIpAddresses.map((v) => ({ address: v.address, prefixLength: v.prefixLength, dev: 'eth0', excluded: false })),
               receive: { advertisementsReceived: 3, priorityZeroReceived: 1 },
               machine: { advertisementsRequested: 10, becomeMaster: 1, releaseMaster: 0, priorityZeroRequested: 0 },
               send: { advertisementsSent: 9, priorityZeroSent: 0, sendErrors: 1 },
@@ -114,6 +115,8 @@ describe('VrrpPart', () => {
     await part.start(two());
     const snap = part.instances()[0]!;
     expect(snap).toMatchObject({ name: 'VI_1', vrid: 51, state: 'MASTER', masterAddress: '10.0.0.1', vips: ['10.0.0.100/32'] });
+    // The exporter's label: keepalived writes a full-length prefix as no prefix at all.
+    expect(snap?.vipLabels).toEqual([{ ipAddress: '10.0.0.100', intf: 'eth0', excluded: false }]);
     // advertSent is what the kernel took (send), not what the core asked for (machine).
     expect(snap.counters).toMatchObject({ advertRcvd: 3, advertSent: 9, becomeMaster: 1, priZeroRcvd: 1, sendErrors: 1 });
     // Each unit has its own socket on eth0: the metrics show one interface, the sum.
