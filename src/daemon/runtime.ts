@@ -1,7 +1,8 @@
 import type { ConfigModel } from '../config/model.js';
 import { createDaemonMetrics, type DaemonMetrics } from '../metrics/registry.js';
 import { registerListenerMetrics } from '../metrics/listenerMetrics.js';
-import { startMetricsServer, type ListenAddress, type MetricsServer } from '../metrics/server.js';
+import { MetricsListener } from '../metrics/retryingListener.js';
+import type { ListenAddress } from '../metrics/server.js';
 import type { HealthMetricsSource, IpvsMetricsSource, SyncMetricsSource, VrrpMetricsSource } from '../metrics/sources.js';
 import type { SystemdNotifier } from '../systemd/notify.js';
 import { SystemdWatchdog } from '../systemd/watchdog.js';
@@ -88,12 +89,13 @@ export async function runDaemonRuntime(options: RuntimeOptions): Promise<number>
       vrrpInstances: options.sources.vrrp?.instances() ?? [],
       virtualServers: options.sources.health?.virtualServers() ?? [],
       syncDaemon: options.sources.sync?.syncDaemons(),
+      metricsListener: metricsListener?.status(),
     });
 
-  let metricsServer: MetricsServer | undefined;
+  const metricsListener = options.metricsListen ? new MetricsListener(options.metricsListen, metrics.registry, options.clock, logger) : undefined;
   let statusServer: StatusSocketServer | undefined;
   registerListenerMetrics(metrics.registry, () => [
-    ...(metricsServer ? [['metrics', metricsServer.counters] as const] : []),
+    ...(metricsListener?.counters ? [['metrics', metricsListener.counters] as const] : []),
     ...(statusServer ? [['status', statusServer.counters] as const] : []),
   ]);
   const pidLocks: PidFileLock[] = [];
@@ -104,7 +106,7 @@ export async function runDaemonRuntime(options: RuntimeOptions): Promise<number>
   const closeEdges = async (): Promise<void> => {
     watchdog.stop();
     await statusServer?.close().catch(() => {});
-    await metricsServer?.close().catch(() => {});
+    await metricsListener?.close().catch(() => {});
     for (const held of pidLocks.splice(0).reverse()) held.release();
   };
 
@@ -144,10 +146,8 @@ export async function runDaemonRuntime(options: RuntimeOptions): Promise<number>
     // it binds a listener or touches a VIP or an IPVS rule; a stale file after kill -9 holds no lock.
     const pidFiles = [...(options.pidFile ? [{ path: options.pidFile, option: '--pid-file' }] : []), ...(options.extraPidFiles ?? [])];
     for (const { path, option } of pidFiles) pidLocks.push(lockPidFile(path, option));
-    if (options.metricsListen) {
-      metricsServer = await startMetricsServer(options.metricsListen, metrics.registry);
-      logger.info({ listen: `${metricsServer.address.host}:${metricsServer.address.port}` }, 'metrics listener up');
-    }
+    // A port that cannot be bound is retried in the background (logged, shown in status): never fatal.
+    await metricsListener?.open();
     if (options.statusSocket) {
       try {
         statusServer = await startStatusServer(options.statusSocket, status);

@@ -1,3 +1,4 @@
+import type { MetricsListenerStatus } from '../metrics/retryingListener.js';
 import type { SyncDaemonSnapshot, VirtualServerSnapshot, VrrpInstanceSnapshot } from '../metrics/sources.js';
 
 /**
@@ -16,6 +17,8 @@ export interface DaemonStatus {
   virtualServers: VirtualServerSnapshot[];
   /** lvs_sync_daemon: absent when none is configured. */
   syncDaemon?: Omit<SyncDaemonSnapshot, 'lastChangeEpochMs'> & { lastChange: string | null };
+  /** The metrics listener: absent with `--metrics-listen off`. */
+  metricsListener?: MetricsListenerStatus;
 }
 
 export interface StatusInputs {
@@ -28,6 +31,7 @@ export interface StatusInputs {
   vrrpInstances: VrrpInstanceSnapshot[];
   virtualServers: VirtualServerSnapshot[];
   syncDaemon?: SyncDaemonSnapshot;
+  metricsListener?: MetricsListenerStatus;
 }
 
 export function buildStatus(inputs: StatusInputs): DaemonStatus {
@@ -46,6 +50,7 @@ export function buildStatus(inputs: StatusInputs): DaemonStatus {
     })),
     virtualServers: inputs.virtualServers,
     ...(inputs.syncDaemon ? { syncDaemon: syncStatus(inputs.syncDaemon) } : {}),
+    ...(inputs.metricsListener ? { metricsListener: inputs.metricsListener } : {}),
   };
 }
 
@@ -61,6 +66,10 @@ export function formatStatusText(status: DaemonStatus): string {
     out.push(`last reload ${status.lastReload.at}: ${status.lastReload.successful ? 'ok' : 'FAILED, running the previous config'}`);
     for (const error of status.lastReload.errors) out.push(`  ${error}`);
   }
+  const m = status.metricsListener;
+  if (m && m.state !== 'up') {
+    out.push(`metrics listener ${m.listen}: NOT UP (${m.error ?? m.state}), ${m.failures} failed attempt(s), next in ${((m.retryInMs ?? 0) / 1000).toFixed(0)} s`);
+  } else if (m) out.push(`metrics listener ${m.listen}: up`);
   out.push('');
   out.push('VRRP instances');
   if (status.vrrpInstances.length === 0) out.push('  (none)');

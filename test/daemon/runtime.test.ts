@@ -106,38 +106,48 @@ describe('daemon runtime (fake parts, real listeners, fake signal source)', () =
     expect(signals.listenerCount('SIGHUP')).toBe(0);
   });
 
-  it('a start-up failure (metrics port taken) rejects, with parts never started and nothing left behind', async () => {
+  it('a taken metrics port does not stop the start: the parts run, status shows it, the port is bound once free', async () => {
     const { createServer } = await import('node:net');
     const blocker = createServer();
     await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', r));
     const port = (blocker.address() as { port: number }).port;
     const signals = new EventEmitter();
     const started: string[] = [];
+    const sock = join(dir, 'taken.sock');
+    const running = runDaemonRuntime({
+      version: '0.1.0',
+      configFile: 'x',
+      mode: 'full',
+      model: model() as ConfigModel,
+      compile: async () => ({ ok: false, errors: [], warnings: [] }),
+      parts: [{ name: 'p', start: async () => void started.push('p'), reload: async () => {}, stop: async () => {} }],
+      sources: {},
+      metricsListen: { host: '127.0.0.1', port },
+      statusSocket: sock,
+      pidFile: undefined,
+      logger: createLogger({ level: 'silent', format: 'json' }),
+      notifier: new SystemdNotifier({}, { sendUnixDatagram: () => 0 }),
+      clock: new SystemClock(),
+      env: {},
+      signals,
+    });
     try {
-      await expect(
-        runDaemonRuntime({
-          version: '0.1.0',
-          configFile: 'x',
-          mode: 'full',
-          model: model() as ConfigModel,
-          compile: async () => ({ ok: false, errors: [], warnings: [] }),
-          parts: [{ name: 'p', start: async () => void started.push('p'), reload: async () => {}, stop: async () => {} }],
-          sources: {},
-          metricsListen: { host: '127.0.0.1', port },
-          statusSocket: join(dir, 'fail.sock'),
-          pidFile: join(dir, 'fail.pid'),
-          logger: createLogger({ level: 'silent', format: 'json' }),
-          notifier: new SystemdNotifier({}, { sendUnixDatagram: () => 0 }),
-          clock: new SystemClock(),
-          env: {},
-          signals,
-        }),
-      ).rejects.toThrow(/EADDRINUSE/);
-      expect(started).toEqual([]);
-      expect(existsSync(join(dir, 'fail.pid'))).toBe(false);
-      expect(signals.listenerCount('SIGTERM')).toBe(0);
+      await until(() => started.length > 0);
+      expect(started).toEqual(['p']);
+      const retrying = await readStatus(sock, 5000);
+      expect(retrying.metricsListener).toMatchObject({ listen: `127.0.0.1:${port}`, state: 'retrying', failures: 1 });
+      expect(retrying.metricsListener?.error).toMatch(/EADDRINUSE/);
+      await new Promise<void>((r) => blocker.close(() => r()));
+      // First retry after 1 s, the next after 2 s: up within a few seconds of the port freeing.
+      const deadline = Date.now() + 15_000;
+      while ((await readStatus(sock, 5000)).metricsListener?.state !== 'up' && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+      expect((await readStatus(sock, 5000)).metricsListener?.state).toBe('up');
+      const res = await fetch(`http://127.0.0.1:${port}/metrics`);
+      expect(res.status).toBe(200);
     } finally {
       blocker.close();
+      signals.emit('SIGTERM');
+      expect(await running).toBe(0);
     }
   });
 
