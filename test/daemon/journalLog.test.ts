@@ -1,3 +1,7 @@
+import { spawnSync } from 'node:child_process';
+import { closeSync, fstatSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createLogger, isJournalStream, JOURNAL_PRIORITY, journalPrefix, logTransition } from '../../src/util/log.js';
 
@@ -63,5 +67,37 @@ describe('journald priorities (sd-daemon(3) <N> prefixes)', () => {
   it('a line without a level gets info', () => {
     expect(journalPrefix('not json')).toBe('<6>');
     expect(journalPrefix('{"level":"error","msg":"x"}')).toBe('<3>');
+  });
+});
+
+describe('journald detection for real (a child process, stdout a file)', () => {
+  const run = (journal: (st: { dev: number; ino: number }) => string | undefined): string => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'tslvsd-journal-'));
+    try {
+      const out = path.join(dir, 'out');
+      const fd = openSync(out, 'w');
+      const st = fstatSync(fd);
+      const value = journal(st);
+      const script = "import { createLogger } from './src/util/log.ts'; createLogger({ level: 'info', format: 'json' }).warn('w');";
+      const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+        stdio: ['ignore', fd, 'pipe'],
+        env: { ...process.env, JOURNAL_STREAM: value ?? '' },
+        encoding: 'utf8',
+      });
+      closeSync(fd);
+      expect(r.status, r.stderr).toBe(0);
+      return readFileSync(out, 'utf8');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  };
+
+  it('JOURNAL_STREAM naming stdout: <4> before the warning', () => {
+    expect(run((st) => `${st.dev}:${st.ino}`)).toMatch(/^<4>\{"level":"warn"/);
+  });
+
+  it('JOURNAL_STREAM naming another stream (stdout redirected): no prefix', () => {
+    expect(run((st) => `${st.dev}:${st.ino + 1}`)).toMatch(/^\{"level":"warn"/);
+    expect(run(() => undefined)).toMatch(/^\{"level":"warn"/);
   });
 });
