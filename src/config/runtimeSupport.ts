@@ -22,7 +22,6 @@ export const NOT_ACTED_ON_AT_RUNTIME: ReadonlyMap<string, string> = new Map([
   ['virtual_server.ha_suspend', 'not implemented'],
   ['vrrp_instance.skip_check_adv_addr', 'adverts are always checked'],
   ['global_defs.vrrp_skip_check_adv_addr', 'adverts are always checked'],
-  ['global_defs.vrrp_gna_interval', 'no unsolicited neighbour advertisements are paced'],
   ...['TCP_CHECK', 'HTTP_GET', 'SSL_GET', 'MISC_CHECK', 'SMTP_CHECK', 'DNS_CHECK', 'UDP_CHECK', 'PING_CHECK'].flatMap((checker) => [
     [`${checker}.bind_if`, 'checkers do not bind to an interface'] as const,
     [`${checker}.log_all_failures`, 'every failure is logged anyway'] as const,

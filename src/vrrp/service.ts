@@ -18,6 +18,7 @@ import { FileTracker, InstanceTracking, InterfaceTracker, ScriptTracker } from '
 import type { TrackFileWatch } from './edge/trackFileWatcher.js';
 import { VrrpStateMachine, type VrrpMachineCounters, type VrrpState, type VrrpTransition } from './core/vrrpStateMachine.js';
 import { GratuitousArpSender, type GarpTarget } from './edge/gratuitousArp.js';
+import { NeighbourAdvertSender, type NeighbourAdvertTarget } from './edge/neighbourAdvert.js';
 import type { ReceiveFilterSpec } from './codec/receiveFilter.js';
 import type { TransportCounters, TransportOptions, VrrpTransport } from './edge/rawSocketTransport.js';
 import type { ScriptInvocation, ScriptOutcome } from './edge/scriptRunner.js';
@@ -79,6 +80,8 @@ export interface VrrpInstanceStatus {
   receive: VrrpReceiveCounters;
   machine: VrrpMachineCounters;
   garp: { garpSent: number; garpErrors: number };
+  /** Unsolicited neighbour advertisements for the IPv6 VIPs. */
+  na: { naSent: number; naErrors: number };
   vipErrors: number;
   send: VrrpSendCounters;
   /** Preemption held by the daemon (IPVS connection sync catching up). */
@@ -139,6 +142,7 @@ interface InstanceRuntime {
   machine: VrrpStateMachine;
   transport: VrrpTransport;
   garp: GratuitousArpSender;
+  na: NeighbourAdvertSender;
   /** VIP and GARP work in the order the core asked for it (advert → VIPs → GARP). */
   queue: Promise<void>;
   lastTransitionEpochMs: number;
@@ -345,6 +349,7 @@ export class VrrpService {
       receive: { ...rt.validator.counters },
       machine: { ...rt.machine.counters },
       garp: { ...rt.garp.counters },
+      na: { ...rt.na.counters },
       vipErrors: rt.vipErrors,
       send: { ...rt.send },
       preemptionHeld: rt.machine.preemptionIsHeld,
@@ -419,6 +424,9 @@ export class VrrpService {
       transport: iface.transport,
       garp: new GratuitousArpSender(this.deps.frameSender, (error, target) =>
         this.deps.logger.warn({ event: 'garp_error', instance: instance.name, vip: target.vip, err: error.message }, 'gratuitous ARP failed'),
+      ),
+      na: new NeighbourAdvertSender(this.deps.frameSender, (error, target) =>
+        this.deps.logger.warn({ event: 'na_error', instance: instance.name, vip: target.vip, err: error.message }, 'unsolicited neighbour advertisement failed'),
       ),
       queue: Promise.resolve(),
       lastTransitionEpochMs: 0,
@@ -571,20 +579,35 @@ export class VrrpService {
     }
   }
 
+  /**
+   * One burst of link updates, as keepalived's vrrp_send_link_update: `repeat` gratuitous ARPs per IPv4 VIP
+   * (spaced by vrrp_garp_interval) and `repeat` unsolicited neighbour advertisements per IPv6 VIP (spaced by
+   * vrrp_gna_interval), the two families side by side. Frames leave from the interface each VIP is on, with
+   * its MAC (a VMAC's when the VIPs are on one).
+   */
   private async garpBurst(rt: InstanceRuntime, repeat: number, vips: VipSpec[] = rt.vips): Promise<void> {
     if (vips.length === 0) return;
     const links = new Map((await this.deps.netlink.links().catch(() => [])).map((l) => [l.name, l]));
-    const targets: GarpTarget[] = [];
+    const arpTargets: GarpTarget[] = [];
+    const naTargets: NeighbourAdvertTarget[] = [];
     for (const vip of vips) {
       const link = links.get(vip.dev);
-      if (link && isIPv4(vip.address)) targets.push({ ifindex: link.index, mac: link.mac, vip: vip.address });
+      if (!link) continue;
+      if (isIPv4(vip.address)) arpTargets.push({ ifindex: link.index, mac: link.mac, vip: vip.address });
+      else naTargets.push({ ifindex: link.index, ifname: link.name, mac: link.mac, vip: vip.address });
     }
-    const gapMs = this.model.global.vrrpGarpInterval * 1000;
-    for (let i = 0; i < repeat; i++) {
-      if (rt.machine.state !== 'MASTER' && !this.stopping) return;
-      rt.garp.send(targets);
-      if (gapMs > 0 && i < repeat - 1) await delay(gapMs);
-    }
+    const paced = async (count: number, gapMs: number, sendOne: () => void): Promise<void> => {
+      if (count === 0) return;
+      for (let i = 0; i < repeat; i++) {
+        if (rt.machine.state !== 'MASTER' && !this.stopping) return;
+        sendOne();
+        if (gapMs > 0 && i < repeat - 1) await delay(gapMs);
+      }
+    };
+    await Promise.all([
+      paced(arpTargets.length, this.model.global.vrrpGarpInterval * 1000, () => rt.garp.send(arpTargets)),
+      paced(naTargets.length, this.model.global.vrrpGnaInterval * 1000, () => rt.na.send(naTargets)),
+    ]);
   }
 
   /** Held leftovers: become the master's own, stay, or go at once (the rule is the core's). */

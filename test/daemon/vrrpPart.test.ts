@@ -36,6 +36,7 @@ function fakeRunners() {
               machine: { advertisementsRequested: 10, becomeMaster: 1, releaseMaster: 0, priorityZeroRequested: 0 },
               send: { advertisementsSent: 9, priorityZeroSent: 0, sendErrors: 1 },
               garp: { garpSent: 0, garpErrors: 0 },
+              na: { naSent: 0, naErrors: 0 },
               vipErrors: 0,
             }) as unknown as VrrpInstanceStatus,
         ),

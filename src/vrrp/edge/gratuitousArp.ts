@@ -4,7 +4,7 @@ import type { NativeAddon } from '../../net/nativeAddon.js';
 
 /**
  * Sends gratuitous ARP for IPv4 VIPs through the native addon's AF_PACKET send: no process is spawned on
- * the failover path. IPv6 VIPs get no ARP (unsolicited neighbour advertisements are not implemented yet).
+ * the failover path. IPv6 VIPs get unsolicited neighbour advertisements instead (neighbourAdvert.ts).
  */
 export interface GarpTarget {
   ifindex: number;
