@@ -279,6 +279,13 @@ export const VrrpInstance = z.object({
   checkUnicastSrc: z.boolean(),
   strictMode: z.boolean(),
   useVmac: z.boolean(),
+  /** `use_vmac NAME` (default vrrp.VRID) and `use_vmac … MAC` (default 00:00:5e:00:01:VRID, :02: for IPv6). */
+  vmacName: z.string().optional(),
+  vmacMac: z.string().optional(),
+  /** `vmac_xmit_base`: adverts go out of (and are read on) the base interface, not the VMAC. */
+  vmacXmitBase: z.boolean(),
+  /** `use_vmac_addr`: VMACs for the other interfaces VIPs name (refused by the runtime). */
+  useVmacAddr: z.boolean(),
   /** Name of the sync group this instance belongs to, if any (filled from vrrp_sync_group). */
   syncGroup: z.string().optional(),
 });

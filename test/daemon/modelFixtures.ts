@@ -41,6 +41,8 @@ export function instance(over: Partial<VrrpInstance> = {}): VrrpInstance {
     checkUnicastSrc: false,
     strictMode: false,
     useVmac: false,
+    vmacXmitBase: false,
+    useVmacAddr: false,
     ...over,
   };
 }

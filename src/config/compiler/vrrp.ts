@@ -209,6 +209,10 @@ interface InstanceDraft {
   checkUnicastSrc?: boolean;
   strictMode?: boolean;
   useVmac: boolean;
+  vmacName?: string;
+  vmacMac?: string;
+  vmacXmitBase: boolean;
+  useVmacAddr: boolean;
   /** Legacy `lvs_sync_daemon_interface IF` (becomes global_defs' lvs_sync_daemon IF THIS_INSTANCE). */
   lvsSyncDaemonInterface?: Token;
 }
@@ -330,7 +334,24 @@ const INSTANCE_KEYWORDS: KeywordTable<InstanceDraft> = {
   skip_check_adv_addr: (n, d, ctx) => { d.skipCheckAdvAddr = boolArg(n, ctx); },
   check_unicast_src: (n, d, ctx) => { d.checkUnicastSrc = boolArg(n, ctx); },
   strict_mode: (n, d, ctx) => { d.strictMode = boolArg(n, ctx); },
-  use_vmac: (_n, d) => { d.useVmac = true; },
+  // keepalived: use_vmac [[name] NAME] [MAC] [netlink_notify_msg] [group GROUP]; a MAC of 5 octets gets the VRID.
+  use_vmac: (n, d, ctx) => {
+    d.useVmac = true;
+    const args = n.args;
+    for (let i = 0; i < args.length; i++) {
+      const word = args[i]!.text;
+      if (word === 'name' && args[i + 1]) d.vmacName = args[++i]!.text;
+      else if (/^([0-9a-fA-F]{1,2}:){4,5}[0-9a-fA-F]{1,2}$/.test(word)) d.vmacMac = word.toLowerCase();
+      else if (word === 'netlink_notify_msg') continue;
+      else if (word === 'group' && args[i + 1]) {
+        ctx.sink.warning(posOf(args[i]!), `use_vmac: 'group' is parsed but not acted on at runtime (the VMAC gets the default link group)`);
+        i++;
+      } else if (d.vmacName === undefined && /^[^\s/]{1,15}$/.test(word)) d.vmacName = word;
+      else ctx.sink.error(posOf(args[i]!), `use_vmac: unexpected '${word}' (expected [name] NAME, a MAC address, netlink_notify_msg or group GROUP)`);
+    }
+  },
+  vmac_xmit_base: (n, d, ctx) => { noBlock(n, ctx); d.vmacXmitBase = true; },
+  use_vmac_addr: (n, d, ctx) => { noBlock(n, ctx); d.useVmacAddr = true; },
   lvs_sync_daemon_interface: (n, d, ctx) => {
     const t = singleArg(n, ctx);
     if (t) d.lvsSyncDaemonInterface = t;
@@ -346,7 +367,7 @@ export function compileVrrpInstance(node: ConfigNode, global: GlobalDefs, ctx: C
   const d: InstanceDraft = {
     state: 'BACKUP', advertInt: 1, virtualIpAddresses: [], virtualIpAddressesExcluded: [], unicastPeers: [],
     nopreempt: false, preemptDelay: 0, trackInterfaces: [], trackScripts: [], trackFiles: [], smtpAlert: false,
-    dontTrackPrimary: false, useVmac: false,
+    dontTrackPrimary: false, useVmac: false, vmacXmitBase: false, useVmacAddr: false,
   };
   applyKeywords(requireBlock(node, ctx), INSTANCE_KEYWORDS, d, 'vrrp_instance', ctx);
   if (d.virtualRouterId === undefined) {
@@ -416,6 +437,8 @@ export function compileVrrpInstance(node: ConfigNode, global: GlobalDefs, ctx: C
     checkUnicastSrc: (d.checkUnicastSrc ?? false) || global.vrrpCheckUnicastSrc,
     strictMode: d.strictMode ?? global.vrrpStrict,
     useVmac: d.useVmac,
+    vmacXmitBase: d.vmacXmitBase,
+    useVmacAddr: d.useVmacAddr,
   };
   for (const peer of instance.unicastPeers) {
     if (peer.minTtl === undefined && peer.maxTtl === undefined) continue;
@@ -426,6 +449,8 @@ export function compileVrrpInstance(node: ConfigNode, global: GlobalDefs, ctx: C
     // keepalived 2.2.7 (vrrp_check_packet) checks the range only inside the check_unicast_src test.
     if (!instance.checkUnicastSrc) ctx.sink.warning(at, `unicast_peer ${peer.address}: min_ttl/max_ttl are checked only with check_unicast_src (as keepalived)`);
   }
+  if (d.vmacName !== undefined) instance.vmacName = d.vmacName;
+  if (d.vmacMac !== undefined) instance.vmacMac = d.vmacMac;
   if (d.interface !== undefined) instance.interface = d.interface;
   if (d.authentication !== undefined) instance.authentication = d.authentication;
   if (d.unicastSrcIp !== undefined) instance.unicastSrcIp = d.unicastSrcIp;
