@@ -224,7 +224,7 @@ export function vrrpPart(clock: Clock, logger: Logger, fifos: NotifyFifos | unde
     const netlink = openRtNetlink();
     // The script reaper listens before the first notify or track script runs.
     if (scriptsOf(unit).length > 0) startReaper();
-    const service = new VrrpService(unit, { clock, logger, netlink, frameSender, openTransport: (o) => new RawSocketTransport(o), runScript,
+    const service = new VrrpService(unit, { clock, logger, netlink, linkControl: netlink, frameSender, openTransport: (o) => new RawSocketTransport(o), runScript,
       watchTrackFile: (file, onValue) => watchTrackFile(file, onValue, { onTrouble: (message) => logger.warn({ event: 'track_file', file }, message) }),
       ...(fifos ? { onNotify: (n) => fifos.vrrp(n) } : {}),
       onTransition: (instance, from, to) => onTransition(instance, from, to),

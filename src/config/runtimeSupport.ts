@@ -15,7 +15,6 @@ export const NOT_ACTED_ON_AT_RUNTIME: ReadonlyMap<string, string> = new Map([
   ['vrrp_sync_group.smtp_alert', 'tslvsd sends no e-mail'],
   ['virtual_server.smtp_alert', 'tslvsd sends no e-mail'],
   ['real_server.smtp_alert', 'tslvsd sends no e-mail'],
-  ['vrrp_instance.use_vmac', 'no VMAC interfaces'],
   ['vrrp_instance.strict_mode', 'no nftables/iptables rules are installed'],
   ['global_defs.vrrp_strict', 'no nftables/iptables rules are installed'],
   ['vrrp_sync_group.global_tracking', 'sync-group tracking options are not implemented'],

@@ -19,6 +19,32 @@ export interface LinkInfo {
   adminUp: boolean;
   /** Operationally usable: IFF_UP and IFF_RUNNING (carrier). keepalived's track_interface reads the same. */
   up: boolean;
+  /** IFLA_INFO_KIND ("macvlan", "veth", …); absent for devices without one (physical NICs, lo). */
+  kind?: string;
+  /** IFLA_LINK: the parent of a macvlan/vlan/veth (its index in the parent's namespace). */
+  parentIndex?: number;
+  /** IFLA_MACVLAN_MODE of a macvlan (1 private, 2 vepa, 4 bridge, 8 passthru, 16 source). */
+  macvlanMode?: number;
+}
+
+export const MACVLAN_MODE_PRIVATE = 1;
+
+/** A macvlan to create: keepalived's VMAC (use_vmac). */
+export interface MacvlanSpec {
+  name: string;
+  parentIndex: number;
+  mac: Buffer;
+  mode: number;
+}
+
+/** Link creation and removal over rtnetlink (VMAC interfaces); the edge behind RtNetlink implements it. */
+export interface LinkControl {
+  /** RTM_NEWLINK (CREATE|EXCL) of a macvlan; EEXIST when the name is taken. Returns the new link. */
+  addMacvlan(spec: MacvlanSpec): Promise<LinkInfo>;
+  /** Sets IFF_UP. */
+  setLinkUp(index: number): Promise<void>;
+  /** RTM_DELLINK; a link already gone is 'unchanged'. */
+  deleteLink(index: number): Promise<AddressChange>;
 }
 
 export type AddressScope = 'global' | 'site' | 'link' | 'host' | 'nowhere';
@@ -74,11 +100,15 @@ export interface RtNetlink {
 }
 
 /** Opens an rtnetlink socket in the calling process's network namespace. */
-export function openRtNetlink(): RtNetlink {
+export function openRtNetlink(): RtNetlink & LinkControl {
   return new RtNetlinkEdge(createRtNetlink());
 }
 
-class RtNetlinkEdge implements RtNetlink {
+const IFLA_INFO_KIND = 1;
+const IFLA_INFO_DATA = 2;
+const IFLA_MACVLAN_MODE = 1;
+
+class RtNetlinkEdge implements RtNetlink, LinkControl {
   private events: RtNetlinkSocket | undefined;
   private readonly linkListeners = new Set<(event: LinkEvent) => void>();
   /** Settles when the last queued request has; see request(). */
@@ -142,6 +172,38 @@ class RtNetlinkEdge implements RtNetlink {
       if (error instanceof RtNetlinkError && (error.code === 'EADDRNOTAVAIL' || error.code === 'ENODEV')) {
         return 'unchanged';
       }
+      throw error;
+    }
+  }
+
+  async addMacvlan(spec: MacvlanSpec): Promise<LinkInfo> {
+    if (spec.mac.length !== 6) throw new RtNetlinkError('a macvlan MAC is 6 bytes', 'EINVAL');
+    const mode = Buffer.alloc(4);
+    mode.writeUInt32LE(spec.mode);
+    const linkinfo = Buffer.concat([
+      netlinkAttribute(IFLA_INFO_KIND, Buffer.from('macvlan')),
+      netlinkAttribute(IFLA_INFO_DATA, netlinkAttribute(IFLA_MACVLAN_MODE, mode)),
+    ]);
+    const parent = Buffer.alloc(4);
+    parent.writeUInt32LE(spec.parentIndex);
+    await this.request(() =>
+      this.socket.newLink({ family: 0 }, { ifname: spec.name, link: parent, address: spec.mac, linkinfo }, { flags: 0x400 | 0x200 }),
+    );
+    const link = await this.linkByName(spec.name);
+    if (!link) throw new RtNetlinkError(`macvlan ${spec.name} was created but cannot be found`, 'ENODEV');
+    return link;
+  }
+
+  async setLinkUp(index: number): Promise<void> {
+    await this.request(() => this.socket.newLink({ family: 0, index, flags: { up: true }, change: { up: true } }, {}));
+  }
+
+  async deleteLink(index: number): Promise<AddressChange> {
+    try {
+      await this.request(() => this.socket.delLink({ family: 0, index }, {}));
+      return 'changed';
+    } catch (error) {
+      if (error instanceof RtNetlinkError && error.code === 'ENODEV') return 'unchanged';
       throw error;
     }
   }
@@ -213,13 +275,45 @@ class RtNetlinkEdge implements RtNetlink {
 
 function toLinkInfo(message: rt.LinkMessage): LinkInfo {
   const flags = message.data.flags ?? {};
-  return {
+  const info: LinkInfo = {
     index: message.data.index ?? 0,
     name: message.attrs.ifname ?? '',
     mac: message.attrs.address ? Buffer.from(message.attrs.address) : Buffer.alloc(0),
     adminUp: flags.up === true,
     up: flags.up === true && flags.running === true,
   };
+  if (message.attrs.link && message.attrs.link.length >= 4) info.parentIndex = message.attrs.link.readUInt32LE(0);
+  if (message.attrs.linkinfo) {
+    const attrs = parseNetlinkAttributes(message.attrs.linkinfo);
+    const kind = attrs.get(IFLA_INFO_KIND);
+    if (kind) info.kind = kind.toString('utf8').replace(/\0+$/, '');
+    const data = attrs.get(IFLA_INFO_DATA);
+    const mode = data && info.kind === 'macvlan' ? parseNetlinkAttributes(data).get(IFLA_MACVLAN_MODE) : undefined;
+    if (mode && mode.length >= 4) info.macvlanMode = mode.readUInt32LE(0);
+  }
+  return info;
+}
+
+/** One netlink attribute (struct nlattr, host byte order, payload padded to 4 bytes). */
+function netlinkAttribute(type: number, payload: Buffer): Buffer {
+  const length = 4 + payload.length;
+  const out = Buffer.alloc((length + 3) & ~3);
+  out.writeUInt16LE(length, 0);
+  out.writeUInt16LE(type, 2);
+  payload.copy(out, 4);
+  return out;
+}
+
+/** The attributes of a nested attribute's payload, by type (the last of a repeated type wins). */
+function parseNetlinkAttributes(data: Buffer): Map<number, Buffer> {
+  const result = new Map<number, Buffer>();
+  for (let at = 0; at + 4 <= data.length; ) {
+    const length = data.readUInt16LE(at);
+    if (length < 4 || at + length > data.length) break;
+    result.set(data.readUInt16LE(at + 2) & 0x3fff, data.subarray(at + 4, at + length));
+    at += (length + 3) & ~3;
+  }
+  return result;
 }
 
 function toAddressMessage(addr: InterfaceAddress): { data: rt.Address; attrs: rt.AddressAttrs } {

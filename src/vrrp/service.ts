@@ -1,7 +1,7 @@
 import { isIPv4 } from 'node:net';
 import type { ConfigModel, ScriptCommand, VrrpInstance, VrrpScript, VrrpSyncGroup as SyncGroupModel } from '../config/model.js';
 import type { NativeAddon } from '../net/nativeAddon.js';
-import type { LinkEvent, LinkInfo, RtNetlink } from '../net/rtnetlink.js';
+import type { LinkControl, LinkEvent, LinkInfo, RtNetlink } from '../net/rtnetlink.js';
 import type { Clock, TimerHandle } from '../util/clock.js';
 import { logTransition, type Logger } from '../util/log.js';
 import { encodeAdvert, type VrrpAdvert } from './codec/advertCodec.js';
@@ -25,6 +25,8 @@ import type { ScriptInvocation, ScriptOutcome } from './edge/scriptRunner.js';
 import { scriptUserOf } from '../scripts/runAs.js';
 import { settleScripts } from '../scripts/settle.js';
 import { VipManager, type VipSpec } from './edge/vipManager.js';
+import { vmacPlan } from './core/vmac.js';
+import { VmacManager, type Sysctl } from './edge/vmacManager.js';
 
 /**
  * VrrpService: the VRRP runtime. From the config model it builds, per `vrrp_instance`, the core's state
@@ -38,6 +40,10 @@ export interface VrrpServiceDeps {
   clock: Clock;
   logger: Logger;
   netlink: RtNetlink;
+  /** Creates and removes VMAC interfaces (use_vmac); absent = use_vmac is refused at start. */
+  linkControl?: LinkControl;
+  /** Sysctls for VMACs (default: /proc/sys). */
+  sysctl?: Sysctl;
   frameSender: Pick<NativeAddon, 'sendFrame'>;
   openTransport: (options: TransportOptions) => VrrpTransport;
   runScript: (invocation: ScriptInvocation) => Promise<ScriptOutcome>;
@@ -132,6 +138,8 @@ interface InstanceRuntime {
   model: VrrpInstance;
   plan: VrrpInstancePlan;
   link: LinkInfo;
+  /** Where adverts go out and are read: the VMAC (use_vmac without vmac_xmit_base) or `link`. */
+  xmitLink: LinkInfo;
   sourceIp: string;
   vips: VipSpec[];
   validator: ReceiveValidator;
@@ -180,6 +188,8 @@ export class VrrpService {
   /** One watch per tracked file path, shared by the instances tracking it; `value` is the last read. */
   private readonly fileWatches = new Map<string, { watch: TrackFileWatch | undefined; value: number }>();
   private readonly vipManager: VipManager;
+  /** The VMACs this service created or took over, by instance name (removed at stop). */
+  private readonly vmacs = new Map<string, VmacManager>();
   private unsubscribeLinks: (() => void) | undefined;
   private started = false;
   private stopping = false;
@@ -198,6 +208,7 @@ export class VrrpService {
   /** Builds everything, clears VIPs a previous run left, and starts every instance. */
   async start(): Promise<void> {
     if (this.started) return;
+    for (const instance of this.model.vrrpInstances) if (instance.useVmac) await this.createVmac(instance);
     const links = new Map((await this.deps.netlink.links()).map((l) => [l.name, l]));
     const plans = [];
     for (const instance of this.model.vrrpInstances) plans.push(await this.plan(instance, links));
@@ -253,6 +264,10 @@ export class VrrpService {
       [...this.interfaces.values()].map((i) => withTimeout(i.transport.flush(), 1000)),
     );
     for (const i of this.interfaces.values()) i.transport.close();
+    for (const [instance, vmac] of this.vmacs) {
+      for (const problem of await vmac.remove()) this.deps.logger.warn({ event: 'vmac_error', instance }, problem);
+    }
+    this.vmacs.clear();
     this.unsubscribeLinks?.();
     // notify_stop (and any notify still running) gets a grace, then SIGTERM to its group, SIGKILL 1 s later.
     await settleScripts(this.pendingNotifies, this.scriptsStop, NOTIFY_STOP_GRACE_MS, 1500);
@@ -277,6 +292,8 @@ export class VrrpService {
       const rt = byKey.get(`${instance.interface ?? ''}/${instance.virtualRouterId}`);
       if (!rt) return { inPlace: false, reason: `no running instance on ${instance.interface} VRID ${instance.virtualRouterId}` };
       const planned = await this.plan(instance, links, next);
+      const vmacOf = (i: VrrpInstance) => canonical([i.useVmac, i.vmacName, i.vmacMac, i.vmacXmitBase, i.useVmacAddr]);
+      if (vmacOf(instance) !== vmacOf(rt.model)) return { inPlace: false, reason: `${instance.name}: VMAC settings changed` };
       if (planned.link.index !== rt.link.index) return { inPlace: false, reason: `interface ${rt.link.name} was recreated` };
       const wasMulticast = rt.plan.receive.unicastPeers.length === 0;
       const isMulticast = planned.plan.receive.unicastPeers.length === 0;
@@ -383,10 +400,14 @@ export class VrrpService {
     };
     if (!instance.interface) fail('no interface');
     const link = links.get(instance.interface!) ?? fail(`interface ${instance.interface} does not exist`);
-    if (instance.useVmac) fail('use_vmac is not supported');
+    // use_vmac: the VIPs that name no other interface go on the VMAC (keepalived), adverts too unless vmac_xmit_base.
+    const vmacName = instance.useVmac ? vmacPlan(instance, link.name).name : undefined;
+    const vmacLink = vmacName !== undefined ? (links.get(vmacName) ?? fail(`VMAC ${vmacName} does not exist`)) : undefined;
+    const xmitLink = vmacLink && !instance.vmacXmitBase ? vmacLink : link;
 
     const vips: VipSpec[] = [...instance.virtualIpAddresses, ...instance.virtualIpAddressesExcluded].map((v) => {
-      const spec: VipSpec = { address: v.address, prefixLength: v.prefixLength, dev: v.dev ?? link.name };
+      const dev = v.dev === undefined || v.dev === link.name ? (vmacName ?? link.name) : v.dev;
+      const spec: VipSpec = { address: v.address, prefixLength: v.prefixLength, dev };
       if (v.broadcast !== undefined) spec.broadcast = v.broadcast;
       if (v.scope !== undefined) spec.scope = v.scope;
       if (v.label !== undefined) spec.label = v.label;
@@ -401,19 +422,40 @@ export class VrrpService {
     const planned = planVrrpInstance(model, instance, primary?.address);
     if (!planned.ok) throw new VrrpConfigError(planned.problems.join('; '));
     for (const warning of planned.plan.warnings) this.deps.logger.warn({ event: 'config_warning', instance: instance.name }, warning);
-    return { instance, link, vips, plan: planned.plan };
+    return { instance, link, xmitLink, vips, plan: planned.plan };
   }
 
-  private build({ instance, link, vips, plan }: Awaited<ReturnType<VrrpService['plan']>>): void {
+  /** use_vmac: the instance's macvlan, created (or taken over from a crashed run) before anything is planned. */
+  private async createVmac(instance: VrrpInstance): Promise<void> {
+    const where = `vrrp_instance ${instance.name} (${instance.loc.file}:${instance.loc.line})`;
+    if (instance.useVmacAddr) throw new VrrpConfigError(`${where}: use_vmac_addr is not supported (give the VIPs on other interfaces their own instance)`);
+    if (instance.unicastPeers.length > 0 && !instance.vmacXmitBase) throw new VrrpConfigError(`${where}: use_vmac with unicast_peer needs vmac_xmit_base (as keepalived)`);
+    if (!this.deps.linkControl) throw new VrrpConfigError(`${where}: use_vmac: no link control available`);
+    const parent = instance.interface ? await this.deps.netlink.linkByName(instance.interface) : undefined;
+    if (!parent) throw new VrrpConfigError(`${where}: interface ${instance.interface ?? '(none)'} does not exist`);
+    const manager = new VmacManager(bindLinkControl(this.deps.netlink, this.deps.linkControl), this.deps.sysctl);
+    const plan = vmacPlan(instance, parent.name);
+    try {
+      const { link, reused } = await manager.ensure(plan, parent);
+      this.vmacs.set(instance.name, manager);
+      this.deps.logger.info({ event: 'vmac_up', instance: instance.name, vmac: link.name, parent: parent.name, reused }, `VMAC ${link.name} ${reused ? 'taken over from a previous run' : 'created'} on ${parent.name}`);
+    } catch (error) {
+      await manager.remove();
+      throw new VrrpConfigError(`${where}: use_vmac ${plan.name}: ${(error as Error).message}`);
+    }
+  }
+
+  private build({ instance, link, xmitLink, vips, plan }: Awaited<ReturnType<VrrpService['plan']>>): void {
     if (this.instances.some((o) => o.link.index === link.index && o.model.virtualRouterId === instance.virtualRouterId)) {
       throw new VrrpConfigError(`vrrp_instance ${instance.name}: VRID ${instance.virtualRouterId} already used on ${link.name}`);
     }
     const multicast = plan.receive.unicastPeers.length === 0;
-    const iface = this.interfaceFor(link, multicast ? plan.destinations : [], receiveFilterSpec([{ vrid: instance.virtualRouterId, plan, sourceIp: plan.sourceIp, followedMaster: undefined }]));
+    const iface = this.interfaceFor(xmitLink, multicast ? plan.destinations : [], receiveFilterSpec([{ vrid: instance.virtualRouterId, plan, sourceIp: plan.sourceIp, followedMaster: undefined }]));
     const rt = {
       model: instance,
       plan,
       link,
+      xmitLink,
       sourceIp: plan.sourceIp,
       vips,
       validator: new ReceiveValidator(plan.receive),
@@ -882,4 +924,21 @@ async function withTimeout(work: Promise<unknown>, ms: number): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
   await Promise.race([work, new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))]);
   clearTimeout(timer);
+}
+
+/** The netlink object's own methods, bound (spreading a class instance copies no prototype methods). */
+function bindLinkControl(netlink: RtNetlink, control: LinkControl): RtNetlink & LinkControl {
+  return {
+    links: () => netlink.links(),
+    linkByName: (name) => netlink.linkByName(name),
+    linkByIndex: (index) => netlink.linkByIndex(index),
+    addresses: (ifindex) => netlink.addresses(ifindex),
+    addAddress: (addr) => netlink.addAddress(addr),
+    removeAddress: (addr) => netlink.removeAddress(addr),
+    onLinkChange: (listener) => netlink.onLinkChange(listener),
+    close: () => netlink.close(),
+    addMacvlan: (spec) => control.addMacvlan(spec),
+    setLinkUp: (index) => control.setLinkUp(index),
+    deleteLink: (index) => control.deleteLink(index),
+  };
 }

@@ -140,14 +140,26 @@ ${instance(`  state MASTER
   });
 
   it('unknown keywords warn; keepalived keywords not modelled say so; runtime-pending ones say so', () => {
-    const r = compile(instance('  frobnicate\n  virtual_routes { 10.0.0.0/8 via 1.1.1.1 }\n  use_vmac'));
+    const r = compile(instance('  frobnicate\n  virtual_routes { 10.0.0.0/8 via 1.1.1.1 }\n  smtp_alert'));
     expect(messages(r)).toEqual([
       "/etc/ka.conf:4:3: warning: unknown keyword 'frobnicate' in vrrp_instance",
       "/etc/ka.conf:5:3: warning: keepalived keyword 'virtual_routes' in vrrp_instance is parsed but not acted on by tslvsd",
-      "/etc/ka.conf:6:3: warning: 'use_vmac' is parsed but not acted on at runtime (no VMAC interfaces)",
+      "/etc/ka.conf:6:3: warning: 'smtp_alert' is parsed but not acted on at runtime (tslvsd sends no e-mail)",
     ]);
     expect(r.model).toBeDefined();
     expect(compile(instance('  frobnicate'), { strict: true }).model).toBeUndefined();
+  });
+
+  it('use_vmac [name] NAME [MAC], vmac_xmit_base and use_vmac_addr are modelled (no warning)', () => {
+    const plain = compile(instance('  use_vmac'));
+    expect(messages(plain)).toEqual([]);
+    expect(plain.model!.vrrpInstances[0]).toMatchObject({ useVmac: true, vmacXmitBase: false, useVmacAddr: false });
+    expect(plain.model!.vrrpInstances[0]!.vmacName).toBeUndefined();
+    const named = compile(instance('  use_vmac name vmac51 00:00:5E:00:01\n  vmac_xmit_base\n  use_vmac_addr'));
+    expect(messages(named)).toEqual([]);
+    expect(named.model!.vrrpInstances[0]).toMatchObject({ useVmac: true, vmacName: 'vmac51', vmacMac: '00:00:5e:00:01', vmacXmitBase: true, useVmacAddr: true });
+    expect(compile(instance('  use_vmac vrrp51')).model!.vrrpInstances[0]!.vmacName).toBe('vrrp51');
+    expect(messages(compile(instance('  use_vmac a/b')))).toEqual(["/etc/ka.conf:4:12: error: use_vmac: unexpected 'a/b' (expected [name] NAME, a MAC address, netlink_notify_msg or group GROUP)"]);
   });
 
   it('track_script naming no vrrp_script is dropped with a warning', () => {
