@@ -3,7 +3,7 @@ import { hostname } from 'node:os';
 import { loadConfig } from '../../src/config/load.js';
 import { MemoryFileSource } from '../../src/config/fileSource.js';
 import type { ConfigModel } from '../../src/config/model.js';
-import type { AddressChange, InterfaceAddress, LinkEvent, LinkInfo, RtNetlink } from '../../src/net/rtnetlink.js';
+import type { AddressChange, InterfaceAddress, LinkControl, LinkEvent, LinkInfo, MacvlanSpec, RtNetlink } from '../../src/net/rtnetlink.js';
 import { FakeClock } from '../../src/util/clock.js';
 import { silentLogger } from '../../src/util/log.js';
 import { decodeAdvert } from '../../src/vrrp/codec/advertCodec.js';
@@ -519,3 +519,104 @@ describe('VrrpService track_file and notify events', () => {
   });
 });
 
+
+describe('VrrpService: unsolicited NAs and VMAC', () => {
+  it('an IPv6 excluded VIP gets NAs on the GARP schedule, spaced by vrrp_gna_interval; IPv4 ARPs are not', async () => {
+    const frames: { at: number; frame: Buffer }[] = [];
+    const t0 = performance.now();
+    const conf = `global_defs {\n  vrrp_gna_interval 0.05\n}\n${BASE.replace('    10.0.0.200/24\n  }', '    10.0.0.200/24\n  }\n  virtual_ipaddress_excluded {\n    fd00::200/64\n  }')}`;
+    const t = setup(conf, { frameSender: { sendFrame: (_i: number, frame: Buffer) => (frames.push({ at: performance.now() - t0, frame }), frame.length) } });
+    await t.service.start();
+    t.clock.advance(4000);
+    await new Promise((r) => setTimeout(r, 200));
+    const { decodeNeighbourAdvertFrame } = await import('../../src/net/neighbourAdvertFrame.js');
+    const arps = frames.filter((f) => f.frame.readUInt16BE(12) === 0x0806);
+    const nas = frames.filter((f) => f.frame.readUInt16BE(12) === 0x86dd);
+    expect(arps).toHaveLength(2); // garp_master_repeat 2
+    expect(nas).toHaveLength(2);
+    expect(decodeNeighbourAdvertFrame(nas[0]!.frame)).toMatchObject({ target: 'fd00::200', override: true, sourceMac: '02:00:5e:00:00:01', checksumValid: true });
+    expect(nas[1]!.at - nas[0]!.at).toBeGreaterThanOrEqual(45); // vrrp_gna_interval 50 ms
+    expect(arps[1]!.at - arps[0]!.at).toBeLessThan(45); // vrrp_garp_interval 0
+    expect(t.service.status()[0]).toMatchObject({ garp: { garpSent: 2, garpErrors: 0 }, na: { naSent: 2, naErrors: 0 } });
+  });
+
+  class VmacNetlink extends FakeNetlink implements LinkControl {
+    readonly extra: LinkInfo[] = [];
+    override async links(): Promise<LinkInfo[]> {
+      return [this.eth0, ...this.extra];
+    }
+    override async linkByName(name: string): Promise<LinkInfo | undefined> {
+      return (await this.links()).find((l) => l.name === name);
+    }
+    async addMacvlan(spec: MacvlanSpec): Promise<LinkInfo> {
+      const link: LinkInfo = { index: 10 + this.extra.length, name: spec.name, mac: spec.mac, adminUp: false, up: false, kind: 'macvlan', parentIndex: spec.parentIndex, macvlanMode: spec.mode };
+      this.extra.push(link);
+      return link;
+    }
+    async setLinkUp(index: number): Promise<void> {
+      const link = this.extra.find((l) => l.index === index)!;
+      link.adminUp = link.up = true;
+    }
+    async deleteLink(index: number): Promise<AddressChange> {
+      const i = this.extra.findIndex((l) => l.index === index);
+      if (i < 0) return 'unchanged';
+      this.extra.splice(i, 1);
+      return 'changed';
+    }
+  }
+
+  function vmacSetup(instanceLines: string, leftover?: LinkInfo) {
+    const netlink = new VmacNetlink([]);
+    if (leftover) netlink.extra.push(leftover);
+    const sysctls = new Map<string, number>([['net/ipv4/conf/eth0/arp_ignore', 0], ['net/ipv4/conf/eth0/arp_filter', 0]]);
+    const sysctl = { read: (p: string) => sysctls.get(p), write: (p: string, v: number) => void sysctls.set(p, v) };
+    const t = setup(BASE.replace('  notify ', `${instanceLines}\n  notify `), { netlink, linkControl: netlink, sysctl });
+    return { ...t, netlink, sysctls };
+  }
+
+  it('use_vmac: creates vrrp.51 (00:00:5e:00:01:33), puts the VIP and the adverts on it, sysctls set; stop removes it and restores', async () => {
+    const t = vmacSetup('  use_vmac');
+    await t.service.start();
+    expect(t.netlink.extra).toMatchObject([{ name: 'vrrp.51', parentIndex: 2, macvlanMode: 1, up: true }]);
+    expect(t.netlink.extra[0]!.mac.toString('hex')).toBe('00005e000133');
+    expect(t.transports[0]!.options).toMatchObject({ ifname: 'vrrp.51', ifindex: 10 });
+    expect(t.sysctls.get('net/ipv4/conf/vrrp.51/arp_ignore')).toBe(1);
+    expect(t.sysctls.get('net/ipv4/conf/eth0/arp_filter')).toBe(1);
+    t.clock.advance(4000);
+    await settle();
+    expect(t.netlink.addrs).toContainEqual({ address: '10.0.0.200', prefixLength: 24, ifindex: 10 });
+    expect(t.service.status()[0]).toMatchObject({ state: 'MASTER', sourceIp: '10.0.0.1' });
+    await t.service.stop();
+    expect(t.netlink.extra).toEqual([]);
+    expect([t.sysctls.get('net/ipv4/conf/eth0/arp_ignore'), t.sysctls.get('net/ipv4/conf/eth0/arp_filter')]).toEqual([0, 0]);
+  });
+
+  it('vmac_xmit_base: VIPs on the VMAC, adverts on the base interface', async () => {
+    const t = vmacSetup('  use_vmac vmac51\n  vmac_xmit_base');
+    await t.service.start();
+    expect(t.netlink.extra.map((l) => l.name)).toEqual(['vmac51']);
+    expect(t.transports[0]!.options).toMatchObject({ ifname: 'eth0', ifindex: 2 });
+    await t.service.stop();
+  });
+
+  it('a leftover macvlan is taken over; a wrong one recreated; a non-macvlan of that name refused and kept', async () => {
+    const mac = Buffer.from('00005e000133', 'hex');
+    const same = vmacSetup('  use_vmac', { index: 7, name: 'vrrp.51', mac, adminUp: true, up: true, kind: 'macvlan', parentIndex: 2, macvlanMode: 1 });
+    await same.service.start();
+    expect(same.netlink.extra.map((l) => l.index)).toEqual([7]);
+    await same.service.stop();
+    const wrong = vmacSetup('  use_vmac', { index: 7, name: 'vrrp.51', mac, adminUp: true, up: true, kind: 'macvlan', parentIndex: 2, macvlanMode: 4 });
+    await wrong.service.start();
+    expect(wrong.netlink.extra.map((l) => [l.index, l.macvlanMode])).toEqual([[10, 1]]);
+    await wrong.service.stop();
+    const dummy = vmacSetup('  use_vmac', { index: 7, name: 'vrrp.51', mac, adminUp: true, up: true, kind: 'dummy' });
+    await expect(dummy.service.start()).rejects.toThrow(/vrrp.51 exists and is not a macvlan \(dummy\)/);
+    expect(dummy.netlink.extra.map((l) => l.index)).toEqual([7]);
+    await dummy.service.stop();
+  });
+
+  it('use_vmac_addr, and use_vmac with unicast_peer but no vmac_xmit_base, are refused with FILE:LINE', async () => {
+    await expect(vmacSetup('  use_vmac\n  use_vmac_addr').service.start()).rejects.toThrow(/tslvsd.conf:\d+\).*use_vmac_addr is not supported/);
+    await expect(vmacSetup('  use_vmac\n  unicast_peer {\n    10.0.0.2\n  }').service.start()).rejects.toThrow(/needs vmac_xmit_base/);
+  });
+});
