@@ -89,6 +89,9 @@ describe.skipIf(!isRoot || !hasKeepalived)('use_vmac: tslvsd and keepalived 2.2.
       expect([await sysctl(ns, 'net/ipv4/conf/eth0/arp_ignore'), await sysctl(ns, 'net/ipv4/conf/eth0/arp_filter')]).toEqual(['1', '1']);
     }
     expect(await arpAnswer(c)).toBe(VMAC);
+    // The adverts leave from the VMAC: its MAC is the Ethernet source, the parent's address the IP source.
+    const advert = await nsRun(c.ns, 'timeout', ['5', 'tcpdump', '-c', '1', '-e', '-nn', '-i', c.dev, 'ip proto 112'], 10_000);
+    expect(advert.stdout).toMatch(new RegExp(`${VMAC} > 01:00:5e:00:00:12, .* 10\\.99\\.0\\.1 > 224\\.0\\.0\\.18: VRRPv2, Advertisement, vrid 51, prio 150`));
   });
 
   it('kill -9 of tslvsd: keepalived takes the VIP on its vrrp.51, the same MAC answers', async () => {
@@ -117,7 +120,15 @@ describe.skipIf(!isRoot || !hasKeepalived)('use_vmac: tslvsd and keepalived 2.2.
     expect(await macvlans(a.ns)).toEqual([]);
     expect(await ka!.waitForLog(/Entering BACKUP STATE[\s\S]*Entering MASTER STATE/, 10_000)).toBe(true);
     expect(await waitFor(() => hasAddress(b.ns, 'vrrp.51', VIP), { timeoutMs: 5000 })).toBe(true);
-    await ka!.stop();
+  });
+
+  it('keepalived beside it: kill -9 + restart also leaves one macvlan, its stop none', async () => {
+    await ka!.crash();
+    expect((await macvlans(b.ns)).map((l) => l.ifname)).toEqual(['vrrp.51']);
+    ka = startKeepalived(b.ns, conf('b'), path.join(dir, 'ka2'));
+    expect(await ka.waitForLog(/Entering MASTER STATE/, BOOT_MS)).toBe(true);
+    expect((await macvlans(b.ns)).map((l) => [l.ifname, l.address])).toEqual([['vrrp.51', VMAC]]);
+    await ka.stop();
     expect(await macvlans(b.ns)).toEqual([]);
   });
 });
