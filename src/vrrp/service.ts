@@ -25,7 +25,7 @@ import type { ScriptInvocation, ScriptOutcome } from './edge/scriptRunner.js';
 import { scriptUserOf } from '../scripts/runAs.js';
 import { settleScripts } from '../scripts/settle.js';
 import { VipManager, type VipSpec } from './edge/vipManager.js';
-import { vmacPlan } from './core/vmac.js';
+import { vipGoesOnVmac, vmacPlan } from './core/vmac.js';
 import { VmacManager, type Sysctl } from './edge/vmacManager.js';
 
 /**
@@ -400,13 +400,14 @@ export class VrrpService {
     };
     if (!instance.interface) fail('no interface');
     const link = links.get(instance.interface!) ?? fail(`interface ${instance.interface} does not exist`);
-    // use_vmac: the VIPs that name no other interface go on the VMAC (keepalived), adverts too unless vmac_xmit_base.
+    // use_vmac: the VIPs of the instance's family that name no other interface go on the VMAC (keepalived
+    // 2.2.7), adverts too unless vmac_xmit_base; the other family's stay on the parent.
     const vmacName = instance.useVmac ? vmacPlan(instance, link.name).name : undefined;
     const vmacLink = vmacName !== undefined ? (links.get(vmacName) ?? fail(`VMAC ${vmacName} does not exist`)) : undefined;
     const xmitLink = vmacLink && !instance.vmacXmitBase ? vmacLink : link;
 
     const vips: VipSpec[] = [...instance.virtualIpAddresses, ...instance.virtualIpAddressesExcluded].map((v) => {
-      const dev = v.dev === undefined || v.dev === link.name ? (vmacName ?? link.name) : v.dev;
+      const dev = vmacName !== undefined && vipGoesOnVmac(instance, v, link.name) ? vmacName : (v.dev ?? link.name);
       const spec: VipSpec = { address: v.address, prefixLength: v.prefixLength, dev };
       if (v.broadcast !== undefined) spec.broadcast = v.broadcast;
       if (v.scope !== undefined) spec.scope = v.scope;

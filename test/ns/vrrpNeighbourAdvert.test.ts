@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { isRoot, runCommand, sleep, waitFor } from './helpers/exec.js';
-import { createVethLab, destroyLab, labPrefix, macOf, type LabHost } from './helpers/netns.js';
+import { createVethLab, destroyLab, hasAddress, labPrefix, macOf, type LabHost } from './helpers/netns.js';
 import { BOOT_MS, startKeepalived, startTslvsd } from './helpers/daemons.js';
 import { keepalivedConf } from './helpers/keepalivedConf.js';
 
@@ -69,15 +69,16 @@ describe.skipIf(!isRoot || !hasKeepalived)('unsolicited neighbour advertisements
   let dir: string;
   let macA: string;
   const seen = new Map<string, SeenAdvert[]>();
-  const conf = () =>
-    keepalivedConf({ routerId: 'a', priority: 150, state: 'MASTER', vips: ['10.99.0.200/24'], extra: ['virtual_ipaddress_excluded {', `  ${VIP6}/64`, '}'] });
+  const conf = (vmac: boolean) =>
+    keepalivedConf({ routerId: 'a', priority: 150, state: 'MASTER', vips: ['10.99.0.200/24'], extra: ['virtual_ipaddress_excluded {', `  ${VIP6}/64`, '}', ...(vmac ? ['use_vmac'] : [])] });
 
   beforeAll(async () => {
     await destroyLab(PREFIX);
     [a, b] = await createVethLab(PREFIX, 'a', 'b', '10.99.0.1/24', '10.99.0.2/24');
     macA = await macOf(a.ns, 'eth0');
     dir = mkdtempSync(path.join(tmpdir(), 'tv-na-'));
-    writeFileSync(path.join(dir, 'keepalived.conf'), conf());
+    writeFileSync(path.join(dir, 'keepalived.conf'), conf(false));
+    writeFileSync(path.join(dir, 'keepalived-vmac.conf'), conf(true));
   });
 
   afterAll(async () => {
@@ -90,7 +91,7 @@ describe.skipIf(!isRoot || !hasKeepalived)('unsolicited neighbour advertisements
       const capture = captureAdverts(b.ns);
       await capture.listening;
       const file = path.join(dir, 'keepalived.conf');
-      const daemon = kind === 'tslvsd' ? startTslvsd(a.ns, file) : startKeepalived(a.ns, file, path.join(dir, 'ka'));
+      const daemon = kind === 'tslvsd' ? startTslvsd(a.ns, file) : startKeepalived(a.ns, file, path.join(dir, `ka-${kind}`));
       try {
         expect(await waitFor(() => capture.adverts.length > 0, { timeoutMs: BOOT_MS })).toBe(true);
         // The second burst comes garp_master_delay (5 s) after the first; wait past it for stragglers.
@@ -119,4 +120,30 @@ describe.skipIf(!isRoot || !hasKeepalived)('unsolicited neighbour advertisements
     expect(text('tslvsd')).toHaveLength(10);
     expect(text('tslvsd')).toEqual(text('keepalived'));
   });
+
+  // use_vmac on an IPv4 instance: keepalived 2.2.7 leaves the IPv6 eVIP on the parent, so its NAs carry the
+  // parent's MAC, not 00:00:5e:00:01:33 (tslvsd does the same).
+  for (const kind of ['tslvsd', 'keepalived'] as const) {
+    it(`${kind} with use_vmac: the IPv6 eVIP stays on eth0, its first burst of 5 NAs from eth0's MAC`, async () => {
+      const vmacMac = macA;
+      const capture = captureAdverts(b.ns);
+      await capture.listening;
+      const file = path.join(dir, 'keepalived-vmac.conf');
+      const daemon = kind === 'tslvsd' ? startTslvsd(a.ns, file) : startKeepalived(a.ns, file, path.join(dir, `ka-vmac-${kind}`));
+      try {
+        expect(await waitFor(() => capture.adverts.length >= 5, { timeoutMs: BOOT_MS })).toBe(true);
+        await sleep(1000);
+      } finally {
+        await daemon.stop();
+        await capture.stop();
+      }
+      expect(await hasAddress(a.ns, 'eth0', VIP6)).toBe(false); // released at stop
+      const first = bursts(capture.adverts)[0]!;
+      expect(first).toHaveLength(5);
+      for (const { line } of first) {
+        expect(line).toContain(`${vmacMac} > 33:33:00:00:00:01, ethertype IPv6 (0x86dd), length 86: (hlim 255, next-header ICMPv6 (58) payload length: 32) ${VIP6} > ff02::1: [icmp6 sum ok] ICMP6, neighbor advertisement, length 32, tgt is ${VIP6}, Flags [override]`);
+        expect(line).toContain(`destination link-address option (2), length 8 (1): ${vmacMac}`);
+      }
+    });
+  }
 });

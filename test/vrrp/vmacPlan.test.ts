@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { vmacPlan } from '../../src/vrrp/core/vmac.js';
+import { vipGoesOnVmac, vmacPlan } from '../../src/vrrp/core/vmac.js';
 
 const base = { virtualRouterId: 51, vmacXmitBase: false, virtualIpAddresses: [{ address: '10.0.0.200' }], virtualIpAddressesExcluded: [] };
 
@@ -32,14 +32,22 @@ describe('VMAC plan (keepalived 2.2.7 vrrp_vmac.c / vrrp_if_config.c)', () => {
     expect(plan.parentSysctls).toEqual([]);
   });
 
-  it('an IPv6 excluded VIP on the VMAC keeps IPv6 on it; name, 5-octet MAC (+ VRID) and xmit_base as configured', () => {
+  it("an IPv4 instance's IPv6 eVIP stays on the parent (keepalived 2.2.7), its own-family VIPs go on the VMAC", () => {
+    const instance = { ...base, virtualIpAddressesExcluded: [{ address: 'fd00::200' }, { address: '10.0.0.9', dev: 'eth1' }] };
+    expect(vipGoesOnVmac(instance, { address: '10.0.0.200' }, 'eth0')).toBe(true);
+    expect(vipGoesOnVmac(instance, { address: '10.0.0.201', dev: 'eth0' }, 'eth0')).toBe(true);
+    expect(vipGoesOnVmac(instance, { address: '10.0.0.9', dev: 'eth1' }, 'eth0')).toBe(false);
+    expect(vipGoesOnVmac(instance, { address: 'fd00::200' }, 'eth0')).toBe(false);
+    expect(vmacPlan(instance, 'eth0').vmacSysctls.at(-1)).toEqual({ path: 'net/ipv6/conf/vrrp.51/disable_ipv6', value: 1 });
+  });
+
+  it('name, 5-octet MAC (+ VRID) and xmit_base as configured', () => {
     const plan = vmacPlan(
       { ...base, vmacName: 'vmac51', vmacMac: '02:00:5e:aa:bb', vmacXmitBase: true, virtualIpAddressesExcluded: [{ address: 'fd00::200' }] },
       'eth0',
     );
     expect(plan.name).toBe('vmac51');
     expect(plan.mac.toString('hex')).toBe('02005eaabb33');
-    expect(plan.vmacSysctls.at(-1)).toEqual({ path: 'net/ipv6/conf/vmac51/addr_gen_mode', value: 1 });
     expect(plan.xmitBase).toBe(true);
     expect(vmacPlan({ ...base, vmacMac: '02:00:5e:aa:bb:cc' }, 'eth0').mac.toString('hex')).toBe('02005eaabbcc');
   });

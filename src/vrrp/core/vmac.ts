@@ -26,9 +26,23 @@ export type VmacInstance = Pick<VrrpInstance, 'virtualRouterId' | 'vmacName' | '
   virtualIpAddressesExcluded: readonly { address: string; dev?: string }[];
 };
 
+/** The instance's family as the VMAC sees it: IPv6 when its VIPs are IPv6 (keepalived: the first VIP's). */
+function isIpv6Instance(instance: Pick<VmacInstance, 'virtualIpAddresses'>): boolean {
+  const first = instance.virtualIpAddresses[0];
+  return first !== undefined && isIPv6(first.address);
+}
+
+/**
+ * Whether a VIP line goes on the VMAC: keepalived 2.2.7 (vrrp.c, vrrp_complete_instance) moves the VIPs
+ * and eVIPs of the instance's family that name no other interface; the other family's stay on the parent.
+ */
+export function vipGoesOnVmac(instance: Pick<VmacInstance, 'virtualIpAddresses'>, vip: { address: string; dev?: string }, parentName: string): boolean {
+  return (vip.dev === undefined || vip.dev === parentName) && isIPv6(vip.address) === isIpv6Instance(instance);
+}
+
 export function vmacPlan(instance: VmacInstance, parentName: string): VmacPlan {
   const vrid = instance.virtualRouterId;
-  const ipv6 = instance.virtualIpAddresses.length > 0 && instance.virtualIpAddresses.every((v) => isIPv6(v.address));
+  const ipv6 = isIpv6Instance(instance);
   const name = instance.vmacName ?? `vrrp.${vrid}`;
   let mac: Buffer;
   if (instance.vmacMac) {
@@ -47,8 +61,8 @@ export function vmacPlan(instance: VmacInstance, parentName: string): VmacPlan {
     vmacSysctls.push({ path: conf(name, 'accept_local'), value: 1 }, { path: conf(name, 'rp_filter'), value: 0 }, { path: conf(name, 'promote_secondaries'), value: 1 });
     parentSysctls.push({ path: conf(parentName, 'arp_ignore'), value: 1 }, { path: conf(parentName, 'arp_filter'), value: 1 });
   }
-  // No IPv6 (no link-local address from the virtual MAC, RFC 5798 §7.4) unless an IPv6 address goes on it.
-  const anyIpv6 = [...instance.virtualIpAddresses, ...instance.virtualIpAddressesExcluded].some((v) => isIPv6(v.address) && (v.dev === undefined || v.dev === parentName));
-  vmacSysctls.push(anyIpv6 ? { path: `net/ipv6/conf/${name}/addr_gen_mode`, value: 1 } : { path: `net/ipv6/conf/${name}/disable_ipv6`, value: 1 });
+  // No link-local address from the virtual MAC (RFC 5798 §7.4): an IPv4 VMAC gets no IPv6 at all (its
+  // IPv6 eVIPs stay on the parent), an IPv6 one keeps IPv6 without an autoconfigured address.
+  vmacSysctls.push(ipv6 ? { path: `net/ipv6/conf/${name}/addr_gen_mode`, value: 1 } : { path: `net/ipv6/conf/${name}/disable_ipv6`, value: 1 });
   return { name, mac, vmacSysctls, parentSysctls, xmitBase: instance.vmacXmitBase };
 }
