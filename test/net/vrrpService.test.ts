@@ -620,3 +620,30 @@ describe('VrrpService: unsolicited NAs and VMAC', () => {
     await expect(vmacSetup('  use_vmac\n  unicast_peer {\n    10.0.0.2\n  }').service.start()).rejects.toThrow(/needs vmac_xmit_base/);
   });
 });
+
+describe('VMAC parent sysctls shared by two units', () => {
+  it('the last VMAC to go restores the parent', async () => {
+    const { VmacManager } = await import('../../src/vrrp/edge/vmacManager.js');
+    const { vmacPlan } = await import('../../src/vrrp/core/vmac.js');
+    const values = new Map<string, number>([['net/ipv4/conf/eth9/arp_ignore', 0], ['net/ipv4/conf/eth9/arp_filter', 0]]);
+    const sysctl = { read: (p: string) => values.get(p), write: (p: string, v: number) => void values.set(p, v) };
+    const parent: LinkInfo = { index: 9, name: 'eth9', mac: Buffer.alloc(6), adminUp: true, up: true };
+    let next = 20;
+    const netlink = {
+      links: async () => [],
+      addMacvlan: async (spec: MacvlanSpec): Promise<LinkInfo> => ({ index: next++, name: spec.name, mac: spec.mac, adminUp: true, up: true, kind: 'macvlan' }),
+      setLinkUp: async () => undefined,
+      deleteLink: async (): Promise<AddressChange> => 'changed',
+    } as unknown as RtNetlink & LinkControl;
+    const vip = { address: '10.0.0.1' };
+    const one = new VmacManager(netlink, sysctl);
+    const two = new VmacManager(netlink, sysctl);
+    await one.ensure(vmacPlan({ virtualRouterId: 1, vmacXmitBase: false, virtualIpAddresses: [vip], virtualIpAddressesExcluded: [] }, 'eth9'), parent);
+    await two.ensure(vmacPlan({ virtualRouterId: 2, vmacXmitBase: false, virtualIpAddresses: [vip], virtualIpAddressesExcluded: [] }, 'eth9'), parent);
+    expect(values.get('net/ipv4/conf/eth9/arp_ignore')).toBe(1);
+    await one.remove();
+    expect(values.get('net/ipv4/conf/eth9/arp_ignore')).toBe(1); // the other VMAC still needs it
+    await two.remove();
+    expect([values.get('net/ipv4/conf/eth9/arp_ignore'), values.get('net/ipv4/conf/eth9/arp_filter')]).toEqual([0, 0]);
+  });
+});

@@ -29,6 +29,13 @@ export const procSysctl: Sysctl = {
 
 export class VmacError extends Error {}
 
+/**
+ * Parent sysctls held by live VMACs of this process, by path: how many hold it and the value read before
+ * the first. Two instances' VMACs on one parent (two units) share it; the last one to go restores it, as
+ * keepalived's reset_arp_config count.
+ */
+const heldParentSysctls = new Map<string, { holders: number; original: number | undefined }>();
+
 export interface VmacHandle {
   link: LinkInfo;
   /** Taken over from a previous run rather than created. */
@@ -36,7 +43,7 @@ export interface VmacHandle {
 }
 
 export class VmacManager {
-  private readonly restore: { path: string; value: number }[] = [];
+  private readonly held: string[] = [];
   private link: LinkInfo | undefined;
 
   constructor(
@@ -56,11 +63,14 @@ export class VmacManager {
     this.link = link;
     for (const { path, value } of plan.vmacSysctls) this.sysctl.write(path, value);
     for (const { path, value } of plan.parentSysctls) {
-      const before = this.sysctl.read(path);
-      if (before !== undefined && before !== value) {
-        this.restore.push({ path, value: before });
-        this.sysctl.write(path, value);
+      const entry = heldParentSysctls.get(path);
+      if (entry) entry.holders++;
+      else {
+        const before = this.sysctl.read(path);
+        heldParentSysctls.set(path, { holders: 1, original: before !== value ? before : undefined });
+        if (before !== value) this.sysctl.write(path, value);
       }
+      this.held.push(path);
     }
     await this.netlink.setLinkUp(link.index);
     if (!link.mac.equals(plan.mac)) throw new VmacError(`use_vmac: ${plan.name} has MAC ${formatMac(link.mac)}, wanted ${formatMac(plan.mac)}`);
@@ -74,9 +84,13 @@ export class VmacManager {
       await this.netlink.deleteLink(this.link.index).catch((error: unknown) => problems.push(`delete ${this.link!.name}: ${(error as Error).message}`));
       this.link = undefined;
     }
-    for (const { path, value } of this.restore.splice(0)) {
+    for (const path of this.held.splice(0)) {
+      const entry = heldParentSysctls.get(path);
+      if (!entry || --entry.holders > 0) continue;
+      heldParentSysctls.delete(path);
+      if (entry.original === undefined) continue;
       try {
-        this.sysctl.write(path, value);
+        this.sysctl.write(path, entry.original);
       } catch (error) {
         problems.push(`restore ${path}: ${(error as Error).message}`);
       }
