@@ -45,9 +45,9 @@ describe.skipIf(!isRoot || !hasKeepalived)('use_vmac: tslvsd and keepalived 2.2.
   let dir: string;
   let ts: TslvsdProcess | undefined;
   let ka: KeepalivedProcess | undefined;
-  const conf = (host: 'a' | 'b') => {
-    const file = path.join(dir, `${host}.conf`);
-    writeFileSync(file, keepalivedConf({ routerId: host, priority: host === 'a' ? 150 : 100, vips: [`${VIP}/24`], password: 'vmac1', extra: ['use_vmac'] }));
+  const conf = (host: 'a' | 'b', extra: string[] = []) => {
+    const file = path.join(dir, `${host}${extra.length}.conf`);
+    writeFileSync(file, keepalivedConf({ routerId: host, priority: host === 'a' ? 150 : 100, vips: [`${VIP}/24`], password: 'vmac1', extra: ['use_vmac', ...extra] }));
     return file;
   };
 
@@ -122,7 +122,28 @@ describe.skipIf(!isRoot || !hasKeepalived)('use_vmac: tslvsd and keepalived 2.2.
     expect(await waitFor(() => hasAddress(b.ns, 'vrrp.51', VIP), { timeoutMs: 5000 })).toBe(true);
   });
 
+  it('vmac_xmit_base on both: adverts from the parent (its MAC), the VIP still on vrrp.51 answering with the VMAC', async () => {
+    await ka!.stop(); // from the test before: master on b
+    ts = startTslvsd(a.ns, conf('a', ['vmac_xmit_base']));
+    expect(await ts.waitForState('MASTER', BOOT_MS)).toBe(true);
+    ka = startKeepalived(b.ns, conf('b', ['vmac_xmit_base']), path.join(dir, 'ka-xb'));
+    expect(await ka.waitForLog(/Entering BACKUP STATE/, BOOT_MS)).toBe(true);
+    await sleep(3000);
+    expect(ka.log).not.toMatch(/Entering MASTER STATE/);
+    expect(await hasAddress(a.ns, 'vrrp.51', VIP)).toBe(true);
+    expect(await arpAnswer(c)).toBe(VMAC);
+    const parentMac = (await runCommand('ip', ['-n', a.ns, '-j', 'link', 'show', 'dev', 'eth0'])).stdout.match(/"address":"([0-9a-f:]{17})"/)![1]!;
+    const advert = await nsRun(c.ns, 'timeout', ['5', 'tcpdump', '-c', '1', '-e', '-nn', '-i', c.dev, 'ip proto 112'], 10_000);
+    expect(advert.stdout).toContain(`${parentMac} > 01:00:5e:00:00:12`);
+    await ts.stop();
+    expect(await ka.waitForLog(/Entering MASTER STATE/, 10_000)).toBe(true);
+    await ka.stop();
+    expect([...(await macvlans(a.ns)), ...(await macvlans(b.ns))]).toEqual([]);
+  });
+
   it('keepalived beside it: kill -9 + restart also leaves one macvlan, its stop none', async () => {
+    ka = startKeepalived(b.ns, conf('b'), path.join(dir, 'ka1'));
+    expect(await ka.waitForLog(/Entering MASTER STATE/, BOOT_MS)).toBe(true);
     await ka!.crash();
     expect((await macvlans(b.ns)).map((l) => l.ifname)).toEqual(['vrrp.51']);
     ka = startKeepalived(b.ns, conf('b'), path.join(dir, 'ka2'));
