@@ -26,14 +26,12 @@ const FIELD_OF: Readonly<Record<string, string | null>> = {
   'vrrp_sync_group.smtp_alert': 'smtpAlert',
   'virtual_server.smtp_alert': null,
   'real_server.smtp_alert': null,
-  'vrrp_instance.use_vmac': 'useVmac',
   'vrrp_instance.strict_mode': 'strictMode',
   'global_defs.vrrp_strict': 'vrrpStrict',
   'vrrp_sync_group.global_tracking': 'globalTracking',
   'virtual_server.ha_suspend': 'haSuspend',
   'vrrp_instance.skip_check_adv_addr': 'skipCheckAdvAddr',
   'global_defs.vrrp_skip_check_adv_addr': 'vrrpSkipCheckAdvAddr',
-  'global_defs.vrrp_gna_interval': 'vrrpGnaInterval',
   ...Object.fromEntries(
     ['TCP_CHECK', 'HTTP_GET', 'SSL_GET', 'MISC_CHECK', 'SMTP_CHECK', 'DNS_CHECK', 'UDP_CHECK', 'PING_CHECK'].flatMap((c) => [
       [`${c}.bind_if`, 'bindIf'],
@@ -47,7 +45,6 @@ const FIELD_OF: Readonly<Record<string, string | null>> = {
  * stays. Anything else reading a listed field fails the test.
  */
 const READ_ONLY_TO: Readonly<Record<string, { file: string; why: string }>> = {
-  'vrrp_instance.use_vmac': { file: 'src/vrrp/service.ts', why: 'read only to refuse the instance (no VMAC interfaces)' },
   'vrrp_instance.strict_mode': { file: 'src/vrrp/core/fromConfig.ts', why: 'only "no advert at lower priority" is honoured; no firewall rules' },
 };
 
@@ -58,6 +55,8 @@ const ACTED_ON: readonly { key: string; field: string; reader: string }[] = [
   { key: 'real_server.lthreshold', field: 'lowerConnectionThreshold', reader: 'src/ipvs/fromConfig.ts' },
   { key: 'vrrp_instance.mcast_src_ip', field: 'mcastSrcIp', reader: 'src/vrrp/core/fromConfig.ts' },
   { key: 'vrrp_instance.unicast_src_ip', field: 'unicastSrcIp', reader: 'src/vrrp/core/fromConfig.ts' },
+  { key: 'vrrp_instance.use_vmac', field: 'useVmac', reader: 'src/vrrp/service.ts' },
+  { key: 'global_defs.vrrp_gna_interval', field: 'vrrpGnaInterval', reader: 'src/vrrp/service.ts' },
   { key: 'unicast_peer.min_ttl', field: 'minTtl', reader: 'src/vrrp/core/fromConfig.ts' },
   { key: 'unicast_peer.max_ttl', field: 'maxTtl', reader: 'src/vrrp/core/fromConfig.ts' },
   { key: 'url.regex', field: 'regex', reader: 'src/healthcheck/fromConfig.ts' },
