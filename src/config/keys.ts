@@ -1,10 +1,10 @@
 /**
  * The one id of a virtual server and of a real server, from the model: the health side names its changes
  * by them and the IPVS room programs and counts by them (metrics labels too), so both rooms take them from
- * here rather than from each other. Model addresses are already canonical (compiler/values.ts canonicalIp);
+ * here rather than from each other. Model addresses are already canonical (src/util/ipAddress.ts canonicalIp);
  * it is applied again so a hand-built model names the same destination the same way.
  */
-import { canonicalIp } from './compiler/values.js';
+import { canonicalIp } from '../util/ipAddress.js';
 import type { VirtualServer } from './model.js';
 
 function hostPort(address: string, port: number): string {

@@ -3,6 +3,7 @@ import { createRtNetlink } from 'netlink/dist/rt/rt.js';
 import type { RtNetlinkSocket, rt } from 'netlink';
 import { isIPv4, isIPv6 } from 'node:net';
 import { formatMac } from './arpFrame.js';
+import { formatIp, parseIp } from '../util/ipAddress.js';
 
 /**
  * The rtnetlink edge: interfaces (index, MAC, up/down) and addresses, over the `netlink` package's socket.
@@ -340,46 +341,12 @@ function scopeName(scope: number): AddressScope | number {
 }
 
 export function ipToBytes(ip: string): Buffer {
-  if (isIPv4(ip)) return Buffer.from(ip.split('.').map(Number));
-  if (!isIPv6(ip)) throw new RtNetlinkError(`not an IP address: ${ip}`, 'EINVAL');
-  // Expand "::" then any embedded IPv4 tail, then write 8 groups.
-  let text = ip;
-  const v4Tail = /(\d+\.\d+\.\d+\.\d+)$/.exec(text);
-  if (v4Tail) {
-    const b = v4Tail[1]!.split('.').map(Number);
-    text = text.slice(0, -v4Tail[1]!.length) + `${((b[0]! << 8) | b[1]!).toString(16)}:${((b[2]! << 8) | b[3]!).toString(16)}`;
-  }
-  const [head, tail] = text.split('::') as [string, string | undefined];
-  const headGroups = head ? head.split(':') : [];
-  const tailGroups = tail ? tail.split(':') : [];
-  const missing = 8 - headGroups.length - tailGroups.length;
-  const groups = [...headGroups, ...Array<string>(tail === undefined ? 0 : missing).fill('0'), ...tailGroups];
-  const out = Buffer.alloc(16);
-  groups.forEach((g, i) => out.writeUInt16BE(parseInt(g, 16), i * 2));
-  return out;
+  const bytes = parseIp(ip);
+  if (!bytes) throw new RtNetlinkError(`not an IP address: ${ip}`, 'EINVAL');
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
 }
 
+/** An address attribute's text (src/util/ipAddress.ts); a link-layer address of another length as a MAC. */
 export function bytesToIp(bytes: Uint8Array): string {
-  if (bytes.length === 4) return Array.from(bytes).join('.');
-  if (bytes.length !== 16) return formatMac(bytes);
-  const groups: string[] = [];
-  for (let i = 0; i < 16; i += 2) groups.push(((bytes[i]! << 8) | bytes[i + 1]!).toString(16));
-  // Canonical form: the longest run of zero groups (length >= 2) becomes "::".
-  let bestStart = -1;
-  let bestLength = 0;
-  for (let i = 0; i < 8; ) {
-    if (groups[i] !== '0') {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && groups[j] === '0') j++;
-    if (j - i > bestLength && j - i >= 2) {
-      bestStart = i;
-      bestLength = j - i;
-    }
-    i = j;
-  }
-  if (bestStart < 0) return groups.join(':');
-  return `${groups.slice(0, bestStart).join(':')}::${groups.slice(bestStart + bestLength).join(':')}`;
+  return bytes.length === 4 || bytes.length === 16 ? formatIp(bytes) : formatMac(bytes);
 }

@@ -317,7 +317,7 @@ describe('diagnostic format', () => {
 
 describe('addresses', () => {
   it('IPv6 addresses are written in RFC 5952 form, so one address has one name', async () => {
-    const { canonicalIp } = await import('../../src/config/compiler/values.js');
+    const { canonicalIp } = await import('../../src/util/ipAddress.js');
     expect(canonicalIp('2001:0DB8:0000:0000:0000:0000:0000:0001')).toBe('2001:db8::1');
     expect(canonicalIp('2001:db8:0:0:1:0:0:1')).toBe('2001:db8::1:0:0:1');
     expect(canonicalIp('0:0:0:0:0:0:0:0')).toBe('::');

@@ -315,7 +315,7 @@ describe('addresses', () => {
     expect(canonicalAddress('2001:DB8:0:0:0:0:0:1')).toBe('2001:db8::1');
     expect(canonicalAddress('::')).toBe('::');
     expect(canonicalAddress('1:0:0:2:0:0:0:3')).toBe('1:0:0:2::3');
-    expect(canonicalAddress('::ffff:10.1.2.3')).toBe('::ffff:a01:203');
+    expect(canonicalAddress('::ffff:10.1.2.3')).toBe('::ffff:10.1.2.3'); // RFC 5952 §5: IPv4-mapped stays dotted
     expect(canonicalAddress('fe80::1:0:0:1')).toBe('fe80::1:0:0:1');
     expect(bytesToAddress(addressToBytes('10.0.0.1'), 'ipv4')).toBe('10.0.0.1');
   });

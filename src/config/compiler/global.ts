@@ -4,7 +4,8 @@ import type { ConfigNode } from '../parser.js';
 import { KEEPALIVED_KEYWORDS } from '../keepalivedKeywords.js';
 import { applyKeywords, type CompileContext, type KeywordTable, locOf, posOf, singleArg } from './context.js';
 import { compileNotifyFifos, NOTIFY_FIFO_KEYWORDS } from './notifyFifo.js';
-import { addressFamily, boolArg, canonicalIp, intArg, parseInteger, parseIp, parsePort, parseSeconds, secondsArg } from './values.js';
+import { addressFamily, boolArg, intArg, parseInteger, parseIp, parsePort, parseSeconds, secondsArg } from './values.js';
+import { canonicalIp } from '../../util/ipAddress.js';
 
 export function defaultGlobalDefs(file: string): GlobalDefs {
   return {

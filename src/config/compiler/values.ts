@@ -3,6 +3,7 @@
  * input, so one bad value never stops the compiler from finding the next problem.
  */
 import { z } from 'zod';
+import { canonicalIp } from '../../util/ipAddress.js';
 import type { Token } from '../lexer.js';
 import type { AddressFamily, ScriptCommand } from '../model.js';
 import type { ConfigNode } from '../parser.js';
@@ -19,32 +20,6 @@ export function addressFamily(text: string): AddressFamily | undefined {
   if (text.includes(':') && ipv6.safeParse(text).success) return 'inet6';
   if (!text.includes(':') && ipv4.safeParse(text).success) return 'inet';
   return undefined;
-}
-
-/**
- * RFC 5952 text for an IPv6 address (lowercase, no leading zeros, longest zero run as `::`), so the same
- * address always has the same name in the model (duplicate checks, reload diffs). IPv4 is returned as is.
- */
-export function canonicalIp(text: string): string {
-  if (!text.includes(':')) return text;
-  const lower = text.toLowerCase();
-  if (lower.includes('.')) return lower; // embedded IPv4 (::ffff:1.2.3.4): keep as written
-  const [head, tail] = lower.includes('::') ? lower.split('::') : [lower, undefined];
-  const left = head === '' ? [] : head.split(':');
-  const right = tail === undefined || tail === '' ? [] : tail.split(':');
-  const groups = tail === undefined ? left : [...left, ...Array<string>(8 - left.length - right.length).fill('0'), ...right];
-  const parts = groups.map((g) => g.replace(/^0+(?=.)/, ''));
-  let bestStart = -1;
-  let bestLen = 1;
-  for (let i = 0; i < parts.length;) {
-    if (parts[i] !== '0') { i++; continue; }
-    let j = i;
-    while (j < parts.length && parts[j] === '0') j++;
-    if (j - i > bestLen) { bestStart = i; bestLen = j - i; }
-    i = j;
-  }
-  if (bestStart < 0) return parts.join(':');
-  return `${parts.slice(0, bestStart).join(':')}::${parts.slice(bestStart + bestLen).join(':')}`;
 }
 
 export function parseInteger(token: Token, min: number, max: number, what: string, ctx: CompileContext): number | undefined {

@@ -15,7 +15,8 @@ import { CHECKER_TYPES, compileChecker, type InheritedTimers, isCheckerType, tim
 import {
   applyKeywords, type CompileContext, type KeywordHandler, type KeywordTable, locOf, posOf, requireBlock, singleArg,
 } from './context.js';
-import { addressFamily, boolArg, canonicalIp, intArg, notifyScriptArg, parseInteger, parseIp, parsePort } from './values.js';
+import { addressFamily, boolArg, intArg, notifyScriptArg, parseInteger, parseIp, parsePort } from './values.js';
+import { canonicalIp } from '../../util/ipAddress.js';
 
 type SchedulerFlag = VirtualServer['schedulerFlags'][number];
 

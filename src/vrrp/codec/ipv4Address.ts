@@ -25,9 +25,8 @@ export function ipv4Bytes(text: string): Uint8Array {
   return bytes;
 }
 
-export function formatIpv4(bytes: Uint8Array, offset = 0): string {
-  return `${bytes[offset]}.${bytes[offset + 1]}.${bytes[offset + 2]}.${bytes[offset + 3]}`;
-}
+/** The one formatter (src/util/ipAddress.ts), re-exported where the VRRP code has always found it. */
+export { formatIpv4 } from '../../util/ipAddress.js';
 
 /** The address as an unsigned 32-bit number, so that "10.0.0.10" > "10.0.0.9" compares numerically. */
 export function ipv4ToNumber(text: string): number {
