@@ -6,7 +6,8 @@ import type { CheckerScheduleSnapshot, HealthMetricsSource, RealServerSnapshot, 
 import type { Clock, TimerHandle } from '../util/clock.js';
 import { keepalivedTrio, keepalivedVsName, type KeepalivedNames } from '../util/keepalivedWording.js';
 import { logTransition, type Logger } from '../util/log.js';
-import { type ConfigDiff, realServerKey, virtualServerKey } from './configDiff.js';
+import { destinationKey, realServerKey, virtualServerKey } from '../config/keys.js';
+import type { ConfigDiff } from './configDiff.js';
 import type { DaemonPart } from './parts.js';
 
 /** What the health part needs of the health-check room's service (HealthCheckService fits). */
@@ -100,9 +101,7 @@ export class HealthPart implements DaemonPart, HealthMetricsSource {
   }
 
   async reload(next: ConfigModel, diff: ConfigDiff): Promise<void> {
-    const vs = diff.virtualServers;
-    const untouched = vs.added.length === 0 && vs.removed.length === 0 && vs.kept.every((k) => k.unchanged) && !diff.otherSectionsChanged.includes('virtualServerGroups');
-    if (untouched) return;
+    if (!diff.servicesChanged) return;
     this.indexServers(next);
     // The service's reload starts the checks too when there were none.
     this.options.runner.reload(this.options.plan(next));
@@ -137,18 +136,22 @@ export class HealthPart implements DaemonPart, HealthMetricsSource {
       const mirror = known.get(key);
       const checkersOf = new Map((detail?.realServers ?? []).map((r) => [r.key, r.checkers.map((c) => ({ type: c.type, up: c.up }))]));
       const rsKeys = new Set([...(detail?.realServers.map((r) => r.key) ?? []), ...[...(mirror?.entries() ?? [])].filter(([, d]) => !d.sorryServer).map(([k]) => k)]);
-      const realServers = [...rsKeys].map((rsKey): RealServerSnapshot => {
+      const configured = this.servers.get(key)?.realServers;
+      // The address comes from the config object the key names, never from the key's text; a server a
+      // reload removed (still in an older worker snapshot) is not shown.
+      const realServers = [...rsKeys].flatMap((rsKey): RealServerSnapshot[] => {
+        const rs = configured?.get(rsKey);
+        if (!rs) return [];
         // The mirror is updated on every event; the worker's snapshot may be a few seconds old.
         const fresh = mirror?.get(rsKey);
         const old = detail?.realServers.find((r) => r.key === rsKey);
-        const { address, port } = splitHostPort(rsKey);
-        return {
-          address,
-          port,
+        return [{
+          address: rs.address,
+          port: rs.port,
           weight: fresh?.weight ?? old?.weight ?? 0,
           up: fresh?.alive ?? old?.alive ?? false,
           checkers: checkersOf.get(rsKey) ?? [],
-        };
+        }];
       });
       return { key, quorumUp: quorum.get(key) ?? detail?.quorumUp ?? true, realServers };
     });
@@ -159,7 +162,7 @@ export class HealthPart implements DaemonPart, HealthMetricsSource {
    * is down (found dead at start-up); weight-only changes are debug lines.
    */
   private logChange(change: RealServerChange): void {
-    const id = `${change.virtualServer}/${change.realServer}`;
+    const id = destinationKey(change.virtualServer, change.realServer);
     const before = this.alive.get(id);
     this.alive.set(id, change.alive);
     const state = (alive: boolean): string => (alive ? 'UP' : 'DOWN');
@@ -273,7 +276,7 @@ export class HealthPart implements DaemonPart, HealthMetricsSource {
     for (const vs of snapshot.virtualServers) {
       for (const rs of vs.realServers) {
         rs.checkers.forEach((c, index) => {
-          const id = `${vs.key}/${rs.key}/${index}`;
+          const id = `${destinationKey(vs.key, rs.key)}/${index}`;
           const seen = this.seenChecks.get(id) ?? 0;
           if (c.checks > seen && c.lastDurationMs !== null) {
             // One observation per probe completed since the last look, valued at the latest duration.
@@ -287,12 +290,6 @@ export class HealthPart implements DaemonPart, HealthMetricsSource {
 }
 
 const BEHIND_WARNING_INTERVAL_MS = 60_000;
-
-function splitHostPort(key: string): { address: string; port: number } {
-  const cut = key.lastIndexOf(':');
-  const host = key.slice(0, cut);
-  return { address: host.startsWith('[') ? host.slice(1, -1) : host, port: Number(key.slice(cut + 1)) };
-}
 
 /** keepalived's names for a real server's lines (`--log-format keepalived`). */
 function realServerNames(vs: VirtualServer, rs: RealServer): KeepalivedNames {

@@ -3,7 +3,7 @@ import type { RealServerChange } from '../healthcheck/events.js';
 import { ipvsPlanFromConfig, type IpvsPlan } from '../ipvs/fromConfig.js';
 import type { IpvsBackendStatus, IpvsServiceStats, IpvsMetricsSource } from '../metrics/sources.js';
 import type { Logger } from '../util/log.js';
-import { canonical, type ConfigDiff } from './configDiff.js';
+import type { ConfigDiff } from './configDiff.js';
 import type { DaemonPart } from './parts.js';
 
 /** What the IPVS part needs of the IPVS room's service (src/ipvs/ipvsService.ts IpvsService fits). */
@@ -25,7 +25,6 @@ export class IpvsPart implements DaemonPart, IpvsMetricsSource {
   readonly name = 'ipvs';
   private runner: IpvsRunner | undefined;
   private closeKernel: (() => void) | undefined;
-  private lvsGlobals = '';
 
   constructor(
     /** Opens the kernel side; throws IpvsUnavailableError on a kernel without IPVS. */
@@ -34,17 +33,12 @@ export class IpvsPart implements DaemonPart, IpvsMetricsSource {
   ) {}
 
   async start(model: ConfigModel): Promise<void> {
-    this.lvsGlobals = lvsGlobalsOf(model);
     if (model.virtualServers.length === 0) return;
     await this.ensureRunner(model);
   }
 
   async reload(next: ConfigModel, diff: ConfigDiff): Promise<void> {
-    const globals = lvsGlobalsOf(next);
-    const vs = diff.virtualServers;
-    const untouched = vs.added.length === 0 && vs.removed.length === 0 && vs.kept.every((k) => k.unchanged) && globals === this.lvsGlobals;
-    this.lvsGlobals = globals;
-    if (untouched && !diff.otherSectionsChanged.includes('virtualServerGroups')) return;
+    if (!diff.servicesChanged && !diff.lvsGlobalsChanged) return;
     if (!this.runner) {
       if (next.virtualServers.length > 0) await this.ensureRunner(next);
       return;
@@ -87,9 +81,4 @@ export class IpvsPart implements DaemonPart, IpvsMetricsSource {
     const report = await runner.start(plan);
     this.logger.info({ part: 'ipvs', virtualServers: plan.virtualServers.length, report }, 'IPVS table synced');
   }
-}
-
-function lvsGlobalsOf(model: ConfigModel): string {
-  const g = model.global;
-  return canonical({ timeouts: g.lvsTimeouts, flush: g.lvsFlush, flushOnStop: g.lvsFlushOnStop });
 }

@@ -2,7 +2,8 @@ import type { ConfigModel, VrrpInstance } from '../config/model.js';
 import { keepalivedIpAddress, type VrrpInstanceSnapshot, type VrrpMetricsSource, type VrrpScriptSnapshot, type VrrpSocketSnapshot } from '../metrics/sources.js';
 import type { Logger } from '../util/log.js';
 import type { VrrpInstanceStatus, VrrpInterfaceStatus, VrrpReconfigureResult, VrrpScriptStatus } from '../vrrp/service.js';
-import { canonical, vrrpInstanceKey, type ConfigDiff } from './configDiff.js';
+import { vrrpInstanceKey } from '../config/keys.js';
+import { canonical, type ConfigDiff } from './configDiff.js';
 import type { DaemonPart } from './parts.js';
 
 /** What the VRRP part needs of the VRRP room's service (src/vrrp/service.ts VrrpService fits). */
@@ -73,7 +74,7 @@ export class VrrpPart implements DaemonPart, VrrpMetricsSource {
         restarted: changed,
         reconfigured,
         kept: [...this.units.keys()].filter((k) => !changed.includes(k) && !reconfigured.includes(k)),
-        instancesChanged: diff.vrrpInstances.kept.filter((k) => !k.unchanged).length,
+        instancesChanged: diff.vrrpInstances.changed,
       },
       'VRRP reload applied',
     );

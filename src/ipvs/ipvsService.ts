@@ -7,6 +7,7 @@
  * (partialRead.ts), so their cost stays bounded on a large table. At stop it removes the services it owns
  * unless told to keep them.
  */
+import { destinationKey, realServerKey } from '../config/keys.js';
 import type { Clock, TimerHandle } from '../util/clock.js';
 import { desiredTable, type DestinationHealth, type DestinationHealthReport } from './desiredTable.js';
 import { IpvsExistsError, IpvsNoEntryError, IpvsNoServiceError } from './errors.js';
@@ -83,7 +84,6 @@ export interface SyncReport {
   failed: number;
 }
 
-const destinationKey = (vs: string, rs: string): string => `${vs}\u0000${rs}`;
 
 /**
  * Errors that mean the kernel changed between our read and our write (or an earlier op of the same batch
@@ -240,7 +240,7 @@ export class IpvsService {
       for (const m of members) {
         addCounters(counters, m.stats);
         for (const d of m.destinations) {
-          const label = d.address.includes(':') ? `[${d.address}]:${d.port}` : `${d.address}:${d.port}`;
+          const label = realServerKey(d);
           const c = dests.get(label) ?? zeroCounters();
           addCounters(c, d.stats);
           dests.set(label, c);

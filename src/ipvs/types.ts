@@ -180,7 +180,3 @@ export function serviceKeyString(key: ServiceKey): string {
   const host = key.family === 'ipv6' ? `[${key.address}]` : key.address;
   return `${key.protocol}:${host}:${key.port}`;
 }
-
-export function destinationKeyString(d: { address: string; port: number }): string {
-  return d.address.includes(':') ? `[${d.address}]:${d.port}` : `${d.address}:${d.port}`;
-}

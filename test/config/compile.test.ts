@@ -234,7 +234,7 @@ virtual_server fwmark 5 {\n  lb_algo mh\n  lb_kind TUN\n  protocol UDP\n  ops\n 
       '/etc/ka.conf:5:24: error: real_server port: 70000 is out of range 0..65535',
       "/etc/ka.conf:8: error: virtual_server group 'NOPE': no virtual_server_group of that name",
       "/etc/ka.conf:14: error: virtual_server group 'NOPE': no virtual_server_group of that name",
-      '/etc/ka.conf:14: error: virtual_server group NOPE TCP is already defined at /etc/ka.conf:8',
+      '/etc/ka.conf:14: error: virtual_server group:NOPE/TCP is already defined at /etc/ka.conf:8',
     ]);
   });
 });

@@ -33,10 +33,10 @@ describe('reload compiler (the real config compiler on real files)', () => {
     writeFileSync(file, config('        10.0.0.100/24\n        10.0.0.101/24'));
     const second = await compile(file);
     if (!first.ok || !second.ok) throw new Error('expected both to compile');
-    const change = diffConfigs(first.model, second.model).vrrpInstances.kept[0]!;
-    expect(change.vipsAdded.map((v) => v.address)).toEqual(['10.0.0.101']);
-    expect(change.vipsRemoved).toEqual([]);
-    expect(change.fieldsChanged).toEqual([]);
+    const diff = diffConfigs(first.model, second.model);
+    expect(diff.vrrpInstances).toEqual({ added: [], removed: [], changed: ['eth0/vrid 51/inet'] });
+    expect(diff.virtualServers).toEqual({ added: [], removed: [], changed: [] });
+    expect(diff.servicesChanged).toBe(false);
   });
 
   it('a broken file: errors located FILE:LINE, no model', async () => {

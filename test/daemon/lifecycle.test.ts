@@ -93,7 +93,7 @@ describe('DaemonLifecycle', () => {
     await lifecycle.reload();
     for (const part of parts) {
       expect(part.diffs).toHaveLength(1);
-      expect(part.diffs[0]!.vrrpInstances.kept[0]!.vipsAdded.map((v) => v.address)).toEqual(['10.0.0.150']);
+      expect(part.diffs[0]!.vrrpInstances).toEqual({ added: [], removed: [], changed: ['eth0/vrid 51/inet'] });
     }
     expect(lifecycle.currentModel!.vrrpInstances[0]!.virtualIpAddresses).toHaveLength(2);
   });

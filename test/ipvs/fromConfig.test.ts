@@ -70,7 +70,7 @@ describe('ipvsPlanFromConfig', () => {
   });
 
   it('maps scheduler, persistence granularity, flags, ops and keys the virtual servers like the health side', () => {
-    expect(plan.virtualServers.map((v) => v.virtualServer)).toEqual(['10.0.0.1:80/TCP', 'fwmark:5/IPv4', '10.0.0.53:53/UDP', 'group:web6']);
+    expect(plan.virtualServers.map((v) => v.virtualServer)).toEqual(['10.0.0.1:80/TCP', 'fwmark:5/IPv4', '10.0.0.53:53/UDP', 'group:web6/TCP']);
     const [web, mark, dns] = plan.virtualServers;
     expect(web.services).toEqual([
       { key: { kind: 'address', family: 'ipv4', protocol: 'tcp', address: '10.0.0.1', port: 80 }, scheduler: 'wlc', onePacket: false, schedulerFlags: 0, persistence: { timeoutSeconds: 300, prefixLength: 24 } },

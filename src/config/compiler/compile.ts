@@ -5,6 +5,7 @@
  */
 import { KEEPALIVED_KEYWORDS } from '../keepalivedKeywords.js';
 import { ConfigModel, type SourceLocation } from '../model.js';
+import { virtualServerKey } from '../keys.js';
 import type { ConfigNode } from '../parser.js';
 import { type CompileContext, posOf } from './context.js';
 import { compileGlobalDefs, defaultGlobalDefs, SYNC_ID_GIVEN } from './global.js';
@@ -196,8 +197,9 @@ function crossCheck(model: ConfigModel, syncGroups: CompiledSyncGroup[], ctx: Co
       ctx.sink.error(at(vs.loc), `virtual_server group '${vs.group}': no virtual_server_group of that name`);
     }
     const fwmarkOnlyGroup = vs.group !== undefined && !(vsGroups.get(vs.group)?.entries.some((e) => e.kind === 'address') ?? true);
-    const key = fwmarkOnlyGroup ? `group ${vs.group}` : vs.group !== undefined ? `group ${vs.group} ${vs.protocol}` : vs.fwmark !== undefined
-      ? `fwmark ${vs.fwmark} ${vs.family}` : `${vs.protocol} ${vs.address} ${vs.port}`;
+    // The virtual server's one identity (keys.ts); a group of fwmarks only is the same kernel services
+    // whatever its protocol, so there the protocol does not tell two apart.
+    const key = fwmarkOnlyGroup ? `group:${vs.group}` : virtualServerKey(vs);
     const first = services.get(key);
     if (first !== undefined) {
       ctx.sink.error(at(vs.loc), `virtual_server ${key} is already defined at ${first.file}:${first.line}`);

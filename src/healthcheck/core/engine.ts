@@ -1,4 +1,5 @@
 import type { Clock, TimerHandle } from '../../util/clock.js';
+import { destinationKey, type DestinationKey } from '../../config/keys.js';
 import type { CheckerSpec, HealthCheckPlan, ScriptSpec } from '../plan.js';
 import type { ProbeResult } from '../result.js';
 import type { HealthCounters, HealthEvent, HealthSnapshot } from '../events.js';
@@ -109,9 +110,6 @@ export function probeBudgetMs(spec: CheckerSpec): number {
   }
 }
 
-function destKey(vs: string, rs: string): string {
-  return `${vs}\u0000${rs}`;
-}
 
 /**
  * The health-check core: schedules every checker on a Clock, feeds probe results through each checker's
@@ -122,7 +120,7 @@ function destKey(vs: string, rs: string): string {
 export class HealthCheckEngine {
   private readonly vss = new Map<string, VsRuntime>();
   /** Last emitted state of every destination, so only real changes go out. */
-  private readonly emitted = new Map<string, DesiredDestination & { alive: boolean; sorryServer: boolean }>();
+  private readonly emitted = new Map<DestinationKey, DesiredDestination & { virtualServer: string; realServer: string; alive: boolean; sorryServer: boolean }>();
   private running = false;
   private prior: ReadonlyMap<string, ReadonlyMap<string, boolean>> | undefined;
   readonly counters: HealthCounters = {
@@ -161,7 +159,7 @@ export class HealthCheckEngine {
     this.install(plan, old);
     // Anything that was emitted but is no longer in the plan leaves the table.
     for (const [key, prev] of this.emitted) {
-      const [vsKey, rsKey] = key.split('\u0000') as [string, string];
+      const { virtualServer: vsKey, realServer: rsKey } = prev;
       const vs = this.vss.get(vsKey);
       const stillThere = vs && (vs.state.realServers.has(rsKey) || vs.state.plan.sorryServer?.key === rsKey);
       if (stillThere) continue;
@@ -500,10 +498,10 @@ export class HealthCheckEngine {
   private emitIfChanged(
     vsKey: string, rsKey: string, alive: boolean, desired: DesiredDestination, sorryServer: boolean, reason: string,
   ): void {
-    const key = destKey(vsKey, rsKey);
+    const key = destinationKey(vsKey, rsKey);
     const prev = this.emitted.get(key);
     if (prev && prev.alive === alive && prev.inTable === desired.inTable && prev.weight === desired.weight) return;
-    this.emitted.set(key, { alive, sorryServer, ...desired });
+    this.emitted.set(key, { virtualServer: vsKey, realServer: rsKey, alive, sorryServer, ...desired });
     this.deps.onEvent({
       kind: 'realServer', virtualServer: vsKey, realServer: rsKey, alive, inTable: desired.inTable,
       weight: desired.weight, sorryServer, reason,
