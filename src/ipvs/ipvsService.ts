@@ -13,7 +13,7 @@ import { desiredTable, type DestinationHealth, type DestinationHealthReport } fr
 import { IpvsExistsError, IpvsNoEntryError, IpvsNoServiceError } from './errors.js';
 import type { IpvsPlan } from './fromConfig.js';
 import { planPartialRead } from './partialRead.js';
-import { reconcile, serviceIdentity, teardown, type DesiredService, type IpvsOperation, type KernelService } from './reconciler.js';
+import { destinationIdentity, reconcile, serviceIdentity, teardown, type DesiredService, type IpvsOperation, type KernelService } from './reconciler.js';
 import type { DestinationEntry, DestinationSpec, IpvsBackendStatus, IpvsCounters, IpvsServiceStats, IpvsStats, IpvsTimeouts, ServiceEntry, ServiceKey, ServiceSpec } from './types.js';
 
 /** What the service needs of the kernel table (IpvsClient provides it). */
@@ -74,6 +74,13 @@ export interface IpvsServiceCounters {
   destinationListsRead: number;
 }
 
+/** The counters one sync read of a service and (when it read them) of its destinations. */
+interface ReadCounters {
+  key: ServiceKey;
+  stats?: IpvsStats;
+  destinations: Map<string, DestinationEntry>;
+}
+
 /** What a sync reads: everything, or the service list plus the destinations that can matter. */
 type SyncScope = { kind: 'full' } | { kind: 'partial'; mustRead: Set<string> };
 
@@ -125,6 +132,8 @@ export class IpvsService {
   private rotation = 0;
   /** The next sync must read everything (start, reload, syncNow, or a pass after tolerated races). */
   private fullReadWanted = false;
+  /** Counters as the syncs read them, by service identity (what stats() serves). */
+  private readonly lastRead = new Map<string, ReadCounters>();
 
   constructor(
     private readonly table: IpvsTable,
@@ -219,27 +228,33 @@ export class IpvsService {
     this.owned.clear();
   }
 
-  /** Every destination in the kernel's table (not only ours: node_exporter shows the whole table too). */
-  async backends(): Promise<IpvsBackendStatus[]> {
-    const kernel = await this.table.listTable({ withStats: false });
-    return kernel.flatMap((s) =>
-      s.destinations.map((d) => ({ service: s.key, address: d.address, port: d.port, activeConnections: d.activeConnections, inactiveConnections: d.inactiveConnections, weight: d.weight })),
-    );
+  /**
+   * Every destination in the kernel's table (not only ours: node_exporter shows the whole table too), as the
+   * last syncs read them, like stats(): a scrape never reads the kernel.
+   */
+  backends(): Promise<IpvsBackendStatus[]> {
+    return Promise.resolve([...this.lastRead.values()].flatMap((s) =>
+      [...s.destinations.values()].map((d) => ({ service: s.key, address: d.address, port: d.port, activeConnections: d.activeConnections, inactiveConnections: d.inactiveConnections, weight: d.weight })),
+    ));
   }
 
-  /** Kernel counters of our services, keyed like the health side's virtual servers (groups summed). */
-  async stats(): Promise<IpvsServiceStats[]> {
-    const kernel = await this.table.listTable();
-    const byId = new Map(kernel.map((s) => [serviceIdentity(s.key), s]));
+  /**
+   * Counters of our services, keyed like the health side's virtual servers (groups summed), as the last
+   * syncs read them: a scrape never reads the kernel (on 1,000 × 10 a read with counters took 1–3 s in
+   * the VM). A service's counters are those of the last sync (the periodic one runs every 10 s and reads
+   * every service); a destination's, of the last sync that read its service's destinations (every sync
+   * for a full read, within ceil(services / destinationReadBudget) periods for partial ones).
+   */
+  stats(): Promise<IpvsServiceStats[]> {
     const out: IpvsServiceStats[] = [];
     for (const vs of this.plan.virtualServers) {
-      const members = vs.services.map((s) => byId.get(serviceIdentity(s.key))).filter((s): s is KernelService => s !== undefined);
+      const members = vs.services.map((s) => this.lastRead.get(serviceIdentity(s.key))).filter((s): s is ReadCounters => s !== undefined);
       if (members.length === 0) continue;
       const dests = new Map<string, IpvsCounters>();
       const counters = zeroCounters();
       for (const m of members) {
         addCounters(counters, m.stats);
-        for (const d of m.destinations) {
+        for (const d of m.destinations.values()) {
           const label = realServerKey(d);
           const c = dests.get(label) ?? zeroCounters();
           addCounters(c, d.stats);
@@ -248,7 +263,22 @@ export class IpvsService {
       }
       out.push({ service: vs.virtualServer, counters, destinations: [...dests].map(([destination, c]) => ({ destination, counters: c })) });
     }
-    return out;
+    return Promise.resolve(out);
+  }
+
+  /** What a sync read: a service's counters, and its destinations' when their list was read. */
+  private remember(services: ReadonlyArray<ServiceEntry & { destinations?: DestinationEntry[] }>, allListed: boolean): void {
+    const seen = new Set<string>();
+    for (const s of services) {
+      const id = serviceIdentity(s.key);
+      seen.add(id);
+      const entry = this.lastRead.get(id) ?? { key: s.key, destinations: new Map<string, DestinationEntry>() };
+      entry.stats = s.stats;
+      if (s.destinations) entry.destinations = new Map(s.destinations.map((d) => [destinationIdentity(d), d]));
+      this.lastRead.set(id, entry);
+    }
+    // A service the kernel no longer lists has no counters any more.
+    if (allListed) for (const id of [...this.lastRead.keys()]) if (!seen.has(id)) this.lastRead.delete(id);
   }
 
   private scheduleChangeSync(): void {
@@ -315,8 +345,9 @@ export class IpvsService {
 
   private async fullDiff(desired: DesiredService[]): Promise<IpvsOperation[]> {
     this.counters.fullReads++;
-    const kernel = await this.table.listTable({ withStats: false });
+    const kernel = await this.table.listTable({ withStats: true });
     this.counters.destinationListsRead += kernel.length;
+    this.remember(kernel, true);
     return reconcile({ desired, kernel, owned: [...this.owned.values()] });
   }
 
@@ -325,12 +356,14 @@ export class IpvsService {
     const listServices = this.table.listServices!.bind(this.table);
     const listDestinations = this.table.listDestinations!.bind(this.table);
     this.counters.partialReads++;
-    const kernelServices = await listServices({ withStats: false });
+    const kernelServices = await listServices({ withStats: true });
     const plan = planPartialRead({ desired, kernelServices, mustRead, cursor: this.rotation, budget: this.destinationReadBudget });
     this.rotation = plan.nextCursor;
-    const dests = await Promise.all(plan.dump.map((s) => listDestinations(s.key, { withStats: false })));
+    const dests = await Promise.all(plan.dump.map((s) => listDestinations(s.key, { withStats: true })));
     this.counters.destinationListsRead += plan.dump.length;
     const kernel: KernelService[] = plan.dump.map((s, i) => ({ ...s, destinations: dests[i] }));
+    this.remember(kernelServices, true);
+    this.remember(kernel, false);
     // Owned services no longer desired are deleted whole: their destinations need no reading.
     const desiredIds = new Set(desired.map((d) => serviceIdentity(d.spec.key)));
     const owned = [...this.owned.values()].filter((k) => !desiredIds.has(serviceIdentity(k)));

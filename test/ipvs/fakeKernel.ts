@@ -59,13 +59,13 @@ export class FakeIpvsKernel implements NetlinkTransport {
     };
     const reply = (cmd: number, attrs: Buffer[]): Buffer =>
       encodeGenlRequest({ familyId: this.familyId, cmd, version: 1, dump: false, attributes: Buffer.concat(attrs) });
-    const stats64 = (st: IpvsStats): Buffer => {
+    const stats64 = (st: IpvsStats, type: number = SvcAttr.STATS64): Buffer => {
       const u64 = (t: number, v: number): Buffer => {
         const b = Buffer.alloc(8);
         b.writeBigUInt64LE(BigInt(v));
         return attr(t, b);
       };
-      return nestedAttr(SvcAttr.STATS64, [u64(StatsAttr.CONNS, st.connections), u64(StatsAttr.INPKTS, st.packetsIn), u64(StatsAttr.OUTPKTS, st.packetsOut), u64(StatsAttr.INBYTES, st.bytesIn), u64(StatsAttr.OUTBYTES, st.bytesOut)]);
+      return nestedAttr(type, [u64(StatsAttr.CONNS, st.connections), u64(StatsAttr.INPKTS, st.packetsIn), u64(StatsAttr.OUTPKTS, st.packetsOut), u64(StatsAttr.INBYTES, st.bytesIn), u64(StatsAttr.OUTBYTES, st.bytesOut)]);
     };
     const serviceReply = (s: ServiceEntry): Buffer => {
       const inner = new AttributeReader(packService(s)).raw(CmdAttr.SERVICE)!;
@@ -74,7 +74,10 @@ export class FakeIpvsKernel implements NetlinkTransport {
     const destReply = (d: DestinationEntry): Buffer => {
       const inner = new AttributeReader(packDestination(d)).raw(CmdAttr.DEST)!;
       return reply(IpvsCmd.NEW_DEST, [
-        nestedAttr(CmdAttr.DEST, [inner, u32Attr(DestAttr.ACTIVE_CONNS, d.activeConnections), u32Attr(DestAttr.INACT_CONNS, d.inactiveConnections)]),
+        nestedAttr(CmdAttr.DEST, [
+          inner, u32Attr(DestAttr.ACTIVE_CONNS, d.activeConnections), u32Attr(DestAttr.INACT_CONNS, d.inactiveConnections),
+          ...(d.stats ? [stats64(d.stats, DestAttr.STATS64)] : []),
+        ]),
       ]);
     };
 

@@ -163,13 +163,28 @@ describe('IpvsService', () => {
     expect(f.view()).toEqual([]);
   });
 
-  it('stats sums kernel counters per configured virtual server', async () => {
-    const { kernel, svc, plan } = rig();
+  it('stats sums kernel counters per configured virtual server, as the last sync read them: a scrape reads nothing', async () => {
+    const { kernel, svc, plan, clock } = rig();
     await svc.start(plan);
-    kernel.table[0].stats = { connections: 5, packetsIn: 6, packetsOut: 7, bytesIn: 8, bytesOut: 9, connectionsPerSecond: 0, packetsInPerSecond: 0, packetsOutPerSecond: 0, bytesInPerSecond: 0, bytesOutPerSecond: 0 };
-    const s = await svc.stats();
-    expect(s.map((x) => x.service)).toEqual(['10.0.0.1:80/TCP', '10.0.0.2:443/TCP']);
-    expect(s[0].destinations.map((d) => d.destination)).toEqual(['10.1.0.1:80', '10.1.0.2:80']);
+    // The start's sync read the table before it built it: the first periodic sync reads what it built.
+    clock.advance(5000);
+    await settle();
+    const counters = (connections: number) => ({ connections, packetsIn: 6, packetsOut: 7, bytesIn: 8, bytesOut: 9, connectionsPerSecond: 0, packetsInPerSecond: 0, packetsOutPerSecond: 0, bytesInPerSecond: 0, bytesOutPerSecond: 0 });
+    kernel.table[0].stats = counters(5);
+    kernel.table[0].destinations[0].stats = counters(3);
+    const requests = kernel.log.length;
+    const before = await svc.stats();
+    expect(kernel.log.length).toBe(requests);
+    expect(before.map((x) => x.service)).toEqual(['10.0.0.1:80/TCP', '10.0.0.2:443/TCP']);
+    expect(before[0].destinations.map((d) => d.destination)).toEqual(['10.1.0.1:80', '10.1.0.2:80']);
+    expect(before[0].counters.connections).toBe(0);
+    // The periodic sync (every 5 s in this rig) reads the service list with its counters, and this
+    // service's destinations in its rotation.
+    clock.advance(5000);
+    await settle();
+    const after = await svc.stats();
+    expect(after[0].counters.connections).toBe(5);
+    expect(after[0].destinations[0].counters.connections).toBe(3);
     await svc.stop();
   });
 
