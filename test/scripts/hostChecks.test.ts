@@ -90,6 +90,40 @@ describe('host checks of scripts (users, permissions) over a fake host', () => {
     ]);
   });
 
+  it('an unknown global script_user refuses a vrrp_script and a MISC_CHECK alike (neither runs as root instead)', () => {
+    const text = `
+global_defs {
+  script_user nosuchuser
+}
+vrrp_script chk {
+  script "/etc/ka/ok.sh"
+}
+vrrp_instance VI_1 {
+  interface eth0
+  virtual_router_id 5
+  virtual_ipaddress {
+    10.1.1.1
+  }
+  track_script {
+    chk
+  }
+}
+virtual_server 10.1.1.1 80 {
+  protocol TCP
+  real_server 10.2.2.2 80 {
+    MISC_CHECK {
+      misc_path "/etc/ka/ok.sh"
+    }
+  }
+}
+`;
+    const out = run(text, host(fs));
+    expect(out).toEqual([
+      "/etc/ka.conf:6: error: vrrp_script chk: user 'nosuchuser' does not exist (the script would not run; keepalived drops it)",
+      "/etc/ka.conf:22: error: MISC_CHECK misc_path: user 'nosuchuser' does not exist (the script would not run; keepalived drops it)",
+    ]);
+  });
+
   it('MISC_CHECK, notify and quorum scripts are checked by the same rules', () => {
     const text = `
 global_defs {
