@@ -1,6 +1,6 @@
 /** The one RFC 1071 checksum (src/util/internetChecksum.ts) that VRRP, the IPv4 header and ICMP echo share. */
 import { describe, expect, it } from 'vitest';
-import { internetChecksum } from '../src/util/internetChecksum.js';
+import { internetChecksum } from '../../src/util/internetChecksum.js';
 
 describe('internetChecksum', () => {
   it("gives RFC 1071's worked example (words 0001 f203 f4f5 f6f7: sum ddf2, checksum 220d)", () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { FakeClock } from '../src/util/clock.js';
+import { FakeClock } from '../../src/util/clock.js';
 
 describe('FakeClock', () => {
   it('fires due timers in time order and not before', () => {

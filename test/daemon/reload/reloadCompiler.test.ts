@@ -6,10 +6,10 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { DEFAULT_COMPILE_LIMITS } from '../../src/config/budget.js';
-import { compileConfigFile } from '../../src/config/compileFile.js';
-import { childCompiler } from '../../src/daemon/reload/reloadCompiler.js';
-import { writeHostileConfigs } from '../config/hostileConfigs.js';
+import { DEFAULT_COMPILE_LIMITS } from '../../../src/config/budget.js';
+import { compileConfigFile } from '../../../src/config/compileFile.js';
+import { childCompiler } from '../../../src/daemon/reload/reloadCompiler.js';
+import { writeHostileConfigs } from '../../config/hostileConfigs.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'td-reloadc-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
