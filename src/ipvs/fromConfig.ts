@@ -36,7 +36,7 @@ export interface PlannedSorryServer {
 }
 
 export interface VirtualServerIpvsPlan {
-  /** Health key of the virtual server ("10.0.0.100:80/TCP", "fwmark:1/IPv4", "group:NAME"). */
+  /** The virtual server's key (src/config/keys.ts: "10.0.0.100:80/TCP", "fwmark:1/IPv4", "group:NAME/TCP"). */
   virtualServer: string;
   services: ServiceSpec[];
   realServers: PlannedDestination[];

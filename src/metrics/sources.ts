@@ -136,7 +136,7 @@ export interface RealServerSnapshot {
 }
 
 export interface VirtualServerSnapshot {
-  /** `ADDR:PORT/PROTO`, `fwmark:N` or `group:NAME` — a stable label value. */
+  /** The virtual server's key (src/config/keys.ts: `ADDR:PORT/PROTO`, `fwmark:N/IPv4`, `group:NAME/PROTO`), a stable label value. */
   key: string;
   quorumUp: boolean;
   realServers: RealServerSnapshot[];
