@@ -24,8 +24,8 @@ export interface ConnectTarget {
   host: string;
   port: number;
   /** bindto / bind_port: source address and port of the probe. */
-  bindTo?: string;
-  bindPort?: number;
+  bindTo?: string | undefined;
+  bindPort?: number | undefined;
   /** connect_timeout. */
   timeoutMs: number;
 }
@@ -44,9 +44,9 @@ export interface UrlSpec {
   /** Accepted status codes; empty means keepalived's default 200–299. */
   statusCodes: StatusRange[];
   /** Expected MD5 of the body, lowercase hex; absent = body not checked. */
-  digest?: string;
+  digest?: string | undefined;
   /** This url's own virtualhost (Host header), overriding the checker's. */
-  virtualHost?: string;
+  virtualHost?: string | undefined;
   /** url { regex … }: the body is kept (up to the body cap) and matched. */
   regex?: BodyRegexSpec;
 }
@@ -78,14 +78,14 @@ export interface HttpCheckSpec {
   target: ConnectTarget;
   urls: UrlSpec[];
   /** Host header (virtualhost); default: the target address (and port when not the scheme's). */
-  virtualHost?: string;
+  virtualHost?: string | undefined;
   /**
    * http_protocol: '1.0' (default), '1.0C' (Connection: close), '1.0K' (Connection: keep-alive, keepalived's
    * test mode), '1.1' (adds Connection: close). The reply ends at Content-Length / last chunk / close.
    */
   httpProtocol: '1.0' | '1.0C' | '1.0K' | '1.1';
   /** TLS server name for SSL_GET (enable_sni uses virtualhost); absent = no SNI. */
-  sni?: string;
+  sni?: string | undefined;
   /** SSL_GET: the SSL block's client certificate and CA; absent = no certificate, no verification. */
   tls?: TlsClientMaterial;
 }
@@ -124,7 +124,7 @@ export interface UdpCheckSpec {
   /** require_reply: a reply must come; without it, silence is fine and only an ICMP error is a failure. */
   requireReply: boolean;
   /** The reply must start with this pattern: hex, `x` nibbles match anything (keepalived's require_reply arg). */
-  replyPattern?: string;
+  replyPattern?: string | undefined;
   /** Reply length bounds in bytes; 0 = no bound. */
   minReplyLength: number;
   maxReplyLength: number;
@@ -187,8 +187,8 @@ export interface RealServerPlan {
   weight: number;
   /** inhibit_on_failure: a dead real server stays in the table with weight 0. */
   inhibitOnFailure: boolean;
-  notifyUp?: ScriptSpec;
-  notifyDown?: ScriptSpec;
+  notifyUp?: ScriptSpec | undefined;
+  notifyDown?: ScriptSpec | undefined;
   checkers: CheckerSpec[];
 }
 
@@ -205,11 +205,11 @@ export interface VirtualServerPlan {
   /** quorum: minimum sum of the weights of alive real servers (default 1). */
   quorum: number;
   hysteresis: number;
-  quorumUp?: ScriptSpec;
-  quorumDown?: ScriptSpec;
+  quorumUp?: ScriptSpec | undefined;
+  quorumDown?: ScriptSpec | undefined;
   /** omega: run notify_down / quorum_down when the checkers stop. */
   omega: boolean;
-  sorryServer?: SorryServerPlan;
+  sorryServer?: SorryServerPlan | undefined;
   realServers: RealServerPlan[];
 }
 

@@ -71,7 +71,7 @@ function forwardingOf(kind: 'NAT' | 'DR' | 'TUN'): DestinationSpec['forwarding']
   return kind === 'NAT' ? 'nat' : kind === 'DR' ? 'dr' : 'tunnel';
 }
 
-function destinationOf(rs: { address: string; port: number; weight: number; lbKind: 'NAT' | 'DR' | 'TUN'; tunnel?: TunnelOptions; upper?: number; lower?: number }): DestinationSpec {
+function destinationOf(rs: { address: string; port: number; weight: number; lbKind: 'NAT' | 'DR' | 'TUN'; tunnel?: TunnelOptions | undefined; upper?: number | undefined; lower?: number | undefined }): DestinationSpec {
   const d: DestinationSpec = {
     address: canonicalAddress(rs.address),
     port: rs.port,

@@ -273,7 +273,8 @@ export class IpvsService {
       const id = serviceIdentity(s.key);
       seen.add(id);
       const entry = this.lastRead.get(id) ?? { key: s.key, destinations: new Map<string, DestinationEntry>() };
-      entry.stats = s.stats;
+      if (s.stats) entry.stats = s.stats;
+      else delete entry.stats;
       if (s.destinations) entry.destinations = new Map(s.destinations.map((d) => [destinationIdentity(d), d]));
       this.lastRead.set(id, entry);
     }
