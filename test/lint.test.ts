@@ -80,6 +80,18 @@ describe('static gates', () => {
       .toEqual(['import-x/no-restricted-paths']);
     expect(await rulesAt('src/config/compiler/planted.ts', "import { readFileSync } from 'node:fs';\nexport const r = readFileSync;\n"))
       .toEqual(['no-restricted-imports']);
+    // One way only (issue 14): the IPVS room takes no metrics type, a shared edge no room, config no room.
+    expect(await rulesAt('src/ipvs/planted.ts', "import type { IpvsMetricsSource } from '../metrics/sources.js';\nexport type S = IpvsMetricsSource;\n"))
+      .toEqual(['import-x/no-restricted-paths']);
+    expect(await rulesAt('src/util/planted.ts', "import type { ServiceKey } from '../ipvs/types.js';\nexport type K = ServiceKey;\n"))
+      .toEqual(['import-x/no-restricted-paths']);
+    expect(await rulesAt('src/config/planted.ts', "import type { VirtualServerPlan } from '../healthcheck/plan.js';\nexport type P = VirtualServerPlan;\n"))
+      .toEqual(['import-x/no-restricted-paths']);
+    expect(await rulesAt('src/healthcheck/core/planted.ts', "import { IpvsService } from '../../ipvs/ipvsService.js';\nexport const s = IpvsService;\n"))
+      .toEqual(['import-x/no-restricted-paths', 'import-x/no-restricted-paths']);
+    // Every room takes its identities from config (src/config/keys.ts), which all may import.
+    expect(await rulesAt('src/healthcheck/core/planted.ts', "import { destinationKey } from '../../config/keys.js';\nexport const k = destinationKey;\n"))
+      .toEqual([]);
     // The same imports where they belong are clean: the daemon composes the rooms.
     expect(await rulesAt('src/daemon/planted.ts', "import type { RealServerChange } from '../healthcheck/events.js';\nimport { ipvsPlanFromConfig } from '../ipvs/fromConfig.js';\nexport type C = RealServerChange;\nexport const p = ipvsPlanFromConfig;\n"))
       .toEqual([]);
