@@ -5,7 +5,7 @@
  */
 import { KEEPALIVED_KEYWORDS } from '../keepalivedKeywords.js';
 import { ConfigModel, type SourceLocation } from '../model.js';
-import { virtualServerKey } from '../keys.js';
+import { virtualServerKey, vrrpInstanceKey } from '../keys.js';
 import type { ConfigNode } from '../parser.js';
 import { type CompileContext, posOf } from './context.js';
 import { compileGlobalDefs, defaultGlobalDefs, SYNC_ID_GIVEN } from './global.js';
@@ -128,7 +128,7 @@ function crossCheck(model: ConfigModel, syncGroups: CompiledSyncGroup[], ctx: Co
   for (const i of model.vrrpInstances) {
     // Unicast instances may share a VRID on one interface (they talk to different peers).
     if (i.unicastPeers.length > 0) continue;
-    const key = `${i.interface ?? ''}/${i.family}/${i.virtualRouterId}`;
+    const key = vrrpInstanceKey(i);
     const other = vrids.get(key);
     if (other !== undefined) {
       ctx.sink.error(at(i.loc), `vrrp_instance ${i.name}: virtual_router_id ${i.virtualRouterId} is already used by ${other} on the same interface`);
