@@ -38,28 +38,28 @@ import { VrrpPart } from './daemon/vrrpPart.js';
 /** The daemon's options: the CLI's CliOptions fits (same names), tests pass a subset. */
 export interface DaemonOptions {
   configFile: string;
-  configId?: string;
-  strict?: boolean;
-  logLevel?: LogLevel;
-  logFormat?: LogFormat;
-  logger?: Logger;
+  configId?: string | undefined;
+  strict?: boolean | undefined;
+  logLevel?: LogLevel | undefined;
+  logFormat?: LogFormat | undefined;
+  logger?: Logger | undefined;
   /** Absent = 127.0.0.1:9165; present and undefined = `--metrics-listen off`. */
   metricsListen?: { host: string; port: number } | undefined;
-  pidFile?: string;
+  pidFile?: string | undefined;
   /** keepalived's -r (VRRP) and -c (checkers) pid files: this process's pid, locked, when that side runs. */
-  vrrpPidFile?: string;
-  checkersPidFile?: string;
+  vrrpPidFile?: string | undefined;
+  checkersPidFile?: string | undefined;
   /** -g/--log-file: every log line also appended there. */
-  logFile?: string;
+  logFile?: string | undefined;
   /** -d/--dump-conf: the compiled configuration, logged once at start. */
-  dumpConf?: boolean;
+  dumpConf?: boolean | undefined;
   /** Accepted command-line flags with nothing to do: each logged once at start. */
-  notes?: readonly string[];
+  notes?: readonly string[] | undefined;
   /** Absent = /run/tslvsd/status.sock. */
-  statusSocket?: string;
-  vrrpOnly?: boolean;
-  checkOnly?: boolean;
-  keepIpvsOnExit?: boolean;
+  statusSocket?: string | undefined;
+  vrrpOnly?: boolean | undefined;
+  checkOnly?: boolean | undefined;
+  keepIpvsOnExit?: boolean | undefined;
   /** Resolves to stop the daemon as if SIGTERM arrived (tests, embedding). */
   stopSignal?: Promise<unknown>;
 }

@@ -27,11 +27,11 @@ export interface StatusInputs {
   startedAtEpochMs: number;
   configFile: string;
   mode: DaemonStatus['mode'];
-  lastReload?: { epochMs: number; successful: boolean; errors: string[] };
+  lastReload?: { epochMs: number; successful: boolean; errors: string[] } | undefined;
   vrrpInstances: VrrpInstanceSnapshot[];
   virtualServers: VirtualServerSnapshot[];
-  syncDaemon?: SyncDaemonSnapshot;
-  metricsListener?: MetricsListenerStatus;
+  syncDaemon?: SyncDaemonSnapshot | undefined;
+  metricsListener?: MetricsListenerStatus | undefined;
 }
 
 export function buildStatus(inputs: StatusInputs): DaemonStatus {

@@ -80,5 +80,5 @@ export interface HealthSnapshot {
   virtualServers: VirtualServerSnapshot[];
   counters: HealthCounters;
   /** Worst lateness (ms) of a check launch over the last 10–20 s (see HealthCheckEngine.scheduleLatenessMs). */
-  scheduleLatenessMs?: number;
+  scheduleLatenessMs?: number | undefined;
 }

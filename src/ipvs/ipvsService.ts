@@ -52,9 +52,9 @@ export interface IpvsServiceOptions {
    * changed, service missing or different): the rotation that finds destinations edited by hand, within
    * ceil(services / budget) periods. Default 100; Infinity reads every service every time.
    */
-  destinationReadBudget?: number;
+  destinationReadBudget?: number | undefined;
   /** Leave our services in the kernel at stop. */
-  keepOnStop?: boolean;
+  keepOnStop?: boolean | undefined;
   onEvent?: (e: IpvsSyncEvent) => void;
 }
 

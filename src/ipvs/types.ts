@@ -43,7 +43,7 @@ export interface ServiceSpec {
   key: ServiceKey;
   scheduler: string;
   /** Absent = not persistent. */
-  persistence?: Persistence;
+  persistence?: Persistence | undefined;
   onePacket: boolean;
   /** Bitmask of SchedulerFlagBits values (0x08 | 0x10 | 0x20). */
   schedulerFlags: number;
@@ -68,7 +68,7 @@ export interface DestinationSpec {
   upperThreshold: number;
   lowerThreshold: number;
   /** Only meaningful for tunnel forwarding. */
-  tunnel?: TunnelSettings;
+  tunnel?: TunnelSettings | undefined;
 }
 
 /** Counters and rates of a service or destination (from STATS64 when present, else STATS). */

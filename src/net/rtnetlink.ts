@@ -165,7 +165,9 @@ class RtNetlinkEdge implements RtNetlink, LinkControl {
   async removeAddress(addr: InterfaceAddress): Promise<AddressChange> {
     const { data, attrs } = toAddressMessage(addr);
     // The kernel matches on local address + prefix length (+ label when given); pass only those.
-    const match: rt.AddressAttrs = { local: attrs.local, address: attrs.address };
+    const match: rt.AddressAttrs = {};
+    if (attrs.local) match.local = attrs.local;
+    if (attrs.address) match.address = attrs.address;
     try {
       await this.request(() => this.socket.delAddress(data, match));
       return 'changed';

@@ -9,7 +9,7 @@ export interface NamedScript {
 /** Every script of the config, named as an operator reads it. */
 export function scriptsOf(model: ConfigModel): NamedScript[] {
   const out: NamedScript[] = [];
-  const hooks = (owner: string, h: Partial<Record<'notifyMaster' | 'notifyBackup' | 'notifyFault' | 'notifyStop' | 'notify', ScriptCommand>>): void => {
+  const hooks = (owner: string, h: Partial<Record<'notifyMaster' | 'notifyBackup' | 'notifyFault' | 'notifyStop' | 'notify', ScriptCommand | undefined>>): void => {
     const names = { notifyMaster: 'notify_master', notifyBackup: 'notify_backup', notifyFault: 'notify_fault', notifyStop: 'notify_stop', notify: 'notify' } as const;
     for (const key of Object.keys(names) as (keyof typeof names)[]) {
       const command = h[key];

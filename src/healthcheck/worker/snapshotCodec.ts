@@ -16,7 +16,7 @@ export interface CompactSnapshot {
   /** Per checker: type, up, hasRun, retryIt, lastDurationMs (NaN = none), lastReason (-1 = none), checks, failures. */
   ck: Float64Array;
   counters: HealthCounters;
-  scheduleLatenessMs?: number;
+  scheduleLatenessMs?: number | undefined;
 }
 
 const VS_W = 7;
