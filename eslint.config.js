@@ -77,7 +77,8 @@ const layering = [
 
 export default defineConfig(
   {
-    ignores: ['node_modules/', 'dist/', 'dist-bundle/', 'dist-deb/', 'build/', 'native/', 'bin/'],
+    // .tv-*-build/: the daemon transpiled by the VM tests (test/vm/daemon-*.test.ts) while they run.
+    ignores: ['node_modules/', 'dist/', 'dist-bundle/', 'dist-deb/', 'build/', 'native/', 'bin/', '.tv-*-build/'],
   },
   js.configs.recommended,
   tseslint.configs.recommended,
