@@ -166,6 +166,56 @@ export const VirtualIpAddress = z.object({
 });
 export type VirtualIpAddress = z.infer<typeof VirtualIpAddress>;
 
+/** A network as routes and rules name it: address (canonical) and prefix length. */
+export const IpPrefix = z.object({ address: IpAddress, prefixLength: z.number().int().min(0).max(128) });
+export type IpPrefix = z.infer<typeof IpPrefix>;
+
+/**
+ * A `virtual_routes` / `static_routes` line (keepalived's `ip route` syntax): `[TYPE] [to] DST[/LEN] [src A]
+ * [via A] [dev IF] [scope S] [table T] [metric N] [protocol P] [onlink] [no_track] …`. Names are resolved:
+ * table, scope and protocol are numbers (protocol is keepalived's 18 unless `no_track` and another is given).
+ */
+export const IpRoute = z.object({
+  loc: SourceLocation,
+  family: AddressFamily,
+  destination: IpPrefix,
+  type: z.enum(['unicast', 'local', 'broadcast', 'anycast', 'multicast', 'blackhole', 'unreachable', 'prohibit', 'throw', 'nat']),
+  table: z.number().int().min(1).max(0xffff_ffff),
+  protocol: z.number().int().min(0).max(255),
+  scope: z.number().int().min(0).max(255).optional(),
+  /** IPv6 source-specific route (`from`). */
+  from: IpPrefix.optional(),
+  via: IpAddress.optional(),
+  /** Preferred source address (`src`). */
+  src: IpAddress.optional(),
+  dev: z.string().optional(),
+  metric: z.number().int().min(0).max(0xffff_ffff).optional(),
+  tos: z.number().int().min(0).max(255).optional(),
+  onlink: z.boolean(),
+  noTrack: z.boolean(),
+});
+export type IpRoute = z.infer<typeof IpRoute>;
+
+/** A `virtual_rules` / `static_rules` line (keepalived's `ip rule` syntax); priority resolved as keepalived does. */
+export const IpRule = z.object({
+  loc: SourceLocation,
+  family: AddressFamily,
+  from: IpPrefix.optional(),
+  to: IpPrefix.optional(),
+  action: z.enum(['table', 'goto', 'nop', 'blackhole', 'unreachable', 'prohibit']),
+  /** For action `table` (`table`/`lookup`). */
+  table: z.number().int().min(1).max(0xffff_ffff).optional(),
+  priority: z.number().int().min(0).max(0xffff_ffff),
+  fwmark: z.number().int().min(0).max(0xffff_ffff).optional(),
+  fwmask: z.number().int().min(0).max(0xffff_ffff).optional(),
+  iif: z.string().optional(),
+  oif: z.string().optional(),
+  tos: z.number().int().min(0).max(255).optional(),
+  protocol: z.number().int().min(0).max(255),
+  noTrack: z.boolean(),
+});
+export type IpRule = z.infer<typeof IpRule>;
+
 export const UnicastPeer = z.object({
   loc: SourceLocation,
   address: IpAddress,
@@ -249,6 +299,9 @@ export const VrrpInstance = z.object({
   authentication: z.object({ type: z.enum(['PASS', 'AH']), password: z.string().max(8) }).optional(),
   virtualIpAddresses: z.array(VirtualIpAddress),
   virtualIpAddressesExcluded: z.array(VirtualIpAddress),
+  /** Present only while MASTER (added after the VIPs, removed before them). */
+  virtualRoutes: z.array(IpRoute),
+  virtualRules: z.array(IpRule),
   unicastSrcIp: IpAddress.optional(),
   unicastPeers: z.array(UnicastPeer),
   mcastSrcIp: IpAddress.optional(),
@@ -584,6 +637,10 @@ export const ConfigModel = z.object({
   trackFiles: z.array(TrackFile),
   vrrpSyncGroups: z.array(VrrpSyncGroup),
   vrrpInstances: z.array(VrrpInstance),
+  /** `static_ipaddress` / `static_routes` / `static_rules`: held while the VRRP side runs, whatever the states. */
+  staticIpAddresses: z.array(VirtualIpAddress),
+  staticRoutes: z.array(IpRoute),
+  staticRules: z.array(IpRule),
   virtualServerGroups: z.array(VirtualServerGroup),
   virtualServers: z.array(VirtualServer),
   /** The `SSL` block; absent = SSL_GET presents no certificate and verifies nothing. */

@@ -140,10 +140,10 @@ ${instance(`  state MASTER
   });
 
   it('unknown keywords warn; keepalived keywords not modelled say so; runtime-pending ones say so', () => {
-    const r = compile(instance('  frobnicate\n  virtual_routes { 10.0.0.0/8 via 1.1.1.1 }\n  smtp_alert'));
+    const r = compile(instance('  frobnicate\n  track_bfd { bfd1 }\n  smtp_alert'));
     expect(messages(r)).toEqual([
       "/etc/ka.conf:4:3: warning: unknown keyword 'frobnicate' in vrrp_instance",
-      "/etc/ka.conf:5:3: warning: keepalived keyword 'virtual_routes' in vrrp_instance is parsed but not acted on by tslvsd",
+      "/etc/ka.conf:5:3: warning: keepalived keyword 'track_bfd' in vrrp_instance is parsed but not acted on by tslvsd",
       "/etc/ka.conf:6:3: warning: 'smtp_alert' is parsed but not acted on at runtime (tslvsd sends no e-mail)",
     ]);
     expect(r.model).toBeDefined();

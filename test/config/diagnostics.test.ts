@@ -138,7 +138,7 @@ const CASES: Array<[string, string, string]> = [
   ['unmodelled checker', R('BFD_CHECK {\n}'), "4:1: warning: keepalived keyword 'BFD_CHECK' in real_server is parsed but not acted on by tslvsd"],
   // top level
   ['unknown top level', 'frobnicate {\n}', "1:1: warning: unknown keyword 'frobnicate'"],
-  ['known block', 'static_routes {\n}', "1:1: warning: keepalived block 'static_routes' is parsed but not acted on by tslvsd"],
+  ['known block', 'linkbeat_use_polling {\n}', "1:1: warning: keepalived block 'linkbeat_use_polling' is parsed but not acted on by tslvsd"],
 ];
 
 describe('every diagnostic, located', () => {

@@ -13,7 +13,8 @@ import { compileVirtualServer, compileVirtualServerGroup } from './virtualServer
 import { compileTrackFile } from './trackFile.js';
 import { compileSslBlock } from './ssl.js';
 import { FILE_CHECKS_WITH_TRACK_FILE_WEIGHT } from './checkers.js';
-import { type CompiledSyncGroup, compileVrrpInstance, compileVrrpScript, compileVrrpSyncGroup } from './vrrp.js';
+import { type CompiledSyncGroup, compileVipBlock, compileVrrpInstance, compileVrrpScript, compileVrrpSyncGroup } from './vrrp.js';
+import { compileRouteBlock, compileRuleBlock } from './routes.js';
 
 export function compileConfig(tree: readonly ConfigNode[], source: string, ctx: CompileContext): ConfigModel | undefined {
   const model: ConfigModel = {
@@ -23,6 +24,9 @@ export function compileConfig(tree: readonly ConfigNode[], source: string, ctx: 
     trackFiles: [],
     vrrpSyncGroups: [],
     vrrpInstances: [],
+    staticIpAddresses: [],
+    staticRoutes: [],
+    staticRules: [],
     virtualServerGroups: [],
     virtualServers: [],
   };
@@ -65,6 +69,20 @@ export function compileConfig(tree: readonly ConfigNode[], source: string, ctx: 
       }
       case 'SSL':
         model.ssl = compileSslBlock(node, model.ssl, ctx);
+        break;
+      case 'static_ipaddress': {
+        for (const address of compileVipBlock(node, ctx)) {
+          // No instance to lend an interface: keepalived refuses a static address without one too.
+          if (address.dev === undefined) ctx.sink.error(at(address.loc), `static_ipaddress ${address.address}: no 'dev' given`);
+          else model.staticIpAddresses.push(address);
+        }
+        break;
+      }
+      case 'static_routes':
+        model.staticRoutes.push(...compileRouteBlock(node, ctx));
+        break;
+      case 'static_rules':
+        model.staticRules.push(...compileRuleBlock(node, ctx));
         break;
       case 'virtual_server': {
         const v = compileVirtualServer(node, groups, ctx);

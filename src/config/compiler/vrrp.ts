@@ -5,11 +5,12 @@
  */
 import type { Token } from '../lexer.js';
 import type {
-  GlobalDefs, ScriptCommand, TrackedFile, TrackedInterface, TrackedScript, UnicastPeer, VirtualIpAddress, VrrpInstance, VrrpScript,
+  GlobalDefs, IpRoute, IpRule, ScriptCommand, TrackedFile, TrackedInterface, TrackedScript, UnicastPeer, VirtualIpAddress, VrrpInstance, VrrpScript,
   VrrpSyncGroup,
 } from '../model.js';
 import type { ConfigNode } from '../parser.js';
 import { compileTrackedFiles } from './trackFile.js';
+import { compileRouteBlock, compileRuleBlock } from './routes.js';
 import { applyKeywords, type CompileContext, type KeywordTable, locOf, noBlock, posOf, requireBlock, singleArg } from './context.js';
 import {
   boolArg, commandLineArg, intArg, notifyScriptArg, parseInteger, parseIp, parseIpPrefix, secondsArg,
@@ -128,7 +129,7 @@ function compileVip(item: ConfigNode, ctx: CompileContext): VirtualIpAddress | u
   return vip;
 }
 
-function compileVipBlock(node: ConfigNode, ctx: CompileContext): VirtualIpAddress[] {
+export function compileVipBlock(node: ConfigNode, ctx: CompileContext): VirtualIpAddress[] {
   const out: VirtualIpAddress[] = [];
   for (const item of requireBlock(node, ctx) ?? []) {
     const vip = compileVip(item, ctx);
@@ -183,6 +184,8 @@ interface InstanceDraft {
   authentication?: { type: 'PASS' | 'AH'; password: string };
   virtualIpAddresses: VirtualIpAddress[];
   virtualIpAddressesExcluded: VirtualIpAddress[];
+  virtualRoutes: IpRoute[];
+  virtualRules: IpRule[];
   unicastSrcIp?: string;
   unicastPeers: UnicastPeer[];
   mcastSrcIp?: string;
@@ -283,6 +286,12 @@ const INSTANCE_KEYWORDS: KeywordTable<InstanceDraft> = {
   virtual_ipaddress_excluded: (n, d, ctx) => {
     d.virtualIpAddressesExcluded.push(...compileVipBlock(n, ctx));
   },
+  virtual_routes: (n, d, ctx) => {
+    d.virtualRoutes.push(...compileRouteBlock(n, ctx));
+  },
+  virtual_rules: (n, d, ctx) => {
+    d.virtualRules.push(...compileRuleBlock(n, ctx));
+  },
   unicast_src_ip: (n, d, ctx) => {
     const t = singleArg(n, ctx);
     const ip = t && parseIp(t, 'unicast_src_ip', ctx);
@@ -365,7 +374,7 @@ export function compileVrrpInstance(node: ConfigNode, global: GlobalDefs, ctx: C
     return undefined;
   }
   const d: InstanceDraft = {
-    state: 'BACKUP', advertInt: 1, virtualIpAddresses: [], virtualIpAddressesExcluded: [], unicastPeers: [],
+    state: 'BACKUP', advertInt: 1, virtualIpAddresses: [], virtualIpAddressesExcluded: [], virtualRoutes: [], virtualRules: [], unicastPeers: [],
     nopreempt: false, preemptDelay: 0, trackInterfaces: [], trackScripts: [], trackFiles: [], smtpAlert: false,
     dontTrackPrimary: false, useVmac: false, vmacXmitBase: false, useVmacAddr: false,
   };
@@ -418,6 +427,8 @@ export function compileVrrpInstance(node: ConfigNode, global: GlobalDefs, ctx: C
     family,
     virtualIpAddresses: d.virtualIpAddresses,
     virtualIpAddressesExcluded: d.virtualIpAddressesExcluded,
+    virtualRoutes: d.virtualRoutes,
+    virtualRules: d.virtualRules,
     unicastPeers: d.unicastPeers,
     nopreempt: d.nopreempt,
     preemptDelay: d.preemptDelay,

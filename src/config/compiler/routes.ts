@@ -1,0 +1,452 @@
+/**
+ * `virtual_routes` / `static_routes` and `virtual_rules` / `static_rules` lines → IpRoute / IpRule, with
+ * keepalived's syntax (vrrp_iproute.c alloc_route, vrrp_iprule.c alloc_rule) and defaults: table main, scope
+ * universe, type unicast, protocol keepalived (18) unless `no_track` with another `protocol`, rules without
+ * a preference numbered down from 16384 per family (with keepalived's warning). Options keepalived has and
+ * tslvsd does not program are warned about at their FILE:LINE and skipped; options that would send the
+ * traffic elsewhere if ignored (`nexthop`, `encap`, `vrf`) are errors.
+ */
+import type { Token } from '../lexer.js';
+import type { AddressFamily, IpPrefix, IpRoute, IpRule } from '../model.js';
+import type { ConfigNode } from '../parser.js';
+import { type CompileContext, locOf, posOf, requireBlock } from './context.js';
+import { addressFamily, canonicalIp, parseIp, parseIpPrefix } from './values.js';
+
+/** keepalived's RTPROT_KEEPALIVED: the protocol of every tracked route and rule. */
+export const KEEPALIVED_PROTOCOL = 18;
+
+const TABLES: Record<string, number> = { default: 253, main: 254, local: 255 };
+const SCOPES: Record<string, number> = { global: 0, universe: 0, site: 200, link: 253, host: 254, nowhere: 255 };
+/** /etc/iproute2/rt_protos as Debian ships it. */
+const PROTOCOLS: Record<string, number> = {
+  redirect: 1, kernel: 2, boot: 3, static: 4, gated: 8, ra: 9, mrt: 10, zebra: 11, bird: 12, dnrouted: 13, xorp: 14,
+  ntk: 15, dhcp: 16, keepalived: 18, babel: 42, openr: 99, bgp: 186, isis: 187, ospf: 188, rip: 189, eigrp: 192,
+};
+const ROUTE_TYPES = ['unicast', 'local', 'broadcast', 'anycast', 'multicast', 'blackhole', 'unreachable', 'prohibit', 'throw', 'nat'] as const;
+/** Route options keepalived accepts that tslvsd does not program, with the number of values each takes. */
+const UNSUPPORTED_ROUTE_OPTIONS: Record<string, number> = {
+  expires: 1, mtu: 1, hoplimit: 1, advmss: 1, rtt: 1, rttvar: 1, reordering: 1, window: 1, cwnd: 1, ssthresh: 1, realms: 1,
+  rto_min: 1, initcwnd: 1, initrwnd: 1, features: 1, quickack: 1, congctl: 1, pref: 1, 'ttl-propagate': 1,
+  fastopen_no_cookie: 1, track_group: 1, as: 1, add: 0, prepend: 0, append: 0,
+};
+/** Route options that change where traffic goes: ignoring them would install another route. */
+const REFUSED_ROUTE_OPTIONS = new Set(['nexthop', 'or', 'encap', 'vrf']);
+const UNSUPPORTED_RULE_OPTIONS: Record<string, number> = {
+  realms: 1, suppress_prefixlength: 1, sup_pl: 1, suppress_ifgroup: 1, sup_group: 1, 'tunnel-id': 1, uidrange: 1,
+  ipproto: 1, sport: 1, dport: 1, track_group: 1,
+};
+const RULE_START_PRIORITY = 16384;
+
+/** Per compilation, the next preference given to a rule without one (keepalived counts down per family). */
+const nextRulePriority = new WeakMap<CompileContext, Record<AddressFamily, number>>();
+
+export function compileRouteBlock(node: ConfigNode, ctx: CompileContext): IpRoute[] {
+  const out: IpRoute[] = [];
+  for (const item of requireBlock(node, ctx) ?? []) {
+    const route = compileRoute([item.keyword, ...item.args], ctx);
+    if (route) out.push(route);
+  }
+  return out;
+}
+
+export function compileRuleBlock(node: ConfigNode, ctx: CompileContext): IpRule[] {
+  const out: IpRule[] = [];
+  for (const item of requireBlock(node, ctx) ?? []) {
+    const rule = compileRule([item.keyword, ...item.args], ctx);
+    if (rule) out.push(rule);
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------- routes
+
+export function compileRoute(words: readonly Token[], ctx: CompileContext): IpRoute | undefined {
+  const first = words[0]!;
+  let family: AddressFamily | undefined;
+  let ok = true;
+  const fail = (token: Token, message: string): undefined => {
+    ctx.sink.error(posOf(token), message);
+    ok = false;
+    return undefined;
+  };
+  const sameFamily = (token: Token, f: AddressFamily): boolean => {
+    if (family === undefined) family = f;
+    else if (family !== f) {
+      fail(token, `route: cannot mix IPv4 and IPv6 addresses ('${token.text}')`);
+      return false;
+    }
+    return true;
+  };
+  let destination: IpPrefix | undefined;
+  let destinationToken: Token | undefined;
+  let type: IpRoute['type'] = 'unicast';
+  let table = TABLES.main!;
+  let protocol: number | undefined;
+  let protocolToken: Token | undefined;
+  let scope: number | undefined;
+  let from: IpPrefix | undefined;
+  let via: string | undefined;
+  let src: string | undefined;
+  let dev: string | undefined;
+  let metric: number | undefined;
+  let tos: number | undefined;
+  let onlink = false;
+  let noTrack = false;
+
+  for (let i = 0; i < words.length && ok; i++) {
+    const word = words[i]!;
+    const w = word.text;
+    const value = (): Token | undefined => {
+      const v = words[i + 1];
+      if (v === undefined) return fail(word, `route option '${w}' needs a value`);
+      i++;
+      return v;
+    };
+    if (w === 'inet' || w === 'inet6') {
+      sameFamily(word, w);
+    } else if (w === 'src') {
+      const v = value();
+      const ip = v && parseIp(v, 'route src', ctx);
+      if (v && !ip) ok = false;
+      if (v && ip && sameFamily(v, ip.family)) src = ip.address;
+    } else if (w === 'via' || w === 'gw') {
+      if (w === 'gw') ctx.sink.warning(posOf(word), "route: 'gw' is deprecated, use 'via' (as keepalived says)");
+      let v = value();
+      if (v && (v.text === 'inet' || v.text === 'inet6')) {
+        sameFamily(v, v.text);
+        v = value();
+      }
+      const ip = v && parseIp(v, 'route via', ctx);
+      if (v && !ip) ok = false;
+      if (v && ip && sameFamily(v, ip.family)) via = ip.address;
+    } else if (w === 'from') {
+      const v = value();
+      const p = v && prefix(v, 'route from', ctx);
+      if (v && !p) ok = false;
+      else if (v && p && p.family !== 'inet6') fail(v, `route: 'from' is only supported with IPv6 ('${v.text}')`);
+      else if (v && p && sameFamily(v, p.family)) from = { address: p.address, prefixLength: p.prefixLength };
+    } else if (w === 'tos' || w === 'dsfield') {
+      const v = value();
+      if (v) tos = numberOrName(v, {}, 255, 'route tos', ctx) ?? (ok = false, undefined);
+    } else if (w === 'table') {
+      const v = value();
+      if (v) table = tableNumber(v, 'route', ctx) ?? (ok = false, table);
+    } else if (w === 'protocol' || w === 'proto') {
+      const v = value();
+      if (v) {
+        protocol = numberOrName(v, PROTOCOLS, 255, 'route protocol', ctx) ?? (ok = false, undefined);
+        protocolToken = v;
+      }
+    } else if (w === 'scope') {
+      const v = value();
+      if (v) scope = numberOrName(v, SCOPES, 255, 'route scope', ctx) ?? (ok = false, undefined);
+    } else if (w === 'metric' || w === 'priority' || w === 'preference') {
+      const v = value();
+      if (v) metric = numberOrName(v, {}, 0xffff_ffff, `route ${w}`, ctx) ?? (ok = false, undefined);
+    } else if (w === 'dev' || w === 'oif') {
+      const v = value();
+      if (v) dev = v.text;
+    } else if (w === 'onlink') {
+      onlink = true;
+    } else if (w === 'no_track') {
+      noTrack = true;
+    } else if (REFUSED_ROUTE_OPTIONS.has(w)) {
+      fail(word, `route option '${w}' is not supported by tslvsd (ignoring it would install another route)`);
+    } else if (Object.prototype.hasOwnProperty.call(UNSUPPORTED_ROUTE_OPTIONS, w)) {
+      ctx.sink.warning(posOf(word), `route option '${w}' is not supported by tslvsd; ignored`);
+      const values = UNSUPPORTED_ROUTE_OPTIONS[w]!;
+      if (values > 0 && words[i + 1]?.text === 'lock') i++;
+      i += values;
+    } else {
+      // [to] [TYPE] DESTINATION, as keepalived reads the remaining words.
+      let at = i;
+      if (words[at]!.text === 'to') at++;
+      const typeWord = words[at];
+      if (typeWord && (ROUTE_TYPES as readonly string[]).includes(typeWord.text)) {
+        type = typeWord.text as IpRoute['type'];
+        at++;
+      }
+      const dstToken = words[at];
+      if (dstToken === undefined) {
+        fail(words[at - 1]!, 'route: no destination after \'' + words[at - 1]!.text + "'");
+        break;
+      }
+      i = at;
+      const previous = destinationToken;
+      const replaces = (): void => {
+        if (previous) ctx.sink.warning(posOf(dstToken), `route: second destination '${dstToken.text}' replaces '${previous.text}'`);
+      };
+      destinationToken = dstToken;
+      if (dstToken.text === 'default') {
+        replaces();
+        destination = { address: '', prefixLength: 0 };
+        continue;
+      }
+      if (addressFamily(dstToken.text.split('/')[0]!) === undefined) {
+        fail(dstToken, `unknown route keyword '${dstToken.text}'`);
+        break;
+      }
+      const p = prefix(dstToken, 'route destination', ctx);
+      if (!p) {
+        ok = false;
+        break;
+      }
+      replaces();
+      if (sameFamily(dstToken, p.family)) destination = { address: p.address, prefixLength: p.prefixLength };
+    }
+  }
+  if (!ok) return undefined;
+  if (destination === undefined) {
+    ctx.sink.error(posOf(first), 'route must have a destination');
+    return undefined;
+  }
+  const fam: AddressFamily = family ?? 'inet';
+  if (destination.address === '') destination.address = fam === 'inet' ? '0.0.0.0' : '::';
+  if (!noTrack) {
+    if (protocol !== undefined && protocol !== KEEPALIVED_PROTOCOL && protocolToken) {
+      ctx.sink.warning(posOf(protocolToken), `route cannot be tracked if protocol is not keepalived (18); protocol reset to 18 (use no_track to keep ${protocol})`);
+    }
+    protocol = KEEPALIVED_PROTOCOL;
+  }
+  const route: IpRoute = {
+    loc: locOf(first), family: fam, destination, type, table, protocol: protocol ?? KEEPALIVED_PROTOCOL, onlink, noTrack,
+  };
+  if (scope !== undefined) route.scope = scope;
+  if (from) route.from = from;
+  if (via !== undefined) route.via = via;
+  if (src !== undefined) route.src = src;
+  if (dev !== undefined) route.dev = dev;
+  if (metric !== undefined) route.metric = metric;
+  if (tos !== undefined) route.tos = tos;
+  return route;
+}
+
+// ----------------------------------------------------------------------------------------------- rules
+
+export function compileRule(words: readonly Token[], ctx: CompileContext): IpRule | undefined {
+  const first = words[0]!;
+  let family: AddressFamily | undefined;
+  let ok = true;
+  const fail = (token: Token, message: string): undefined => {
+    ctx.sink.error(posOf(token), message);
+    ok = false;
+    return undefined;
+  };
+  const sameFamily = (token: Token, f: AddressFamily): boolean => {
+    if (family === undefined) family = f;
+    else if (family !== f) {
+      fail(token, `rule: mixed IPv4 and IPv6 ('${token.text}')`);
+      return false;
+    }
+    return true;
+  };
+  let from: IpPrefix | undefined;
+  let to: IpPrefix | undefined;
+  let action: IpRule['action'] | undefined;
+  let actionToken: Token | undefined;
+  let table: number | undefined;
+  let gotoTarget: number | undefined;
+  let priority: number | undefined;
+  let fwmark: number | undefined;
+  let fwmask: number | undefined;
+  let iif: string | undefined;
+  let oif: string | undefined;
+  let tos: number | undefined;
+  let protocol: number | undefined;
+  let protocolToken: Token | undefined;
+  let noTrack = false;
+  const setAction = (token: Token, a: IpRule['action']): void => {
+    if (action !== undefined) fail(token, 'rule: cannot specify more than one of table/nop/goto/blackhole/prohibit/unreachable');
+    action = a;
+    actionToken = token;
+  };
+
+  for (let i = 0; i < words.length && ok; i++) {
+    const word = words[i]!;
+    const w = word.text;
+    const value = (): Token | undefined => {
+      const v = words[i + 1];
+      if (v === undefined) return fail(word, `rule option '${w}' needs a value`);
+      i++;
+      return v;
+    };
+    if (w === 'inet' || w === 'inet6') {
+      sameFamily(word, w);
+    } else if (w === 'from' || w === 'to') {
+      const v = value();
+      if (v && v.text !== 'all') {
+        const p = prefix(v, `rule ${w}`, ctx);
+        if (!p) ok = false;
+        else if (sameFamily(v, p.family)) {
+          if (w === 'from') from = { address: p.address, prefixLength: p.prefixLength };
+          else to = { address: p.address, prefixLength: p.prefixLength };
+        }
+      }
+    } else if (w === 'table' || w === 'lookup') {
+      const v = value();
+      if (v) {
+        table = tableNumber(v, 'rule', ctx) ?? (ok = false, undefined);
+        setAction(word, 'table');
+      }
+    } else if (w === 'preference' || w === 'order' || w === 'priority') {
+      const v = value();
+      if (v) priority = numberOrName(v, {}, 0xffff_ffff, `rule ${w}`, ctx) ?? (ok = false, undefined);
+    } else if (w === 'tos' || w === 'dsfield') {
+      const v = value();
+      if (v) tos = numberOrName(v, {}, 255, 'rule tos', ctx) ?? (ok = false, undefined);
+    } else if (w === 'fwmark') {
+      const v = value();
+      if (v) {
+        const m = /^(0x[0-9a-f]+|[0-9]+)(?:\/(0x[0-9a-f]+|[0-9]+))?$/i.exec(v.text);
+        const mark = m ? Number(m[1]) : NaN;
+        const mask = m?.[2] !== undefined ? Number(m[2]) : undefined;
+        if (!m || mark > 0xffff_ffff || (mask !== undefined && mask > 0xffff_ffff)) fail(v, `rule: invalid fwmark '${v.text}' (MARK[/MASK])`);
+        else {
+          fwmark = mark;
+          if (mask !== undefined) fwmask = mask;
+        }
+      }
+    } else if (w === 'dev' || w === 'iif') {
+      const v = value();
+      if (v) iif = v.text;
+    } else if (w === 'oif') {
+      const v = value();
+      if (v) oif = v.text;
+    } else if (w === 'protocol') {
+      const v = value();
+      if (v) {
+        protocol = numberOrName(v, PROTOCOLS, 255, 'rule protocol', ctx) ?? (ok = false, undefined);
+        protocolToken = v;
+      }
+    } else if (w === 'no_track') {
+      noTrack = true;
+    } else if (w === 'l3mdev') {
+      fail(word, "rule option 'l3mdev' is not supported by tslvsd (no VRF support)");
+    } else if (Object.prototype.hasOwnProperty.call(UNSUPPORTED_RULE_OPTIONS, w)) {
+      ctx.sink.warning(posOf(word), `rule option '${w}' is not supported by tslvsd; ignored`);
+      i += UNSUPPORTED_RULE_OPTIONS[w]!;
+    } else {
+      let at = i;
+      if (w === 'type') at++;
+      const t = words[at];
+      if (t === undefined) {
+        fail(word, "rule: 'type' needs an action");
+        break;
+      }
+      i = at;
+      if (t.text === 'goto') {
+        const v = value();
+        if (v) {
+          gotoTarget = numberOrName(v, {}, 0xffff_ffff, 'rule goto', ctx) ?? (ok = false, undefined);
+          setAction(t, 'goto');
+        }
+      } else if (t.text === 'nop' || t.text === 'blackhole' || t.text === 'unreachable' || t.text === 'prohibit') {
+        setAction(t, t.text);
+      } else {
+        fail(t, `unknown rule option '${t.text}'`);
+      }
+    }
+  }
+  if (!ok) return undefined;
+  if (action === undefined) {
+    ctx.sink.error(posOf(first), 'rule: no action (table, goto, nop, blackhole, prohibit or unreachable)');
+    return undefined;
+  }
+  if (action === 'goto') {
+    // tslvsd does not program FRA_GOTO: refused rather than installed as another action.
+    ctx.sink.error(posOf(actionToken ?? first), `rule action 'goto ${gotoTarget ?? ''}' is not supported by tslvsd`);
+    return undefined;
+  }
+  const fam: AddressFamily = family ?? 'inet';
+  if (!noTrack) {
+    if (protocol !== undefined && protocol !== KEEPALIVED_PROTOCOL && protocolToken) {
+      ctx.sink.warning(posOf(protocolToken), `rule cannot be tracked if protocol is not keepalived (18); protocol reset to 18 (use no_track to keep ${protocol})`);
+    }
+    protocol = KEEPALIVED_PROTOCOL;
+  }
+  if (priority === undefined) {
+    const counters = nextRulePriority.get(ctx) ?? { inet: RULE_START_PRIORITY, inet6: RULE_START_PRIORITY };
+    nextRulePriority.set(ctx, counters);
+    priority = counters[fam]--;
+    ctx.sink.warning(posOf(first), `rule has no preference specified - setting to ${priority} (as keepalived does); this is probably not what you want`);
+  }
+  const rule: IpRule = { loc: locOf(first), family: fam, action, priority, protocol: protocol ?? KEEPALIVED_PROTOCOL, noTrack };
+  if (from) rule.from = from;
+  if (to) rule.to = to;
+  if (table !== undefined) rule.table = table;
+  if (fwmark !== undefined) rule.fwmark = fwmark;
+  if (fwmask !== undefined) rule.fwmask = fwmask;
+  if (iif !== undefined) rule.iif = iif;
+  if (oif !== undefined) rule.oif = oif;
+  if (tos !== undefined) rule.tos = tos;
+  return rule;
+}
+
+// --------------------------------------------------------------------------------------------- values
+
+/** A network: `ADDR[/LEN]` with no host bits set (the kernel refuses those for routes). */
+function prefix(token: Token, what: string, ctx: CompileContext): { address: string; family: AddressFamily; prefixLength: number } | undefined {
+  const p = parseIpPrefix(token, what, ctx);
+  if (!p) return undefined;
+  const network = networkOf(p.address, p.family, p.prefixLength);
+  if (network !== p.address) {
+    ctx.sink.error(posOf(token), `${what}: '${token.text}' has host bits set (the network is ${network}/${p.prefixLength})`);
+    return undefined;
+  }
+  return p;
+}
+
+function networkOf(address: string, family: AddressFamily, length: number): string {
+  if (family === 'inet') {
+    const bytes = address.split('.').map(Number);
+    return bytes.map((b, i) => b & maskByte(length - i * 8)).join('.');
+  }
+  const groups = expandIpv6(address);
+  const masked = groups.map((g, i) => g & (((maskByte(length - i * 16) << 8) | maskByte(length - i * 16 - 8)) & 0xffff));
+  return canonicalIp(masked.map((g) => g.toString(16)).join(':'));
+}
+
+function maskByte(bits: number): number {
+  if (bits >= 8) return 0xff;
+  if (bits <= 0) return 0;
+  return (0xff << (8 - bits)) & 0xff;
+}
+
+function expandIpv6(address: string): number[] {
+  const [head, tail] = address.includes('::') ? address.split('::') : [address, undefined];
+  const left = head ? head.split(':') : [];
+  const right = tail ? tail.split(':') : [];
+  const groups = tail === undefined ? left : [...left, ...Array<string>(8 - left.length - right.length).fill('0'), ...right];
+  return groups.map((g) => parseInt(g, 16));
+}
+
+/** `main`, `local`, `default` or a number 1..2^32-1 (tslvsd does not read /etc/iproute2/rt_tables). */
+function tableNumber(token: Token, what: string, ctx: CompileContext): number | undefined {
+  const named = TABLES[token.text];
+  if (named !== undefined) return named;
+  if (!/^(0x[0-9a-f]+|[0-9]+)$/i.test(token.text)) {
+    ctx.sink.error(posOf(token), `${what}: routing table '${token.text}' not found (use a number, main, local or default; /etc/iproute2/rt_tables is not read)`);
+    return undefined;
+  }
+  const n = Number(token.text);
+  if (n < 1 || n > 0xffff_ffff) {
+    ctx.sink.error(posOf(token), `${what}: table ${token.text} is out of range 1..4294967295`);
+    return undefined;
+  }
+  return n;
+}
+
+function numberOrName(token: Token, names: Record<string, number>, max: number, what: string, ctx: CompileContext): number | undefined {
+  const named = Object.prototype.hasOwnProperty.call(names, token.text) ? names[token.text] : undefined;
+  if (named !== undefined) return named;
+  if (!/^(0x[0-9a-f]+|[0-9]+)$/i.test(token.text)) {
+    ctx.sink.error(posOf(token), `${what}: '${token.text}' is not a number${Object.keys(names).length > 0 ? ' or a known name' : ''}`);
+    return undefined;
+  }
+  const n = Number(token.text);
+  if (n > max) {
+    ctx.sink.error(posOf(token), `${what}: ${token.text} is out of range 0..${max}`);
+    return undefined;
+  }
+  return n;
+}
