@@ -34,6 +34,8 @@ import { runDaemonRuntime } from './daemon/runtime.js';
 import { DEFAULT_STATUS_SOCKET } from './daemon/statusSocket.js';
 import { SyncPart } from './daemon/syncPart.js';
 import { VrrpPart } from './daemon/vrrpPart.js';
+import { StaticNetworkPart } from './daemon/staticPart.js';
+import { StaticNetwork } from './vrrp/staticNetwork.js';
 
 /** The daemon's options: the CLI's CliOptions fits (same names), tests pass a subset. */
 export interface DaemonOptions {
@@ -102,9 +104,15 @@ export async function runDaemon(opts: DaemonOptions, model: ConfigModel): Promis
   const ipvs = mode !== 'vrrp-only' ? ipvsPart(clock, logger, opts.keepIpvsOnExit ?? false) : undefined;
   const health = ipvs ? healthPart(clock, logger, ipvs, metrics, fifos) : undefined;
   const sync: SyncPart | undefined = syncPart(clock, logger, mode, vrrp);
-  // Start order: IPVS, health checks, sync daemons (backup first), VRRP — the table and the connection
+  // Start order: IPVS, health checks, sync daemons (backup first), static routes, VRRP — the table and the connection
   // state are ready before the VIPs arrive; stop is the reverse.
-  const parts = [ipvs, health, sync, vrrp].filter((p): p is NonNullable<typeof p> => p !== undefined);
+  // static_ipaddress/routes/rules (and clearing a previous run's routes) come just before VRRP.
+  const statics = mode !== 'check-only' ? new StaticNetworkPart(() => {
+    const netlink = openRtNetlink();
+    const network = new StaticNetwork(netlink, logger);
+    return { start: (m) => network.start(m), reload: (m) => network.reload(m), stop: () => network.stop(), status: () => network.status(), close: () => netlink.close() };
+  }) : undefined;
+  const parts = [ipvs, health, sync, statics, vrrp].filter((p): p is NonNullable<typeof p> => p !== undefined);
 
   const notifier = new SystemdNotifier(process.env, nativeDatagramSender, (err, message) =>
     logger.warn({ err: err instanceof Error ? err.message : String(err), message }, 'sd_notify failed'),

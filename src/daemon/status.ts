@@ -91,6 +91,10 @@ export function formatStatusText(status: DaemonStatus): string {
       ),
     );
   }
+  for (const i of status.vrrpInstances) {
+    for (const route of i.routes ?? []) out.push(`  ${i.name} holds route ${route}`);
+    for (const rule of i.rules ?? []) out.push(`  ${i.name} holds rule ${rule}`);
+  }
   out.push('');
   out.push('Virtual servers');
   if (status.virtualServers.length === 0) out.push('  (none)');

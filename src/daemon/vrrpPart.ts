@@ -209,6 +209,8 @@ function toSnapshot(s: VrrpInstanceStatus): VrrpInstanceSnapshot {
     effectivePriority: s.effectivePriority,
     vips: s.vips,
     vipLabels: s.vipEntries.map((v) => ({ ipAddress: keepalivedIpAddress(v.address, v.prefixLength), intf: v.dev, excluded: v.excluded })),
+    ...(s.routes.length > 0 ? { routes: s.routes } : {}),
+    ...(s.rules.length > 0 ? { rules: s.rules } : {}),
     lastTransitionEpochMs: s.lastTransitionEpochMs,
     ...(master !== undefined ? { masterAddress: master } : {}),
     counters: {

@@ -80,6 +80,9 @@ export interface VrrpInstanceSnapshot {
    * device. Absent: `vips` on the instance's interface.
    */
   vipLabels?: Array<{ ipAddress: string; intf: string; excluded: boolean }>;
+  /** virtual_routes / virtual_rules held now (a MASTER's), as `ip route` / `ip rule` words; absent when none. */
+  routes?: string[];
+  rules?: string[];
   /** Wall-clock time of the last state change, ms since the epoch (0: none yet). */
   lastTransitionEpochMs: number;
   /** The master this instance last heard from (or its own address while master), if known. */

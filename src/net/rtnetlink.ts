@@ -4,6 +4,10 @@ import type { RtNetlinkSocket, rt } from 'netlink';
 import { isIPv4, isIPv6 } from 'node:net';
 import { formatMac } from './arpFrame.js';
 import { formatIp, parseIp } from '../util/ipAddress.js';
+import {
+  decodeRoute, decodeRule, encodeRoute, encodeRouteDumpRequest, encodeRule, encodeRuleDumpRequest, RTM_DELROUTE, RTM_DELRULE,
+  RTM_GETROUTE, RTM_GETRULE, RTM_NEWROUTE, RTM_NEWRULE, type RouteEntry, type RuleEntry,
+} from './routeCodec.js';
 
 /**
  * The rtnetlink edge: interfaces (index, MAC, up/down) and addresses, over the `netlink` package's socket.
@@ -76,6 +80,9 @@ export interface LinkEvent {
 const SCOPES: Record<AddressScope, number> = { global: 0, site: 200, link: 253, host: 254, nowhere: 255 };
 const AF_INET = 2;
 const AF_INET6 = 10;
+const NLM_F_DUMP = 0x300;
+const NLM_F_EXCL = 0x200;
+const NLM_F_CREATE = 0x400;
 
 export class RtNetlinkError extends Error {
   constructor(
@@ -95,6 +102,16 @@ export interface RtNetlink {
   addAddress(addr: InterfaceAddress): Promise<AddressChange>;
   /** Removes the address; an address already absent is 'unchanged', never an error. */
   removeAddress(addr: InterfaceAddress): Promise<AddressChange>;
+  /** Every route of every table and family (RTM_GETROUTE dump), decoded by src/net/routeCodec.ts. */
+  routes(): Promise<RouteEntry[]>;
+  /** Adds the route; one with the same key (table, destination, tos, metric) already present is 'unchanged'. */
+  addRoute(route: RouteEntry): Promise<AddressChange>;
+  /** Removes the route of that protocol; one already absent is 'unchanged'. */
+  removeRoute(route: RouteEntry): Promise<AddressChange>;
+  rules(): Promise<RuleEntry[]>;
+  /** Adds the rule; an identical rule already present is 'unchanged'. */
+  addRule(rule: RuleEntry): Promise<AddressChange>;
+  removeRule(rule: RuleEntry): Promise<AddressChange>;
   /** Calls listener on every link change the kernel announces (RTNLGRP_LINK). Returns an unsubscribe. */
   onLinkChange(listener: (event: LinkEvent) => void): () => void;
   close(): void;
@@ -209,6 +226,49 @@ class RtNetlinkEdge implements RtNetlink, LinkControl {
       if (error instanceof RtNetlinkError && error.code === 'ENODEV') return 'unchanged';
       throw error;
     }
+  }
+
+  async routes(): Promise<RouteEntry[]> {
+    const replies = await this.raw(RTM_GETROUTE, encodeRouteDumpRequest(), NLM_F_DUMP);
+    return replies.filter((m) => m.type === RTM_NEWROUTE).map((m) => decodeRoute(m.data)).filter((r): r is RouteEntry => r !== undefined);
+  }
+
+  async addRoute(route: RouteEntry): Promise<AddressChange> {
+    return await this.change(RTM_NEWROUTE, encodeRoute(route, 'add'), NLM_F_CREATE | NLM_F_EXCL, ['EEXIST']);
+  }
+
+  async removeRoute(route: RouteEntry): Promise<AddressChange> {
+    return await this.change(RTM_DELROUTE, encodeRoute(route, 'delete'), 0, ['ESRCH', 'ENOENT', 'ENODEV']);
+  }
+
+  async rules(): Promise<RuleEntry[]> {
+    const replies = await this.raw(RTM_GETRULE, encodeRuleDumpRequest(), NLM_F_DUMP);
+    return replies.filter((m) => m.type === RTM_NEWRULE).map((m) => decodeRule(m.data)).filter((r): r is RuleEntry => r !== undefined);
+  }
+
+  async addRule(rule: RuleEntry): Promise<AddressChange> {
+    return await this.change(RTM_NEWRULE, encodeRule(rule), NLM_F_CREATE | NLM_F_EXCL, ['EEXIST']);
+  }
+
+  async removeRule(rule: RuleEntry): Promise<AddressChange> {
+    return await this.change(RTM_DELRULE, encodeRule(rule), 0, ['ENOENT', 'ESRCH']);
+  }
+
+  /** One change request; the errors in `unchangedOn` mean the kernel already is as asked. */
+  private async change(type: number, payload: Buffer, flags: number, unchangedOn: string[]): Promise<AddressChange> {
+    try {
+      await this.raw(type, payload, flags);
+      return 'changed';
+    } catch (error) {
+      if (error instanceof RtNetlinkError && unchangedOn.includes(error.code)) return 'unchanged';
+      throw error;
+    }
+  }
+
+  /** A request with a payload from the codec, below the package's typed layer (its replies undecoded). */
+  private async raw(type: number, payload: Buffer, flags: number): Promise<{ type: number; data: Buffer }[]> {
+    const [messages] = await this.request(() => this.socket.socket.request(type, payload, { flags }));
+    return messages.map((m) => ({ type: m.type, data: Buffer.from(m.data) }));
   }
 
   onLinkChange(listener: (event: LinkEvent) => void): () => void {

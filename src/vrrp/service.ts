@@ -27,6 +27,8 @@ import { settleScripts } from '../scripts/settle.js';
 import { VipManager, type VipSpec } from './edge/vipManager.js';
 import { vipGoesOnVmac, vmacPlan } from './core/vmac.js';
 import { VmacManager, type Sysctl } from './edge/vmacManager.js';
+import { RouteManager, type RouteSpec, type RuleSpec } from '../net/routeManager.js';
+import { describeRoute, describeRule, routeSpecOf, ruleSpecOf } from './routeSpecs.js';
 
 /**
  * VrrpService: the VRRP runtime. From the config model it builds, per `vrrp_instance`, the core's state
@@ -83,6 +85,11 @@ export interface VrrpInstanceStatus {
   vips: string[];
   /** Each VIP with its device; `excluded` for virtual_ipaddress_excluded (rt.vips lists those last). */
   vipEntries: Array<{ address: string; prefixLength: number; dev: string; excluded: boolean }>;
+  /** virtual_routes / virtual_rules this instance holds now (a MASTER's), as `ip route` / `ip rule` words. */
+  routes: string[];
+  rules: string[];
+  /** Route or rule changes the kernel refused. */
+  routeErrors: number;
   receive: VrrpReceiveCounters;
   machine: VrrpMachineCounters;
   garp: { garpSent: number; garpErrors: number };
@@ -142,6 +149,11 @@ interface InstanceRuntime {
   xmitLink: LinkInfo;
   sourceIp: string;
   vips: VipSpec[];
+  routes: RouteSpec[];
+  rules: RuleSpec[];
+  /** The routes and rules are in the kernel (added on becoming MASTER, removed on leaving it). */
+  holdsRoutes: boolean;
+  routeErrors: number;
   validator: ReceiveValidator;
   tracking: InstanceTracking;
   scriptTrackers: Map<string, ScriptTracker>;
@@ -190,6 +202,7 @@ export class VrrpService {
   private readonly vipManager: VipManager;
   /** The VMACs this service created or took over, by instance name (removed at stop). */
   private readonly vmacs = new Map<string, VmacManager>();
+  private readonly routeManager: RouteManager;
   private unsubscribeLinks: (() => void) | undefined;
   private started = false;
   private stopping = false;
@@ -203,6 +216,7 @@ export class VrrpService {
     private readonly deps: VrrpServiceDeps,
   ) {
     this.vipManager = new VipManager(deps.netlink);
+    this.routeManager = new RouteManager(deps.netlink);
   }
 
   /** Builds everything, clears VIPs a previous run left, and starts every instance. */
@@ -258,7 +272,8 @@ export class VrrpService {
     this.fileWatches.clear();
     for (const rt of this.instances) rt.machine.shutdown();
     await Promise.all(this.instances.map((rt) => rt.queue));
-    // Whatever state we were in, nothing of ours stays on the interfaces.
+    // Whatever state we were in, nothing of ours stays on the interfaces: rules, routes, then VIPs.
+    for (const rt of this.instances) if (rt.holdsRoutes) await this.changeRoutes(rt, rt.routes, rt.rules, 'remove');
     await this.vipManager.removeAll(this.instances.flatMap((rt) => rt.vips));
     await Promise.all(
       [...this.interfaces.values()].map((i) => withTimeout(i.transport.flush(), 1000)),
@@ -325,10 +340,25 @@ export class VrrpService {
       const after = new Map(planned.vips.map((v) => [canonical(v), v]));
       const added = [...after].filter(([k]) => !before.has(k)).map(([, v]) => v);
       const removed = [...before].filter(([k]) => !after.has(k)).map(([, v]) => v);
+      const routesBefore = new Map(rt.routes.map((r) => [canonical(r), r]));
+      const routesAfter = new Map(planned.routes.map((r) => [canonical(r), r]));
+      const rulesBefore = new Map(rt.rules.map((r) => [canonical(r), r]));
+      const rulesAfter = new Map(planned.rules.map((r) => [canonical(r), r]));
+      const goneRoutes = [...routesBefore].filter(([k]) => !routesAfter.has(k)).map(([, r]) => r);
+      const newRoutes = [...routesAfter].filter(([k]) => !routesBefore.has(k)).map(([, r]) => r);
+      const goneRules = [...rulesBefore].filter(([k]) => !rulesAfter.has(k)).map(([, r]) => r);
+      const newRules = [...rulesAfter].filter(([k]) => !rulesBefore.has(k)).map(([, r]) => r);
       rt.model = planned.instance;
       rt.plan = planned.plan;
       rt.sourceIp = planned.plan.sourceIp;
       rt.vips = planned.vips;
+      rt.routes = planned.routes;
+      rt.rules = planned.rules;
+      if (rt.holdsRoutes && goneRoutes.length + newRoutes.length + goneRules.length + newRules.length > 0) {
+        // Only what changed is touched: an unchanged route never leaves the kernel.
+        this.enqueue(rt, () => this.changeRoutes(rt, goneRoutes, goneRules, 'remove'));
+        this.enqueue(rt, () => this.changeRoutes(rt, newRoutes, newRules, 'add'));
+      }
       rt.validator.reconfigure(planned.plan.receive);
       this.retrack(rt, links);
       rt.machine.reconfigure(planned.plan.instance);
@@ -363,6 +393,9 @@ export class VrrpService {
       faultReasons: rt.machine.faultReasons,
       vips: rt.vips.map((v) => `${v.address}/${v.prefixLength}`),
       vipEntries: rt.vips.map((v, i) => ({ address: v.address, prefixLength: v.prefixLength, dev: v.dev, excluded: i >= rt.model.virtualIpAddresses.length })),
+      routes: rt.holdsRoutes ? rt.routes.map(describeRoute) : [],
+      rules: rt.holdsRoutes ? rt.rules.map(describeRule) : [],
+      routeErrors: rt.routeErrors,
       receive: { ...rt.validator.counters },
       machine: { ...rt.machine.counters },
       garp: { ...rt.garp.counters },
@@ -423,7 +456,9 @@ export class VrrpService {
     const planned = planVrrpInstance(model, instance, primary?.address);
     if (!planned.ok) throw new VrrpConfigError(planned.problems.join('; '));
     for (const warning of planned.plan.warnings) this.deps.logger.warn({ event: 'config_warning', instance: instance.name }, warning);
-    return { instance, link, xmitLink, vips, plan: planned.plan };
+    const routes = instance.virtualRoutes.map(routeSpecOf);
+    const rules = instance.virtualRules.map(ruleSpecOf);
+    return { instance, link, xmitLink, vips, routes, rules, plan: planned.plan };
   }
 
   /** use_vmac: the instance's macvlan, created (or taken over from a crashed run) before anything is planned. */
@@ -446,7 +481,7 @@ export class VrrpService {
     }
   }
 
-  private build({ instance, link, xmitLink, vips, plan }: Awaited<ReturnType<VrrpService['plan']>>): void {
+  private build({ instance, link, xmitLink, vips, routes, rules, plan }: Awaited<ReturnType<VrrpService['plan']>>): void {
     if (this.instances.some((o) => o.link.index === link.index && o.model.virtualRouterId === instance.virtualRouterId)) {
       throw new VrrpConfigError(`vrrp_instance ${instance.name}: VRID ${instance.virtualRouterId} already used on ${link.name}`);
     }
@@ -459,6 +494,10 @@ export class VrrpService {
       xmitLink,
       sourceIp: plan.sourceIp,
       vips,
+      routes,
+      rules,
+      holdsRoutes: false,
+      routeErrors: 0,
       validator: new ReceiveValidator(plan.receive),
       tracking: new InstanceTracking(),
       scriptTrackers: new Map<string, ScriptTracker>(),
@@ -604,12 +643,34 @@ export class VrrpService {
     });
   }
 
+  /** keepalived's order: VIPs, then routes, then rules on the way up; rules, routes, then VIPs on the way down. */
   private async changeVips(rt: InstanceRuntime, op: 'add' | 'remove'): Promise<void> {
+    if (op === 'remove') await this.changeRoutes(rt, rt.routes, rt.rules, 'remove');
     const report = op === 'add' ? await this.vipManager.addAll(rt.vips) : await this.vipManager.removeAll(rt.vips);
     for (const failure of report.failed) {
       rt.vipErrors++;
       this.deps.logger.error({ event: 'vip_error', instance: rt.model.name, op, vip: failure.vip.address, err: failure.error }, `cannot ${op} VIP`);
     }
+    if (op === 'add') await this.changeRoutes(rt, rt.routes, rt.rules, 'add');
+  }
+
+  /** Routes then rules on add; rules then routes on remove (a rule may point at a table the routes fill). */
+  private async changeRoutes(rt: InstanceRuntime, routes: RouteSpec[], rules: RuleSpec[], op: 'add' | 'remove'): Promise<void> {
+    if (op === 'add') rt.holdsRoutes = true;
+    if (routes.length + rules.length > 0) {
+      const ruleReport = op === 'remove' ? await this.routeManager.removeRules(rules) : undefined;
+      const routeReport = op === 'add' ? await this.routeManager.addRoutes(routes) : await this.routeManager.removeRoutes(routes);
+      const addReport = op === 'add' ? await this.routeManager.addRules(rules) : undefined;
+      for (const f of routeReport.failed) {
+        rt.routeErrors++;
+        this.deps.logger.error({ event: 'route_error', instance: rt.model.name, op, route: describeRoute(f.item), err: f.error }, `cannot ${op} virtual route`);
+      }
+      for (const f of [...(ruleReport?.failed ?? []), ...(addReport?.failed ?? [])]) {
+        rt.routeErrors++;
+        this.deps.logger.error({ event: 'route_error', instance: rt.model.name, op, rule: describeRule(f.item), err: f.error }, `cannot ${op} virtual rule`);
+      }
+    }
+    if (op === 'remove' && routes === rt.routes) rt.holdsRoutes = false;
   }
 
   /** Part of a master's VIP list, for a reload's diff. */
@@ -937,6 +998,12 @@ function bindLinkControl(netlink: RtNetlink, control: LinkControl): RtNetlink & 
     addAddress: (addr) => netlink.addAddress(addr),
     removeAddress: (addr) => netlink.removeAddress(addr),
     onLinkChange: (listener) => netlink.onLinkChange(listener),
+    routes: () => netlink.routes(),
+    addRoute: (route) => netlink.addRoute(route),
+    removeRoute: (route) => netlink.removeRoute(route),
+    rules: () => netlink.rules(),
+    addRule: (rule) => netlink.addRule(rule),
+    removeRule: (rule) => netlink.removeRule(rule),
     close: () => netlink.close(),
     addMacvlan: (spec) => control.addMacvlan(spec),
     setLinkUp: (index) => control.setLinkUp(index),

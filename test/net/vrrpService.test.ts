@@ -4,6 +4,7 @@ import { loadConfig } from '../../src/config/load.js';
 import { MemoryFileSource } from '../../src/config/fileSource.js';
 import type { ConfigModel } from '../../src/config/model.js';
 import type { AddressChange, InterfaceAddress, LinkControl, LinkEvent, LinkInfo, MacvlanSpec, RtNetlink } from '../../src/net/rtnetlink.js';
+import type { RouteEntry, RuleEntry } from '../../src/net/routeCodec.js';
 import { FakeClock } from '../../src/util/clock.js';
 import { silentLogger } from '../../src/util/log.js';
 import { decodeAdvert } from '../../src/vrrp/codec/advertCodec.js';
@@ -45,6 +46,40 @@ class FakeNetlink implements RtNetlink {
     const i = this.addrs.findIndex((x) => x.address === a.address);
     if (i < 0) return 'unchanged';
     this.addrs.splice(i, 1);
+    return 'changed';
+  }
+  readonly kernelRoutes: RouteEntry[] = [];
+  readonly kernelRules: RuleEntry[] = [];
+  async routes(): Promise<RouteEntry[]> {
+    return [...this.kernelRoutes];
+  }
+  async addRoute(r: RouteEntry): Promise<AddressChange> {
+    this.log.push(`route add ${r.destination}/${r.prefixLength}`);
+    if (this.kernelRoutes.some((x) => x.destination === r.destination && x.table === r.table)) return 'unchanged';
+    this.kernelRoutes.push(r);
+    return 'changed';
+  }
+  async removeRoute(r: RouteEntry): Promise<AddressChange> {
+    this.log.push(`route remove ${r.destination}/${r.prefixLength}`);
+    const i = this.kernelRoutes.findIndex((x) => x.destination === r.destination && x.table === r.table);
+    if (i < 0) return 'unchanged';
+    this.kernelRoutes.splice(i, 1);
+    return 'changed';
+  }
+  async rules(): Promise<RuleEntry[]> {
+    return [...this.kernelRules];
+  }
+  async addRule(r: RuleEntry): Promise<AddressChange> {
+    this.log.push(`rule add ${r.priority}`);
+    if (this.kernelRules.some((x) => x.priority === r.priority)) return 'unchanged';
+    this.kernelRules.push(r);
+    return 'changed';
+  }
+  async removeRule(r: RuleEntry): Promise<AddressChange> {
+    this.log.push(`rule remove ${r.priority}`);
+    const i = this.kernelRules.findIndex((x) => x.priority === r.priority);
+    if (i < 0) return 'unchanged';
+    this.kernelRules.splice(i, 1);
     return 'changed';
   }
   onLinkChange(listener: (e: LinkEvent) => void): () => void {
@@ -286,6 +321,54 @@ describe('VrrpService wiring', () => {
   it('refuses an instance on an interface that does not exist', async () => {
     const t = setup(BASE.replace('interface eth0', 'interface eth9'));
     await expect(t.service.start()).rejects.toThrow(/interface eth9 does not exist/);
+  });
+});
+
+describe('VrrpService virtual_routes / virtual_rules', () => {
+  const withRoutes = (routes: string[]) => BASE.replace('  notify "/usr/local/bin/notify.sh arg1"\n', `  virtual_routes {\n${routes.map((r) => `    ${r}\n`).join('')}  }\n  virtual_rules {\n    from 10.0.0.200 table 100 priority 100\n  }\n`);
+
+  async function master(routes: string[]) {
+    const t = setup(withRoutes(routes));
+    await t.service.start();
+    expect(t.log.filter((l) => l.startsWith('route') || l.startsWith('rule'))).toEqual([]); // nothing while BACKUP
+    t.log.length = 0;
+    t.clock.advance(4000);
+    await settle();
+    expect(t.service.status()[0]!.state).toBe('MASTER');
+    return t;
+  }
+
+  it('MASTER adds VIPs, then routes, then rules, then sends GARP; leaving MASTER removes rules, routes, then VIPs', async () => {
+    const t = await master(['10.98.0.0/24 via 10.0.0.2 dev eth0', 'blackhole 10.97.0.0/16 table 100']);
+    expect(t.log.slice(1, 6)).toEqual(['add 10.0.0.200/24', 'route add 10.98.0.0/24', 'route add 10.97.0.0/16', 'rule add 100', 'garp 2 10.0.0.200']);
+    expect(t.netlink.kernelRoutes.map((r) => [r.destination, r.protocol, r.type, r.table, r.gateway, r.oif])).toEqual([
+      ['10.98.0.0', 18, 'unicast', 254, '10.0.0.2', 2], ['10.97.0.0', 18, 'blackhole', 100, undefined, undefined],
+    ]);
+    expect(t.service.status()[0]).toMatchObject({ routes: ['10.98.0.0/24 via 10.0.0.2 dev eth0', 'blackhole 10.97.0.0/16 table 100'], rules: ['100: from 10.0.0.200 lookup 100'] });
+    t.log.length = 0;
+    await t.service.stop();
+    // (stop's own sweep then removes the VIPs again, idempotently; the routes it knows are gone already)
+    expect(t.log.filter((l) => !l.startsWith('advert'))).toEqual(['rule remove 100', 'route remove 10.98.0.0/24', 'route remove 10.97.0.0/16', 'remove 10.0.0.200', 'remove 10.0.0.200', 'flush', 'close']);
+    expect(t.netlink.kernelRoutes).toEqual([]);
+    expect(t.service.status()[0]).toMatchObject({ routes: [], rules: [] });
+  });
+
+  it('a reload that changes one route touches only that route', async () => {
+    const t = await master(['10.98.0.0/24 via 10.0.0.2 dev eth0', '10.96.0.0/24 via 10.0.0.2 dev eth0']);
+    t.log.length = 0;
+    await t.service.reconfigure(compile(withRoutes(['10.98.0.0/24 via 10.0.0.2 dev eth0', '10.96.0.0/24 via 10.0.0.3 dev eth0'])));
+    await settle();
+    expect(t.log.filter((l) => !l.startsWith('advert'))).toEqual(['route remove 10.96.0.0/24', 'route add 10.96.0.0/24']);
+  });
+
+  it('a reload while BACKUP changes nothing in the kernel; the next MASTER adds the new set', async () => {
+    const t = setup(withRoutes(['10.98.0.0/24 dev eth0']));
+    await t.service.start();
+    await t.service.reconfigure(compile(withRoutes(['10.95.0.0/24 dev eth0'])));
+    expect(t.log.filter((l) => l.startsWith('route'))).toEqual([]);
+    t.clock.advance(4000);
+    await settle();
+    expect(t.netlink.kernelRoutes.map((r) => r.destination)).toEqual(['10.95.0.0']);
   });
 });
 

@@ -45,7 +45,7 @@ describe.skipIf(!isRoot || hostHasIpvs)('start-up on a kernel without IPVS', () 
     const p = startDaemon(`${PREFIX}a`, ['--config', conf, '--vrrp-only', '--status-socket', path.join(dir, 's.sock')]);
     // The sync part stays with --vrrp-only (keepalived's VRRP process drives lvs_sync_daemon too); without an
     // lvs_sync_daemon it opens no IPVS, which is why this start succeeds on a kernel without it.
-    expect(await p.waitForLine((l) => l.event === 'started', 20_000)).toMatchObject({ parts: ['sync', 'vrrp'] });
+    expect(await p.waitForLine((l) => l.event === 'started', 20_000)).toMatchObject({ parts: ['sync', 'static-network', 'vrrp'] });
     expect(await p.stop()).toBe(0);
   });
 });
