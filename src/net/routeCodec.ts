@@ -1,4 +1,4 @@
-import { isIPv4, isIPv6 } from 'node:net';
+import { formatIp, parseIp } from '../util/ipAddress.js';
 
 /**
  * The pure rtnetlink codec for routes (struct rtmsg + RTA_* attributes) and policy rules (struct
@@ -262,45 +262,15 @@ function cString(value: Buffer): string {
   return value.subarray(0, end < 0 ? value.length : end).toString();
 }
 
+/** The address's bytes (src/util/ipAddress.ts, the one parser), checked against the route's family. */
 export function addressBytes(address: string, family: Family): Buffer {
-  if (family === 'inet' ? !isIPv4(address) : !isIPv6(address)) throw new RouteCodecError(`${address} is not an ${family} address`);
-  if (family === 'inet') return Buffer.from(address.split('.').map(Number));
-  let text = address;
-  const v4Tail = /(\d+\.\d+\.\d+\.\d+)$/.exec(text);
-  if (v4Tail) {
-    const b = v4Tail[1]!.split('.').map(Number);
-    text = text.slice(0, -v4Tail[1]!.length) + `${((b[0]! << 8) | b[1]!).toString(16)}:${((b[2]! << 8) | b[3]!).toString(16)}`;
-  }
-  const [head, tail] = text.split('::') as [string, string | undefined];
-  const headGroups = head ? head.split(':') : [];
-  const tailGroups = tail ? tail.split(':') : [];
-  const missing = 8 - headGroups.length - tailGroups.length;
-  const groups = [...headGroups, ...Array<string>(tail === undefined ? 0 : missing).fill('0'), ...tailGroups];
-  const out = Buffer.alloc(16);
-  groups.forEach((g, i) => out.writeUInt16BE(parseInt(g, 16), i * 2));
-  return out;
+  const bytes = parseIp(address);
+  if (!bytes || bytes.length !== (family === 'inet' ? 4 : 16)) throw new RouteCodecError(`${address} is not an ${family} address`);
+  return Buffer.from(bytes);
 }
 
+/** RFC 5952 text of 4 or 16 address bytes (src/util/ipAddress.ts, the one formatter). */
 export function bytesToAddress(bytes: Buffer): string {
-  if (bytes.length === 4) return Array.from(bytes).join('.');
-  if (bytes.length !== 16) throw new RouteCodecError(`address of ${bytes.length} bytes`);
-  const groups: string[] = [];
-  for (let i = 0; i < 16; i += 2) groups.push(((bytes[i]! << 8) | bytes[i + 1]!).toString(16));
-  let bestStart = -1;
-  let bestLength = 0;
-  for (let i = 0; i < 8; ) {
-    if (groups[i] !== '0') {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && groups[j] === '0') j++;
-    if (j - i > bestLength && j - i >= 2) {
-      bestStart = i;
-      bestLength = j - i;
-    }
-    i = j;
-  }
-  if (bestStart < 0) return groups.join(':');
-  return `${groups.slice(0, bestStart).join(':')}::${groups.slice(bestStart + bestLength).join(':')}`;
+  if (bytes.length !== 4 && bytes.length !== 16) throw new RouteCodecError(`address of ${bytes.length} bytes`);
+  return formatIp(bytes);
 }

@@ -10,7 +10,8 @@ import type { Token } from '../lexer.js';
 import type { AddressFamily, IpPrefix, IpRoute, IpRule } from '../model.js';
 import type { ConfigNode } from '../parser.js';
 import { type CompileContext, locOf, posOf, requireBlock } from './context.js';
-import { addressFamily, canonicalIp, parseIp, parseIpPrefix } from './values.js';
+import { formatIp, parseIp as parseIpBytes } from '../../util/ipAddress.js';
+import { addressFamily, parseIp, parseIpPrefix } from './values.js';
 
 /** keepalived's RTPROT_KEEPALIVED: the protocol of every tracked route and rule. */
 export const KEEPALIVED_PROTOCOL = 18;
@@ -396,28 +397,17 @@ function prefix(token: Token, what: string, ctx: CompileContext): { address: str
   return p;
 }
 
-function networkOf(address: string, family: AddressFamily, length: number): string {
-  if (family === 'inet') {
-    const bytes = address.split('.').map(Number);
-    return bytes.map((b, i) => b & maskByte(length - i * 8)).join('.');
-  }
-  const groups = expandIpv6(address);
-  const masked = groups.map((g, i) => g & (((maskByte(length - i * 16) << 8) | maskByte(length - i * 16 - 8)) & 0xffff));
-  return canonicalIp(masked.map((g) => g.toString(16)).join(':'));
+/** The prefix's network address: the address with its host bits cleared (parsed and printed by src/util/ipAddress.ts). */
+function networkOf(address: string, _family: AddressFamily, length: number): string {
+  const bytes = parseIpBytes(address);
+  if (!bytes) return address;
+  return formatIp(bytes.map((b, i) => b & maskByte(length - i * 8)));
 }
 
 function maskByte(bits: number): number {
   if (bits >= 8) return 0xff;
   if (bits <= 0) return 0;
   return (0xff << (8 - bits)) & 0xff;
-}
-
-function expandIpv6(address: string): number[] {
-  const [head, tail] = address.includes('::') ? address.split('::') : [address, undefined];
-  const left = head ? head.split(':') : [];
-  const right = tail ? tail.split(':') : [];
-  const groups = tail === undefined ? left : [...left, ...Array<string>(8 - left.length - right.length).fill('0'), ...right];
-  return groups.map((g) => parseInt(g, 16));
 }
 
 /** `main`, `local`, `default` or a number 1..2^32-1 (tslvsd does not read /etc/iproute2/rt_tables). */
