@@ -174,6 +174,12 @@ const REFUSED: readonly { readonly long: string; readonly short?: string; readon
   { long: 'config-fd', arg: 'required', why: 'an internal keepalived option tslvsd does not have' },
 ];
 
+/** Every option name the parser knows, as written on a command line (`-f`, `--use-file`): for the man page and completion tests. */
+export const OPTION_NAMES: { readonly accepted: readonly string[]; readonly refused: readonly string[] } = {
+  accepted: OPTIONS.flatMap((o) => [...(o.short === undefined ? [] : [`-${o.short}`]), ...o.long.map((l) => `--${l}`)]),
+  refused: REFUSED.flatMap((r) => [...(r.short === undefined ? [] : [`-${r.short}`]), `--${r.long}`]),
+};
+
 /** What `-S/--log-facility` accepts (keepalived: 0-7, local0-7, user, daemon). */
 const LOG_FACILITY = /^(?:[0-7]|local[0-7]|user|daemon)$/;
 
