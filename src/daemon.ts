@@ -20,6 +20,7 @@ import { hostScriptIdentity } from './scripts/hostIdentity.js';
 import { RawSocketTransport } from './vrrp/edge/rawSocketTransport.js';
 import { runScript } from './vrrp/edge/scriptRunner.js';
 import { initialiseTrackFiles, watchTrackFile } from './vrrp/edge/trackFileWatcher.js';
+import { ProcScanner } from './vrrp/edge/procScanner.js';
 import { NotifyFifos } from './notify/notifyFifos.js';
 import { resolveScriptRunAs, scriptUserOf } from './scripts/runAs.js';
 import { daemonIds, systemUserDatabase } from './scripts/userDatabase.js';
@@ -226,6 +227,8 @@ function procSelfStatus(): string {
  */
 export function vrrpPart(clock: Clock, logger: Logger, fifos: NotifyFifos | undefined, onTransition: (instance: string, from: string, to: string) => void): VrrpPart {
   const frameSender = nativeAddon();
+  // One /proc pass per period for every vrrp_track_process of every unit.
+  const procScanner = new ProcScanner();
   return new VrrpPart((unit) => {
     // One rtnetlink socket per unit: two dumps in flight on one socket collide (instances turning master
     // together would each fail to find their interface).
@@ -233,6 +236,7 @@ export function vrrpPart(clock: Clock, logger: Logger, fifos: NotifyFifos | unde
     // The script reaper listens before the first notify or track script runs.
     if (scriptsOf(unit).length > 0) startReaper();
     const service = new VrrpService(unit, { clock, logger, netlink, linkControl: netlink, frameSender, openTransport: (o) => new RawSocketTransport(o), runScript,
+      watchTrackProcess: (pattern, onCount) => procScanner.track(pattern, onCount),
       watchTrackFile: (file, onValue) => watchTrackFile(file, onValue, { onTrouble: (message) => logger.warn({ event: 'track_file', file }, message) }),
       ...(fifos ? { onNotify: (n) => fifos.vrrp(n) } : {}),
       onTransition: (instance, from, to) => onTransition(instance, from, to),

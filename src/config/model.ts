@@ -270,6 +270,41 @@ export const TrackFile = z.object({
 });
 export type TrackFile = z.infer<typeof TrackFile>;
 
+/** `track_process { NAME [weight N [reverse]] }` in an instance or sync group. */
+export const TrackedProcess = z.object({
+  loc: SourceLocation,
+  /** Name of a `vrrp_track_process` block. */
+  name: z.string(),
+  /** Overrides the block's own weight when present. */
+  weight: z.number().int().min(-254).max(254).optional(),
+  weightReverse: z.boolean(),
+});
+export type TrackedProcess = z.infer<typeof TrackedProcess>;
+
+/**
+ * `vrrp_track_process NAME { process NAME [ARGS…]; param_match exact|initial|partial; quorum N; quorum_max N;
+ * delay|fork_delay|terminate_delay SECS; weight N [reverse]; full_command }`: up while the number of matching
+ * processes is within quorum..quorum_max.
+ */
+export const TrackProcess = z.object({
+  loc: SourceLocation,
+  name: z.string(),
+  process: z.string().min(1),
+  params: z.array(z.string()),
+  paramMatch: z.enum(['exact', 'initial', 'partial']),
+  fullCommand: z.boolean(),
+  quorum: z.number().int().min(1),
+  quorumMax: z.number().int().min(1),
+  /** Seconds a count must last into quorum before going up. */
+  forkDelay: Seconds,
+  /** Seconds a count must last out of quorum before going down. */
+  terminateDelay: Seconds,
+  /** Default 0 = FAULT while down. */
+  weight: z.number().int().min(-254).max(254),
+  weightReverse: z.boolean(),
+});
+export type TrackProcess = z.infer<typeof TrackProcess>;
+
 /** The `notify*` hooks shared by instances and sync groups. */
 const NotifyHooks = {
   notifyMaster: ScriptCommand.optional(),
@@ -318,6 +353,7 @@ export const VrrpInstance = z.object({
   trackInterfaces: z.array(TrackedInterface),
   trackScripts: z.array(TrackedScript),
   trackFiles: z.array(TrackedFile),
+  trackProcesses: z.array(TrackedProcess),
   ...NotifyHooks,
   smtpAlert: z.boolean(),
   /** Accept packets to the VIPs when master though not address owner (default: true unless vrrp_strict). */
@@ -353,6 +389,7 @@ export const VrrpSyncGroup = z.object({
   trackInterfaces: z.array(TrackedInterface),
   trackScripts: z.array(TrackedScript),
   trackFiles: z.array(TrackedFile),
+  trackProcesses: z.array(TrackedProcess),
   smtpAlert: z.boolean(),
   globalTracking: z.boolean(),
 });
@@ -635,6 +672,7 @@ export const ConfigModel = z.object({
   global: GlobalDefs,
   vrrpScripts: z.array(VrrpScript),
   trackFiles: z.array(TrackFile),
+  trackProcesses: z.array(TrackProcess),
   vrrpSyncGroups: z.array(VrrpSyncGroup),
   vrrpInstances: z.array(VrrpInstance),
   /** `static_ipaddress` / `static_routes` / `static_rules`: held while the VRRP side runs, whatever the states. */

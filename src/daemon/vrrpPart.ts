@@ -186,6 +186,7 @@ export function vrrpUnits(model: ConfigModel): Map<string, ConfigModel> {
 function fingerprint(unit: ConfigModel): string {
   const tracked = new Set(unit.vrrpInstances.flatMap((i) => i.trackScripts.map((t) => t.name)));
   const trackedFiles = new Set([...unit.vrrpInstances, ...unit.vrrpSyncGroups].flatMap((o) => o.trackFiles.map((t) => t.name)));
+  const trackedProcesses = new Set([...unit.vrrpInstances, ...unit.vrrpSyncGroups].flatMap((o) => o.trackProcesses.map((t) => t.name)));
   const global = Object.fromEntries(
     Object.entries(unit.global).filter(([key]) => key.startsWith('vrrp') || key === 'scriptUser' || key === 'enableScriptSecurity'),
   );
@@ -195,6 +196,7 @@ function fingerprint(unit: ConfigModel): string {
     groups: unit.vrrpSyncGroups,
     scripts: unit.vrrpScripts.filter((s) => tracked.has(s.name)),
     files: unit.trackFiles.filter((f) => trackedFiles.has(f.name)),
+    processes: unit.trackProcesses.filter((t) => trackedProcesses.has(t.name)),
   });
 }
 

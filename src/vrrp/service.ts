@@ -14,7 +14,9 @@ import {
   type VrrpReceiveCounters,
 } from './core/receiveValidator.js';
 import { VrrpSyncGroup } from './core/syncGroup.js';
-import { FileTracker, InstanceTracking, InterfaceTracker, ScriptTracker } from './core/trackers.js';
+import { FileTracker, InstanceTracking, InterfaceTracker, ProcessTracker, ScriptTracker } from './core/trackers.js';
+import type { ProcessPattern } from '../trackProcess/match.js';
+import type { TrackProcessWatch } from './edge/procScanner.js';
 import type { TrackFileWatch } from './edge/trackFileWatcher.js';
 import { VrrpStateMachine, type VrrpMachineCounters, type VrrpState, type VrrpTransition } from './core/vrrpStateMachine.js';
 import { GratuitousArpSender, type GarpTarget } from './edge/gratuitousArp.js';
@@ -51,6 +53,8 @@ export interface VrrpServiceDeps {
   runScript: (invocation: ScriptInvocation) => Promise<ScriptOutcome>;
   /** Watches a track_file (src/vrrp/edge/trackFileWatcher.ts); absent = every track file reads 0. */
   watchTrackFile?: (path: string, onValue: (value: number) => void) => TrackFileWatch;
+  /** Counts a vrrp_track_process's processes (src/vrrp/edge/procScanner.ts); absent = every count is 0. */
+  watchTrackProcess?: (pattern: ProcessPattern, onCount: (count: number) => void) => TrackProcessWatch;
   /** Every notification, in order, right after its notify scripts were started (the notify FIFOs). */
   onNotify?: (notification: VrrpNotification) => void;
   /** Every instance transition, after it is logged (the daemon adapts it, e.g. to the IPVS sync daemons). */
@@ -159,6 +163,7 @@ interface InstanceRuntime {
   scriptTrackers: Map<string, ScriptTracker>;
   interfaceTrackers: Map<string, InterfaceTracker>;
   fileTrackers: Map<string, FileTracker>;
+  processTrackers: Map<string, ProcessTracker>;
   machine: VrrpStateMachine;
   transport: VrrpTransport;
   garp: GratuitousArpSender;
@@ -199,6 +204,8 @@ export class VrrpService {
   private readonly scripts = new Map<string, ScriptRuntime>();
   /** One watch per tracked file path, shared by the instances tracking it; `value` is the last read. */
   private readonly fileWatches = new Map<string, { watch: TrackFileWatch | undefined; value: number }>();
+  /** One count per vrrp_track_process name (its pattern as watched), shared by the instances tracking it. */
+  private readonly processWatches = new Map<string, { watch: TrackProcessWatch | undefined; pattern: string; count: number }>();
   private readonly vipManager: VipManager;
   /** The VMACs this service created or took over, by instance name (removed at stop). */
   private readonly vmacs = new Map<string, VmacManager>();
@@ -255,6 +262,8 @@ export class VrrpService {
       for (const t of rt.scriptTrackers.values()) rt.tracking.addScript(t);
       for (const spec of rt.plan.files) rt.fileTrackers.set(spec.name, new FileTracker(spec, this.fileValue(spec.path)));
       for (const t of rt.fileTrackers.values()) rt.tracking.addFile(t);
+      for (const spec of rt.plan.processes) rt.processTrackers.set(spec.name, new ProcessTracker(spec, this.processCount(spec.name, spec.pattern)));
+      for (const t of rt.processTrackers.values()) rt.tracking.addProcess(t);
       rt.tracking.applyTo(rt.machine);
     }
     this.startScripts();
@@ -270,6 +279,8 @@ export class VrrpService {
     for (const script of this.scripts.values()) this.deps.clock.clearTimer(script.timer);
     for (const w of this.fileWatches.values()) w.watch?.close();
     this.fileWatches.clear();
+    for (const w of this.processWatches.values()) w.watch?.close();
+    this.processWatches.clear();
     for (const rt of this.instances) rt.machine.shutdown();
     await Promise.all(this.instances.map((rt) => rt.queue));
     // Whatever state we were in, nothing of ours stays on the interfaces: rules, routes, then VIPs.
@@ -503,6 +514,7 @@ export class VrrpService {
       scriptTrackers: new Map<string, ScriptTracker>(),
       interfaceTrackers: new Map<string, InterfaceTracker>(),
       fileTrackers: new Map<string, FileTracker>(),
+      processTrackers: new Map<string, ProcessTracker>(),
       transport: iface.transport,
       garp: new GratuitousArpSender(this.deps.frameSender, (error, target) =>
         this.deps.logger.warn({ event: 'garp_error', instance: instance.name, vip: target.vip, err: error.message }, 'gratuitous ARP failed'),
@@ -839,13 +851,20 @@ export class VrrpService {
       const old = rt.fileTrackers.get(spec.name);
       fileTrackers.set(spec.name, old && canonical(old.spec) === canonical(spec) ? old : new FileTracker(spec, this.fileValue(spec.path)));
     }
+    const processTrackers = new Map<string, ProcessTracker>();
+    for (const spec of rt.plan.processes) {
+      const old = rt.processTrackers.get(spec.name);
+      processTrackers.set(spec.name, old && canonical(old.spec) === canonical(spec) && this.processWatches.get(spec.name)?.pattern === canonical(spec.pattern) ? old : new ProcessTracker(spec, this.processCount(spec.name, spec.pattern)));
+    }
     const tracking = new InstanceTracking();
+    for (const t of processTrackers.values()) tracking.addProcess(t);
     for (const t of interfaceTrackers.values()) tracking.addInterface(t);
     for (const t of scriptTrackers.values()) tracking.addScript(t);
     for (const t of fileTrackers.values()) tracking.addFile(t);
     rt.interfaceTrackers = interfaceTrackers;
     rt.scriptTrackers = scriptTrackers;
     rt.fileTrackers = fileTrackers;
+    rt.processTrackers = processTrackers;
     rt.tracking = tracking;
     const now = new Set(tracking.applyTo(rt.machine).faults);
     for (const source of oldFaults) if (!now.has(source)) rt.machine.setFault(source, false);
@@ -879,8 +898,47 @@ export class VrrpService {
     }
   }
 
+  /** The last count of a vrrp_track_process, counting it from now on (a changed pattern restarts the count). */
+  private processCount(name: string, pattern: ProcessPattern): number {
+    const key = canonical(pattern);
+    let entry = this.processWatches.get(name);
+    if (entry && entry.pattern !== key) {
+      entry.watch?.close();
+      entry = undefined;
+    }
+    if (!entry) {
+      const fresh: { watch: TrackProcessWatch | undefined; pattern: string; count: number } = { watch: undefined, pattern: key, count: 0 };
+      fresh.watch = this.deps.watchTrackProcess?.(pattern, (count) => this.onProcessCount(name, fresh, count));
+      fresh.count = fresh.watch?.initialCount ?? 0;
+      this.processWatches.set(name, fresh);
+      entry = fresh;
+    }
+    return entry.count;
+  }
+
+  private onProcessCount(name: string, entry: { count: number }, count: number): void {
+    if (this.processWatches.get(name) !== entry) return; // a replaced watch's last pass
+    entry.count = count;
+    const now = this.deps.clock.now();
+    for (const rt of this.instances) {
+      const tracker = rt.processTrackers.get(name);
+      if (!tracker?.observe(count, now)) continue;
+      const outcome = rt.tracking.applyTo(rt.machine);
+      this.deps.logger.info(
+        { event: 'track_process', instance: rt.model.name, trackProcess: name, count, status: tracker.status, priorityDelta: outcome.priorityDelta, faults: outcome.faults },
+        `track_process ${name}: ${count} process(es), ${tracker.status}`,
+      );
+    }
+  }
+
   /** Closes the watches no instance uses any more (after a reload). */
   private closeUnusedFileWatches(): void {
+    const usedProcesses = new Set(this.instances.flatMap((rt) => rt.plan.processes.map((p) => p.name)));
+    for (const [name, entry] of this.processWatches) {
+      if (usedProcesses.has(name)) continue;
+      entry.watch?.close();
+      this.processWatches.delete(name);
+    }
     const used = new Set(this.instances.flatMap((rt) => rt.plan.files.map((f) => f.path)));
     for (const [path, entry] of this.fileWatches) {
       if (used.has(path)) continue;

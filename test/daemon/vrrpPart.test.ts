@@ -72,7 +72,7 @@ describe('VrrpPart', () => {
   it('one unit per instance, one per sync group', () => {
     const m = model({
       vrrpInstances: [instance(), instance({ name: 'VI_2', virtualRouterId: 52 }), instance({ name: 'VI_3', virtualRouterId: 53 })],
-      vrrpSyncGroups: [{ loc: { file: 'x', line: 1 }, name: 'G', group: ['VI_1', 'VI_3'], trackInterfaces: [], trackScripts: [], trackFiles: [], smtpAlert: false, globalTracking: false }],
+      vrrpSyncGroups: [{ loc: { file: 'x', line: 1 }, name: 'G', group: ['VI_1', 'VI_3'], trackInterfaces: [], trackScripts: [], trackFiles: [], trackProcesses: [], smtpAlert: false, globalTracking: false }],
     });
     const units = vrrpUnits(m);
     expect([...units.values()].map((u) => u.vrrpInstances.map((i) => i.name))).toEqual([['VI_1', 'VI_3'], ['VI_2']]);

@@ -11,6 +11,7 @@ import { type CompileContext, posOf } from './context.js';
 import { compileGlobalDefs, defaultGlobalDefs, SYNC_ID_GIVEN } from './global.js';
 import { compileVirtualServer, compileVirtualServerGroup } from './virtualServer.js';
 import { compileTrackFile } from './trackFile.js';
+import { compileTrackProcess } from './trackProcess.js';
 import { compileSslBlock } from './ssl.js';
 import { FILE_CHECKS_WITH_TRACK_FILE_WEIGHT } from './checkers.js';
 import { type CompiledSyncGroup, compileVipBlock, compileVrrpInstance, compileVrrpScript, compileVrrpSyncGroup } from './vrrp.js';
@@ -22,6 +23,7 @@ export function compileConfig(tree: readonly ConfigNode[], source: string, ctx: 
     global: defaultGlobalDefs(source),
     vrrpScripts: [],
     trackFiles: [],
+    trackProcesses: [],
     vrrpSyncGroups: [],
     vrrpInstances: [],
     staticIpAddresses: [],
@@ -49,6 +51,11 @@ export function compileConfig(tree: readonly ConfigNode[], source: string, ctx: 
       case 'vrrp_script': {
         const s = compileVrrpScript(node, ctx);
         if (s) model.vrrpScripts.push(s);
+        break;
+      }
+      case 'vrrp_track_process': {
+        const t = compileTrackProcess(node, ctx);
+        if (t) model.trackProcesses.push(t);
         break;
       }
       case 'track_file':
@@ -125,6 +132,8 @@ function crossCheck(model: ConfigModel, syncGroups: CompiledSyncGroup[], ctx: Co
   model.vrrpInstances = uniqueNames(model.vrrpInstances, 'vrrp_instance', ctx);
   model.trackFiles = uniqueNames(model.trackFiles, 'track_file', ctx);
   const fileNames = new Set(model.trackFiles.map((f) => f.name));
+  model.trackProcesses = uniqueNames(model.trackProcesses, 'vrrp_track_process', ctx);
+  const processNames = new Set(model.trackProcesses.map((t) => t.name));
   model.virtualServerGroups = uniqueNames(model.virtualServerGroups, 'virtual_server_group', ctx);
   const scriptNames = new Set(model.vrrpScripts.map((s) => s.name));
   const instances = new Map(model.vrrpInstances.map((i) => [i.name, i]));
@@ -138,6 +147,11 @@ function crossCheck(model: ConfigModel, syncGroups: CompiledSyncGroup[], ctx: Co
     owner.trackFiles = owner.trackFiles.filter((t) => {
       if (fileNames.has(t.name)) return true;
       ctx.sink.warning(at(t.loc), `track_file '${t.name}': no track_file block of that name; ignored`);
+      return false;
+    });
+    owner.trackProcesses = owner.trackProcesses.filter((t) => {
+      if (processNames.has(t.name)) return true;
+      ctx.sink.warning(at(t.loc), `track_process '${t.name}': no vrrp_track_process of that name; ignored`);
       return false;
     });
   }

@@ -5,12 +5,13 @@
  */
 import type { Token } from '../lexer.js';
 import type {
-  GlobalDefs, IpRoute, IpRule, ScriptCommand, TrackedFile, TrackedInterface, TrackedScript, UnicastPeer, VirtualIpAddress, VrrpInstance, VrrpScript,
+  GlobalDefs, IpRoute, IpRule, ScriptCommand, TrackedFile, TrackedInterface, TrackedProcess, TrackedScript, UnicastPeer, VirtualIpAddress, VrrpInstance, VrrpScript,
   VrrpSyncGroup,
 } from '../model.js';
 import type { ConfigNode } from '../parser.js';
 import { compileTrackedFiles } from './trackFile.js';
 import { compileRouteBlock, compileRuleBlock } from './routes.js';
+import { compileTrackedProcesses } from './trackProcess.js';
 import { applyKeywords, type CompileContext, type KeywordTable, locOf, noBlock, posOf, requireBlock, singleArg } from './context.js';
 import {
   boolArg, commandLineArg, intArg, notifyScriptArg, parseInteger, parseIp, parseIpPrefix, secondsArg,
@@ -200,6 +201,7 @@ interface InstanceDraft {
   trackInterfaces: TrackedInterface[];
   trackScripts: TrackedScript[];
   trackFiles: TrackedFile[];
+  trackProcesses: TrackedProcess[];
   notifyMaster?: ScriptCommand;
   notifyBackup?: ScriptCommand;
   notifyFault?: ScriptCommand;
@@ -336,6 +338,7 @@ const INSTANCE_KEYWORDS: KeywordTable<InstanceDraft> = {
   track_interface: (n, d, ctx) => { d.trackInterfaces.push(...compileTrackInterfaces(n, ctx)); },
   track_script: (n, d, ctx) => { d.trackScripts.push(...compileTrackScripts(n, ctx)); },
   track_file: (n, d, ctx) => { d.trackFiles.push(...compileTrackedFiles(n, ctx)); },
+  track_process: (n, d, ctx) => { d.trackProcesses.push(...compileTrackedProcesses(n, ctx)); },
   smtp_alert: (n, d, ctx) => { d.smtpAlert = boolArg(n, ctx); },
   accept: (n, d, ctx) => { noBlock(n, ctx); d.accept = true; },
   no_accept: (n, d, ctx) => { noBlock(n, ctx); d.accept = false; },
@@ -375,7 +378,7 @@ export function compileVrrpInstance(node: ConfigNode, global: GlobalDefs, ctx: C
   }
   const d: InstanceDraft = {
     state: 'BACKUP', advertInt: 1, virtualIpAddresses: [], virtualIpAddressesExcluded: [], virtualRoutes: [], virtualRules: [], unicastPeers: [],
-    nopreempt: false, preemptDelay: 0, trackInterfaces: [], trackScripts: [], trackFiles: [], smtpAlert: false,
+    nopreempt: false, preemptDelay: 0, trackInterfaces: [], trackScripts: [], trackFiles: [], trackProcesses: [], smtpAlert: false,
     dontTrackPrimary: false, useVmac: false, vmacXmitBase: false, useVmacAddr: false,
   };
   applyKeywords(requireBlock(node, ctx), INSTANCE_KEYWORDS, d, 'vrrp_instance', ctx);
@@ -441,6 +444,7 @@ export function compileVrrpInstance(node: ConfigNode, global: GlobalDefs, ctx: C
     trackInterfaces: d.trackInterfaces,
     trackScripts: d.trackScripts,
     trackFiles: d.trackFiles,
+    trackProcesses: d.trackProcesses,
     smtpAlert: d.smtpAlert,
     accept: d.accept ?? !global.vrrpStrict,
     dontTrackPrimary: d.dontTrackPrimary,
@@ -496,6 +500,7 @@ interface SyncGroupDraft extends Notifiable {
   trackInterfaces: TrackedInterface[];
   trackScripts: TrackedScript[];
   trackFiles: TrackedFile[];
+  trackProcesses: TrackedProcess[];
   smtpAlert: boolean;
   globalTracking: boolean;
 }
@@ -513,6 +518,7 @@ const SYNC_GROUP_KEYWORDS: KeywordTable<SyncGroupDraft> = {
   track_interface: (n, d, ctx) => { d.trackInterfaces.push(...compileTrackInterfaces(n, ctx)); },
   track_script: (n, d, ctx) => { d.trackScripts.push(...compileTrackScripts(n, ctx)); },
   track_file: (n, d, ctx) => { d.trackFiles.push(...compileTrackedFiles(n, ctx)); },
+  track_process: (n, d, ctx) => { d.trackProcesses.push(...compileTrackedProcesses(n, ctx)); },
   smtp_alert: (n, d, ctx) => { d.smtpAlert = boolArg(n, ctx); },
   global_tracking: (n, d, ctx) => { d.globalTracking = boolArg(n, ctx); },
 };
@@ -530,7 +536,7 @@ export function compileVrrpSyncGroup(node: ConfigNode, ctx: CompileContext): Com
     return undefined;
   }
   const d: SyncGroupDraft = {
-    group: [], groupLocs: [], trackInterfaces: [], trackScripts: [], trackFiles: [], smtpAlert: false, globalTracking: false,
+    group: [], groupLocs: [], trackInterfaces: [], trackScripts: [], trackFiles: [], trackProcesses: [], smtpAlert: false, globalTracking: false,
   };
   const statements: ConfigNode[] = [];
   for (const item of requireBlock(node, ctx) ?? []) {
@@ -547,7 +553,7 @@ export function compileVrrpSyncGroup(node: ConfigNode, ctx: CompileContext): Com
   applyKeywords(statements, SYNC_GROUP_KEYWORDS, d, 'vrrp_sync_group', ctx);
   const group: VrrpSyncGroup = {
     loc: locOf(node.keyword), name: name.text, group: d.group, trackInterfaces: d.trackInterfaces,
-    trackScripts: d.trackScripts, trackFiles: d.trackFiles, smtpAlert: d.smtpAlert, globalTracking: d.globalTracking,
+    trackScripts: d.trackScripts, trackFiles: d.trackFiles, trackProcesses: d.trackProcesses, smtpAlert: d.smtpAlert, globalTracking: d.globalTracking,
   };
   for (const k of ['notifyMaster', 'notifyBackup', 'notifyFault', 'notifyStop', 'notify'] as const) {
     const s = d[k];

@@ -8,7 +8,8 @@
 import type { ConfigModel, VrrpInstance, VrrpScript } from '../../config/model.js';
 import { AUTH_NONE, AUTH_PASS, passwordAuthData } from '../codec/advertCodec.js';
 import type { ReceiveSpec } from './receiveValidator.js';
-import type { FileTrackerSpec, InterfaceTrackerSpec, ScriptTrackerSpec } from './trackers.js';
+import type { ProcessPattern } from '../../trackProcess/match.js';
+import type { FileTrackerSpec, InterfaceTrackerSpec, ProcessTrackerSpec, ScriptTrackerSpec } from './trackers.js';
 import type { VrrpInstanceSpec } from './vrrpStateMachine.js';
 
 export interface VrrpInstancePlan {
@@ -19,6 +20,8 @@ export interface VrrpInstancePlan {
   interfaces: InterfaceTrackerSpec[];
   /** Tracked files (instance's own, then its sync group's), weight and reverse resolved. */
   files: Array<FileTrackerSpec & { path: string }>;
+  /** Tracked process sets (instance's own, then its sync group's), weight and reverse resolved. */
+  processes: Array<ProcessTrackerSpec & { pattern: ProcessPattern }>;
   /** Where adverts go: the multicast group, or each unicast peer. */
   destinations: string[];
   /** The address adverts are sent from (and the equal-priority tie-break). */
@@ -123,6 +126,23 @@ export function planVrrpInstance(
       weightReverse: tracked.weight !== undefined ? tracked.weightReverse : file.weightReverse,
     });
   }
+  const processByName = new Map(config.trackProcesses.map((t) => [t.name, t]));
+  const processes: VrrpInstancePlan['processes'] = [];
+  for (const tracked of [...inst.trackProcesses, ...(sync?.trackProcesses ?? [])]) {
+    const proc = processByName.get(tracked.name);
+    if (!proc || processes.some((p) => p.name === tracked.name)) continue;
+    processes.push({
+      name: proc.name,
+      // keepalived: the instance's `weight N [reverse]` wins over the block's own.
+      weight: ownerWeight(tracked.weight ?? proc.weight),
+      weightReverse: tracked.weight !== undefined ? tracked.weightReverse : proc.weightReverse,
+      quorum: proc.quorum,
+      quorumMax: proc.quorumMax,
+      forkDelayMs: seconds(proc.forkDelay),
+      terminateDelayMs: seconds(proc.terminateDelay),
+      pattern: { process: proc.process, params: proc.params, paramMatch: proc.paramMatch, fullCommand: proc.fullCommand },
+    });
+  }
   if (ownerWeightsDropped) {
     warnings.push(`${where}: tracking weights ignored with priority 255; a tracked failure means FAULT (as keepalived)`);
   }
@@ -165,7 +185,7 @@ export function planVrrpInstance(
       .filter((p) => p.minTtl !== undefined || p.maxTtl !== undefined)
       .map((p) => [p.address, [p.minTtl ?? 0, p.maxTtl ?? 255] as const])),
   };
-  return { ok: true, plan: { instance, receive, scripts, interfaces, files, destinations, sourceIp, warnings } };
+  return { ok: true, plan: { instance, receive, scripts, interfaces, files, processes, destinations, sourceIp, warnings } };
 }
 
 /** The addresses an instance advertises (the count field holds at most 255). */

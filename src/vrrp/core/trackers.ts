@@ -1,6 +1,6 @@
 /**
  * Tracking (pure): vrrp_script results, track_interface link states and track_file values → a priority delta and fault
- * sources for a VrrpStateMachine. The edge runs the scripts (interval, timeout, execFile argv as
+ * sources for a VrrpStateMachine (track_process counts too). The edge runs the scripts (interval, timeout, execFile argv as
  * script_user) and watches links over rtnetlink; it reports results here and applies the outcome.
  *
  * Weights follow keepalived: a positive weight is added while the object is up, a negative one while it
@@ -150,6 +150,68 @@ export class FileTracker {
   }
 }
 
+export interface ProcessTrackerSpec {
+  /** vrrp_track_process name. */
+  name: string;
+  /** −254..254; 0 = FAULT while down. */
+  weight: number;
+  weightReverse?: boolean;
+  /** Up while quorum ≤ count ≤ quorumMax. */
+  quorum: number;
+  quorumMax: number;
+  /** Milliseconds the count must stay in quorum before going up (fork_delay). */
+  forkDelayMs: number;
+  /** Milliseconds the count must stay out of quorum before going down (terminate_delay). */
+  terminateDelayMs: number;
+}
+
+/**
+ * vrrp_track_process: the number of matching processes (counted by the edge) against the quorum. The first
+ * count decides at once (keepalived scans /proc at start); later changes take effect only after they have
+ * lasted fork_delay (into quorum) or terminate_delay (out of it); a count that comes back in time cancels.
+ */
+export class ProcessTracker {
+  private current: TrackedStatus;
+  private pending: { status: TrackedStatus; since: number } | undefined;
+
+  constructor(readonly spec: ProcessTrackerSpec, initialCount?: number) {
+    if (!Number.isInteger(spec.weight) || Math.abs(spec.weight) > 254) {
+      throw new RangeError(`track_process ${spec.name}: weight ${spec.weight}`);
+    }
+    if (spec.quorum < 1 || spec.quorumMax < spec.quorum) {
+      throw new RangeError(`track_process ${spec.name}: quorum ${spec.quorum}..${spec.quorumMax}`);
+    }
+    this.current = initialCount === undefined ? 'init' : this.inQuorum(initialCount) ? 'up' : 'down';
+  }
+
+  get status(): TrackedStatus {
+    return this.current;
+  }
+
+  private inQuorum(count: number): boolean {
+    return count >= this.spec.quorum && count <= this.spec.quorumMax;
+  }
+
+  /** Reports the count seen at nowMs. Returns true when the status changed. */
+  observe(count: number, nowMs: number): boolean {
+    const wanted: TrackedStatus = this.inQuorum(count) ? 'up' : 'down';
+    if (this.current === 'init') {
+      this.current = wanted;
+      return true;
+    }
+    if (wanted === this.current) {
+      this.pending = undefined;
+      return false;
+    }
+    if (this.pending?.status !== wanted) this.pending = { status: wanted, since: nowMs };
+    const delay = wanted === 'up' ? this.spec.forkDelayMs : this.spec.terminateDelayMs;
+    if (nowMs - this.pending.since < delay) return false;
+    this.current = wanted;
+    this.pending = undefined;
+    return true;
+  }
+}
+
 export interface TrackingOutcome {
   /** Sum of the weights in effect. */
   priorityDelta: number;
@@ -158,7 +220,7 @@ export interface TrackingOutcome {
 }
 
 interface Tracked {
-  kind: 'track_script' | 'track_interface';
+  kind: 'track_script' | 'track_interface' | 'track_process';
   name: string;
   weight: number;
   reverse: boolean;
@@ -179,6 +241,7 @@ export class InstanceTracking {
   private readonly scripts: ScriptTracker[] = [];
   private readonly interfaces: InterfaceTracker[] = [];
   private readonly files: FileTracker[] = [];
+  private readonly processes: ProcessTracker[] = [];
   /** Fault sources this object last raised on the machine, to clear them when they go away. */
   private raised = new Set<string>();
 
@@ -189,6 +252,11 @@ export class InstanceTracking {
 
   addInterface(tracker: InterfaceTracker): this {
     this.interfaces.push(tracker);
+    return this;
+  }
+
+  addProcess(tracker: ProcessTracker): this {
+    this.processes.push(tracker);
     return this;
   }
 
@@ -212,6 +280,13 @@ export class InstanceTracking {
         weight: i.spec.weight,
         reverse: i.spec.weightReverse ?? false,
         status: i.status,
+      })),
+      ...this.processes.map((p) => ({
+        kind: 'track_process' as const,
+        name: p.spec.name,
+        weight: p.spec.weight,
+        reverse: p.spec.weightReverse ?? false,
+        status: p.status,
       })),
     ];
     let priorityDelta = 0;
