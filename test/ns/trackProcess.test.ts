@@ -11,13 +11,16 @@ import { keepalivedConf } from './helpers/keepalivedConf.js';
 // vrrp_track_process inside a network namespace: tslvsd (namespace a, VRID 73) tracks `weighted`
 // (weight -20, a sleep whose argv[0] is unique to this run, matched with full_command) and `vital`
 // (weight 0, `sleep 1001.5` matched by its params). Judged by the adverts on the wire (tcpdump in the
-// namespace) and the notify FIFO lines. keepalived 2.2.7 is not run beside it: its process tracking rests
-// on the proc connector, which the kernel registers in the initial network namespace only, so inside a
-// namespace it cannot see forks or exits (the reason tslvsd polls /proc).
+// namespace) and the notify FIFO lines. keepalived 2.2.7 cannot be the reference here: its process tracking
+// rests on the proc connector, which the kernel refuses outside the initial network namespace. The second
+// test runs it in namespace b on the same kind of config: it logs "Failed to set/clear process event listen
+// - errno 111" and stays in FAULT ("quorum not achieved") although the process runs — the reason tslvsd
+// polls /proc.
 const PREFIX = labPrefix('tp');
 
 describe.skipIf(!isRoot)('track_process in a network namespace', () => {
   let a: LabHost;
+  let b: LabHost;
   let dir: string;
   let tslvsd: TslvsdProcess | undefined;
   const children = new Set<ChildProcess>();
@@ -41,7 +44,7 @@ describe.skipIf(!isRoot)('track_process in a network namespace', () => {
 
   beforeAll(async () => {
     await destroyLab(PREFIX);
-    [a] = await createVethLab(PREFIX, 'a', 'b', '10.97.1.1/24', '10.97.1.2/24');
+    [a, b] = await createVethLab(PREFIX, 'a', 'b', '10.97.1.1/24', '10.97.1.2/24');
     dir = mkdtempSync(path.join(tmpdir(), 'tv-tp-'));
   });
 
@@ -102,4 +105,28 @@ describe.skipIf(!isRoot)('track_process in a network namespace', () => {
     }
     await tslvsd.stop();
   }, 90_000);
+
+  it('keepalived 2.2.7 in a namespace: the proc connector is refused and the instance stays in FAULT', async () => {
+    const conf = keepalivedConf({ routerId: 'r74', vrid: 74, priority: 150, advertInt: 1, vips: ['10.97.1.74/24'], extra: ['track_process {', '  vital', '}'] })
+      .replace('vrrp_instance', 'vrrp_track_process vital {\n  process sleep 1001.5\n  weight 0\n}\nvrrp_instance');
+    const confPath = path.join(dir, 'k.conf');
+    writeFileSync(confPath, conf);
+    const vital = startVital();
+    const ka = spawn('ip', ['netns', 'exec', b.ns, '/usr/sbin/keepalived', '-n', '-l', '-D', '--vrrp', '-f', confPath,
+      '-p', path.join(dir, 'k.pid'), '-r', path.join(dir, 'k.vrrp.pid')], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let log = '';
+    ka.stdout.on('data', (d: Buffer) => (log += d.toString()));
+    ka.stderr.on('data', (d: Buffer) => (log += d.toString()));
+    try {
+      expect(await waitFor(() => log.includes('Startup complete') || log.includes('entering FAULT'), { timeoutMs: BOOT_MS })).toBe(true);
+      expect(await waitFor(() => log.includes('quorum not achieved'), { timeoutMs: 10_000 })).toBe(true);
+      expect(log).toContain('Failed to set/clear process event listen');
+      expect(log).not.toContain('Entering MASTER');
+    } finally {
+      const exited = new Promise((r) => ka.once('exit', r));
+      ka.kill('SIGTERM');
+      await exited;
+      await stop(vital);
+    }
+  }, 60_000);
 });
