@@ -291,7 +291,8 @@ export const TrackProcess = z.object({
   name: z.string(),
   process: z.string().min(1),
   params: z.array(z.string()),
-  paramMatch: z.enum(['exact', 'initial', 'partial']),
+  /** `any` = keepalived's default when neither parameters nor param_match are given. */
+  paramMatch: z.enum(['any', 'exact', 'initial', 'partial']),
   fullCommand: z.boolean(),
   quorum: z.number().int().min(1),
   quorumMax: z.number().int().min(1),

@@ -27,12 +27,21 @@ vrrp_sync_group G { group { VI_1 } track_process { sshd weight 2 reverse } }
         fullCommand: true, quorum: 2, quorumMax: 4, forkDelay: 3, terminateDelay: 5, weight: -20, weightReverse: true,
       },
       {
-        loc: { file: '/etc/ka.conf', line: 11 }, name: 'sshd', process: 'sshd', params: [], paramMatch: 'exact',
+        loc: { file: '/etc/ka.conf', line: 11 }, name: 'sshd', process: 'sshd', params: [], paramMatch: 'any',
         fullCommand: false, quorum: 1, quorumMax: Number.MAX_SAFE_INTEGER, forkDelay: 0, terminateDelay: 0, weight: 0, weightReverse: false,
       },
     ]);
     expect(m.vrrpInstances[0]!.trackProcesses.map((t) => [t.name, t.weight, t.weightReverse])).toEqual([['nginx', undefined, false], ['sshd', 10, false]]);
     expect(m.vrrpSyncGroups[0]!.trackProcesses.map((t) => [t.name, t.weight, t.weightReverse])).toEqual([['sshd', 2, true]]);
+  });
+
+  it('parameters or param_match imply full_command; a bare param_match is exact (keepalived vrrp_parser.c)', () => {
+    const r = compile(`vrrp_track_process a {\n  process sleep 1000\n}\nvrrp_track_process b {\n  process sleep\n  param_match\n}\n`);
+    expect(messages(r)).toEqual([]);
+    expect(r.model!.trackProcesses.map((t) => [t.name, t.params, t.paramMatch, t.fullCommand])).toEqual([
+      ['a', ['1000'], 'exact', true],
+      ['b', [], 'exact', true],
+    ]);
   });
 
   it('bad input is answered at FILE:LINE: no process, bad param_match, quorum_max < quorum, weight range, unknown name', () => {

@@ -28,7 +28,7 @@ describe('ProcScanner over the real /proc', () => {
     const a = startSleep(name);
     startSleep(name);
     const scanner = new ProcScanner({ periodMs: 3_600_000, batch: 8 });
-    const fullCommand = { process: name, params: [], paramMatch: 'exact', fullCommand: true } as const;
+    const fullCommand = { process: name, params: [], paramMatch: 'any', fullCommand: true } as const;
     // Until exec has replaced the forked image, argv[0] is not yet ours.
     await waitFor(() => {
       const probe = scanner.track(fullCommand, () => {});
@@ -50,7 +50,7 @@ describe('ProcScanner over the real /proc', () => {
 
   it('a missing /proc reads as no process', () => {
     const scanner = new ProcScanner({ procRoot: '/nonexistent-proc' });
-    const w = scanner.track({ process: 'x', params: [], paramMatch: 'exact', fullCommand: false }, () => {});
+    const w = scanner.track({ process: 'x', params: [], paramMatch: 'any', fullCommand: false }, () => {});
     expect(w.initialCount).toBe(0);
     w.close();
   });

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { InstanceTracking, ProcessTracker, type ProcessTrackerSpec } from '../../src/vrrp/core/trackers.js';
 import { matchesProcess, needsCmdline, type ProcessPattern } from '../../src/trackProcess/match.js';
 
-const pattern = (over: Partial<ProcessPattern>): ProcessPattern => ({ process: 'nginx', params: [], paramMatch: 'exact', fullCommand: false, ...over });
+const pattern = (over: Partial<ProcessPattern>): ProcessPattern => ({ process: 'nginx', params: [], paramMatch: 'any', fullCommand: false, ...over });
 const proc = (comm: string, ...argv: string[]) => ({ comm, argv });
 
 describe('track_process matching (pure)', () => {
@@ -21,15 +21,21 @@ describe('track_process matching (pure)', () => {
     expect(matchesProcess(pattern({ process: long }), proc(long.slice(0, 15), `${long}x`))).toBe(false);
   });
 
-  it('param_match exact / initial / partial', () => {
-    const p = (paramMatch: ProcessPattern['paramMatch']) => pattern({ process: 'sleep', params: ['10', 'x'], paramMatch });
-    const exact = proc('sleep', 'sleep', '10', 'x');
-    const longer = proc('sleep', 'sleep', '10', 'x', 'y');
-    const inside = proc('sleep', 'sleep', 'w', '10', 'x', 'y');
-    expect([exact, longer, inside].map((s) => matchesProcess(p('exact'), s))).toEqual([true, false, false]);
-    expect([exact, longer, inside].map((s) => matchesProcess(p('initial'), s))).toEqual([true, true, false]);
-    expect([exact, longer, inside].map((s) => matchesProcess(p('partial'), s))).toEqual([true, true, true]);
-    expect(matchesProcess(p('partial'), proc('sleep', 'sleep', '10', 'y', 'x'))).toBe(false);
+  it('param_match as keepalived check_params: any, exact, partial (whole words), initial (text prefix)', () => {
+    const p = (paramMatch: ProcessPattern['paramMatch'], ...params: string[]) => pattern({ process: 'sleep', params, paramMatch, fullCommand: true });
+    const exact = proc('sleep', 'sleep', '10', 'xy');
+    const longer = proc('sleep', 'sleep', '10', 'xy', 'z');
+    const bare = proc('sleep', 'sleep');
+    const all = [exact, longer, bare];
+    expect(all.map((s) => matchesProcess(p('any'), s))).toEqual([true, true, true]);
+    expect(all.map((s) => matchesProcess(p('exact', '10', 'xy'), s))).toEqual([true, false, false]);
+    expect(all.map((s) => matchesProcess(p('exact'), s))).toEqual([false, false, true]);
+    expect(all.map((s) => matchesProcess(p('partial', '10', 'xy'), s))).toEqual([true, true, false]);
+    expect(all.map((s) => matchesProcess(p('partial', '10', 'x'), s))).toEqual([false, false, false]);
+    expect(all.map((s) => matchesProcess(p('initial', '10', 'x'), s))).toEqual([true, true, false]);
+    expect(matchesProcess(p('partial', 'xy'), exact)).toBe(false); // not anywhere: at the start
+    expect(needsCmdline(pattern({}))).toBe(false);
+    expect(needsCmdline(p('exact'))).toBe(true);
   });
 });
 

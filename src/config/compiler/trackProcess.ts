@@ -10,7 +10,7 @@ import { intArg, parseInteger, secondsArg } from './values.js';
 interface TrackProcessDraft {
   process?: string;
   params: string[];
-  paramMatch: 'exact' | 'initial' | 'partial';
+  paramMatch?: 'exact' | 'initial' | 'partial';
   fullCommand: boolean;
   quorum?: number;
   quorumMax?: number;
@@ -31,9 +31,11 @@ const TRACK_PROCESS_KEYWORDS: KeywordTable<TrackProcessDraft> = {
     d.params = rest.map((a) => a.text);
   },
   param_match: (n, d, ctx) => {
+    // keepalived: a bare `param_match` is exact.
     const t = n.args[0];
-    if (t?.text === 'exact' || t?.text === 'initial' || t?.text === 'partial') d.paramMatch = t.text;
-    else ctx.sink.error(posOf(t ?? n.keyword), `param_match: expected exact, initial or partial${t ? `, not '${t.text}'` : ''}`);
+    if (t === undefined) d.paramMatch = 'exact';
+    else if (t.text === 'exact' || t.text === 'initial' || t.text === 'partial') d.paramMatch = t.text;
+    else ctx.sink.error(posOf(t), `param_match: expected exact, initial or partial, not '${t.text}'`);
   },
   full_command: (_n, d) => {
     d.fullCommand = true;
@@ -78,7 +80,7 @@ export function compileTrackProcess(node: ConfigNode, ctx: CompileContext): Trac
     ctx.sink.error(posOf(node.keyword), `'${node.keyword.text}' needs a name`);
     return undefined;
   }
-  const d: TrackProcessDraft = { params: [], paramMatch: 'exact', fullCommand: false, weightReverse: false };
+  const d: TrackProcessDraft = { params: [], fullCommand: false, weightReverse: false };
   applyKeywords(requireBlock(node, ctx), TRACK_PROCESS_KEYWORDS, d, 'vrrp_track_process', ctx);
   if (d.process === undefined) {
     ctx.sink.error(posOf(node.keyword), `vrrp_track_process ${name.text}: no 'process NAME'`);
@@ -96,8 +98,9 @@ export function compileTrackProcess(node: ConfigNode, ctx: CompileContext): Trac
     name: name.text,
     process: d.process,
     params: d.params,
-    paramMatch: d.paramMatch,
-    fullCommand: d.fullCommand,
+    // keepalived: parameters mean exact matching unless said otherwise, and both mean argv[0] is compared.
+    paramMatch: d.paramMatch ?? (d.params.length > 0 ? 'exact' : 'any'),
+    fullCommand: d.fullCommand || d.params.length > 0 || d.paramMatch !== undefined,
     quorum,
     quorumMax,
     forkDelay: d.forkDelay ?? 0,
