@@ -7,6 +7,12 @@ import type { DirectorLaunch, DirectorSoftware, RunningDirector } from './direct
 import { signal, spawnInNetns, terminate } from './process.js';
 
 const BIN = join(REPO_ROOT, 'bin', 'tslvsd.js');
+// TSLVSD_LAB_ENTRY=bundle (`npm run demo` sets it, after building the bundle on the host): run esbuild's
+// bundle (scripts/bundle.mjs) instead of dist/. Under the VM's emulation Node loading ~150 dist/ modules and
+// node_modules over 9p is most of a daemon's start; the bundle is a few files. Tests keep running dist/.
+const BUNDLE = join(REPO_ROOT, 'dist-bundle', 'tslvsd.mjs');
+const useBundle = process.env.TSLVSD_LAB_ENTRY === 'bundle';
+const ENTRY = useBundle ? BUNDLE : BIN;
 
 function newestMtime(dir: string): number {
   let newest = 0;
@@ -20,15 +26,16 @@ function newestMtime(dir: string): number {
 export const tslvsdDirector: DirectorSoftware = {
   name: 'tslvsd',
   async unavailableReason() {
-    const built = join(REPO_ROOT, 'dist', 'cli.js');
-    if (!existsSync(built)) return 'tslvsd is not built (npm run build)';
-    // bin/tslvsd.js runs dist/: an old build silently runs old code (seen: a daemon without its IPVS fixes).
-    if (newestMtime(join(REPO_ROOT, 'src')) > statSync(built).mtimeMs) return 'dist/ is older than src/ (npm run build)';
+    const built = useBundle ? BUNDLE : join(REPO_ROOT, 'dist', 'cli.js');
+    const how = useBundle ? 'npm run bundle' : 'npm run build';
+    if (!existsSync(built)) return `tslvsd is not built (${how})`;
+    // An old build silently runs old code (seen: a daemon without its IPVS fixes).
+    if (newestMtime(join(REPO_ROOT, 'src')) > statSync(built).mtimeMs) return `${useBundle ? 'dist-bundle/' : 'dist/'} is older than src/ (${how})`;
     // Under the VM's emulation on a loaded machine, loading the CLI alone took over 15 s (run()'s default):
     // the check is whether it starts at all, so it waits as long as a lab step may.
     const timeoutMs = 120_000;
     const begun = Date.now();
-    const r = await run([process.execPath, BIN, '--version'], { allowFail: true, timeoutMs });
+    const r = await run([process.execPath, ENTRY, '--version'], { allowFail: true, timeoutMs });
     if (r.code === 0) return null;
     return Date.now() - begun >= timeoutMs ? `tslvsd --version did not answer within ${timeoutMs / 1000} s` : `tslvsd does not start: ${r.stderr.trim()}`;
   },
@@ -36,7 +43,7 @@ export const tslvsdDirector: DirectorSoftware = {
     const logPath = join(l.workDir, `${l.label}.tslvsd.log`);
     // Two daemons share the VM's /run: each gets its own pid file and status socket. No metrics listener
     // (the lab does not scrape it, and every socket costs the emulated CPU something).
-    const d = spawnInNetns(l.netns, [process.execPath, BIN, '--config', l.configPath,
+    const d = spawnInNetns(l.netns, [process.execPath, ENTRY, '--config', l.configPath,
       '--pid-file', join(l.workDir, `${l.label}.tslvsd.pid`), '--status-socket', join(l.workDir, `${l.label}.tslvsd.sock`),
       '--metrics-listen', 'off', '--log-format', 'json'], logPath, REPO_ROOT);
     return {
