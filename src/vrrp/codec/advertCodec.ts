@@ -1,7 +1,7 @@
 /**
  * VRRP advertisement codec (pure).
  *
- * v2 (RFC 3768):                              v3 for IPv4 (RFC 5798):
+ * v2 (RFC 3768):                              v3 for IPv4 and IPv6 (RFC 5798):
  *   0: version<<4 | type  1: VRID               0: version<<4 | type  1: VRID
  *   2: priority           3: count IP addrs     2: priority           3: count IPvX addrs
  *   4: auth type          5: advert int (s)     4-5: rsvd(4 bits) | max advert int (12 bits, centiseconds)
@@ -9,14 +9,19 @@
  *   8..: addresses, then 8 bytes auth data      8..: addresses
  *
  * The v2 checksum covers the VRRP message only; the v3 checksum starts with the IPv4 pseudo-header
- * (src, dst, 0, protocol 112, VRRP length), so encode and decode need the IP addresses of the packet.
+ * (src, dst, 0, protocol 112, VRRP length) or the IPv6 one (RFC 8200 §8.1: src, dst, 32-bit length,
+ * 3 zero bytes, next header 112), so encode and decode need the IP addresses of the packet. The family of
+ * the envelope is the family of the advert: an IPv6 advert carries 16-byte addresses (v3 only).
  * Bytes past the length the header declares (Ethernet padding of short frames) are ignored.
  */
 import { onesComplementAdd, finishChecksum } from '../../util/internetChecksum.js';
 import { formatIpv4, ipv4Bytes, parseIpv4 } from './ipv4Address.js';
+import { formatIpv6, ipv6Bytes, parseIpv6 } from './ipv6Address.js';
 
 export const VRRP_PROTOCOL = 112;
 export const VRRP_MULTICAST_GROUP = '224.0.0.18';
+/** RFC 5798 §5.1.2.2: the IPv6 VRRP group (keepalived's vrrp_mcast_group6 default). */
+export const VRRP_MULTICAST_GROUP6 = 'ff02::12';
 export const VRRP_ADVERTISEMENT_TYPE = 1;
 export const VRRP_HEADER_LENGTH = 8;
 export const VRRP_V2_AUTH_DATA_LENGTH = 8;
@@ -32,7 +37,7 @@ export interface VrrpAdvert {
   vrid: number;
   /** 0 = the master is leaving, 255 = address owner. */
   priority: number;
-  /** The virtual IPv4 addresses announced, dotted quads, in packet order. */
+  /** The virtual addresses announced, in packet order: dotted quads, or RFC 5952 text in an IPv6 advert. */
   addresses: string[];
   /** v2: advertisement interval in whole seconds (1..255). v3: decode fills maxAdvertIntCs / 100. */
   advertInt: number;
@@ -70,9 +75,22 @@ export type AdvertDecodeResult =
   | { ok: true; advert: VrrpAdvert }
   | { ok: false; reason: AdvertDecodeFailure; detail: string };
 
+/** Address family of a VRRP packet. */
+export type VrrpFamily = 'inet' | 'inet6';
+
+/** The family of an envelope: IPv6 when its source is an IPv6 address. */
+export function envelopeFamily(envelope: AdvertEnvelope): VrrpFamily {
+  return envelope.srcIp.includes(':') ? 'inet6' : 'inet';
+}
+
+/** Bytes of one advertised address. */
+export function addressBytes(family: VrrpFamily): 4 | 16 {
+  return family === 'inet6' ? 16 : 4;
+}
+
 /** Declared VRRP message length for a version and address count (v2 carries 8 bytes of auth data). */
-export function advertLength(version: 2 | 3, addressCount: number): number {
-  return VRRP_HEADER_LENGTH + 4 * addressCount + (version === 2 ? VRRP_V2_AUTH_DATA_LENGTH : 0);
+export function advertLength(version: 2 | 3, addressCount: number, family: VrrpFamily = 'inet'): number {
+  return VRRP_HEADER_LENGTH + addressBytes(family) * addressCount + (version === 2 ? VRRP_V2_AUTH_DATA_LENGTH : 0);
 }
 
 /**
@@ -91,6 +109,18 @@ export function advertIntervalMs(advert: VrrpAdvert): number {
 }
 
 function pseudoHeaderSum(envelope: AdvertEnvelope, vrrpLength: number): number {
+  if (envelopeFamily(envelope) === 'inet6') {
+    const src6 = parseIpv6(envelope.srcIp);
+    const dst6 = parseIpv6(envelope.dstIp);
+    if (!src6 || !dst6) throw new RangeError(`envelope needs IPv6 addresses, got ${envelope.srcIp} → ${envelope.dstIp}`);
+    const pseudo6 = new Uint8Array(40);
+    pseudo6.set(src6, 0);
+    pseudo6.set(dst6, 16);
+    pseudo6[34] = vrrpLength >> 8;
+    pseudo6[35] = vrrpLength & 0xff;
+    pseudo6[39] = VRRP_PROTOCOL;
+    return onesComplementAdd(0, pseudo6);
+  }
   const pseudo = new Uint8Array(12);
   const src = parseIpv4(envelope.srcIp);
   const dst = parseIpv4(envelope.dstIp);
@@ -118,7 +148,9 @@ export function encodeAdvert(advert: VrrpAdvert, envelope: AdvertEnvelope): Buff
   checkInteger('vrid', advert.vrid, 1, 255);
   checkInteger('priority', advert.priority, 0, 255);
   checkInteger('address count', advert.addresses.length, 0, 255);
-  const length = advertLength(advert.version, advert.addresses.length);
+  const family = envelopeFamily(envelope);
+  if (family === 'inet6' && advert.version !== 3) throw new RangeError('an IPv6 advert is VRRPv3');
+  const length = advertLength(advert.version, advert.addresses.length, family);
   const buf = Buffer.alloc(length);
   buf[0] = (advert.version << 4) | VRRP_ADVERTISEMENT_TYPE;
   buf[1] = advert.vrid;
@@ -133,10 +165,13 @@ export function encodeAdvert(advert: VrrpAdvert, envelope: AdvertEnvelope): Buff
     checkInteger('maxAdvertIntCs', advert.maxAdvertIntCs, 1, 0x0fff);
     buf.writeUInt16BE(advert.maxAdvertIntCs & 0x0fff, 4); // the 4 reserved bits stay zero
   }
-  advert.addresses.forEach((address, i) => buf.set(ipv4Bytes(address), VRRP_HEADER_LENGTH + 4 * i));
+  const size = addressBytes(family);
+  advert.addresses.forEach((address, i) =>
+    buf.set(family === 'inet6' ? ipv6Bytes(address) : ipv4Bytes(address), VRRP_HEADER_LENGTH + size * i),
+  );
   if (advert.version === 2) {
     if (advert.authData.length > VRRP_V2_AUTH_DATA_LENGTH) throw new RangeError('authData is at most 8 bytes');
-    buf.set(advert.authData, VRRP_HEADER_LENGTH + 4 * advert.addresses.length);
+    buf.set(advert.authData, VRRP_HEADER_LENGTH + size * advert.addresses.length);
   }
   const start = advert.version === 3 ? pseudoHeaderSum(envelope, length) : 0;
   buf.writeUInt16BE(finishChecksum(onesComplementAdd(start, buf)), 6);
@@ -161,8 +196,12 @@ export function decodeAdvert(buf: Uint8Array, envelope: AdvertEnvelope): AdvertD
   if (type !== VRRP_ADVERTISEMENT_TYPE) {
     return { ok: false, reason: 'invalidTypeReceived', detail: `type ${type}` };
   }
+  const family = envelopeFamily(envelope);
+  if (family === 'inet6' && version !== 3) {
+    return { ok: false, reason: 'versionErrors', detail: `version ${version} over IPv6` };
+  }
   const count = buf[3];
-  const length = advertLength(version, count);
+  const length = advertLength(version, count, family);
   if (buf.length < length) {
     return {
       ok: false,
@@ -173,8 +212,9 @@ export function decodeAdvert(buf: Uint8Array, envelope: AdvertEnvelope): AdvertD
   const message = buf.subarray(0, length); // anything after is padding
   let start = 0;
   if (version === 3) {
-    if (!parseIpv4(envelope.srcIp) || !parseIpv4(envelope.dstIp)) {
-      return { ok: false, reason: 'checksumErrors', detail: 'no IPv4 addresses for the v3 pseudo-header' };
+    const parse = family === 'inet6' ? parseIpv6 : parseIpv4;
+    if (!parse(envelope.srcIp) || !parse(envelope.dstIp)) {
+      return { ok: false, reason: 'checksumErrors', detail: 'no IP addresses of one family for the v3 pseudo-header' };
     }
     start = pseudoHeaderSum(envelope, length);
   }
@@ -182,7 +222,11 @@ export function decodeAdvert(buf: Uint8Array, envelope: AdvertEnvelope): AdvertD
     return { ok: false, reason: 'checksumErrors', detail: `bad v${version} checksum` };
   }
   const addresses: string[] = [];
-  for (let i = 0; i < count; i++) addresses.push(formatIpv4(message, VRRP_HEADER_LENGTH + 4 * i));
+  for (let i = 0; i < count; i++) {
+    addresses.push(
+      family === 'inet6' ? formatIpv6(message, VRRP_HEADER_LENGTH + 16 * i) : formatIpv4(message, VRRP_HEADER_LENGTH + 4 * i),
+    );
+  }
   if (version === 2) {
     const advertInt = message[5];
     const authType = message[4];

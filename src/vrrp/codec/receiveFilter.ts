@@ -1,5 +1,6 @@
 import { parseIpv4 } from './ipv4Address.js';
-import { VRRP_PROTOCOL } from './advertCodec.js';
+import { parseIpv6 } from './ipv6Address.js';
+import { VRRP_PROTOCOL, type VrrpFamily } from './advertCodec.js';
 
 /**
  * The kernel-side receive filter of a VRRP socket: a classic BPF program (SO_ATTACH_FILTER) that lets
@@ -10,6 +11,11 @@ import { VRRP_PROTOCOL } from './advertCodec.js';
  *
  * The program runs on the packet from its IPv4 header on (raw IPv4 sockets see it so). A load beyond the
  * packet's end makes the kernel return 0 (drop): a packet too short to carry a VRID never reaches us.
+ *
+ * IPv6 (family 'inet6'): a raw IPv6 socket's filter sees the packet from the VRRP header on (the kernel
+ * has pulled the IPv6 header), so the VRID is at offset 1 and the addresses are read through the
+ * kernel's network-header window (SKF_NET_OFF + 8 for the source, + 24 for the destination), four words
+ * each; the protocol needs no check (the socket is bound to next header 112).
  */
 
 /** One classic BPF instruction (struct sock_filter). */
@@ -42,6 +48,7 @@ export const BPF = {
   LDX_B_MSH: 0xb1, // X = 4 * (packet[k] & 0x0f): the IPv4 header length
   LD_B_IND: 0x50, // A = packet[X + k] (byte)
   JEQ_K: 0x15, // pc += (A == k) ? jt : jf
+  LD_W_NET: 0x20, // LD_W_ABS with k = SKF_NET_OFF + offset: a word of the network header
   JA: 0x05, // pc += k
   RET_K: 0x06, // accept k bytes (0 = drop)
 } as const;
@@ -56,10 +63,14 @@ const IP_PROTOCOL_OFFSET = 9;
 const IP_SOURCE_OFFSET = 12;
 const IP_DESTINATION_OFFSET = 16;
 const VRID_OFFSET = 1; // in the VRRP header, after the IPv4 header
+/** linux/filter.h SKF_NET_OFF: loads at k = SKF_NET_OFF + n read byte n of the network (IPv6) header. */
+export const SKF_NET_OFF = -0x100000;
+const IP6_SOURCE_OFFSET = 8;
+const IP6_DESTINATION_OFFSET = 24;
 
 /** A label-resolving assembler, so every jump offset is computed (and checked) rather than counted by hand. */
 class Assembler {
-  private readonly code: ({ kind: 'insn'; insn: BpfInstruction } | { kind: 'jeq'; k: number; label: string } | { kind: 'ja'; label: string })[] = [];
+  private readonly code: ({ kind: 'insn'; insn: BpfInstruction } | { kind: 'jeq' | 'jne'; k: number; label: string } | { kind: 'ja'; label: string })[] = [];
   private readonly labels = new Map<string, number>();
 
   emit(code: number, k: number): void {
@@ -69,6 +80,11 @@ class Assembler {
   /** A == k: jump to label; else next instruction. */
   jeqTo(k: number, label: string): void {
     this.code.push({ kind: 'jeq', k, label });
+  }
+
+  /** A != k: jump to label; else next instruction. */
+  jneTo(k: number, label: string): void {
+    this.code.push({ kind: 'jne', k, label });
   }
 
   jumpTo(label: string): void {
@@ -87,6 +103,7 @@ class Assembler {
       const offset = target - pc - 1;
       if (entry.kind === 'ja') return { code: BPF.JA, jt: 0, jf: 0, k: offset };
       if (offset > 0xff) throw new Error(`BPF: jump of ${offset} from ${pc} does not fit 8 bits`);
+      if (entry.kind === 'jne') return { code: BPF.JEQ_K, jt: 0, jf: offset, k: entry.k >>> 0 };
       return { code: BPF.JEQ_K, jt: offset, jf: 0, k: entry.k >>> 0 };
     });
   }
@@ -98,11 +115,66 @@ function addressWord(address: string): number {
   return ((bytes[0]! << 24) | (bytes[1]! << 16) | (bytes[2]! << 8) | bytes[3]!) >>> 0;
 }
 
+/** The four big-endian words of an IPv6 address. */
+function address6Words(address: string): number[] {
+  const bytes = parseIpv6(address);
+  if (!bytes) throw new Error(`receive filter: not an IPv6 address: ${address}`);
+  return [0, 4, 8, 12].map((i) => ((bytes[i]! << 24) | (bytes[i + 1]! << 16) | (bytes[i + 2]! << 8) | bytes[i + 3]!) >>> 0);
+}
+
+let listCount = 0;
+
+/** Jumps to `matched` when the IPv6 address at network-header `offset` is one of `addresses`, else goes on. */
+function matchAddress6(asm: Assembler, offset: number, addresses: readonly number[][], matched: string): void {
+  const list = `list${listCount++}`;
+  addresses.forEach((words, n) => {
+    const next = `${list}-next${n}`;
+    words.forEach((word, i) => {
+      asm.emit(BPF.LD_W_NET, (SKF_NET_OFF + offset + 4 * i) >>> 0);
+      asm.jneTo(word, next);
+    });
+    asm.jumpTo(matched);
+    asm.label(next);
+  });
+}
+
+function buildReceiveFilter6(spec: ReceiveFilterSpec, senders: SourceSelection): BpfInstruction[] {
+  const destinations = [...new Set(spec.destinations)].map(address6Words);
+  const preferred = [...new Set(spec.preferredSources ?? [])].map(address6Words);
+  if (preferred.length > MAX_LIST) throw new Error(`receive filter: more than ${MAX_LIST} preferred sources`);
+  if (senders === 'preferred' && preferred.length === 0) return [{ code: BPF.RET_K, jt: 0, jf: 0, k: 0 }];
+  const vrids = [...new Set(spec.vrids)];
+  for (const vrid of vrids) if (!Number.isInteger(vrid) || vrid < 1 || vrid > 255) throw new Error(`receive filter: VRID ${vrid} is not 1..255`);
+  if (destinations.length === 0 || vrids.length === 0) throw new Error('receive filter: no destination or no VRID to accept');
+
+  const asm = new Assembler();
+  if (destinations.length <= MAX_LIST) {
+    matchAddress6(asm, IP6_DESTINATION_OFFSET, destinations, 'destination-ok');
+    asm.jumpTo('drop');
+  }
+  asm.label('destination-ok');
+  if (senders === 'preferred') {
+    matchAddress6(asm, IP6_SOURCE_OFFSET, preferred, 'source-ok');
+    asm.jumpTo('drop');
+    asm.label('source-ok');
+  } else if (senders === 'others' && preferred.length > 0) {
+    matchAddress6(asm, IP6_SOURCE_OFFSET, preferred, 'drop'); // the priority lane reads it
+  }
+  asm.emit(BPF.LD_B_ABS, VRID_OFFSET);
+  for (const v of vrids) asm.jeqTo(v, 'accept');
+  asm.label('drop');
+  asm.emit(BPF.RET_K, 0);
+  asm.label('accept');
+  asm.emit(BPF.RET_K, ACCEPT_BYTES);
+  return asm.assemble();
+}
+
 /**
  * The filter for one socket. A list longer than MAX_LIST is left unchecked (user space still validates),
  * except a preferred-sources list, which must fit: the two lanes must never both take a packet.
  */
-export function buildReceiveFilter(spec: ReceiveFilterSpec, senders: SourceSelection = 'any'): BpfInstruction[] {
+export function buildReceiveFilter(spec: ReceiveFilterSpec, senders: SourceSelection = 'any', family: VrrpFamily = 'inet'): BpfInstruction[] {
+  if (family === 'inet6') return buildReceiveFilter6(spec, senders);
   const destinations = [...new Set(spec.destinations)].map(addressWord);
   const preferred = [...new Set(spec.preferredSources ?? [])].map(addressWord);
   if (preferred.length > MAX_LIST) throw new Error(`receive filter: more than ${MAX_LIST} preferred sources`);

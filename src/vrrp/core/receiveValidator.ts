@@ -18,7 +18,8 @@ import {
   peekVrid,
   type VrrpAdvert,
 } from '../codec/advertCodec.js';
-import { decodeIpv4Header, VRRP_IP_TTL, type Ipv4Header } from '../codec/ipv4Header.js';
+import { VRRP_IP_TTL } from '../codec/ipv4Header.js';
+import { decodeIpPacket, type IpPacketHeader } from '../codec/ipv6Header.js';
 
 /** Per-instance receive counters. Names follow the keepalived exporter; comments give keepalived's stat. */
 export interface VrrpReceiveCounters {
@@ -28,7 +29,7 @@ export interface VrrpReceiveCounters {
   priorityZeroReceived: number;
   /** Too short, or count field larger than the packet (packet_len_err). */
   packetLengthErrors: number;
-  /** TTL ≠ 255 on a multicast instance, or outside a unicast peer's min_ttl..max_ttl (ip_ttl_err). */
+  /** TTL (IPv6: hop limit) ≠ 255 on a multicast instance, or outside a unicast peer's min_ttl..max_ttl (ip_ttl_err). */
   ipTtlErrors: number;
   /** VRRP type ≠ 1 (invalid_type_rcvd). */
   invalidTypeReceived: number;
@@ -147,8 +148,8 @@ export class ReceiveValidator {
     this.spec = spec;
   }
 
-  /** Validates one received packet: the decoded IPv4 header and its payload (the VRRP message). */
-  validate(ip: Ipv4Header, payload: Uint8Array): ReceiveVerdict {
+  /** Validates one received packet: the decoded IPv4 or IPv6 header and its payload (the VRRP message). */
+  validate(ip: IpPacketHeader, payload: Uint8Array): ReceiveVerdict {
     const spec = this.spec;
     if (ip.protocol !== VRRP_PROTOCOL) return this.drop('otherProtocolReceived', `IP protocol ${ip.protocol}`);
     const vrid = peekVrid(payload);
@@ -159,7 +160,7 @@ export class ReceiveValidator {
     // RFC 3768 §7.1 MUST: TTL 255. keepalived (vrrp_in_chk) checks it only for multicast instances: a
     // unicast advert may cross routers (unicast_ttl), so any TTL is accepted there. We do the same.
     if (spec.unicastPeers.length === 0 && ip.ttl !== VRRP_IP_TTL) {
-      return this.drop('ipTtlErrors', `TTL ${ip.ttl}`);
+      return this.drop('ipTtlErrors', `${ip.srcIp.includes(':') ? 'hop limit' : 'TTL'} ${ip.ttl}`);
     }
     const decoded = decodeAdvert(payload, { srcIp: ip.srcIp, dstIp: ip.dstIp });
     if (!decoded.ok) return this.drop(decoded.reason, decoded.detail);
@@ -234,7 +235,8 @@ export type DispatchResult<T> =
   | { delivered: false; reason: keyof SocketReceiveCounters; detail: string };
 
 /**
- * Routes raw packets from one socket (IPv4 header included, as raw sockets deliver them) to the
+ * Routes raw packets from one socket (IPv4 header included, as raw sockets deliver them; IPv6 with the
+ * header the addon rebuilds, see src/vrrp/codec/ipv6Header.ts) to the
  * validator of the instance with that VRID. Several instances can share an interface's socket.
  */
 export class ReceiveDispatcher<T extends { validator: ReceiveValidator }> {
@@ -250,7 +252,7 @@ export class ReceiveDispatcher<T extends { validator: ReceiveValidator }> {
   }
 
   dispatch(packet: Uint8Array): DispatchResult<T> {
-    const ip = decodeIpv4Header(packet);
+    const ip = decodeIpPacket(packet);
     if (!ip.ok) {
       this.counters.undecodable++;
       return { delivered: false, reason: 'undecodable', detail: ip.detail };

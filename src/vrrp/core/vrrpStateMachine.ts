@@ -8,7 +8,7 @@
  */
 import type { Clock, TimerHandle } from '../../util/clock.js';
 import { advertIntervalMs, type VrrpAdvert } from '../codec/advertCodec.js';
-import { compareIpv4 } from '../codec/ipv4Address.js';
+import { compareIp } from '../codec/ipAddressOrder.js';
 
 export type VrrpState = 'INIT' | 'BACKUP' | 'MASTER' | 'FAULT';
 
@@ -423,7 +423,7 @@ export class VrrpStateMachine {
       this.armAdvertTimer();
       return;
     }
-    const ipOrder = compareIpv4(srcIp, this.spec.primaryIp);
+    const ipOrder = compareIp(srcIp, this.spec.primaryIp);
     if (advert.priority === mine && ipOrder === 0) return; // our own address: a loop or a misconfiguration
     if (advert.priority === mine && mine === PRIORITY_OWNER) {
       // keepalived: two address owners — a configuration error; we step down to 254 so one can win.
