@@ -15,6 +15,7 @@
 #include <linux/sock_diag.h>
 #include <net/ethernet.h>
 #include <netinet/in.h>
+#include <netinet/ip6.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -148,13 +149,32 @@ Napi::Value SendUnixDatagram(const Napi::CallbackInfo& info) {
 //    queued; read with recvmmsg() in batches from a libuv poll handle, several batches per readable event
 //    but bounded, so timers (the advert timer) run between two events whatever the flood.
 // The packets of one batch reach JS in one call: one Buffer with them end to end and their lengths.
+//
+// family 6 (VRRPv3 over IPv6, RFC 5798): both sockets are AF_INET6 raw protocol 112 (an IPv6 raw socket
+// never carries our header: the kernel builds it), the send one behind a drop-all filter so the kernel
+// queues nothing to it. Sends: sendmsg() with IPV6_PKTINFO (the source address and interface of this
+// advert), hop limit 255 (IPV6_MULTICAST_HOPS / IPV6_UNICAST_HOPS), IPV6_CHECKSUM at offset 6 (the kernel
+// computes the pseudo-header checksum, as keepalived has it do). Receives: IPV6_RECVHOPLIMIT and
+// IPV6_RECVPKTINFO, joined with IPV6_JOIN_GROUP; no IPV6_CHECKSUM there (keepalived sets it, so the kernel
+// drops a bad checksum unseen): user space checks it and counts it. A raw IPv6 socket delivers only the
+// payload, so each packet reaches JS behind a 40-byte IPv6 header rebuilt from the peer address, the
+// packet-info destination and the hop limit (0 when the kernel gave none) — the same shape as IPv4.
 
 constexpr int kBatch = 64;            // packets per recvmmsg()
 constexpr int kBatchesPerEvent = 4;   // then back to the event loop (timers, sends)
-constexpr size_t kSlotBytes = 2048;   // an advert is at most 20 + 8 + 255 * 4 + 8 bytes
+constexpr size_t kSlotBytes = 4200;   // an advert is at most 20 + 8 + 255 * 4 + 8 bytes (IPv6: 40 + 8 + 255 * 16)
+constexpr size_t kIpv6Header = 40;    // the header rebuilt in front of an IPv6 packet
+constexpr size_t kControlBytes = 128; // IPV6_HOPLIMIT + IPV6_PKTINFO ancillary data
+#ifndef IPV6_MULTICAST_ALL
+#define IPV6_MULTICAST_ALL 29
+#endif
 
 bool ParseIpv4(const std::string& text, struct in_addr* out) {
   return inet_pton(AF_INET, text.c_str(), out) == 1;
+}
+
+bool ParseIpv6(const std::string& text, struct in6_addr* out) {
+  return inet_pton(AF_INET6, text.c_str(), out) == 1;
 }
 
 class VrrpSocket : public Napi::ObjectWrap<VrrpSocket> {
@@ -165,8 +185,10 @@ class VrrpSocket : public Napi::ObjectWrap<VrrpSocket> {
                         InstanceMethod("stats", &VrrpSocket::Stats), InstanceMethod("close", &VrrpSocket::Close)});
   }
 
-  // new VrrpSocket({ ifname, ifindex, groups: string[], filter: Buffer, receiveBufferBytes, sendSocket }, onPackets, onError)
-  // (sendSocket false: a receive-only one, e.g. the priority lane for the master's adverts.)
+  // new VrrpSocket({ ifname, ifindex, groups: string[], filter: Buffer, receiveBufferBytes, sendSocket,
+  //                  family?: 4 | 6, hopLimit?: number, kernelChecksum?: boolean }, onPackets, onError)
+  // (sendSocket false: a receive-only one, e.g. the priority lane for the master's adverts. hopLimit and
+  // kernelChecksum are for test senders: the daemon always sends 255 with the kernel's checksum.)
   explicit VrrpSocket(const Napi::CallbackInfo& info) : Napi::ObjectWrap<VrrpSocket>(info), env_(info.Env()) { Open(info); }
 
   ~VrrpSocket() override { Shutdown(); }
@@ -193,6 +215,21 @@ class VrrpSocket : public Napi::ObjectWrap<VrrpSocket> {
       ThrowType(env, "options: { ifname: string, ifindex: number, groups: string[], filter: Buffer, receiveBufferBytes: number, sendSocket: boolean }");
       return;
     }
+    Napi::Value familyValue = options.Get("family");
+    Napi::Value hopLimitValue = options.Get("hopLimit");
+    Napi::Value kernelChecksumValue = options.Get("kernelChecksum");
+    if (familyValue.IsNumber()) family_ = static_cast<int>(familyValue.As<Napi::Number>().Int64Value());
+    if (family_ != 4 && family_ != 6) {
+      ThrowType(env, "family must be 4 or 6");
+      return;
+    }
+    int hopLimit = 255;
+    if (hopLimitValue.IsNumber()) hopLimit = static_cast<int>(hopLimitValue.As<Napi::Number>().Int64Value());
+    if (hopLimit < 1 || hopLimit > 255) {
+      ThrowType(env, "hopLimit must be 1..255");
+      return;
+    }
+    bool kernelChecksum = !kernelChecksumValue.IsBoolean() || kernelChecksumValue.As<Napi::Boolean>().Value();
     std::string ifname = ifnameValue.As<Napi::String>().Utf8Value();
     int64_t ifindex = ifindexValue.As<Napi::Number>().Int64Value();
     if (ifname.empty() || ifname.size() >= 16) {
@@ -204,10 +241,20 @@ class VrrpSocket : public Napi::ObjectWrap<VrrpSocket> {
       return;
     }
     std::vector<struct in_addr> groups;
+    std::vector<struct in6_addr> groups6;
     Napi::Array groupArray = groupsValue.As<Napi::Array>();
     for (uint32_t i = 0; i < groupArray.Length(); i++) {
       Napi::Value g = groupArray.Get(i);
       struct in_addr addr;
+      struct in6_addr addr6;
+      if (family_ == 6) {
+        if (!g.IsString() || !ParseIpv6(g.As<Napi::String>().Utf8Value(), &addr6)) {
+          ThrowType(env, "groups must be IPv6 addresses");
+          return;
+        }
+        groups6.push_back(addr6);
+        continue;
+      }
       if (!g.IsString() || !ParseIpv4(g.As<Napi::String>().Utf8Value(), &addr)) {
         ThrowType(env, "groups must be IPv4 addresses");
         return;
@@ -216,6 +263,10 @@ class VrrpSocket : public Napi::ObjectWrap<VrrpSocket> {
     }
     int rcvbuf = static_cast<int>(rcvbufValue.As<Napi::Number>().Int64Value());
     ifindex_ = static_cast<int>(ifindex);
+    if (family_ == 6) {
+      if (!Open6(env, ifname, groups6, filterValue.As<Napi::Buffer<uint8_t>>(), rcvbuf, sendSocketValue.As<Napi::Boolean>().Value(), hopLimit, kernelChecksum)) return;
+      return StartPolling(info);
+    }
 
     // Receive socket. The filter goes on first, so what is queued from then on is only what it lets through.
     recvFd_ = socket(AF_INET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_VRRP_NUMBER);
@@ -250,7 +301,59 @@ class VrrpSocket : public Napi::ObjectWrap<VrrpSocket> {
       if (setsockopt(sendFd_, IPPROTO_IP, IP_MULTICAST_IF, &mif, sizeof(mif)) < 0) return Fail("setsockopt(IP_MULTICAST_IF)", errno);
     }
 
+    StartPolling(info);
+  }
+
+  // The IPv6 sockets; false with a JS exception pending and nothing open on failure.
+  bool Open6(Napi::Env env, const std::string& ifname, const std::vector<struct in6_addr>& groups, Napi::Buffer<uint8_t> filter, int rcvbuf,
+             bool sendSocket, int hopLimit, bool kernelChecksum) {
+    int zero = 0;
+    int one = 1;
+    recvFd_ = socket(AF_INET6, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_VRRP_NUMBER);
+    if (recvFd_ < 0) return Fail6("socket", errno);
+    if (!AttachFilter(env, filter)) return CloseFds(), false;
+    if (rcvbuf > 0 && setsockopt(recvFd_, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf)) < 0) return Fail6("setsockopt(SO_RCVBUF)", errno);
+    if (setsockopt(recvFd_, IPPROTO_IPV6, IPV6_MULTICAST_ALL, &zero, sizeof(zero)) < 0) return Fail6("setsockopt(IPV6_MULTICAST_ALL)", errno);
+    if (setsockopt(recvFd_, SOL_SOCKET, SO_BINDTODEVICE, ifname.c_str(), ifname.size() + 1) < 0) return Fail6("setsockopt(SO_BINDTODEVICE)", errno);
+    if (setsockopt(recvFd_, IPPROTO_IPV6, IPV6_RECVHOPLIMIT, &one, sizeof(one)) < 0) return Fail6("setsockopt(IPV6_RECVHOPLIMIT)", errno);
+    if (setsockopt(recvFd_, IPPROTO_IPV6, IPV6_RECVPKTINFO, &one, sizeof(one)) < 0) return Fail6("setsockopt(IPV6_RECVPKTINFO)", errno);
+    for (const struct in6_addr& group : groups) {
+      struct ipv6_mreq mreq;
+      memset(&mreq, 0, sizeof(mreq));
+      mreq.ipv6mr_multiaddr = group;
+      mreq.ipv6mr_interface = static_cast<unsigned>(ifindex_);
+      if (setsockopt(recvFd_, IPPROTO_IPV6, IPV6_JOIN_GROUP, &mreq, sizeof(mreq)) < 0) return Fail6("setsockopt(IPV6_JOIN_GROUP)", errno);
+    }
+    if (!sendSocket) return true;
+    sendFd_ = socket(AF_INET6, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_VRRP_NUMBER);
+    if (sendFd_ < 0) return Fail6("socket", errno);
+    // A protocol-112 socket would get a copy of every advert: a filter that takes nothing keeps its queue empty.
+    struct sock_filter dropAll = BPF_STMT(BPF_RET | BPF_K, 0);
+    struct sock_fprog dropProgram = {1, &dropAll};
+    if (setsockopt(sendFd_, SOL_SOCKET, SO_ATTACH_FILTER, &dropProgram, sizeof(dropProgram)) < 0) return Fail6("setsockopt(SO_ATTACH_FILTER)", errno);
+    if (setsockopt(sendFd_, SOL_SOCKET, SO_BINDTODEVICE, ifname.c_str(), ifname.size() + 1) < 0) return Fail6("setsockopt(SO_BINDTODEVICE)", errno);
+    if (kernelChecksum) {
+      int offset = 6;
+      if (setsockopt(sendFd_, IPPROTO_IPV6, IPV6_CHECKSUM, &offset, sizeof(offset)) < 0) return Fail6("setsockopt(IPV6_CHECKSUM)", errno);
+    }
+    if (setsockopt(sendFd_, IPPROTO_IPV6, IPV6_MULTICAST_HOPS, &hopLimit, sizeof(hopLimit)) < 0) return Fail6("setsockopt(IPV6_MULTICAST_HOPS)", errno);
+    if (setsockopt(sendFd_, IPPROTO_IPV6, IPV6_UNICAST_HOPS, &hopLimit, sizeof(hopLimit)) < 0) return Fail6("setsockopt(IPV6_UNICAST_HOPS)", errno);
+    if (setsockopt(sendFd_, IPPROTO_IPV6, IPV6_MULTICAST_LOOP, &zero, sizeof(zero)) < 0) return Fail6("setsockopt(IPV6_MULTICAST_LOOP)", errno);
+    unsigned mif = static_cast<unsigned>(ifindex_);
+    if (setsockopt(sendFd_, IPPROTO_IPV6, IPV6_MULTICAST_IF, &mif, sizeof(mif)) < 0) return Fail6("setsockopt(IPV6_MULTICAST_IF)", errno);
+    return true;
+  }
+
+  bool Fail6(const char* syscall, int err) {
+    Fail(syscall, err);
+    return false;
+  }
+
+  void StartPolling(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
     slots_.resize(static_cast<size_t>(kBatch) * kSlotBytes);
+    controls_.resize(static_cast<size_t>(kBatch) * kControlBytes);
+    names_.resize(kBatch);
     onPackets_ = Napi::Persistent(info[1].As<Napi::Function>());
     onError_ = Napi::Persistent(info[2].As<Napi::Function>());
     asyncContext_ = std::make_unique<Napi::AsyncContext>(env, "VrrpSocket");
@@ -332,11 +435,18 @@ class VrrpSocket : public Napi::ObjectWrap<VrrpSocket> {
     struct iovec iovs[kBatch];
     for (int round = 0; round < kBatchesPerEvent && open_; round++) {
       memset(msgs, 0, sizeof(msgs));
+      const size_t headroom = family_ == 6 ? kIpv6Header : 0;
       for (int i = 0; i < kBatch; i++) {
-        iovs[i].iov_base = slots_.data() + static_cast<size_t>(i) * kSlotBytes;
-        iovs[i].iov_len = kSlotBytes;
+        iovs[i].iov_base = slots_.data() + static_cast<size_t>(i) * kSlotBytes + headroom;
+        iovs[i].iov_len = kSlotBytes - headroom;
         msgs[i].msg_hdr.msg_iov = &iovs[i];
         msgs[i].msg_hdr.msg_iovlen = 1;
+        if (family_ == 6) {
+          msgs[i].msg_hdr.msg_name = &names_[i];
+          msgs[i].msg_hdr.msg_namelen = sizeof(struct sockaddr_in6);
+          msgs[i].msg_hdr.msg_control = controls_.data() + static_cast<size_t>(i) * kControlBytes;
+          msgs[i].msg_hdr.msg_controllen = kControlBytes;
+        }
       }
       int n = recvmmsg(recvFd_, msgs, kBatch, MSG_DONTWAIT, nullptr);
       if (n < 0) {
@@ -351,6 +461,10 @@ class VrrpSocket : public Napi::ObjectWrap<VrrpSocket> {
       size_t total = 0;
       for (int i = 0; i < n; i++) {
         if (msgs[i].msg_hdr.msg_flags & MSG_TRUNC) continue;
+        if (family_ == 6) {
+          RebuildIpv6Header(msgs[i].msg_hdr, slots_.data() + static_cast<size_t>(i) * kSlotBytes, msgs[i].msg_len);
+          msgs[i].msg_len += kIpv6Header;
+        }
         total += msgs[i].msg_len;
       }
       Napi::Buffer<uint8_t> data = Napi::Buffer<uint8_t>::New(env_, total);
@@ -370,6 +484,33 @@ class VrrpSocket : public Napi::ObjectWrap<VrrpSocket> {
       if (count > 0) Call(onPackets_, {data, lengths});
       if (n < kBatch) return;  // drained
     }
+  }
+
+  // The 40-byte IPv6 header in front of a received payload: version 6, payload length, next header 112,
+  // the hop limit the kernel reported (0 if none), source = the peer, destination = IPV6_PKTINFO's.
+  static void RebuildIpv6Header(const struct msghdr& hdr, uint8_t* slot, unsigned payloadLength) {
+    struct ip6_hdr ip6;
+    memset(&ip6, 0, sizeof(ip6));
+    ip6.ip6_flow = htonl(6u << 28);
+    ip6.ip6_plen = htons(static_cast<uint16_t>(payloadLength));
+    ip6.ip6_nxt = IPPROTO_VRRP_NUMBER;
+    ip6.ip6_hlim = 0;
+    if (hdr.msg_name != nullptr && hdr.msg_namelen >= sizeof(struct sockaddr_in6)) {
+      ip6.ip6_src = static_cast<const struct sockaddr_in6*>(hdr.msg_name)->sin6_addr;
+    }
+    for (struct cmsghdr* c = CMSG_FIRSTHDR(&hdr); c != nullptr; c = CMSG_NXTHDR(const_cast<struct msghdr*>(&hdr), c)) {
+      if (c->cmsg_level != IPPROTO_IPV6) continue;
+      if (c->cmsg_type == IPV6_HOPLIMIT && c->cmsg_len >= CMSG_LEN(sizeof(int))) {
+        int hops;
+        memcpy(&hops, CMSG_DATA(c), sizeof(hops));
+        ip6.ip6_hlim = static_cast<uint8_t>(hops < 0 || hops > 255 ? 0 : hops);
+      } else if (c->cmsg_type == IPV6_PKTINFO && c->cmsg_len >= CMSG_LEN(sizeof(struct in6_pktinfo))) {
+        struct in6_pktinfo info;
+        memcpy(&info, CMSG_DATA(c), sizeof(info));
+        ip6.ip6_dst = info.ipi6_addr;
+      }
+    }
+    memcpy(slot, &ip6, sizeof(ip6));
   }
 
   Napi::Error ErrnoError(const char* syscall, int err) {
@@ -393,18 +534,53 @@ class VrrpSocket : public Napi::ObjectWrap<VrrpSocket> {
     }
   }
 
-  // send(packet: Buffer, dstIp: string) -> bytes; throws an errno error when the kernel refuses it.
+  // send(packet: Buffer, dstIp: string, srcIp?: string) -> bytes; throws an errno error when the kernel
+  // refuses it. IPv4: packet is the whole IP packet (our header). IPv6: the VRRP message, from srcIp.
   Napi::Value Send(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
-    if (info.Length() < 2 || !info[0].IsBuffer() || !info[1].IsString()) return ThrowType(env, "send(packet: Buffer, dstIp: string)");
+    if (info.Length() < 2 || !info[0].IsBuffer() || !info[1].IsString()) return ThrowType(env, "send(packet: Buffer, dstIp: string, srcIp?: string)");
     if (!open_ || sendFd_ < 0) return ThrowErrno(env, "sendto", EBADF);
     Napi::Buffer<uint8_t> packet = info[0].As<Napi::Buffer<uint8_t>>();
+    if (family_ == 6) return Send6(info, packet);
     struct sockaddr_in dst;
     memset(&dst, 0, sizeof(dst));
     dst.sin_family = AF_INET;
     if (!ParseIpv4(info[1].As<Napi::String>().Utf8Value(), &dst.sin_addr)) return ThrowType(env, "dstIp must be an IPv4 address");
     ssize_t sent = sendto(sendFd_, packet.Data(), packet.Length(), MSG_DONTWAIT, reinterpret_cast<struct sockaddr*>(&dst), sizeof(dst));
     if (sent < 0) return ThrowErrno(env, "sendto", errno);
+    return Napi::Number::New(env, static_cast<double>(sent));
+  }
+
+  Napi::Value Send6(const Napi::CallbackInfo& info, Napi::Buffer<uint8_t> packet) {
+    Napi::Env env = info.Env();
+    if (info.Length() < 3 || !info[2].IsString()) return ThrowType(env, "send(message: Buffer, dstIp: string, srcIp: string) on an IPv6 socket");
+    struct sockaddr_in6 dst;
+    memset(&dst, 0, sizeof(dst));
+    dst.sin6_family = AF_INET6;
+    dst.sin6_scope_id = static_cast<uint32_t>(ifindex_);  // used for link-local and multicast destinations
+    if (!ParseIpv6(info[1].As<Napi::String>().Utf8Value(), &dst.sin6_addr)) return ThrowType(env, "dstIp must be an IPv6 address");
+    struct in6_pktinfo pktinfo;
+    memset(&pktinfo, 0, sizeof(pktinfo));
+    if (!ParseIpv6(info[2].As<Napi::String>().Utf8Value(), &pktinfo.ipi6_addr)) return ThrowType(env, "srcIp must be an IPv6 address");
+    pktinfo.ipi6_ifindex = static_cast<unsigned>(ifindex_);
+    alignas(struct cmsghdr) uint8_t control[CMSG_SPACE(sizeof(struct in6_pktinfo))];
+    memset(control, 0, sizeof(control));
+    struct iovec iov = {packet.Data(), packet.Length()};
+    struct msghdr msg;
+    memset(&msg, 0, sizeof(msg));
+    msg.msg_name = &dst;
+    msg.msg_namelen = sizeof(dst);
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control;
+    msg.msg_controllen = sizeof(control);
+    struct cmsghdr* c = CMSG_FIRSTHDR(&msg);
+    c->cmsg_level = IPPROTO_IPV6;
+    c->cmsg_type = IPV6_PKTINFO;
+    c->cmsg_len = CMSG_LEN(sizeof(pktinfo));
+    memcpy(CMSG_DATA(c), &pktinfo, sizeof(pktinfo));
+    ssize_t sent = sendmsg(sendFd_, &msg, MSG_DONTWAIT);
+    if (sent < 0) return ThrowErrno(env, "sendmsg", errno);
     return Napi::Number::New(env, static_cast<double>(sent));
   }
 
@@ -448,12 +624,15 @@ class VrrpSocket : public Napi::ObjectWrap<VrrpSocket> {
   }
 
   Napi::Env env_;
+  int family_ = 4;
   int ifindex_ = 0;
   int recvFd_ = -1;
   int sendFd_ = -1;
   bool open_ = false;
   uv_poll_t* poll_ = nullptr;
   std::vector<uint8_t> slots_;
+  std::vector<uint8_t> controls_;
+  std::vector<struct sockaddr_in6> names_;
   Napi::FunctionReference onPackets_;
   Napi::FunctionReference onError_;
   std::unique_ptr<Napi::AsyncContext> asyncContext_;

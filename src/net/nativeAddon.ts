@@ -34,6 +34,15 @@ export interface NativeVrrpSocketOptions {
   receiveBufferBytes: number;
   /** Open the send socket too (false: receive only; send() then throws EBADF). */
   sendSocket: boolean;
+  /**
+   * 4 (default) or 6: AF_INET6 raw protocol-112 sockets; packets reach onPackets behind a 40-byte IPv6
+   * header the addon rebuilds from the ancillary data (source, IPV6_PKTINFO destination, hop limit).
+   */
+  family?: 4 | 6;
+  /** IPv6 send hop limit (default 255; test senders only). */
+  hopLimit?: number;
+  /** IPv6: the kernel computes the checksum (IPV6_CHECKSUM 6; default true; false for test senders). */
+  kernelChecksum?: boolean;
 }
 
 /** Kernel-side and read-side counts of one receive socket, since it was opened. */
@@ -56,8 +65,11 @@ export interface NativeVrrpSocketStats {
  * `onPackets` gets each batch as the packets end to end (IPv4 header included) and their lengths.
  */
 export interface NativeVrrpSocket {
-  /** Synchronous sendto(): bytes the kernel accepted; throws (errno) when it refuses. */
-  send(packet: Buffer, dstIp: string): number;
+  /**
+   * Synchronous sendto(): bytes the kernel accepted; throws (errno) when it refuses. IPv4: the whole packet
+   * (our header). IPv6: the VRRP message alone, sent from srcIp (IPV6_PKTINFO).
+   */
+  send(packet: Buffer, dstIp: string, srcIp?: string): number;
   /** Replaces the receive filter. */
   setFilter(program: Buffer): void;
   stats(): NativeVrrpSocketStats;

@@ -4,7 +4,7 @@ import type { NativeAddon } from '../net/nativeAddon.js';
 import type { LinkControl, LinkEvent, LinkInfo, RtNetlink } from '../net/rtnetlink.js';
 import type { Clock, TimerHandle } from '../util/clock.js';
 import { logTransition, type Logger } from '../util/log.js';
-import { encodeAdvert, type VrrpAdvert } from './codec/advertCodec.js';
+import { encodeAdvert, type VrrpAdvert, type VrrpFamily } from './codec/advertCodec.js';
 import { planVrrpInstance, type VrrpInstancePlan } from './core/fromConfig.js';
 import { judgeLeftoverVips, mayAdoptLeftoverVips } from './core/leftoverVips.js';
 import {
@@ -117,6 +117,8 @@ export interface VrrpSendCounters {
 
 export interface VrrpInterfaceStatus {
   interface: string;
+  /** The sockets' family ('inet6': VRRPv3 over IPv6). */
+  family: VrrpFamily;
   transport: TransportCounters;
   /** Packets on this interface's socket that reached no instance. */
   dispatcher: SocketReceiveCounters;
@@ -181,6 +183,8 @@ interface InstanceRuntime {
 
 interface InterfaceRuntime {
   link: LinkInfo;
+  /** One socket pair per interface and family: IPv4 and IPv6 instances on one link use two. */
+  family: VrrpFamily;
   transport: VrrpTransport;
   dispatcher: ReceiveDispatcher<InstanceRuntime>;
 }
@@ -420,6 +424,7 @@ export class VrrpService {
   interfaceStatus(): VrrpInterfaceStatus[] {
     return [...this.interfaces.values()].map((i) => ({
       interface: i.link.name,
+      family: i.family,
       transport: { ...i.transport.counters },
       dispatcher: { ...i.dispatcher.counters },
     }));
@@ -461,9 +466,11 @@ export class VrrpService {
     });
     for (const vip of vips) if (!links.has(vip.dev)) fail(`VIP ${vip.address}: interface ${vip.dev} does not exist`);
 
-    // keepalived's default source: the interface's first IPv4 address that is not one of our VIPs.
+    // keepalived's default source: the interface's first IPv4 address that is not one of our VIPs; for an
+    // IPv6 instance its link-local address (RFC 5798 §5.1.2.1: the source MUST be link-local).
     const vipSet = new Set(vips.map((v) => v.address));
-    const primary = (await this.deps.netlink.addresses(link.index)).find((a) => isIPv4(a.address) && !vipSet.has(a.address));
+    const isSource = instance.family === 'inet6' ? (a: string) => /^fe[89ab][0-9a-f]?:/i.test(a) : (a: string) => isIPv4(a);
+    const primary = (await this.deps.netlink.addresses(link.index)).find((a) => isSource(a.address) && !vipSet.has(a.address));
     const planned = planVrrpInstance(model, instance, primary?.address);
     if (!planned.ok) throw new VrrpConfigError(planned.problems.join('; '));
     for (const warning of planned.plan.warnings) this.deps.logger.warn({ event: 'config_warning', instance: instance.name }, warning);
@@ -493,11 +500,11 @@ export class VrrpService {
   }
 
   private build({ instance, link, xmitLink, vips, routes, rules, plan }: Awaited<ReturnType<VrrpService['plan']>>): void {
-    if (this.instances.some((o) => o.link.index === link.index && o.model.virtualRouterId === instance.virtualRouterId)) {
+    if (this.instances.some((o) => o.link.index === link.index && o.model.virtualRouterId === instance.virtualRouterId && o.plan.family === plan.family)) {
       throw new VrrpConfigError(`vrrp_instance ${instance.name}: VRID ${instance.virtualRouterId} already used on ${link.name}`);
     }
     const multicast = plan.receive.unicastPeers.length === 0;
-    const iface = this.interfaceFor(xmitLink, multicast ? plan.destinations : [], receiveFilterSpec([{ vrid: instance.virtualRouterId, plan, sourceIp: plan.sourceIp, followedMaster: undefined }]));
+    const iface = this.interfaceFor(xmitLink, plan.family, multicast ? plan.destinations : [], receiveFilterSpec([{ vrid: instance.virtualRouterId, plan, sourceIp: plan.sourceIp, followedMaster: undefined }]));
     const rt = {
       model: instance,
       plan,
@@ -562,15 +569,16 @@ export class VrrpService {
     }
   }
 
-  private interfaceFor(link: LinkInfo, groups: string[], accept: ReceiveFilterSpec): InterfaceRuntime {
-    let iface = this.interfaces.get(link.name);
+  private interfaceFor(link: LinkInfo, family: VrrpFamily, groups: string[], accept: ReceiveFilterSpec): InterfaceRuntime {
+    const key = family === 'inet' ? link.name : `${link.name}/${family}`;
+    let iface = this.interfaces.get(key);
     if (!iface) {
-      const transport = this.deps.openTransport({ ifname: link.name, ifindex: link.index, multicastGroups: groups, accept });
+      const transport = this.deps.openTransport({ ifname: link.name, ifindex: link.index, family, multicastGroups: groups, accept });
       const dispatcher = new ReceiveDispatcher<InstanceRuntime>();
       transport.onPacket((packet) => this.receive(dispatcher, packet));
       transport.onError((error) => this.deps.logger.warn({ event: 'vrrp_socket_error', interface: link.name, err: error.message }, 'VRRP socket error'));
-      iface = { link, transport, dispatcher };
-      this.interfaces.set(link.name, iface);
+      iface = { link, family, transport, dispatcher };
+      this.interfaces.set(key, iface);
     }
     // (An interface shared by a unicast instance and a multicast one keeps the group membership it was opened with.)
     return iface;

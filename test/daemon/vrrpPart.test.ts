@@ -47,6 +47,7 @@ function fakeRunners() {
       interfaceStatus: () => [
         {
           interface: 'eth0',
+          family: 'inet',
           transport: { packetsReceived: 100, packetsSent: 10, sendErrors: 0, socketErrors: 1, receiveBufferDrops: 7, oversizedReceived: 0, receiveBatches: 20, preferredReceived: 5, preferredBufferDrops: 0 },
           dispatcher: { undecodable: 2, unknownVrid: 0 },
         },

@@ -189,7 +189,7 @@ describe('VrrpService wiring', () => {
     expect(t.log[0]).toBe('remove 10.0.0.200');
     expect(t.netlink.addrs.map((a) => a.address)).toEqual(['10.0.0.1']);
     expect(t.transports).toHaveLength(1);
-    expect(t.transports[0]!.options).toEqual({ ifname: 'eth0', ifindex: 2, multicastGroups: ['224.0.0.18'], accept: { destinations: ['224.0.0.18'], vrids: [51], preferredSources: [] } });
+    expect(t.transports[0]!.options).toEqual({ ifname: 'eth0', ifindex: 2, family: 'inet', multicastGroups: ['224.0.0.18'], accept: { destinations: ['224.0.0.18'], vrids: [51], preferredSources: [] } });
     // After every instance is built, the socket's kernel filter is set from all of them.
     expect(t.transports[0]!.filters).toEqual([{ destinations: ['224.0.0.18'], vrids: [51], preferredSources: [] }]);
     expect(t.service.status()[0]).toMatchObject({ state: 'BACKUP', sourceIp: '10.0.0.1', vips: ['10.0.0.200/24'] });

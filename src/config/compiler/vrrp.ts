@@ -191,6 +191,8 @@ interface InstanceDraft {
   unicastPeers: UnicastPeer[];
   mcastSrcIp?: string;
   nopreempt: boolean;
+  /** `native_ipv6`: an IPv6 instance (VRRPv3) whatever its addresses say. */
+  nativeIpv6?: boolean;
   preemptDelay: number;
   garpMasterDelay?: number;
   garpMasterRepeat?: number;
@@ -325,6 +327,7 @@ const INSTANCE_KEYWORDS: KeywordTable<InstanceDraft> = {
     if (ip) d.mcastSrcIp = ip.address;
   },
   nopreempt: (n, d, ctx) => { noBlock(n, ctx); d.nopreempt = true; },
+  native_ipv6: (n, d, ctx) => { noBlock(n, ctx); d.nativeIpv6 = true; },
   preempt: (n, d, ctx) => { noBlock(n, ctx); d.nopreempt = false; },
   preempt_delay: (n, d, ctx) => { d.preemptDelay = secondsArg(n, ctx, 0, 1000) ?? d.preemptDelay; },
   garp_master_delay: (n, d, ctx) => { d.garpMasterDelay = secondsArg(n, ctx) ?? d.garpMasterDelay; },
@@ -392,8 +395,12 @@ export function compileVrrpInstance(node: ConfigNode, global: GlobalDefs, ctx: C
   if (d.interface === undefined) {
     ctx.sink.warning(posOf(node.keyword), `vrrp_instance ${name.text}: no interface given; the runtime needs one`);
   }
-  const family = d.virtualIpAddresses[0]?.family ?? (d.unicastPeers[0]?.address.includes(':') ? 'inet6' : 'inet');
-  const mixed = d.virtualIpAddresses.find((v) => v.family !== family);
+  // keepalived: the first VIP decides the family; native_ipv6 makes the instance IPv6 (refused beside IPv4 VIPs).
+  const family = d.nativeIpv6 ? 'inet6' : (d.virtualIpAddresses[0]?.family ?? (d.unicastPeers[0]?.address.includes(':') ? 'inet6' : 'inet'));
+  if (d.nativeIpv6 && d.virtualIpAddresses.some((v) => v.family === 'inet')) {
+    ctx.sink.error(posOf(node.keyword), `vrrp_instance ${name.text}: native_ipv6 with IPv4 virtual_ipaddress (put them in virtual_ipaddress_excluded)`);
+  }
+  const mixed = d.nativeIpv6 ? undefined : d.virtualIpAddresses.find((v) => v.family !== family);
   if (mixed) {
     ctx.sink.error({ ...mixed.loc }, `vrrp_instance ${name.text}: virtual_ipaddress mixes IPv4 and IPv6 (use virtual_ipaddress_excluded for the other family)`);
   }

@@ -1,12 +1,16 @@
 /**
  * From the validated config model (src/config/model.ts) to the specs the VRRP cores take (pure).
- * The edge adds what only the running system knows: the interface's primary IPv4 address.
+ * The edge adds what only the running system knows: the interface's primary address of the instance's
+ * family (IPv4: its first address that is not a VIP; IPv6: its link-local address, RFC 5798 §5.1.2.1).
  *
- * Unsupported here (reported as problems, the instance is not built): IPv6 instances, IPSEC-AH
- * authentication. Coercions keepalived also makes are reported as warnings.
+ * An IPv6 instance (the family the compiler derived: first VIP, or native_ipv6) is VRRPv3 to
+ * vrrp_mcast_group6 (ff02::12) or its IPv6 unicast peers; it advertises its IPv6 VIPs, and VIPs of the
+ * other family go in virtual_ipaddress_excluded (added and removed, never advertised), as keepalived.
+ * Unsupported here (reported as problems, the instance is not built): IPSEC-AH authentication.
+ * Coercions keepalived also makes are reported as warnings.
  */
 import type { ConfigModel, VrrpInstance, VrrpScript } from '../../config/model.js';
-import { AUTH_NONE, AUTH_PASS, passwordAuthData } from '../codec/advertCodec.js';
+import { AUTH_NONE, AUTH_PASS, passwordAuthData, type VrrpFamily } from '../codec/advertCodec.js';
 import type { ReceiveSpec } from './receiveValidator.js';
 import type { ProcessPattern } from '../../trackProcess/match.js';
 import type { FileTrackerSpec, InterfaceTrackerSpec, ProcessTrackerSpec, ScriptTrackerSpec } from './trackers.js';
@@ -26,6 +30,8 @@ export interface VrrpInstancePlan {
   destinations: string[];
   /** The address adverts are sent from (and the equal-priority tie-break). */
   sourceIp: string;
+  /** IPv4 or IPv6 (VRRPv3 over IPv6): which socket the instance uses. */
+  family: VrrpFamily;
   warnings: string[];
 }
 
@@ -34,8 +40,9 @@ export type VrrpPlanResult = { ok: true; plan: VrrpInstancePlan } | { ok: false;
 const seconds = (s: number): number => Math.round(s * 1000);
 
 /**
- * Builds one instance's specs. `interfacePrimaryIp` is the first IPv4 address of the instance's
- * interface (keepalived's default source); unicast_src_ip / mcast_src_ip take precedence.
+ * Builds one instance's specs. `interfacePrimaryIp` is keepalived's default source on the instance's
+ * interface: its first IPv4 address, or for an IPv6 instance its link-local one; unicast_src_ip /
+ * mcast_src_ip take precedence.
  */
 export function planVrrpInstance(
   config: ConfigModel,
@@ -46,10 +53,18 @@ export function planVrrpInstance(
   const warnings: string[] = [];
   const where = `vrrp_instance ${inst.name} (${inst.loc.file}:${inst.loc.line})`;
 
-  if (inst.family !== 'inet') problems.push(`${where}: IPv6 VRRP is not supported`);
+  const family: VrrpFamily = inst.family;
+  const ofFamily = (address: string): boolean => address.includes(':') === (family === 'inet6');
+  if (family === 'inet6' && inst.version !== 3) problems.push(`${where}: IPv6 VRRP is version 3 only`);
   if (inst.authentication?.type === 'AH') problems.push(`${where}: auth_type AH is not supported (use PASS or none)`);
   const sourceIp = inst.unicastSrcIp ?? inst.mcastSrcIp ?? interfacePrimaryIp;
-  if (!sourceIp) problems.push(`${where}: no IPv4 source address (interface has none; set unicast_src_ip)`);
+  if (!sourceIp) {
+    problems.push(family === 'inet6'
+      ? `${where}: no IPv6 source address (interface has no link-local address; set unicast_src_ip)`
+      : `${where}: no IPv4 source address (interface has none; set unicast_src_ip)`);
+  } else if (!ofFamily(sourceIp)) {
+    problems.push(`${where}: source address ${sourceIp} is not ${family === 'inet6' ? 'IPv6' : 'IPv4'}, as the instance is`);
+  }
   if (problems.length > 0 || !sourceIp) return { ok: false, problems };
 
   // advert_int: v2 carries whole seconds (keepalived rounds), v3 centiseconds up to 40.95 s.
@@ -76,7 +91,7 @@ export function planVrrpInstance(
     preemptDelayMs = 0;
   }
 
-  const vips = inst.virtualIpAddresses.filter((v) => v.family === 'inet').map((v) => v.address);
+  const vips = advertisedAddresses(inst, Infinity);
   // keepalived: only 255 VIPs fit the count field (it moves the rest to the excluded list).
   const advertised = vips.slice(0, 255);
   if (vips.length > 255) warnings.push(`${where}: only the first 255 virtual addresses are advertised`);
@@ -147,8 +162,13 @@ export function planVrrpInstance(
     warnings.push(`${where}: tracking weights ignored with priority 255; a tracked failure means FAULT (as keepalived)`);
   }
 
-  const unicastPeers = inst.unicastPeers.filter((p) => !p.address.includes(':')).map((p) => p.address);
-  const destinations = unicastPeers.length > 0 ? unicastPeers : [config.global.vrrpMcastGroup4];
+  const unicastPeers = inst.unicastPeers.filter((p) => ofFamily(p.address)).map((p) => p.address);
+  const otherPeers = inst.unicastPeers.filter((p) => !ofFamily(p.address));
+  if (otherPeers.length > 0) {
+    warnings.push(`${where}: unicast_peer ${otherPeers.map((p) => p.address).join(', ')} not of the instance's family; ignored`);
+  }
+  const group = family === 'inet6' ? config.global.vrrpMcastGroup6 : config.global.vrrpMcastGroup4;
+  const destinations = unicastPeers.length > 0 ? unicastPeers : [group];
   const pass = inst.version === 2 && inst.authentication?.type === 'PASS';
   if (inst.version === 3 && inst.authentication) warnings.push(`${where}: VRRPv3 has no authentication; ignored (as keepalived)`);
 
@@ -185,10 +205,10 @@ export function planVrrpInstance(
       .filter((p) => p.minTtl !== undefined || p.maxTtl !== undefined)
       .map((p) => [p.address, [p.minTtl ?? 0, p.maxTtl ?? 255] as const])),
   };
-  return { ok: true, plan: { instance, receive, scripts, interfaces, files, processes, destinations, sourceIp, warnings } };
+  return { ok: true, plan: { instance, receive, scripts, interfaces, files, processes, destinations, sourceIp, family, warnings } };
 }
 
-/** The addresses an instance advertises (the count field holds at most 255). */
-export function advertisedAddresses(inst: VrrpInstance): string[] {
-  return inst.virtualIpAddresses.filter((v) => v.family === 'inet').map((v) => v.address).slice(0, 255);
+/** The addresses an instance advertises: its VIPs of its family (the count field holds at most 255). */
+export function advertisedAddresses(inst: VrrpInstance, limit = 255): string[] {
+  return inst.virtualIpAddresses.filter((v) => v.family === inst.family).map((v) => v.address).slice(0, limit);
 }

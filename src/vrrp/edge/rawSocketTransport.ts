@@ -1,7 +1,7 @@
 import { endianness } from 'node:os';
 import { nativeAddon, type NativeError, type NativeVrrpSocket } from '../../net/nativeAddon.js';
 import { encodeIpv4Header } from '../codec/ipv4Header.js';
-import { VRRP_PROTOCOL } from '../codec/advertCodec.js';
+import { VRRP_PROTOCOL, type VrrpFamily } from '../codec/advertCodec.js';
 import { parseIpv4 } from '../codec/ipv4Address.js';
 import { buildReceiveFilter, encodeBpfProgram, type ReceiveFilterSpec, type SourceSelection } from '../codec/receiveFilter.js';
 
@@ -50,7 +50,9 @@ export interface TransportCounters {
 export interface TransportOptions {
   ifname: string;
   ifindex: number;
-  /** Groups to join on this interface (224.0.0.18 or vrrp_mcast_group4); empty for unicast-only use. */
+  /** IPv4 (default) or IPv6 (VRRPv3, RFC 5798): one transport per interface and family. */
+  family?: VrrpFamily;
+  /** Groups to join on this interface (224.0.0.18 / vrrp_mcast_group4, ff02::12 / vrrp_mcast_group6); empty for unicast-only use. */
   multicastGroups: string[];
   /** What the kernel lets through to us from the start (replace it with acceptOnly()). */
   accept: ReceiveFilterSpec;
@@ -59,10 +61,10 @@ export interface TransportOptions {
 /** The narrow interface the VRRP service needs. */
 export interface VrrpTransport {
   readonly counters: TransportCounters;
-  /** Every received packet, IPv4 header included, as a buffer the handler may keep. */
+  /** Every received packet, IP header included (IPv6: the one the addon rebuilds), as a buffer the handler may keep. */
   onPacket(handler: (packet: Buffer) => void): void;
   /**
-   * Sends one VRRP message in an IPv4 packet from srcIp to dstIp (TTL 255), now. Never throws: returns
+   * Sends one VRRP message in an IP packet from srcIp to dstIp (TTL / hop limit 255), now. Never throws: returns
    * whether the kernel accepted it; errors are counted and reported to the onError listeners.
    */
   send(vrrpMessage: Buffer, srcIp: string, dstIp: string): boolean;
@@ -76,8 +78,8 @@ export interface VrrpTransport {
 }
 
 /** The kernel filter for a spec, as the addon takes it (host byte order). */
-export function receiveFilterProgram(spec: ReceiveFilterSpec, senders: SourceSelection = 'any'): Buffer {
-  return encodeBpfProgram(buildReceiveFilter(spec, senders), endianness());
+export function receiveFilterProgram(spec: ReceiveFilterSpec, senders: SourceSelection = 'any', family: VrrpFamily = 'inet'): Buffer {
+  return encodeBpfProgram(buildReceiveFilter(spec, senders, family), endianness());
 }
 
 export class RawSocketTransport implements VrrpTransport {
@@ -90,10 +92,12 @@ export class RawSocketTransport implements VrrpTransport {
   private readonly errorListeners: ((error: Error) => void)[] = [];
   private closed = false;
   private last: TransportCounters | undefined;
+  private readonly family: VrrpFamily;
 
   constructor(options: TransportOptions) {
+    this.family = options.family ?? 'inet';
     for (const group of options.multicastGroups) {
-      if (!parseIpv4(group)) throw new Error(`not an IPv4 multicast group: ${group}`);
+      if (this.family === 'inet' ? !parseIpv4(group) : !group.includes(':')) throw new Error(`not an ${this.family === 'inet' ? 'IPv4' : 'IPv6'} multicast group: ${group}`);
     }
     const { VrrpSocket } = nativeAddon();
     const open = (senders: SourceSelection, sendSocket: boolean, receiveBufferBytes: number) =>
@@ -102,9 +106,10 @@ export class RawSocketTransport implements VrrpTransport {
           ifname: options.ifname,
           ifindex: options.ifindex,
           groups: options.multicastGroups,
-          filter: receiveFilterProgram(options.accept, senders),
+          filter: receiveFilterProgram(options.accept, senders, this.family),
           receiveBufferBytes,
           sendSocket,
+          family: this.family === 'inet6' ? 6 : 4,
         },
         (data, lengths) => this.receiveBatch(data, lengths),
         (error) => {
@@ -152,6 +157,12 @@ export class RawSocketTransport implements VrrpTransport {
   send(vrrpMessage: Buffer, srcIp: string, dstIp: string): boolean {
     if (this.closed) return false;
     try {
+      if (this.family === 'inet6') {
+        // The kernel builds the IPv6 header (hop limit 255) and the checksum (IPV6_CHECKSUM).
+        this.socket.send(vrrpMessage, dstIp, srcIp);
+        this.sent.packetsSent++;
+        return true;
+      }
       const header = encodeIpv4Header({ srcIp, dstIp, protocol: VRRP_PROTOCOL, payloadLength: vrrpMessage.length });
       this.socket.send(Buffer.concat([header, vrrpMessage]), dstIp);
       this.sent.packetsSent++;
@@ -168,8 +179,8 @@ export class RawSocketTransport implements VrrpTransport {
     // Both programs built before either is set, so a bad spec changes nothing. In the microseconds between
     // the two, a packet from a sender that changed lanes may come in twice or not at all: an advert more or
     // less, which VRRP rides out (a backup waits for three missing).
-    const preferred = receiveFilterProgram(spec, 'preferred');
-    const others = receiveFilterProgram(spec, 'others');
+    const preferred = receiveFilterProgram(spec, 'preferred', this.family);
+    const others = receiveFilterProgram(spec, 'others', this.family);
     this.priorityLane.setFilter(preferred);
     this.socket.setFilter(others);
   }
