@@ -1,4 +1,4 @@
-import { mustRun, runCommand, type CommandResult } from './exec.js';
+import { mustRun, runCommand, waitFor, type CommandResult } from './exec.js';
 
 /**
  * Network-namespace lab for root tests: namespaces joined by veth pairs or a bridge, commands inside them,
@@ -138,4 +138,17 @@ export async function macOf(ns: string, dev: string): Promise<string> {
   const out = await ip(['-n', ns, '-j', 'link', 'show', 'dev', dev]);
   const parsed = JSON.parse(out) as { address: string }[];
   return parsed[0]!.address;
+}
+
+/** Waits until the interface's link-local address has passed duplicate address detection (usable as a source). */
+export async function linkLocalReady(ns: string, dev = 'eth0'): Promise<string> {
+  let address: string | undefined;
+  await waitFor(async () => {
+    const out = await runCommand('ip', ['-n', ns, '-6', 'addr', 'show', 'dev', dev, 'scope', 'link']);
+    if (out.stdout.includes('tentative')) return false;
+    address = /inet6 (fe80:[0-9a-f:]+)\//.exec(out.stdout)?.[1];
+    return address !== undefined;
+  }, { timeoutMs: 10_000, intervalMs: 100 });
+  if (!address) throw new Error(`${ns}: no usable link-local address on ${dev}`);
+  return address;
 }

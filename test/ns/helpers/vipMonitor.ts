@@ -21,7 +21,7 @@ export class VipMonitor {
   private readonly ready: Promise<void>;
 
   constructor(hosts: { ns: string; dev: string }[], vip: string) {
-    const pattern = ` inet ${vip}/`;
+    const pattern = ` ${vip.includes(":") ? "inet6" : "inet"} ${vip}/`;
     for (const host of hosts) {
       const monitor = spawn('ip', ['-n', host.ns, 'monitor', 'address'], { stdio: ['ignore', 'pipe', 'ignore'] });
       let buffer = '';
