@@ -244,7 +244,7 @@ vrrp_instance VI_2 {
     expect(r.ok && r.plan.scripts.map((s) => [s.name, s.weight])).toEqual([['chk', 10]]);
   });
 
-  it('refuses what the core cannot do: AH, IPv6, no source address', () => {
+  it('refuses what the core cannot do: AH, an IPv6 instance with an IPv4 source, no source address', () => {
     const ah = plan(BASIC.replace('auth_type PASS', 'auth_type AH'));
     expect(ah).toMatchObject({ ok: false });
     expect(!ah.ok && ah.problems.join()).toContain('AH');
@@ -252,11 +252,70 @@ vrrp_instance VI_2 {
 vrrp_instance VI_1 {
   interface eth0
   virtual_router_id 9
-  virtual_ipaddress { fe80::1 }
+  virtual_ipaddress { fd00::1 }
 }`);
-    expect(!v6.ok && v6.problems.join()).toContain('IPv6');
+    expect(!v6.ok && v6.problems.join()).toContain('source address 10.0.0.1 is not IPv6');
+    const v6model = compile(`
+vrrp_instance VI_1 {
+  interface eth0
+  virtual_router_id 9
+  virtual_ipaddress { fd00::1 }
+}`);
+    const noLinkLocal = planVrrpInstance(v6model, v6model.vrrpInstances[0]!, undefined);
+    expect(!noLinkLocal.ok && noLinkLocal.problems.join()).toContain('no link-local address');
     const model = compile(BASIC);
     const noIp = planVrrpInstance(model, model.vrrpInstances[0], undefined);
     expect(!noIp.ok && noIp.problems.join()).toContain('source address');
+  });
+
+  it('IPv6 instance: v3 to ff02::12 from the link-local address, IPv6 VIPs advertised, IPv4 ones excluded', () => {
+    const r = plan(`
+vrrp_instance VI_6 {
+  interface eth0
+  virtual_router_id 9
+  priority 120
+  virtual_ipaddress {
+    FD00:0:0::1/64
+    fd00::2
+  }
+  virtual_ipaddress_excluded {
+    10.0.0.50
+  }
+  unicast_peer {
+  }
+}`, 'VI_6', 'fe80::1');
+    if (!r.ok) throw new Error(r.problems.join());
+    expect(r.plan).toMatchObject({ family: 'inet6', sourceIp: 'fe80::1', destinations: ['ff02::12'] });
+    expect(r.plan.instance).toMatchObject({ version: 3, primaryIp: 'fe80::1' });
+    expect(r.plan.receive).toMatchObject({ version: 3, virtualAddresses: ['fd00::1', 'fd00::2'], unicastPeers: [], ownAddresses: ['fe80::1'] });
+  });
+
+  it('IPv6: native_ipv6 without VIPs, vrrp_mcast_group6, IPv6 unicast peers (IPv4 ones ignored with a warning)', () => {
+    const native = plan(`
+global_defs {
+  vrrp_mcast_group6 ff02::1:12
+}
+vrrp_instance VI_6 {
+  interface eth0
+  virtual_router_id 9
+  native_ipv6
+}`, 'VI_6', 'fe80::1');
+    if (!native.ok) throw new Error(native.problems.join());
+    expect(native.plan).toMatchObject({ family: 'inet6', destinations: ['ff02::1:12'] });
+    const unicast = plan(`
+vrrp_instance VI_6 {
+  interface eth0
+  virtual_router_id 9
+  unicast_src_ip fd00::1
+  unicast_peer {
+    fd00::2
+    10.0.0.2
+  }
+  virtual_ipaddress { fd00::100 }
+}`, 'VI_6', 'fe80::1');
+    if (!unicast.ok) throw new Error(unicast.problems.join());
+    expect(unicast.plan).toMatchObject({ family: 'inet6', sourceIp: 'fd00::1', destinations: ['fd00::2'] });
+    expect(unicast.plan.receive.unicastPeers).toEqual(['fd00::2']);
+    expect(unicast.plan.warnings.join()).toContain('10.0.0.2 not of the instance');
   });
 });
