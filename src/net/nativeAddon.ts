@@ -51,7 +51,7 @@ export interface NativeVrrpSocketStats {
   received: number;
   /** recvmmsg() calls that returned packets. */
   batches: number;
-  /** Packets larger than a read slot (2048 bytes): dropped, no VRRP advert is that long. */
+  /** Packets larger than a read slot (4200 bytes, the rebuilt IPv6 header included): dropped, no VRRP advert is that long. */
   truncated: number;
   /** Failed reads (reading goes on). */
   readErrors: number;

@@ -37,7 +37,7 @@ export interface TransportCounters {
   socketErrors: number;
   /** Packets that passed the filter but found the receive buffer full: dropped by the kernel. */
   receiveBufferDrops: number;
-  /** Packets longer than any advert (over 2048 bytes): dropped unread. */
+  /** Packets longer than any advert (over 4200 bytes; IPv6: 4160 of payload): dropped unread. */
   oversizedReceived: number;
   /** Reads (recvmmsg calls) that returned packets: packetsReceived / receiveBatches = the batch size. */
   receiveBatches: number;
