@@ -8,7 +8,7 @@ import type { LabHost } from '../../test/ns/helpers/netns.js';
 export async function advertJitter(peer: LabHost, masterAddress: string, seconds: number, intervalMs: number): Promise<number[]> {
   const dump = spawn(
     'ip',
-    ['netns', 'exec', peer.ns, 'timeout', String(seconds), 'tcpdump', '-i', peer.dev, '-tt', '-nn', '-l', `ip proto 112 and src host ${masterAddress}`],
+    ['netns', 'exec', peer.ns, 'timeout', String(seconds), 'tcpdump', '-i', peer.dev, '-tt', '-nn', '-l', `${masterAddress.includes(':') ? 'ip6' : 'ip'} proto 112 and src host ${masterAddress}`],
     { stdio: ['ignore', 'pipe', 'ignore'] },
   );
   let text = '';
