@@ -200,4 +200,57 @@ describe.skipIf(!isRoot || !hasKeepalived)('IPv6 VRRP on the wire: dual stack, h
     console.log(`dual stack: tslvsd crash → keepalived holds IPv4, IPv6 and excluded IPv6 VIPs after ${took.toFixed(0)} ms (bound ${CRASH_BOUND_MS.toFixed(0)})`);
     expect(took).toBeLessThanOrEqual(CRASH_BOUND_MS + 250); // + the 50 ms polling and ip's start-up
   });
+
+  it('unicast peers over IPv6 with keepalived: tslvsd master, keepalived backup, keepalived takes over after a crash', async () => {
+    const unicastConf = (routerId: string, priority: number, src: string, peerIp: string) => `global_defs {
+  router_id ${routerId}
+}
+vrrp_instance VI_U {
+  state BACKUP
+  interface eth0
+  virtual_router_id 53
+  priority ${priority}
+  advert_int 1
+  unicast_src_ip ${src}
+  unicast_peer {
+    ${peerIp}
+  }
+  virtual_ipaddress {
+    fd00:99::400/64
+  }
+}
+`;
+    const fileA = path.join(dir, 'ua.conf');
+    const fileB = path.join(dir, 'ub.conf');
+    writeFileSync(fileA, unicastConf('ua', 150, 'fd00:99::1', 'fd00:99::2'));
+    writeFileSync(fileB, unicastConf('ub', 100, 'fd00:99::2', 'fd00:99::1'));
+    daemon = startTslvsd(a.ns, fileA);
+    expect(await daemon.waitForState('MASTER', BOOT_MS)).toBe(true);
+    const unicastPeer = startKeepalived(b.ns, fileB, path.join(dir, 'ka-u'));
+    try {
+      expect(await unicastPeer.waitForLog(/VI_U\) Entering BACKUP STATE/, BOOT_MS)).toBe(true);
+      await sleep(3500);
+      expect(unicastPeer.log).not.toMatch(/VI_U\) Entering MASTER STATE/);
+      const s = await stats();
+      const u = s.instances.find((i) => i.name === 'VI_U')!;
+      expect(u.state).toBe('MASTER');
+      expect(u.receive.advertisementsReceived).toBe(0); // keepalived as backup sends nothing
+      const t0 = performance.now();
+      await daemon.crash();
+      const ok = await waitFor(async () => (await addressesOf(b.ns, 'eth0')).includes('fd00:99::400'), { timeoutMs: 10_000, intervalMs: 50 });
+      expect(ok).toBe(true);
+      console.log(`IPv6 unicast: tslvsd crash → keepalived holds the VIP after ${(performance.now() - t0).toFixed(0)} ms`);
+      expect(performance.now() - t0).toBeLessThanOrEqual(CRASH_BOUND_MS + 250);
+      // tslvsd returns as the higher priority and preempts over unicast: it hears keepalived's adverts.
+      await runCommand('ip', ['-n', a.ns, 'addr', 'del', 'fd00:99::400/64', 'dev', 'eth0']);
+      daemon = startTslvsd(a.ns, fileA);
+      expect(await daemon.waitForLine((l) => l.event === 'transition' && l.to === 'BACKUP', BOOT_MS)).toBeDefined();
+      expect(await daemon.waitForState('MASTER', 15_000)).toBe(true);
+      const back = (await stats()).instances.find((i) => i.name === 'VI_U')!;
+      expect(back.receive.advertisementsReceived).toBeGreaterThanOrEqual(1);
+      expect(await unicastPeer.waitForLog(/VI_U\) Entering MASTER STATE[\s\S]*VI_U\) Entering BACKUP STATE/, 10_000)).toBe(true);
+    } finally {
+      await unicastPeer.crash();
+    }
+  });
 });
