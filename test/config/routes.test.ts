@@ -68,7 +68,7 @@ describe('virtual_routes', () => {
       ['    10.98.0.0/24 metric', "5:18: error: route option 'metric' needs a value"],
       ['    via 10.0.0.2 dev eth0', '5:5: error: route must have a destination'],
       ['    10.98.0.0/24 sparkle', "5:18: error: unknown route keyword 'sparkle'"],
-      ['    10.98.0.0/24 nexthop via 10.0.0.2', "5:18: error: route option 'nexthop' is not supported by tslvsd (ignoring it would install another route)"],
+      ['    10.98.0.0/24 encap mpls 100 via 10.0.0.2', "5:18: error: route option 'encap' is not supported by tslvsd (ignoring it would install another route)"],
       ['    10.98.0.0/24 from 10.0.0.0/8', "5:23: error: route: 'from' is only supported with IPv6 ('10.0.0.0/8')"],
     ];
     for (const [line, expected] of cases) {
@@ -76,6 +76,24 @@ describe('virtual_routes', () => {
       expect(messages(r), line).toContain(`/etc/ka.conf:${expected}`);
       expect(r.model?.vrrpInstances[0]?.virtualRoutes ?? [], line).toEqual([]);
     }
+  });
+});
+
+describe('multipath and unparsable addresses: left out with a warning, as keepalived goes on without them', () => {
+  it("a multipath route ('nexthop', keepalived's deprecated 'or') is not installed, the file is accepted", () => {
+    for (const [line, col, word] of [['    10.98.0.0/24 nexthop via 10.0.0.2', 18, 'nexthop'], ['    10.98.0.0/24 via 10.0.0.2 or 10.0.0.3', 31, 'or']] as const) {
+      const r = compile(vroutes(`${line}\n    10.99.0.0/24 via 10.0.0.2`));
+      expect(r.errorCount, line).toBe(0);
+      expect(messages(r), line).toContain(`/etc/ka.conf:5:${col}: warning: route: multipath ('${word}') is parsed but not acted on: this route is not installed`);
+      expect(r.model!.vrrpInstances[0]!.virtualRoutes.map((v) => v.destination.address), line).toEqual(['10.99.0.0']);
+    }
+  });
+
+  it("a rule whose address keepalived cannot parse either ('192.168.100./24') is skipped with a warning", () => {
+    const r = compile(vrules('    to 192.168.100./24 table 1 priority 5\n    from 10.0.0.0/8 table 1 priority 6'));
+    expect(r.errorCount).toBe(0);
+    expect(messages(r)).toContain("/etc/ka.conf:5:8: warning: rule to: '192.168.100./24' is not an IPv4 or IPv6 address: the rule is not acted on (skipped, as keepalived skips it)");
+    expect(r.model!.vrrpInstances[0]!.virtualRules.map((v) => v.priority)).toEqual([6]);
   });
 });
 

@@ -31,7 +31,13 @@ const UNSUPPORTED_ROUTE_OPTIONS: Record<string, number> = {
   fastopen_no_cookie: 1, track_group: 1, as: 1, add: 0, prepend: 0, append: 0,
 };
 /** Route options that change where traffic goes: ignoring them would install another route. */
-const REFUSED_ROUTE_OPTIONS = new Set(['nexthop', 'or', 'encap', 'vrf']);
+const REFUSED_ROUTE_OPTIONS = new Set(['encap', 'vrf']);
+/**
+ * Multipath (`nexthop …`, keepalived's deprecated `via A or B`): not programmed. The route is left out
+ * with a warning rather than refusing the file (keepalived's own doc/samples use `or`), and never
+ * installed with one path, which would be another route.
+ */
+const MULTIPATH_ROUTE_OPTIONS = new Set(['nexthop', 'or']);
 const UNSUPPORTED_RULE_OPTIONS: Record<string, number> = {
   realms: 1, suppress_prefixlength: 1, sup_pl: 1, suppress_ifgroup: 1, sup_group: 1, 'tunnel-id': 1, uidrange: 1,
   ipproto: 1, sport: 1, dport: 1, track_group: 1,
@@ -65,6 +71,8 @@ export function compileRoute(words: readonly Token[], ctx: CompileContext): IpRo
   const first = words[0]!;
   let family: AddressFamily | undefined;
   let ok = true;
+  /** Left out with a warning (multipath), as opposed to refused with an error. */
+  let skipped = false;
   const fail = (token: Token, message: string): undefined => {
     ctx.sink.error(posOf(token), message);
     ok = false;
@@ -151,6 +159,10 @@ export function compileRoute(words: readonly Token[], ctx: CompileContext): IpRo
       onlink = true;
     } else if (w === 'no_track') {
       noTrack = true;
+    } else if (MULTIPATH_ROUTE_OPTIONS.has(w)) {
+      ctx.sink.warning(posOf(word), `route: multipath ('${w}') is parsed but not acted on: this route is not installed`);
+      skipped = true;
+      break;
     } else if (REFUSED_ROUTE_OPTIONS.has(w)) {
       fail(word, `route option '${w}' is not supported by tslvsd (ignoring it would install another route)`);
     } else if (Object.prototype.hasOwnProperty.call(UNSUPPORTED_ROUTE_OPTIONS, w)) {
@@ -196,7 +208,7 @@ export function compileRoute(words: readonly Token[], ctx: CompileContext): IpRo
       if (sameFamily(dstToken, p.family)) destination = { address: p.address, prefixLength: p.prefixLength };
     }
   }
-  if (!ok) return undefined;
+  if (!ok || skipped) return undefined;
   if (destination === undefined) {
     ctx.sink.error(posOf(first), 'route must have a destination');
     return undefined;
@@ -228,6 +240,8 @@ export function compileRule(words: readonly Token[], ctx: CompileContext): IpRul
   const first = words[0]!;
   let family: AddressFamily | undefined;
   let ok = true;
+  /** Left out with a warning (an address keepalived cannot parse either), as opposed to refused. */
+  let skipped = false;
   const fail = (token: Token, message: string): undefined => {
     ctx.sink.error(posOf(token), message);
     ok = false;
@@ -275,7 +289,12 @@ export function compileRule(words: readonly Token[], ctx: CompileContext): IpRul
       sameFamily(word, w);
     } else if (w === 'from' || w === 'to') {
       const v = value();
-      if (v && v.text !== 'all') {
+      if (v && v.text !== 'all' && addressFamily(v.text.split('/')[0]!) === undefined) {
+        // keepalived 2.2.7 logs "Invalid rule to address" and goes on without the rule (its doc/samples have
+        // `to 192.168.100./24`): the same here, with the location.
+        ctx.sink.warning(posOf(v), `rule ${w}: '${v.text}' is not an IPv4 or IPv6 address: the rule is not acted on (skipped, as keepalived skips it)`);
+        skipped = true;
+      } else if (v && v.text !== 'all') {
         const p = prefix(v, `rule ${w}`, ctx);
         if (!p) ok = false;
         else if (sameFamily(v, p.family)) {
@@ -348,7 +367,7 @@ export function compileRule(words: readonly Token[], ctx: CompileContext): IpRul
       }
     }
   }
-  if (!ok) return undefined;
+  if (!ok || skipped) return undefined;
   if (action === undefined) {
     ctx.sink.error(posOf(first), 'rule: no action (table, goto, nop, blackhole, prohibit or unreachable)');
     return undefined;
