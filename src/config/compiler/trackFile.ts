@@ -5,6 +5,7 @@
  */
 import type { TrackedFile, TrackFile } from '../model.js';
 import type { ConfigNode } from '../parser.js';
+import { compileTrackedReferences } from './trackedWeights.js';
 import { applyKeywords, type CompileContext, type KeywordTable, locOf, posOf, requireBlock, singleArg } from './context.js';
 import { parseInteger } from './values.js';
 
@@ -73,20 +74,5 @@ export function compileTrackFile(node: ConfigNode, ctx: CompileContext): TrackFi
 
 /** `track_file { NAME [weight N [reverse]] … }` of an instance or a sync group. */
 export function compileTrackedFiles(node: ConfigNode, ctx: CompileContext): TrackedFile[] {
-  const out: TrackedFile[] = [];
-  for (const item of requireBlock(node, ctx) ?? []) {
-    const t: TrackedFile = { loc: locOf(item.keyword), name: item.keyword.text, weightReverse: false };
-    const a = item.args;
-    if (a.length > 0) {
-      if (a[0]!.text !== 'weight' || a[1] === undefined) {
-        ctx.sink.error(posOf(a[0]!), `expected 'weight N [reverse]' after '${item.keyword.text}'`);
-      } else {
-        const w = parseInteger(a[1], -254, 254, 'weight', ctx);
-        if (w !== undefined) t.weight = w;
-        if (a[2]?.text === 'reverse') t.weightReverse = true;
-      }
-    }
-    out.push(t);
-  }
-  return out;
+  return compileTrackedReferences(node, ctx);
 }

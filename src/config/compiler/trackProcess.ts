@@ -4,6 +4,7 @@
  */
 import type { TrackedProcess, TrackProcess } from '../model.js';
 import type { ConfigNode } from '../parser.js';
+import { compileTrackedReferences } from './trackedWeights.js';
 import { applyKeywords, type CompileContext, type KeywordTable, locOf, posOf, requireBlock } from './context.js';
 import { intArg, parseInteger, secondsArg } from './values.js';
 
@@ -112,20 +113,5 @@ export function compileTrackProcess(node: ConfigNode, ctx: CompileContext): Trac
 
 /** `track_process { NAME [weight N [reverse]] … }` of an instance or a sync group. */
 export function compileTrackedProcesses(node: ConfigNode, ctx: CompileContext): TrackedProcess[] {
-  const out: TrackedProcess[] = [];
-  for (const item of requireBlock(node, ctx) ?? []) {
-    const t: TrackedProcess = { loc: locOf(item.keyword), name: item.keyword.text, weightReverse: false };
-    const a = item.args;
-    if (a.length > 0) {
-      if (a[0]!.text !== 'weight' || a[1] === undefined) {
-        ctx.sink.error(posOf(a[0]!), `expected 'weight N [reverse]' after '${item.keyword.text}'`);
-      } else {
-        const w = parseInteger(a[1], -254, 254, 'weight', ctx);
-        if (w !== undefined) t.weight = w;
-        if (a[2]?.text === 'reverse') t.weightReverse = true;
-      }
-    }
-    out.push(t);
-  }
-  return out;
+  return compileTrackedReferences(node, ctx);
 }
