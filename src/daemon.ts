@@ -168,13 +168,14 @@ function teeToFile(file: string): { write(chunk: string): unknown } {
     throw new Error(`--log-file ${file}: cannot open it (${(err as NodeJS.ErrnoException).code ?? String(err)})`, { cause: err });
   }
   return {
+    // The file first: whoever has read a line on stdout can then find it in the file too.
     write: (chunk: string) => {
-      process.stdout.write(chunk);
       try {
         writeSync(fd, chunk);
       } catch {
         // a full disk must not stop the daemon; stdout still has the line
       }
+      process.stdout.write(chunk);
     },
   };
 }

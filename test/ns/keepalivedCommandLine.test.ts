@@ -87,7 +87,9 @@ describe.skipIf(!isRoot)("keepalived's command line", () => {
     const logFile = path.join(dir, 'tslvsd.log');
     const restarted = tslvsd([...debianArgs(), `--log-file=${logFile}`]);
     expect(await restarted.waitForState('MASTER', BOOT_MS), restarted.stderr).toBe(true);
-    expect(readFileSync(logFile, 'utf8')).toMatch(/"event":"transition".*"to":"MASTER"/);
+    // Polled: the test reads the daemon's stdout through a pipe, the file is read from here.
+    const masterInFile = (): boolean => /"event":"transition".*"to":"MASTER"/.test(readFileSync(logFile, 'utf8'));
+    expect(await waitFor(masterInFile, { timeoutMs: 5_000 }), readFileSync(logFile, 'utf8')).toBe(true);
     expect(readFileSync(pidFile, 'utf8')).toBe(`${restarted.pid}\n`);
     expect(await hasAddress(a.ns, 'eth0', VIP)).toBe(true);
     expect(await restarted.stop()).toBe(0);
