@@ -89,9 +89,9 @@ describe.skipIf(!isRoot)('tslvsd as a service: notify, status, metrics, reload, 
   });
 
   it('starts: READY=1 after start-up, WATCHDOG=1 at half of WatchdogSec; status and metrics answer; pid file written', async () => {
-    expect(await pa.waitForState('MASTER', 15_000, 'VI_1')).toBe(true);
-    expect(await pa.waitForState('MASTER', 15_000, 'VI_2')).toBe(true);
-    expect(await pb.waitForState('BACKUP', 15_000, 'VI_2')).toBe(true);
+    expect(await pa.waitForState('MASTER', 30_000, 'VI_1')).toBe(true);
+    expect(await pa.waitForState('MASTER', 30_000, 'VI_2')).toBe(true);
+    expect(await pb.waitForState('BACKUP', 30_000, 'VI_2')).toBe(true);
     await notify.waitFor((m) => m.startsWith('READY=1'));
     const started = notify.messages.findIndex((m) => m.startsWith('READY=1'));
     await notify.waitFor((m) => m === 'WATCHDOG=1', 5000, started);

@@ -124,7 +124,7 @@ describe.skipIf(!isRoot)('health checkers as root', () => {
       // The script dies with the daemon (PR_SET_PDEATHSIG); what it started goes when the reaper sees its
       // stdin close (quick from dist/, slower here where the reaper first loads through tsx).
       expect(await waitFor(() => !alive(shPid), { timeoutMs: 2_000 })).toBe(true);
-      const gone = await waitFor(() => !alive(sleepPid), { timeoutMs: 20_000 });
+      const gone = await waitFor(() => !alive(sleepPid), { timeoutMs: 60_000 });
       expect(gone).toBe(true);
     } finally {
       daemon.kill('SIGKILL');

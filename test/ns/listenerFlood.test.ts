@@ -97,7 +97,7 @@ describe.skipIf(!isRoot)('idle-connection flood against a master’s metrics por
     // Metrics: all but the cap closed at once; the rest closed by the idle timeout (10 s).
     expect(metrics.opened).toBeGreaterThan(1100);
     expect(metrics.openAt5s).toBeLessThanOrEqual(32);
-    expect(metrics.closedWithin1s).toBeGreaterThanOrEqual(metrics.opened - 32 - 64);
+    expect(metrics.closedWithin3s).toBeGreaterThanOrEqual(metrics.opened - 32 - 64);
     // The status socket is root's (0660 in a 0700 directory): nobody cannot even connect.
     expect(statusNobody.opened).toBe(0);
     expect(statusNobody.errors.EACCES).toBe(CONNECTIONS);
@@ -105,7 +105,7 @@ describe.skipIf(!isRoot)('idle-connection flood against a master’s metrics por
     // (A UNIX socket's connect fails with EAGAIN while its backlog is full: the client's side of it.)
     expect(statusRoot.opened + (statusRoot.errors.EAGAIN ?? 0)).toBe(CONNECTIONS);
     expect(statusRoot.opened).toBeGreaterThan(500);
-    expect(statusRoot.closedWithin1s).toBeGreaterThanOrEqual(statusRoot.opened - 32);
+    expect(statusRoot.closedWithin3s).toBeGreaterThanOrEqual(statusRoot.opened - 32);
     expect(statusRoot.openAt5s).toBeLessThanOrEqual(32);
 
     // The master did not move, kept its VIP the whole time, and its script kept running every second.
