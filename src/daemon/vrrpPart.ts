@@ -237,6 +237,10 @@ function toSnapshot(s: VrrpInstanceStatus): VrrpInstanceSnapshot {
       unicastSrcErr: s.receive.unicastSourceErrors,
       otherProtocolRcvd: s.receive.otherProtocolReceived,
       ownPacketsRcvd: s.receive.ownPackets,
+      garpSent: s.garp.garpSent,
+      garpErrors: s.garp.garpErrors,
+      naSent: s.na.naSent,
+      naErrors: s.na.naErrors,
     },
   };
 }

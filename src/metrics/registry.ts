@@ -69,6 +69,10 @@ const TSLVSD_VRRP_COUNTER_SERIES: ReadonlyArray<[string, keyof VrrpCounters, str
   ['tslvsd_vrrp_unicast_source_errors_total', 'unicastSrcErr', 'Packets dropped because the sender is not a unicast peer'],
   ['tslvsd_vrrp_other_protocol_received_total', 'otherProtocolRcvd', 'Packets received that were not IP protocol 112'],
   ['tslvsd_vrrp_own_packets_received_total', 'ownPacketsRcvd', 'Our own adverts received back, ignored'],
+  ['tslvsd_vrrp_gratuitous_arp_sent_total', 'garpSent', 'Gratuitous ARP frames sent for IPv4 VIPs'],
+  ['tslvsd_vrrp_gratuitous_arp_send_errors_total', 'garpErrors', 'Gratuitous ARP frames the kernel refused to send'],
+  ['tslvsd_vrrp_neighbour_advertisement_sent_total', 'naSent', 'Unsolicited neighbour advertisements sent for IPv6 VIPs'],
+  ['tslvsd_vrrp_neighbour_advertisement_send_errors_total', 'naErrors', 'Unsolicited neighbour advertisements the kernel refused to send'],
 ];
 
 /** Socket counters per interface (all sockets on it summed). */

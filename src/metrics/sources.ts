@@ -38,6 +38,14 @@ export interface VrrpCounters {
   otherProtocolRcvd: number;
   /** Our own adverts looped back, ignored (multicast loop is off: should stay 0). */
   ownPacketsRcvd: number;
+  /** Gratuitous ARP frames the kernel took (IPv4 VIPs, on becoming master and on the refresh schedule). */
+  garpSent: number;
+  /** Gratuitous ARP frames the kernel refused. */
+  garpErrors: number;
+  /** Unsolicited neighbour advertisements the kernel took (IPv6 VIPs, on the same schedule). */
+  naSent: number;
+  /** Unsolicited neighbour advertisements the kernel refused. */
+  naErrors: number;
 }
 
 export function zeroVrrpCounters(): VrrpCounters {
@@ -62,6 +70,10 @@ export function zeroVrrpCounters(): VrrpCounters {
     unicastSrcErr: 0,
     otherProtocolRcvd: 0,
     ownPacketsRcvd: 0,
+    garpSent: 0,
+    garpErrors: 0,
+    naSent: 0,
+    naErrors: 0,
   };
 }
 

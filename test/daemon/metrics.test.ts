@@ -14,7 +14,7 @@ function instance(over: Partial<VrrpInstanceSnapshot> = {}): VrrpInstanceSnapsho
     effectivePriority: 140,
     vips: ['10.0.0.100/24', '10.0.0.101/24'],
     lastTransitionEpochMs: 1_700_000_000_500,
-    counters: { ...zeroVrrpCounters(), advertSent: 42, advertRcvd: 7, becomeMaster: 1, authFailure: 3, sendErrors: 2, checksumErr: 5, versionErr: 6 },
+    counters: { ...zeroVrrpCounters(), advertSent: 42, advertRcvd: 7, becomeMaster: 1, authFailure: 3, sendErrors: 2, checksumErr: 5, versionErr: 6, garpSent: 10, naSent: 15, naErrors: 1 },
     ...over,
   };
 }
@@ -111,6 +111,11 @@ describe('metrics exposition', () => {
     expect(text).toContain('tslvsd_vrrp_unicast_source_errors_total{iname="VI_2",intf="eth0",vrid="52"} 0');
     expect(text).toContain('tslvsd_vrrp_other_protocol_received_total{iname="VI_2",intf="eth0",vrid="52"} 0');
     expect(text).toContain('tslvsd_vrrp_own_packets_received_total{iname="VI_2",intf="eth0",vrid="52"} 0');
+    expect(text).toContain('tslvsd_vrrp_gratuitous_arp_sent_total{iname="VI_1",intf="eth0",vrid="51"} 10');
+    expect(text).toContain('tslvsd_vrrp_gratuitous_arp_send_errors_total{iname="VI_1",intf="eth0",vrid="51"} 0');
+    expect(text).toContain('tslvsd_vrrp_neighbour_advertisement_sent_total{iname="VI_1",intf="eth0",vrid="51"} 15');
+    expect(text).toContain('tslvsd_vrrp_neighbour_advertisement_send_errors_total{iname="VI_1",intf="eth0",vrid="51"} 1');
+    expect(text).toContain('# TYPE tslvsd_vrrp_neighbour_advertisement_sent_total counter');
     expect(text).toContain('tslvsd_vrrp_socket_packets_received_total{intf="eth0"} 1000');
     expect(text).toContain('tslvsd_vrrp_socket_packets_sent_total{intf="eth0"} 40');
     expect(text).toContain('tslvsd_vrrp_socket_receive_buffer_drops_total{intf="eth0"} 300');

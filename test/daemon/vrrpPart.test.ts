@@ -38,8 +38,8 @@ function fakeRunners() {
               receive: { advertisementsReceived: 3, priorityZeroReceived: 1 },
               machine: { advertisementsRequested: 10, becomeMaster: 1, releaseMaster: 0, priorityZeroRequested: 0 },
               send: { advertisementsSent: 9, priorityZeroSent: 0, sendErrors: 1 },
-              garp: { garpSent: 0, garpErrors: 0 },
-              na: { naSent: 0, naErrors: 0 },
+              garp: { garpSent: 4, garpErrors: 1 },
+              na: { naSent: 5, naErrors: 2 },
               vipErrors: 0,
             }) as unknown as VrrpInstanceStatus,
         ),
@@ -123,7 +123,7 @@ describe('VrrpPart', () => {
     // The exporter's label: keepalived writes a full-length prefix as no prefix at all.
     expect(snap?.vipLabels).toEqual([{ ipAddress: '10.0.0.100', intf: 'eth0', excluded: false }]);
     // advertSent is what the kernel took (send), not what the core asked for (machine).
-    expect(snap.counters).toMatchObject({ advertRcvd: 3, advertSent: 9, becomeMaster: 1, priZeroRcvd: 1, sendErrors: 1 });
+    expect(snap.counters).toMatchObject({ advertRcvd: 3, advertSent: 9, becomeMaster: 1, priZeroRcvd: 1, sendErrors: 1, garpSent: 4, garpErrors: 1, naSent: 5, naErrors: 2 });
     // Each unit has its own socket on eth0: the metrics show one interface, the sum.
     expect(part.sockets()).toEqual([
       { interface: 'eth0', packetsReceived: 200, packetsSent: 20, receiveBufferDrops: 14, oversizedReceived: 0, readErrors: 2, undecodable: 4, unknownVrid: 0, priorityLaneReceived: 10, priorityLaneBufferDrops: 0 },
