@@ -374,7 +374,7 @@ export const VrrpInstance = z.object({
   vmacMac: z.string().optional(),
   /** `vmac_xmit_base`: adverts go out of (and are read on) the base interface, not the VMAC. */
   vmacXmitBase: z.boolean(),
-  /** `use_vmac_addr`: VMACs for the other interfaces VIPs name (refused by the runtime). */
+  /** `use_vmac_addr`: a VMAC of its own for each VIP on another interface or of the other family (src/vrrp/core/vmac.ts). */
   useVmacAddr: z.boolean(),
   /** Name of the sync group this instance belongs to, if any (filled from vrrp_sync_group). */
   syncGroup: z.string().optional(),

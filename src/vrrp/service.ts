@@ -1,7 +1,7 @@
 import { isIPv4 } from 'node:net';
 import type { ConfigModel, ScriptCommand, VrrpInstance, VrrpScript, VrrpSyncGroup as SyncGroupModel } from '../config/model.js';
 import type { NativeAddon } from '../net/nativeAddon.js';
-import type { LinkControl, LinkEvent, LinkInfo, RtNetlink } from '../net/rtnetlink.js';
+import { MACVLAN_MODE_PRIVATE, type LinkControl, type LinkEvent, type LinkInfo, type RtNetlink } from '../net/rtnetlink.js';
 import type { Clock, TimerHandle } from '../util/clock.js';
 import { logTransition, type Logger } from '../util/log.js';
 import { encodeAdvert, type VrrpAdvert, type VrrpFamily } from './codec/advertCodec.js';
@@ -27,7 +27,7 @@ import type { ScriptInvocation, ScriptOutcome } from './edge/scriptRunner.js';
 import { scriptUserOf } from '../scripts/runAs.js';
 import { settleScripts } from '../scripts/settle.js';
 import { VipManager, type VipSpec } from './edge/vipManager.js';
-import { vipGoesOnVmac, vmacPlan } from './core/vmac.js';
+import { addressVmacName, addressVmacPlan, addressVmacsOf, placeVip, vmacPlan } from './core/vmac.js';
 import { VmacManager, type Sysctl } from './edge/vmacManager.js';
 import { RouteManager, type RouteSpec, type RuleSpec } from '../net/routeManager.js';
 import { describeRoute, describeRule, routeSpecOf, ruleSpecOf } from './routeSpecs.js';
@@ -211,8 +211,10 @@ export class VrrpService {
   /** One count per vrrp_track_process name (its pattern as watched), shared by the instances tracking it. */
   private readonly processWatches = new Map<string, { watch: TrackProcessWatch | undefined; pattern: string; count: number }>();
   private readonly vipManager: VipManager;
-  /** The VMACs this service created or took over, by instance name (removed at stop). */
-  private readonly vmacs = new Map<string, VmacManager>();
+  /** The VMACs this service created or took over, with their instance's name (removed at stop). */
+  private readonly vmacs: { instance: string; name: string; manager: VmacManager }[] = [];
+  /** use_vmac_addr: each instance's address VMACs (interface, family → VMAC name). */
+  private readonly addressVmacs = new Map<string, { base: string; ipv6: boolean; name: string }[]>();
   private readonly routeManager: RouteManager;
   private unsubscribeLinks: (() => void) | undefined;
   private started = false;
@@ -234,6 +236,7 @@ export class VrrpService {
   async start(): Promise<void> {
     if (this.started) return;
     for (const instance of this.model.vrrpInstances) if (instance.useVmac) await this.createVmac(instance);
+    for (const instance of this.model.vrrpInstances) if (instance.useVmacAddr) await this.createAddressVmacs(instance);
     const links = new Map((await this.deps.netlink.links()).map((l) => [l.name, l]));
     const plans = [];
     for (const instance of this.model.vrrpInstances) plans.push(await this.plan(instance, links));
@@ -294,10 +297,10 @@ export class VrrpService {
       [...this.interfaces.values()].map((i) => withTimeout(i.transport.flush(), 1000)),
     );
     for (const i of this.interfaces.values()) i.transport.close();
-    for (const [instance, vmac] of this.vmacs) {
-      for (const problem of await vmac.remove()) this.deps.logger.warn({ event: 'vmac_error', instance }, problem);
+    for (const { instance, manager } of this.vmacs.splice(0)) {
+      for (const problem of await manager.remove()) this.deps.logger.warn({ event: 'vmac_error', instance }, problem);
     }
-    this.vmacs.clear();
+    this.addressVmacs.clear();
     this.unsubscribeLinks?.();
     // notify_stop (and any notify still running) gets a grace, then SIGTERM to its group, SIGKILL 1 s later.
     await settleScripts(this.pendingNotifies, this.scriptsStop, NOTIFY_STOP_GRACE_MS, 1500);
@@ -324,6 +327,9 @@ export class VrrpService {
       const planned = await this.plan(instance, links, next);
       const vmacOf = (i: VrrpInstance) => canonical([i.useVmac, i.vmacName, i.vmacMac, i.vmacXmitBase, i.useVmacAddr]);
       if (vmacOf(instance) !== vmacOf(rt.model)) return { inPlace: false, reason: `${instance.name}: VMAC settings changed` };
+      if (canonical(addressVmacsOf(instance, rt.link.name)) !== canonical(addressVmacsOf(rt.model, rt.link.name))) {
+        return { inPlace: false, reason: `${instance.name}: use_vmac_addr VMACs changed` };
+      }
       if (planned.link.index !== rt.link.index) return { inPlace: false, reason: `interface ${rt.link.name} was recreated` };
       const wasMulticast = rt.plan.receive.unicastPeers.length === 0;
       const isMulticast = planned.plan.receive.unicastPeers.length === 0;
@@ -450,13 +456,18 @@ export class VrrpService {
     if (!instance.interface) fail('no interface');
     const link = links.get(instance.interface!) ?? fail(`interface ${instance.interface} does not exist`);
     // use_vmac: the VIPs of the instance's family that name no other interface go on the VMAC (keepalived
-    // 2.2.7), adverts too unless vmac_xmit_base; the other family's stay on the parent.
+    // 2.2.7), adverts too unless vmac_xmit_base; the other family's stay on the parent, or with
+    // use_vmac_addr go on an address VMAC, as the VIPs naming other interfaces do (core/vmac.ts).
     const vmacName = instance.useVmac ? vmacPlan(instance, link.name).name : undefined;
     const vmacLink = vmacName !== undefined ? (links.get(vmacName) ?? fail(`VMAC ${vmacName} does not exist`)) : undefined;
     const xmitLink = vmacLink && !instance.vmacXmitBase ? vmacLink : link;
 
     const vips: VipSpec[] = [...instance.virtualIpAddresses, ...instance.virtualIpAddressesExcluded].map((v) => {
-      const dev = vmacName !== undefined && vipGoesOnVmac(instance, v, link.name) ? vmacName : (v.dev ?? link.name);
+      const placement = placeVip(instance, v, link.name);
+      const dev = placement.on === 'instanceVmac' ? vmacName!
+        : placement.on === 'interface' ? placement.dev
+        : (this.addressVmacs.get(instance.name)?.find((a) => a.base === placement.base && a.ipv6 === placement.ipv6)?.name
+          ?? fail(`VIP ${v.address}: use_vmac_addr: no VMAC on ${placement.base}`));
       const spec: VipSpec = { address: v.address, prefixLength: v.prefixLength, dev };
       if (v.broadcast !== undefined) spec.broadcast = v.broadcast;
       if (v.scope !== undefined) spec.scope = v.scope;
@@ -482,7 +493,6 @@ export class VrrpService {
   /** use_vmac: the instance's macvlan, created (or taken over from a crashed run) before anything is planned. */
   private async createVmac(instance: VrrpInstance): Promise<void> {
     const where = `vrrp_instance ${instance.name} (${instance.loc.file}:${instance.loc.line})`;
-    if (instance.useVmacAddr) throw new VrrpConfigError(`${where}: use_vmac_addr is not supported (give the VIPs on other interfaces their own instance)`);
     if (instance.unicastPeers.length > 0 && !instance.vmacXmitBase) throw new VrrpConfigError(`${where}: use_vmac with unicast_peer needs vmac_xmit_base (as keepalived)`);
     if (!this.deps.linkControl) throw new VrrpConfigError(`${where}: use_vmac: no link control available`);
     const parent = instance.interface ? await this.deps.netlink.linkByName(instance.interface) : undefined;
@@ -491,11 +501,48 @@ export class VrrpService {
     const plan = vmacPlan(instance, parent.name);
     try {
       const { link, reused } = await manager.ensure(plan, parent);
-      this.vmacs.set(instance.name, manager);
+      this.vmacs.push({ instance: instance.name, name: link.name, manager });
       this.deps.logger.info({ event: 'vmac_up', instance: instance.name, vmac: link.name, parent: parent.name, reused }, `VMAC ${link.name} ${reused ? 'taken over from a previous run' : 'created'} on ${parent.name}`);
     } catch (error) {
       await manager.remove();
       throw new VrrpConfigError(`${where}: use_vmac ${plan.name}: ${(error as Error).message}`);
+    }
+  }
+
+  /**
+   * use_vmac_addr: a VMAC (macvlan, private) on each interface that one of the instance's VIPs goes to other
+   * than the instance's own, with the MAC of the VIP's family. As keepalived's if_get_by_vmac, a private
+   * macvlan already on that interface with that MAC is used: ours (this run's) as it is, one a crashed run
+   * left is taken over; otherwise one is created under keepalived's next free name (core/vmac.ts).
+   */
+  private async createAddressVmacs(instance: VrrpInstance): Promise<void> {
+    const where = `vrrp_instance ${instance.name} (${instance.loc.file}:${instance.loc.line})`;
+    if (!this.deps.linkControl) throw new VrrpConfigError(`${where}: use_vmac_addr: no link control available`);
+    if (!instance.interface) throw new VrrpConfigError(`${where}: no interface`);
+    const made: { base: string; ipv6: boolean; name: string }[] = [];
+    this.addressVmacs.set(instance.name, made);
+    for (const { base, ipv6 } of addressVmacsOf(instance, instance.interface)) {
+      const links = await this.deps.netlink.links();
+      const parent = links.find((l) => l.name === base);
+      if (!parent) throw new VrrpConfigError(`${where}: use_vmac_addr: interface ${base} does not exist`);
+      const mac = addressVmacPlan(instance, base, ipv6, '').mac;
+      const existing = links.find((l) => l.kind === 'macvlan' && l.macvlanMode === MACVLAN_MODE_PRIVATE && l.parentIndex === parent.index && l.mac.equals(mac));
+      if (existing && this.vmacs.some((v) => v.name === existing.name)) {
+        made.push({ base, ipv6, name: existing.name });
+        continue;
+      }
+      const name = existing?.name ?? addressVmacName(instance.virtualRouterId, ipv6, (n) => links.some((l) => l.name === n) || this.vmacs.some((v) => v.name === n));
+      const plan = addressVmacPlan(instance, base, ipv6, name);
+      const manager = new VmacManager(bindLinkControl(this.deps.netlink, this.deps.linkControl), this.deps.sysctl);
+      try {
+        const { link, reused } = await manager.ensure(plan, parent);
+        this.vmacs.push({ instance: instance.name, name: link.name, manager });
+        made.push({ base, ipv6, name: link.name });
+        this.deps.logger.info({ event: 'vmac_up', instance: instance.name, vmac: link.name, parent: base, reused }, `use_vmac_addr: VMAC ${link.name} ${reused ? 'taken over from a previous run' : 'created'} on ${base}`);
+      } catch (error) {
+        await manager.remove();
+        throw new VrrpConfigError(`${where}: use_vmac_addr ${name} on ${base}: ${(error as Error).message}`);
+      }
     }
   }
 

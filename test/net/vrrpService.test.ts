@@ -698,8 +698,58 @@ describe('VrrpService: unsolicited NAs and VMAC', () => {
     await dummy.service.stop();
   });
 
-  it('use_vmac_addr, and use_vmac with unicast_peer but no vmac_xmit_base, are refused with FILE:LINE', async () => {
-    await expect(vmacSetup('  use_vmac\n  use_vmac_addr').service.start()).rejects.toThrow(/tslvsd.conf:\d+\).*use_vmac_addr is not supported/);
+  const eth1: LinkInfo = { index: 3, name: 'eth1', mac: Buffer.from('02005e000002', 'hex'), adminUp: true, up: true };
+  function vmacAddrSetup(instanceLines: string, leftover?: LinkInfo) {
+    const t = vmacSetup(instanceLines, { ...eth1 });
+    if (leftover) t.netlink.extra.push(leftover);
+    t.sysctls.set('net/ipv4/conf/eth1/arp_ignore', 0).set('net/ipv4/conf/eth1/arp_filter', 0);
+    return t;
+  }
+  const OTHER_VIPS = '  virtual_ipaddress {\n    10.0.0.200/24\n    10.1.0.200/24 dev eth1\n  }\n  virtual_ipaddress_excluded {\n    fd00::200/64\n  }';
+  const vipsOn = (t: ReturnType<typeof vmacSetup>) => Object.fromEntries(t.netlink.addrs.map((a) => [a.address, (t.netlink.extra.find((l) => l.index === a.ifindex) ?? t.netlink.eth0).name]));
+
+  it('use_vmac + use_vmac_addr: an address VMAC per other interface and family (keepalived names), VIPs on them, all removed at stop', async () => {
+    const t = vmacAddrSetup(`  use_vmac\n  use_vmac_addr\n${OTHER_VIPS}`);
+    await t.service.start();
+    expect(t.netlink.extra.map((l) => [l.name, l.parentIndex, l.mac.toString('hex'), l.macvlanMode, l.up])).toEqual([
+      ['eth1', undefined, '02005e000002', undefined, true],
+      ['vrrp.51', 2, '00005e000133', 1, true],
+      ['vrrp1.51', 3, '00005e000133', 1, true],
+      ['vrrp6.51', 2, '00005e000233', 1, true],
+    ]);
+    expect(t.sysctls.get('net/ipv4/conf/eth1/arp_filter')).toBe(1);
+    expect(t.sysctls.get('net/ipv6/conf/vrrp6.51/addr_gen_mode')).toBe(1);
+    expect(t.transports.map((x) => x.options.ifname)).toEqual(['vrrp.51']);
+    t.clock.advance(4000);
+    await settle();
+    expect(t.service.status()[0]).toMatchObject({ state: 'MASTER' });
+    // The IPv6 VMAC got the parent's link-local (here derived from eth0's MAC: the fake parent has none).
+    expect(vipsOn(t)).toEqual({ '10.0.0.1': 'eth0', 'fe80::5eff:fe00:1': 'vrrp6.51', '10.0.0.200': 'vrrp.51', '10.1.0.200': 'vrrp1.51', 'fd00::200': 'vrrp6.51' });
+    await t.service.stop();
+    expect(t.netlink.extra.map((l) => l.name)).toEqual(['eth1']);
+    expect([t.sysctls.get('net/ipv4/conf/eth1/arp_ignore'), t.sysctls.get('net/ipv4/conf/eth1/arp_filter')]).toEqual([0, 0]);
+  });
+
+  it('use_vmac_addr alone: own-family VIPs stay on the interface; a leftover private macvlan with the MAC is taken over', async () => {
+    const t = vmacAddrSetup(`  use_vmac_addr\n${OTHER_VIPS}`);
+    await t.service.start();
+    expect(t.netlink.extra.map((l) => l.name)).toEqual(['eth1', 'vrrp.51', 'vrrp6.51']);
+    t.clock.advance(4000);
+    await settle();
+    expect(vipsOn(t)).toEqual({ '10.0.0.1': 'eth0', 'fe80::5eff:fe00:1': 'vrrp6.51', '10.0.0.200': 'eth0', '10.1.0.200': 'vrrp.51', 'fd00::200': 'vrrp6.51' });
+    await t.service.stop();
+
+    const leftover: LinkInfo = { index: 7, name: 'old51', mac: Buffer.from('00005e000133', 'hex'), adminUp: true, up: true, kind: 'macvlan', parentIndex: 3, macvlanMode: 1 };
+    const again = vmacAddrSetup(`  use_vmac_addr\n${OTHER_VIPS}`, leftover);
+    await again.service.start();
+    expect(again.netlink.extra.map((l) => [l.name, l.index])).toEqual([['eth1', 3], ['old51', 7], ['vrrp.51', 12]]);
+    again.clock.advance(4000);
+    await settle();
+    expect(vipsOn(again)).toMatchObject({ '10.1.0.200': 'old51', 'fd00::200': 'vrrp.51' });
+    await again.service.stop();
+  });
+
+  it('use_vmac with unicast_peer but no vmac_xmit_base is refused with FILE:LINE', async () => {
     await expect(vmacSetup('  use_vmac\n  unicast_peer {\n    10.0.0.2\n  }').service.start()).rejects.toThrow(/needs vmac_xmit_base/);
   });
 });

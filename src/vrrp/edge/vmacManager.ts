@@ -1,11 +1,11 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { formatMac } from '../../net/arpFrame.js';
 import { MACVLAN_MODE_PRIVATE, type LinkControl, type LinkInfo, type RtNetlink } from '../../net/rtnetlink.js';
-import type { VmacPlan } from '../core/vmac.js';
+import { eui64LinkLocal, type VmacPlan } from '../core/vmac.js';
 
 /**
  * The VMAC edge: creates the macvlan of a VmacPlan over rtnetlink (mode private, as keepalived), sets its
- * sysctls and its parent's, brings it up; removes it and restores the parent's sysctls at stop. A macvlan
+ * sysctls and its parent's, brings it up (and gives an IPv6 one its parent's link-local address); removes it and restores the parent's sysctls at stop. A macvlan
  * of that name left by a crashed run on the same parent is taken over (the MAC and mode are fixed if
  * wrong, by recreating it), so a restart never leaves two; a name taken by anything but a macvlan is
  * refused, never deleted.
@@ -73,6 +73,10 @@ export class VmacManager {
       this.held.push(path);
     }
     await this.netlink.setLinkUp(link.index);
+    if (plan.copyParentLinkLocal) {
+      const parentLinkLocal = (await this.netlink.addresses(parent.index)).find((a) => /^fe[89ab][0-9a-f]?:/i.test(a.address))?.address;
+      await this.netlink.addAddress({ address: parentLinkLocal ?? eui64LinkLocal(parent.mac), prefixLength: 64, ifindex: link.index });
+    }
     if (!link.mac.equals(plan.mac)) throw new VmacError(`use_vmac: ${plan.name} has MAC ${formatMac(link.mac)}, wanted ${formatMac(plan.mac)}`);
     return { link, reused };
   }

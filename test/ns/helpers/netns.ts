@@ -113,6 +113,34 @@ export async function createBridgeLab(prefix: string, hosts: { name: string; cid
   return result;
 }
 
+/**
+ * A second segment for a bridge lab: bridge `bridge` in `${prefix}br`, and in each host's namespace `dev`
+ * (with the given address) on it. For scenarios where a VIP names another interface.
+ */
+export async function addBridgeSegment(prefix: string, bridge: string, dev: string, hosts: { host: LabHost; cidr: string }[]): Promise<LabHost[]> {
+  const bridgeNs = `${prefix}br`;
+  await ip(['-n', bridgeNs, 'link', 'add', bridge, 'type', 'bridge']);
+  await ip(['-n', bridgeNs, 'link', 'set', bridge, 'up']);
+  const result: LabHost[] = [];
+  let i = 0;
+  for (const { host, cidr } of hosts) {
+    const port = `${bridge}p${i++}`;
+    const tmp = tempIfname();
+    const tmpPort = tempIfname();
+    await ip(['link', 'add', tmp, 'type', 'veth', 'peer', 'name', tmpPort]);
+    await ip(['link', 'set', tmp, 'netns', host.ns]);
+    await ip(['link', 'set', tmpPort, 'netns', bridgeNs]);
+    await ip(['-n', host.ns, 'link', 'set', tmp, 'name', dev]);
+    await ip(['-n', bridgeNs, 'link', 'set', tmpPort, 'name', port]);
+    await ip(['-n', bridgeNs, 'link', 'set', port, 'master', bridge]);
+    await ip(['-n', bridgeNs, 'link', 'set', port, 'up']);
+    await ip(['-n', host.ns, 'addr', 'add', cidr, 'dev', dev]);
+    await ip(['-n', host.ns, 'link', 'set', dev, 'up']);
+    result.push({ ns: host.ns, dev, cidr });
+  }
+  return result;
+}
+
 /** Deletes every namespace whose name starts with prefix (and with it every interface inside). */
 export async function destroyLab(prefix: string): Promise<void> {
   const list = await runCommand('ip', ['netns', 'list']);
