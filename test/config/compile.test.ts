@@ -159,6 +159,9 @@ ${instance(`  state MASTER
     expect(messages(named)).toEqual([]);
     expect(named.model!.vrrpInstances[0]).toMatchObject({ useVmac: true, vmacName: 'vmac51', vmacMac: '00:00:5e:00:01', vmacXmitBase: true, useVmacAddr: true });
     expect(compile(instance('  use_vmac vrrp51')).model!.vrrpInstances[0]!.vmacName).toBe('vrrp51');
+    const grouped = compile(instance('  use_vmac vmac51 group 7'));
+    expect(grouped.model!.vrrpInstances[0]!.vmacName).toBe('vmac51');
+    expect(messages(grouped)).toEqual(["/etc/ka.conf:4:19: warning: use_vmac: 'group' is parsed but not acted on at runtime (not a keepalived 2.2.7 option; the VMAC gets the default link group)"]);
     expect(messages(compile(instance('  use_vmac a/b')))).toEqual(["/etc/ka.conf:4:12: error: use_vmac: unexpected 'a/b' (expected [name] NAME, a MAC address, netlink_notify_msg or group GROUP)"]);
   });
 

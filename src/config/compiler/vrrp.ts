@@ -359,7 +359,7 @@ const INSTANCE_KEYWORDS: KeywordTable<InstanceDraft> = {
       else if (/^([0-9a-fA-F]{1,2}:){4,5}[0-9a-fA-F]{1,2}$/.test(word)) d.vmacMac = word.toLowerCase();
       else if (word === 'netlink_notify_msg') continue;
       else if (word === 'group' && args[i + 1]) {
-        ctx.sink.warning(posOf(args[i]!), `use_vmac: 'group' is parsed but not acted on at runtime (the VMAC gets the default link group)`);
+        ctx.sink.warning(posOf(args[i]!), `use_vmac: 'group' is parsed but not acted on at runtime (not a keepalived 2.2.7 option; the VMAC gets the default link group)`);
         i++;
       } else if (d.vmacName === undefined && /^[^\s/]{1,15}$/.test(word)) d.vmacName = word;
       else ctx.sink.error(posOf(args[i]!), `use_vmac: unexpected '${word}' (expected [name] NAME, a MAC address, netlink_notify_msg or group GROUP)`);
