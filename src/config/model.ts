@@ -10,7 +10,7 @@
  * All defaults and inheritance (virtual_server → real_server → checker timers, priority 255 for a MASTER
  * without priority, …) are already resolved here: consumers never re-derive keepalived's rules.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** Where a block or statement was declared: the file (as given/resolved by include) and its 1-based line. */
 export const SourceLocation = z.object({ file: z.string(), line: z.number().int().min(1) });

@@ -2,7 +2,7 @@
  * Value parsers for keepalived's argument types. Each reports a located error and returns undefined on bad
  * input, so one bad value never stops the compiler from finding the next problem.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { canonicalIp } from '../../util/ipAddress.js';
 import type { Token } from '../lexer.js';
 import type { AddressFamily, ScriptCommand } from '../model.js';
