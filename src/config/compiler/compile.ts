@@ -241,7 +241,9 @@ function crossCheck(model: ConfigModel, syncGroups: CompiledSyncGroup[], ctx: Co
 
 /** Last line of defence: anything the schema rejects is reported at the nearest object's `loc`. */
 function validate(model: ConfigModel, ctx: CompileContext): ConfigModel | undefined {
-  const result = ConfigModel.safeParse(model);
+  // jitless: zod would otherwise generate (new Function) and compile a fast path for each object schema
+  // on its first parse; the model is parsed once per compile, so that code would run once and stay resident.
+  const result = ConfigModel.safeParse(model, { jitless: true });
   if (result.success) return result.data;
   for (const issue of result.error.issues) {
     let node: unknown = model;
