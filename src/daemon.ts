@@ -25,6 +25,8 @@ import { NotifyFifos } from './notify/notifyFifos.js';
 import { resolveScriptRunAs, scriptUserOf } from './scripts/runAs.js';
 import { daemonIds, systemUserDatabase } from './scripts/userDatabase.js';
 import { VrrpService } from './vrrp/service.js';
+import { VrrpInterfaces } from './vrrp/runtime/interfaceRuntime.js';
+import { TrackScripts } from './vrrp/runtime/trackScriptRuntime.js';
 import { VERSION } from './version.js';
 import { missingCapabilitiesSentence } from './daemon/capabilities.js';
 import { HealthPart } from './daemon/healthPart.js';
@@ -223,20 +225,22 @@ function procSelfStatus(): string {
 }
 
 /**
- * VRRP (src/vrrp/service.ts): one VrrpService per instance or sync group, so reloads touch only what changed.
+ * VRRP (src/vrrp/service.ts): one VrrpService per instance or sync group, so reloads touch only what changed;
+ * all of them share one set of sockets per interface and one run of each vrrp_script (src/vrrp/runtime/).
  * Exported for bench/advert-jitter.ts, which runs the daemon's own VRRP part beside a checker.
  */
 export function vrrpPart(clock: Clock, logger: Logger, fifos: NotifyFifos | undefined, onTransition: (instance: string, from: string, to: string) => void): VrrpPart {
   const frameSender = nativeAddon();
   // One /proc pass per period for every vrrp_track_process of every unit.
   const procScanner = new ProcScanner();
+  const shared = { interfaces: new VrrpInterfaces((o) => new RawSocketTransport(o), logger), trackScripts: new TrackScripts(clock, logger, runScript) };
   return new VrrpPart((unit) => {
     // One rtnetlink socket per unit: two dumps in flight on one socket collide (instances turning master
     // together would each fail to find their interface).
     const netlink = openRtNetlink();
     // The script reaper listens before the first notify or track script runs.
     if (scriptsOf(unit).length > 0) startReaper();
-    const service = new VrrpService(unit, { clock, logger, netlink, linkControl: netlink, frameSender, openTransport: (o) => new RawSocketTransport(o), runScript,
+    const service = new VrrpService(unit, { clock, logger, netlink, linkControl: netlink, frameSender, openTransport: (o) => new RawSocketTransport(o), runScript, shared,
       watchTrackProcess: (pattern, onCount) => procScanner.track(pattern, onCount),
       watchTrackFile: (file, onValue) => watchTrackFile(file, onValue, { onTrouble: (message) => logger.warn({ event: 'track_file', file }, message) }),
       ...(fifos ? { onNotify: (n) => fifos.vrrp(n) } : {}),
@@ -251,7 +255,7 @@ export function vrrpPart(clock: Clock, logger: Logger, fifos: NotifyFifos | unde
       reconfigure: (next) => service.reconfigure(next),
       holdPreemption: (instance, held) => service.holdPreemption(instance, held),
     };
-  }, logger);
+  }, logger, () => shared.interfaces.status());
 }
 
 /**

@@ -37,6 +37,8 @@ export class VrrpPart implements DaemonPart, VrrpMetricsSource {
   constructor(
     private readonly createRunner: (model: ConfigModel) => VrrpRunner,
     private readonly logger: Logger,
+    /** The sockets when the units share them (src/vrrp/runtime/interfaceRuntime.ts); absent = each unit's own. */
+    private readonly sharedSockets?: () => VrrpInterfaceStatus[],
   ) {}
 
   async start(model: ConfigModel): Promise<void> {
@@ -137,8 +139,9 @@ export class VrrpPart implements DaemonPart, VrrpMetricsSource {
     return [...this.units.values()].flatMap((u) => u.runner.status());
   }
 
-  /** Socket counters, one entry per unit and interface (each unit has its own socket). */
+  /** Socket counters, one entry per socket set (shared by the units on it), else per unit and interface. */
   interfaceStatus(): VrrpInterfaceStatus[] {
+    if (this.sharedSockets) return this.sharedSockets();
     return [...this.units.values()].flatMap((u) => u.runner.interfaceStatus());
   }
 

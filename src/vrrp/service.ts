@@ -2,17 +2,12 @@ import { isIPv4 } from 'node:net';
 import type { ConfigModel, ScriptCommand, VrrpInstance, VrrpScript, VrrpSyncGroup as SyncGroupModel } from '../config/model.js';
 import type { NativeAddon } from '../net/nativeAddon.js';
 import { MACVLAN_MODE_PRIVATE, type LinkControl, type LinkEvent, type LinkInfo, type RtNetlink } from '../net/rtnetlink.js';
-import type { Clock, TimerHandle } from '../util/clock.js';
+import type { Clock } from '../util/clock.js';
 import { logTransition, type Logger } from '../util/log.js';
-import { encodeAdvert, type VrrpAdvert, type VrrpFamily } from './codec/advertCodec.js';
+import { encodeAdvert, type VrrpAdvert } from './codec/advertCodec.js';
 import { planVrrpInstance, type VrrpInstancePlan } from './core/fromConfig.js';
 import { judgeLeftoverVips, mayAdoptLeftoverVips } from './core/leftoverVips.js';
-import {
-  ReceiveDispatcher,
-  ReceiveValidator,
-  type SocketReceiveCounters,
-  type VrrpReceiveCounters,
-} from './core/receiveValidator.js';
+import { ReceiveValidator, type ReceiveVerdict, type VrrpReceiveCounters } from './core/receiveValidator.js';
 import { VrrpSyncGroup } from './core/syncGroup.js';
 import { FileTracker, InstanceTracking, InterfaceTracker, ProcessTracker, ScriptTracker } from './core/trackers.js';
 import type { ProcessPattern } from '../trackProcess/match.js';
@@ -21,8 +16,7 @@ import type { TrackFileWatch } from './edge/trackFileWatcher.js';
 import { VrrpStateMachine, type VrrpMachineCounters, type VrrpState, type VrrpTransition } from './core/vrrpStateMachine.js';
 import { GratuitousArpSender, type GarpTarget } from './edge/gratuitousArp.js';
 import { NeighbourAdvertSender, type NeighbourAdvertTarget } from './edge/neighbourAdvert.js';
-import type { ReceiveFilterSpec } from './codec/receiveFilter.js';
-import type { TransportCounters, TransportOptions, VrrpTransport } from './edge/rawSocketTransport.js';
+import type { TransportOptions, VrrpTransport } from './edge/rawSocketTransport.js';
 import type { ScriptInvocation, ScriptOutcome } from './edge/scriptRunner.js';
 import { scriptUserOf } from '../scripts/runAs.js';
 import { settleScripts } from '../scripts/settle.js';
@@ -31,14 +25,28 @@ import { addressVmacName, addressVmacPlan, addressVmacsOf, placeVip, vmacPlan } 
 import { VmacManager, type Sysctl } from './edge/vmacManager.js';
 import { RouteManager, type RouteSpec, type RuleSpec } from '../net/routeManager.js';
 import { describeRoute, describeRule, routeSpecOf, ruleSpecOf } from './routeSpecs.js';
+import { VrrpInterfaces, VrrpVridInUseError, type SocketMember, type VrrpInterfaceStatus } from './runtime/interfaceRuntime.js';
+import { TrackScripts, type TrackScriptHandle, type VrrpScriptStatus } from './runtime/trackScriptRuntime.js';
+import { canonical } from './runtime/canonical.js';
+
+export type { VrrpInterfaceStatus } from './runtime/interfaceRuntime.js';
+export type { VrrpScriptStatus } from './runtime/trackScriptRuntime.js';
 
 /**
  * VrrpService: the VRRP runtime. From the config model it builds, per `vrrp_instance`, the core's state
- * machine and receive validator, and wires them to the edges: one raw socket per interface (shared by the
- * instances on it, routed by the core's ReceiveDispatcher), VIPs over rtnetlink, gratuitous ARP through
- * the native addon, track_interface from link events, vrrp_script trackers and notify scripts (argv, never
- * a shell). Everything here is I/O glue; the decisions are the core's.
+ * machine and receive validator, and wires them to the edges: one set of raw sockets per interface (shared
+ * by the instances on it, also those of other services given the same `shared` runtime:
+ * runtime/interfaceRuntime.ts), VIPs over rtnetlink, gratuitous ARP through the native addon,
+ * track_interface from link events, vrrp_script trackers (one run per interval for everyone:
+ * runtime/trackScriptRuntime.ts) and notify scripts (argv, never a shell). Everything here is I/O glue; the
+ * decisions are the core's.
  */
+
+/** The sockets and scripts every unit's service shares (src/daemon.ts makes one for all units). */
+export interface VrrpSharedRuntime {
+  interfaces: VrrpInterfaces;
+  trackScripts: TrackScripts;
+}
 
 export interface VrrpServiceDeps {
   clock: Clock;
@@ -59,6 +67,8 @@ export interface VrrpServiceDeps {
   onNotify?: (notification: VrrpNotification) => void;
   /** Every instance transition, after it is logged (the daemon adapts it, e.g. to the IPVS sync daemons). */
   onTransition?: (instance: string, from: VrrpState, to: VrrpState) => void;
+  /** Sockets and vrrp_scripts shared with other services; absent = this service's own. */
+  shared?: VrrpSharedRuntime;
 }
 
 /** One state notification of an instance or sync group, as keepalived's notify script and FIFO get it. */
@@ -115,24 +125,6 @@ export interface VrrpSendCounters {
   sendErrors: number;
 }
 
-export interface VrrpInterfaceStatus {
-  interface: string;
-  /** The sockets' family ('inet6': VRRPv3 over IPv6). */
-  family: VrrpFamily;
-  transport: TransportCounters;
-  /** Packets on this interface's socket that reached no instance. */
-  dispatcher: SocketReceiveCounters;
-}
-
-export interface VrrpScriptStatus {
-  name: string;
-  /** The last run succeeded (each tracking instance applies rise/fall to the runs). */
-  good: boolean;
-  runs: number;
-  failures: number;
-  timeouts: number;
-}
-
 export class VrrpConfigError extends Error {}
 
 /**
@@ -167,6 +159,8 @@ interface InstanceRuntime {
   fileTrackers: Map<string, FileTracker>;
   processTrackers: Map<string, ProcessTracker>;
   machine: VrrpStateMachine;
+  /** This instance as its socket set sees it. */
+  member: SocketMember;
   transport: VrrpTransport;
   garp: GratuitousArpSender;
   na: NeighbourAdvertSender;
@@ -181,31 +175,13 @@ interface InstanceRuntime {
   followedMaster: string | undefined;
 }
 
-interface InterfaceRuntime {
-  link: LinkInfo;
-  /** One socket pair per interface and family: IPv4 and IPv6 instances on one link use two. */
-  family: VrrpFamily;
-  transport: VrrpTransport;
-  dispatcher: ReceiveDispatcher<InstanceRuntime>;
-}
-
-/** One vrrp_script, run once per interval whatever the number of instances tracking it. */
-interface ScriptRuntime {
-  model: VrrpScript;
-  /** The last run's verdict (the per-instance trackers apply rise/fall). */
-  lastSucceeded: boolean | undefined;
-  runs: number;
-  failures: number;
-  timeouts: number;
-  timer: TimerHandle | undefined;
-  running: boolean;
-}
-
 export class VrrpService {
   private readonly instances: InstanceRuntime[] = [];
   private readonly preemptionHolds = new Set<string>();
-  private readonly interfaces = new Map<string, InterfaceRuntime>();
-  private readonly scripts = new Map<string, ScriptRuntime>();
+  private readonly interfaces: VrrpInterfaces;
+  private readonly trackScripts: TrackScripts;
+  /** This service's subscription to each vrrp_script its instances track, by name; `key` = its settings. */
+  private readonly scripts = new Map<string, { handle: TrackScriptHandle; key: string }>();
   /** One watch per tracked file path, shared by the instances tracking it; `value` is the last read. */
   private readonly fileWatches = new Map<string, { watch: TrackFileWatch | undefined; value: number }>();
   /** One count per vrrp_track_process name (its pattern as watched), shared by the instances tracking it. */
@@ -230,6 +206,8 @@ export class VrrpService {
   ) {
     this.vipManager = new VipManager(deps.netlink);
     this.routeManager = new RouteManager(deps.netlink);
+    this.interfaces = deps.shared?.interfaces ?? new VrrpInterfaces(deps.openTransport, deps.logger);
+    this.trackScripts = deps.shared?.trackScripts ?? new TrackScripts(deps.clock, deps.logger, deps.runScript);
   }
 
   /** Builds everything, clears VIPs a previous run left, and starts every instance. */
@@ -283,7 +261,8 @@ export class VrrpService {
     // Also after a start that failed half-way: whatever was opened gets closed.
     if (this.stopping) return;
     this.stopping = true;
-    for (const script of this.scripts.values()) this.deps.clock.clearTimer(script.timer);
+    this.trackScripts.unsubscribe([...this.scripts.values()].map((s) => s.handle));
+    this.scripts.clear();
     for (const w of this.fileWatches.values()) w.watch?.close();
     this.fileWatches.clear();
     for (const w of this.processWatches.values()) w.watch?.close();
@@ -293,10 +272,8 @@ export class VrrpService {
     // Whatever state we were in, nothing of ours stays on the interfaces: rules, routes, then VIPs.
     for (const rt of this.instances) if (rt.holdsRoutes) await this.changeRoutes(rt, rt.routes, rt.rules, 'remove');
     await this.vipManager.removeAll(this.instances.flatMap((rt) => rt.vips));
-    await Promise.all(
-      [...this.interfaces.values()].map((i) => withTimeout(i.transport.flush(), 1000)),
-    );
-    for (const i of this.interfaces.values()) i.transport.close();
+    // Sockets no other instance uses close once the priority-0 adverts have gone out.
+    await this.interfaces.leave(this.instances.map((rt) => rt.member));
     for (const { instance, manager } of this.vmacs.splice(0)) {
       for (const problem of await manager.remove()) this.deps.logger.warn({ event: 'vmac_error', instance }, problem);
     }
@@ -427,23 +404,14 @@ export class VrrpService {
     }));
   }
 
+  /** The sockets this service's instances are on (shared ones count every instance's packets). */
   interfaceStatus(): VrrpInterfaceStatus[] {
-    return [...this.interfaces.values()].map((i) => ({
-      interface: i.link.name,
-      family: i.family,
-      transport: { ...i.transport.counters },
-      dispatcher: { ...i.dispatcher.counters },
-    }));
+    return this.interfaces.status(this.instances.map((rt) => rt.member));
   }
 
+  /** The vrrp_scripts this service's instances track (shared ones count every run, once). */
   scriptStatus(): VrrpScriptStatus[] {
-    return [...this.scripts.values()].map((s) => ({
-      name: s.model.name,
-      good: s.lastSucceeded === true,
-      runs: s.runs,
-      failures: s.failures,
-      timeouts: s.timeouts,
-    }));
+    return this.trackScripts.status([...this.scripts.values()].map((s) => s.handle));
   }
 
   // ---- building --------------------------------------------------------------------------------------
@@ -551,7 +519,6 @@ export class VrrpService {
       throw new VrrpConfigError(`vrrp_instance ${instance.name}: VRID ${instance.virtualRouterId} already used on ${link.name}`);
     }
     const multicast = plan.receive.unicastPeers.length === 0;
-    const iface = this.interfaceFor(xmitLink, plan.family, multicast ? plan.destinations : [], receiveFilterSpec([{ vrid: instance.virtualRouterId, plan, sourceIp: plan.sourceIp, followedMaster: undefined }]));
     const rt = {
       model: instance,
       plan,
@@ -569,7 +536,6 @@ export class VrrpService {
       interfaceTrackers: new Map<string, InterfaceTracker>(),
       fileTrackers: new Map<string, FileTracker>(),
       processTrackers: new Map<string, ProcessTracker>(),
-      transport: iface.transport,
       garp: new GratuitousArpSender(this.deps.frameSender, (error, target) =>
         this.deps.logger.warn({ event: 'garp_error', instance: instance.name, vip: target.vip, err: error.message }, 'gratuitous ARP failed'),
       ),
@@ -582,7 +548,7 @@ export class VrrpService {
       leftoverVips: [],
       send: { advertisementsSent: 0, priorityZeroSent: 0, sendErrors: 0 },
       followedMaster: undefined,
-    } as Omit<InstanceRuntime, 'machine'> as InstanceRuntime;
+    } as Omit<InstanceRuntime, 'machine' | 'member' | 'transport'> as InstanceRuntime;
     rt.machine = new VrrpStateMachine(plan.instance, this.deps.clock, {
       sendAdvert: (priority) => this.sendAdvert(rt, priority),
       addVips: () => this.enqueue(rt, () => this.changeVips(rt, 'add')),
@@ -590,8 +556,19 @@ export class VrrpService {
       sendGratuitousArp: (repeat) => this.enqueue(rt, () => this.garpBurst(rt, repeat)),
       onTransition: (from, to, reason) => this.onTransition(rt, from, to, reason),
     });
+    rt.member = {
+      vrid: instance.virtualRouterId,
+      validator: rt.validator,
+      filter: () => ({ vrid: rt.model.virtualRouterId, plan: rt.plan, sourceIp: rt.sourceIp, followedMaster: rt.followedMaster }),
+      receive: (verdict) => this.receive(rt, verdict),
+    };
+    try {
+      rt.transport = this.interfaces.join(xmitLink, plan.family, multicast ? plan.destinations : [], rt.member).transport;
+    } catch (error) {
+      if (error instanceof VrrpVridInUseError) throw new VrrpConfigError(`vrrp_instance ${instance.name}: ${error.message}`);
+      throw error;
+    }
     rt.machine.holdPreemption(this.preemptionHolds.has(instance.name));
-    iface.dispatcher.set(instance.virtualRouterId, rt);
     this.instances.push(rt);
   }
 
@@ -616,35 +593,9 @@ export class VrrpService {
     }
   }
 
-  private interfaceFor(link: LinkInfo, family: VrrpFamily, groups: string[], accept: ReceiveFilterSpec): InterfaceRuntime {
-    const key = family === 'inet' ? link.name : `${link.name}/${family}`;
-    let iface = this.interfaces.get(key);
-    if (!iface) {
-      const transport = this.deps.openTransport({ ifname: link.name, ifindex: link.index, family, multicastGroups: groups, accept });
-      const dispatcher = new ReceiveDispatcher<InstanceRuntime>();
-      transport.onPacket((packet) => this.receive(dispatcher, packet));
-      transport.onError((error) => this.deps.logger.warn({ event: 'vrrp_socket_error', interface: link.name, err: error.message }, 'VRRP socket error'));
-      iface = { link, family, transport, dispatcher };
-      this.interfaces.set(key, iface);
-    }
-    // (An interface shared by a unicast instance and a multicast one keeps the group membership it was opened with.)
-    return iface;
-  }
-
   /** Each socket's kernel filter: the destinations and VRIDs of the instances on its interface. */
   private refreshReceiveFilters(): void {
-    for (const iface of this.interfaces.values()) {
-      const members = this.instances.filter((rt) => rt.transport === iface.transport);
-      if (members.length === 0) continue;
-      try {
-        iface.transport.acceptOnly(
-          receiveFilterSpec(members.map((rt) => ({ vrid: rt.model.virtualRouterId, plan: rt.plan, sourceIp: rt.sourceIp, followedMaster: rt.followedMaster }))),
-        );
-      } catch (error) {
-        // The filter in place stays (it may let through a little more than needed; user space still checks).
-        this.deps.logger.error({ event: 'vrrp_filter_error', interface: iface.link.name, err: (error as Error).message }, 'cannot update the VRRP receive filter');
-      }
-    }
+    this.interfaces.refreshFilters();
   }
 
   /** A BACKUP that follows another master (or none now): that master's adverts get the priority lane. */
@@ -657,21 +608,14 @@ export class VrrpService {
 
   // ---- the core's effects ----------------------------------------------------------------------------
 
-  private receive(dispatcher: ReceiveDispatcher<InstanceRuntime>, packet: Buffer): void {
-    // Never throws: a packet that breaks something is logged and dropped, the daemon goes on.
-    try {
-      const result = dispatcher.dispatch(packet);
-      if (!result.delivered) return;
-      const { verdict, instance } = result;
-      if (verdict.verdict === 'accept') {
-        instance.machine.receiveAdvert(verdict.advert, verdict.srcIp);
-        if (instance.leftoverVips.length > 0) this.reviewLeftoverVips(instance);
-        this.followMaster(instance);
-      } else if (verdict.verdict === 'drop') {
-        this.deps.logger.debug({ event: 'vrrp_drop', instance: instance.model.name, reason: verdict.reason, detail: verdict.detail }, 'VRRP packet dropped');
-      }
-    } catch (error) {
-      this.deps.logger.error({ event: 'vrrp_receive_error', err: (error as Error).message }, 'VRRP receive failed');
+  /** A packet for the instance's VRID, as its validator judged it (the socket set catches what this throws). */
+  private receive(instance: InstanceRuntime, verdict: ReceiveVerdict): void {
+    if (verdict.verdict === 'accept') {
+      instance.machine.receiveAdvert(verdict.advert, verdict.srcIp);
+      if (instance.leftoverVips.length > 0) this.reviewLeftoverVips(instance);
+      this.followMaster(instance);
+    } else if (verdict.verdict === 'drop') {
+      this.deps.logger.debug({ event: 'vrrp_drop', instance: instance.model.name, reason: verdict.reason, detail: verdict.detail }, 'VRRP packet dropped');
     }
   }
 
@@ -896,7 +840,7 @@ export class VrrpService {
       if (old && canonical(old.spec) === canonical(spec)) scriptTrackers.set(spec.name, old);
       else {
         const tracker = new ScriptTracker(spec);
-        const last = this.scripts.get(spec.name)?.lastSucceeded;
+        const last = this.scripts.get(spec.name)?.handle.lastSucceeded;
         if (last !== undefined) tracker.report(last);
         scriptTrackers.set(spec.name, tracker);
       }
@@ -1007,98 +951,54 @@ export class VrrpService {
    * settings. Returns the first runs of the (re)started ones.
    */
   private restartChangedScripts(used: Set<string>): Promise<void>[] {
-    const firstRuns: Promise<void>[] = [];
     for (const [name, script] of this.scripts) {
       const model = this.model.vrrpScripts.find((s) => s.name === name);
-      if (used.has(name) && model && canonical(model) === canonical(script.model)) continue;
-      this.deps.clock.clearTimer(script.timer);
+      if (used.has(name) && model && this.scriptKey(model) === script.key) continue;
+      this.trackScripts.unsubscribe([script.handle]);
       this.scripts.delete(name);
     }
-    for (const model of this.model.vrrpScripts) {
-      if (!used.has(model.name) || this.scripts.has(model.name)) continue;
-      const script: ScriptRuntime = { model, lastSucceeded: undefined, runs: 0, failures: 0, timeouts: 0, timer: undefined, running: false };
-      this.scripts.set(model.name, script);
-      firstRuns.push(this.runTrackScript(script));
-    }
-    return firstRuns;
+    return this.subscribeScripts(used);
   }
 
   private startScripts(): void {
     const used = new Set(this.instances.flatMap((rt) => rt.plan.scripts.map((s) => s.name)));
-    for (const model of this.model.vrrpScripts) {
-      if (!used.has(model.name)) continue;
-      const script: ScriptRuntime = { model, lastSucceeded: undefined, runs: 0, failures: 0, timeouts: 0, timer: undefined, running: false };
-      this.scripts.set(model.name, script);
-      void this.runTrackScript(script);
+    void this.subscribeScripts(used);
+    // A script other units already run has a verdict: the new trackers start from it, as after a first run.
+    for (const { handle } of this.scripts.values()) {
+      if (handle.lastSucceeded !== undefined) this.onScriptResult(handle.name, handle.lastSucceeded);
     }
   }
 
-  /** Runs the script now and every interval; resolves when this run's result has been applied. */
-  private runTrackScript(script: ScriptRuntime): Promise<void> {
-    if (this.stopping) return Promise.resolve();
-    script.timer = this.deps.clock.setTimer(script.model.interval * 1000, () => void this.runTrackScript(script));
-    if (script.running) return Promise.resolve(); // still running from last time: keepalived skips, so do we
-    script.running = true;
-    const timeoutMs = (script.model.timeout || script.model.interval) * 1000;
-    return this.deps.runScript(this.invocation(script.model.script, timeoutMs)).then((outcome) => {
-      script.running = false;
-      // Stopping, or replaced by a reload (its settings changed): this run's result is nobody's.
-      if (this.stopping || this.scripts.get(script.model.name) !== script) return;
-      script.runs++;
-      // A timeout is a failure (keepalived); so is a script that cannot start.
-      const ok = outcome.exitCode === 0;
-      if (outcome.timedOut) script.timeouts++;
-      if (!ok) script.failures++;
-      if (script.lastSucceeded !== ok) {
-        this.deps.logger.info({ event: 'track_script_result', script: script.model.name, ok, ...outcome }, `track script ${script.model.name} ${ok ? 'succeeded' : 'failed'}`);
-      }
-      script.lastSucceeded = ok;
-      for (const rt of this.instances) {
-        const tracker = rt.scriptTrackers.get(script.model.name);
-        if (tracker?.report(ok)) rt.tracking.applyTo(rt.machine);
-      }
-    });
+  /** Subscribes to the used scripts not subscribed yet; returns their first runs. */
+  private subscribeScripts(used: Set<string>): Promise<void>[] {
+    const firstRuns: Promise<void>[] = [];
+    for (const model of this.model.vrrpScripts) {
+      if (!used.has(model.name) || this.scripts.has(model.name)) continue;
+      const { argv, user, group } = this.invocation(model.script, 0);
+      const handle = this.trackScripts.subscribe(model, { argv, ...(user !== undefined ? { user } : {}), ...(group !== undefined ? { group } : {}) }, (ok) => this.onScriptResult(model.name, ok));
+      this.scripts.set(model.name, { handle, key: this.scriptKey(model) });
+      firstRuns.push(handle.firstRun);
+    }
+    return firstRuns;
   }
-}
 
-/**
- * What a socket must let through: adverts to the multicast groups of its multicast instances and to the
- * source addresses of its unicast ones (keepalived binds its unicast socket to that address, and its
- * multicast socket to the group), for the VRIDs it runs. Preferred (the priority lane): the unicast peers,
- * and the master each BACKUP follows.
- */
-function receiveFilterSpec(
-  members: { vrid: number; plan: VrrpInstancePlan; sourceIp: string; followedMaster: string | undefined }[],
-): ReceiveFilterSpec {
-  const destinations = new Set<string>();
-  const preferred = new Set<string>();
-  for (const m of members) {
-    if (m.plan.receive.unicastPeers.length === 0) for (const group of m.plan.destinations) destinations.add(group);
-    else destinations.add(m.sourceIp);
-    for (const peer of m.plan.receive.unicastPeers) preferred.add(peer);
-    if (m.followedMaster !== undefined) preferred.add(m.followedMaster);
+  /** A script's settings as they decide its runs: the vrrp_script block and the user it runs as. */
+  private scriptKey(model: VrrpScript): string {
+    const user = scriptUserOf(model.script, this.model.global.scriptUser);
+    return canonical({ model, user });
   }
-  return { destinations: [...destinations], vrids: [...new Set(members.map((m) => m.vrid))], preferredSources: [...preferred] };
-}
 
-/** Stable text of a plain value (object keys sorted), to compare settings. */
-function canonical(value: unknown): string {
-  return JSON.stringify(value, (_key, v: unknown) =>
-    v && typeof v === 'object' && !Array.isArray(v) && !Buffer.isBuffer(v)
-      ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => a.localeCompare(b)))
-      : v,
-  );
+  private onScriptResult(name: string, ok: boolean): void {
+    if (this.stopping) return;
+    for (const rt of this.instances) {
+      const tracker = rt.scriptTrackers.get(name);
+      if (tracker?.report(ok)) rt.tracking.applyTo(rt.machine);
+    }
+  }
 }
 
 function delay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-/** Waits for work, but at most ms; the timer never keeps a stopping process alive. */
-async function withTimeout(work: Promise<unknown>, ms: number): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  await Promise.race([work, new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))]);
-  clearTimeout(timer);
 }
 
 /** The netlink object's own methods, bound (spreading a class instance copies no prototype methods). */
