@@ -269,6 +269,47 @@ describe('VrrpService wiring', () => {
     expect(t.transports[0]!.filters.at(-1)).toEqual({ destinations: ['224.0.0.18'], vrids: [51, 52], preferredSources: [] });
   });
 
+  it('services given one shared runtime (one per unit) share the socket and run a shared vrrp_script once per interval', async () => {
+    const script = `vrrp_script chk {\n  script "/usr/local/bin/chk"\n  interval 2\n  weight 10\n}\n`;
+    const tracked = (text: string) => text.replace('  notify "', '  track_script {\n    chk\n  }\n  notify "');
+    const second = tracked(BASE.replace('VI_1', 'VI_2').replace('virtual_router_id 51', 'virtual_router_id 52').replace('10.0.0.200/24', '10.0.0.201/24'));
+    const t = setup(script + tracked(BASE));
+    const { VrrpInterfaces } = await import('../../src/vrrp/runtime/interfaceRuntime.js');
+    const { TrackScripts } = await import('../../src/vrrp/runtime/trackScriptRuntime.js');
+    const shared = {
+      interfaces: new VrrpInterfaces(t.service['deps'].openTransport, silentLogger()),
+      trackScripts: new TrackScripts(t.clock, silentLogger(), t.service['deps'].runScript),
+    };
+    const one = new VrrpService(compile(script + tracked(BASE)), { ...t.service['deps'], shared });
+    const two = new VrrpService(compile(script + second), { ...t.service['deps'], shared });
+    await one.start();
+    await two.start();
+    expect(t.transports).toHaveLength(1);
+    expect(t.transports[0]!.filters.at(-1)).toMatchObject({ vrids: [51, 52] });
+    const runs = () => t.scripts.filter((s) => s.argv[0] === '/usr/local/bin/chk').length;
+    expect(runs()).toBe(1);
+    for (let i = 0; i < 5; i++) {
+      t.clock.advance(2000);
+      await settle();
+    }
+    expect(runs()).toBe(6);
+    // Both tracking instances got the shared verdict: weight 10 on each.
+    expect([...one.status(), ...two.status()].map((s) => s.effectivePriority)).toEqual([160, 160]);
+    expect(one.scriptStatus()).toEqual([{ name: 'chk', good: true, runs: 6, failures: 0, timeouts: 0 }]);
+    // Another VRID 51 on that socket is refused by the shared socket set, naming the instance.
+    const three = new VrrpService(compile(BASE.replace('VI_1', 'VI_3')), { ...t.service['deps'], shared });
+    await expect(three.start()).rejects.toThrow(/vrrp_instance VI_3: VRID 51 already used on eth0/);
+    await three.stop();
+    // The socket closes with its last instance; the script stops with its last subscriber.
+    await one.stop();
+    expect(t.transports[0]!.closed).toBe(false);
+    await two.stop();
+    expect(t.transports[0]!.closed).toBe(true);
+    t.clock.advance(10_000);
+    await settle();
+    expect(runs()).toBe(6);
+  });
+
   it('adverts count as sent only when the kernel took every copy; each refused copy is a send error', async () => {
     const t = setup(BASE.replace('advert_int 1', 'advert_int 1\n  unicast_src_ip 10.0.0.1\n  unicast_peer {\n    10.0.0.2\n    10.0.0.3\n  }'));
     await t.service.start();
