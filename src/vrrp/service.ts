@@ -1,4 +1,5 @@
 import { isIPv4 } from 'node:net';
+import { vrrpInstanceKey } from '../config/keys.js';
 import type { ConfigModel, ScriptCommand, VrrpInstance, VrrpScript, VrrpSyncGroup as SyncGroupModel } from '../config/model.js';
 import type { NativeAddon } from '../net/nativeAddon.js';
 import { MACVLAN_MODE_PRIVATE, type LinkControl, type LinkEvent, type LinkInfo, type RtNetlink } from '../net/rtnetlink.js';
@@ -285,7 +286,7 @@ export class VrrpService {
   }
 
   /**
-   * SIGHUP reload in place: the same instances (matched by interface + VRID) take the new settings without
+   * SIGHUP reload in place: the same instances (matched by interface, VRID and family: src/config/keys.ts) take the new settings without
    * leaving their state — no priority-0 advert, no transition; the core then reacts by the normal protocol
    * (a lower priority loses to a higher peer by its adverts). A master's VIPs change as a diff on the live
    * interface: unchanged VIPs are never removed. Refused (nothing changed, the caller restarts the unit)
@@ -295,12 +296,12 @@ export class VrrpService {
   async reconfigure(next: ConfigModel): Promise<VrrpReconfigureResult> {
     if (!this.started || this.stopping) return { inPlace: false, reason: 'not running' };
     const links = new Map((await this.deps.netlink.links()).map((l) => [l.name, l]));
-    const byKey = new Map(this.instances.map((rt) => [`${rt.link.name}/${rt.model.virtualRouterId}`, rt]));
+    const byKey = new Map(this.instances.map((rt) => [vrrpInstanceKey(rt.model), rt]));
     if (next.vrrpInstances.length !== this.instances.length) return { inPlace: false, reason: 'instance set changed' };
     const pairs: { rt: InstanceRuntime; planned: Awaited<ReturnType<VrrpService['plan']>> }[] = [];
     for (const instance of next.vrrpInstances) {
-      const rt = byKey.get(`${instance.interface ?? ''}/${instance.virtualRouterId}`);
-      if (!rt) return { inPlace: false, reason: `no running instance on ${instance.interface} VRID ${instance.virtualRouterId}` };
+      const rt = byKey.get(vrrpInstanceKey(instance));
+      if (!rt) return { inPlace: false, reason: `no running instance ${vrrpInstanceKey(instance)}` };
       const planned = await this.plan(instance, links, next);
       const vmacOf = (i: VrrpInstance) => canonical([i.useVmac, i.vmacName, i.vmacMac, i.vmacXmitBase, i.useVmacAddr]);
       if (vmacOf(instance) !== vmacOf(rt.model)) return { inPlace: false, reason: `${instance.name}: VMAC settings changed` };
@@ -318,10 +319,10 @@ export class VrrpService {
     }
     const groupsOf = (model: ConfigModel, name: (member: string) => string | undefined) =>
       canonical(model.vrrpSyncGroups.map((g) => ({ name: g.name, members: g.group.map(name).sort() })).sort((a, b) => a.name.localeCompare(b.name)));
-    // Sync groups compared by name and members (as interface/VRID, so renamed members still match).
+    // Sync groups compared by name and members (by instance key, so renamed members still match).
     const keyOfName = (model: ConfigModel) => (member: string) => {
       const i = model.vrrpInstances.find((x) => x.name === member);
-      return i ? `${i.interface ?? ''}/${i.virtualRouterId}` : undefined;
+      return i ? vrrpInstanceKey(i) : undefined;
     };
     if (groupsOf(this.model, keyOfName(this.model)) !== groupsOf(next, keyOfName(next))) {
       return { inPlace: false, reason: 'sync groups changed' };
