@@ -29,8 +29,8 @@ export interface VmacPlan {
 
 /** What the plan reads of an instance (its VIP lines only by address and dev). */
 export type VmacInstance = Pick<VrrpInstance, 'virtualRouterId' | 'vmacName' | 'vmacMac' | 'vmacXmitBase'> & {
-  virtualIpAddresses: readonly { address: string; dev?: string }[];
-  virtualIpAddressesExcluded: readonly { address: string; dev?: string }[];
+  virtualIpAddresses: readonly { address: string; dev?: string | undefined }[];
+  virtualIpAddressesExcluded: readonly { address: string; dev?: string | undefined }[];
 };
 
 /** The instance's family as the VMAC sees it: IPv6 when its VIPs are IPv6 (keepalived: the first VIP's). */
@@ -94,7 +94,7 @@ export type PlacementInstance = Pick<VmacInstance, 'virtualIpAddresses'> & Pick<
  * other one — on another interface, or of the other family on the instance's interface — goes on a VMAC
  * of its own on that interface, with the MAC of the VIP's family; without it those stay where they are.
  */
-export function placeVip(instance: PlacementInstance, vip: { address: string; dev?: string }, parentName: string): VipPlacement {
+export function placeVip(instance: PlacementInstance, vip: { address: string; dev?: string | undefined }, parentName: string): VipPlacement {
   const dev = vip.dev ?? parentName;
   const ipv6 = isIPv6(vip.address);
   const sameFamily = ipv6 === isIpv6Instance(instance);
