@@ -1,6 +1,6 @@
 import { isIPv4 } from 'node:net';
 import { vrrpInstanceKey } from '../config/keys.js';
-import type { ConfigModel, ScriptCommand, VrrpInstance, VrrpScript, VrrpSyncGroup as SyncGroupModel } from '../config/model.js';
+import type { ConfigModel, VrrpInstance, VrrpScript, VrrpSyncGroup as SyncGroupModel } from '../config/model.js';
 import type { NativeAddon } from '../net/nativeAddon.js';
 import { MACVLAN_MODE_PRIVATE, type LinkControl, type LinkEvent, type LinkInfo, type RtNetlink } from '../net/rtnetlink.js';
 import type { Clock } from '../util/clock.js';
@@ -20,7 +20,6 @@ import { NeighbourAdvertSender, type NeighbourAdvertTarget } from './edge/neighb
 import type { TransportOptions, VrrpTransport } from './edge/rawSocketTransport.js';
 import type { ScriptInvocation, ScriptOutcome } from './edge/scriptRunner.js';
 import { scriptUserOf } from '../scripts/runAs.js';
-import { settleScripts } from '../scripts/settle.js';
 import { VipManager, type VipSpec } from './edge/vipManager.js';
 import { addressVmacName, addressVmacPlan, addressVmacsOf, placeVip, vmacPlan } from './core/vmac.js';
 import { VmacManager, type Sysctl } from './edge/vmacManager.js';
@@ -29,6 +28,7 @@ import { describeRoute, describeRule, routeSpecOf, ruleSpecOf } from './routeSpe
 import { VrrpInterfaces, VrrpVridInUseError, type SocketMember, type VrrpInterfaceStatus } from './runtime/interfaceRuntime.js';
 import { TrackScripts, type TrackScriptHandle, type VrrpScriptStatus } from './runtime/trackScriptRuntime.js';
 import { canonical } from './runtime/canonical.js';
+import { NotifyRunner, scriptRunAs, type VrrpNotification } from './runtime/notifyRunner.js';
 
 export type { VrrpInterfaceStatus } from './runtime/interfaceRuntime.js';
 export type { VrrpScriptStatus } from './runtime/trackScriptRuntime.js';
@@ -72,14 +72,7 @@ export interface VrrpServiceDeps {
   shared?: VrrpSharedRuntime;
 }
 
-/** One state notification of an instance or sync group, as keepalived's notify script and FIFO get it. */
-export interface VrrpNotification {
-  type: 'INSTANCE' | 'GROUP';
-  name: string;
-  state: 'MASTER' | 'BACKUP' | 'FAULT' | 'STOP';
-  /** The instance's effective priority; 0 for a group. */
-  priority: number;
-}
+export type { VrrpNotification } from './runtime/notifyRunner.js';
 
 /** Everything an operator (status, metrics) wants to know about one instance. */
 export interface VrrpInstanceStatus {
@@ -196,10 +189,7 @@ export class VrrpService {
   private unsubscribeLinks: (() => void) | undefined;
   private started = false;
   private stopping = false;
-  /** notify scripts still running: stop() waits for them (bounded) so notify_stop is not cut off. */
-  private readonly pendingNotifies = new Set<Promise<unknown>>();
-  /** Aborted at stop: scripts still running then (after the notify grace) have their groups ended. */
-  private readonly scriptsStop = new AbortController();
+  private readonly notifications: NotifyRunner;
 
   constructor(
     private model: ConfigModel,
@@ -207,6 +197,7 @@ export class VrrpService {
   ) {
     this.vipManager = new VipManager(deps.netlink);
     this.routeManager = new RouteManager(deps.netlink);
+    this.notifications = new NotifyRunner(deps.runScript, deps.logger, () => this.model.global.scriptUser, deps.onNotify);
     this.interfaces = deps.shared?.interfaces ?? new VrrpInterfaces(deps.openTransport, deps.logger);
     this.trackScripts = deps.shared?.trackScripts ?? new TrackScripts(deps.clock, deps.logger, deps.runScript);
   }
@@ -281,7 +272,7 @@ export class VrrpService {
     this.addressVmacs.clear();
     this.unsubscribeLinks?.();
     // notify_stop (and any notify still running) gets a grace, then SIGTERM to its group, SIGKILL 1 s later.
-    await settleScripts(this.pendingNotifies, this.scriptsStop, NOTIFY_STOP_GRACE_MS, 1500);
+    await this.notifications.settle(NOTIFY_STOP_GRACE_MS, 1500);
     this.started = false;
   }
 
@@ -753,7 +744,7 @@ export class VrrpService {
       reason,
       detail: { priority, vrid: rt.model.virtualRouterId, interface: rt.link.name },
     });
-    this.runNotifyHooks(rt.model, 'INSTANCE', to, priority);
+    this.notifications.run(rt.model, 'INSTANCE', to, priority);
     this.deps.onTransition?.(rt.model.name, from, to);
   }
 
@@ -761,51 +752,7 @@ export class VrrpService {
     // The group's current settings (a reload may have changed its notify scripts).
     const group = this.model.vrrpSyncGroups.find((g) => g.name === built.name) ?? built;
     this.deps.logger.info({ event: 'sync_group_transition', group: group.name, from, to, reason }, `sync group ${group.name}: ${from} -> ${to} (${reason})`);
-    this.runNotifyHooks(group, 'GROUP', to, 0);
-  }
-
-  /** notify_master/backup/fault/stop, then `notify TYPE NAME STATE PRIORITY` (keepalived's argument order). */
-  private runNotifyHooks(
-    owner: Pick<VrrpInstance, 'name' | 'notify' | 'notifyMaster' | 'notifyBackup' | 'notifyFault' | 'notifyStop'>,
-    type: 'INSTANCE' | 'GROUP',
-    to: string,
-    priority: number,
-  ): void {
-    const state = to === 'INIT' ? 'STOP' : to;
-    const specific: Record<string, ScriptCommand | undefined> = {
-      MASTER: owner.notifyMaster,
-      BACKUP: owner.notifyBackup,
-      FAULT: owner.notifyFault,
-      STOP: owner.notifyStop,
-    };
-    const hook = specific[state];
-    if (hook) this.notify(owner.name, hook, []);
-    if (owner.notify) this.notify(owner.name, owner.notify, [type, owner.name, state, String(priority)]);
-    if (state === 'MASTER' || state === 'BACKUP' || state === 'FAULT' || state === 'STOP') {
-      this.deps.onNotify?.({ type, name: owner.name, state, priority });
-    }
-  }
-
-  private notify(name: string, command: ScriptCommand, extraArgs: string[]): void {
-    const invocation = this.invocation(command, 0);
-    invocation.argv = [...command.argv, ...extraArgs];
-    invocation.leftovers = 'keep';
-    const running = this.deps.runScript(invocation).then((outcome) => {
-      this.pendingNotifies.delete(running);
-      if (outcome.exitCode !== 0) {
-        this.deps.logger.warn({ event: 'notify_failed', instance: name, argv: invocation.argv, ...outcome }, 'notify script failed');
-      }
-    });
-    this.pendingNotifies.add(running);
-  }
-
-  private invocation(command: ScriptCommand, timeoutMs: number): ScriptInvocation {
-    const invocation: ScriptInvocation = { argv: command.argv, timeoutMs, signal: this.scriptsStop.signal };
-    // The script's own user, else script_user (src/scripts/runAs.ts, the rule every script follows).
-    const user = scriptUserOf(command, this.model.global.scriptUser);
-    if (user) invocation.user = user.user;
-    if (user?.group !== undefined) invocation.group = user.group;
-    return invocation;
+    this.notifications.run(group, 'GROUP', to, 0);
   }
 
   // ---- tracking --------------------------------------------------------------------------------------
@@ -975,8 +922,7 @@ export class VrrpService {
     const firstRuns: Promise<void>[] = [];
     for (const model of this.model.vrrpScripts) {
       if (!used.has(model.name) || this.scripts.has(model.name)) continue;
-      const { argv, user, group } = this.invocation(model.script, 0);
-      const handle = this.trackScripts.subscribe(model, { argv, ...(user !== undefined ? { user } : {}), ...(group !== undefined ? { group } : {}) }, (ok) => this.onScriptResult(model.name, ok));
+      const handle = this.trackScripts.subscribe(model, scriptRunAs(model.script, this.model.global.scriptUser), (ok) => this.onScriptResult(model.name, ok));
       this.scripts.set(model.name, { handle, key: this.scriptKey(model) });
       firstRuns.push(handle.firstRun);
     }
