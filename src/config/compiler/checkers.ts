@@ -31,15 +31,32 @@ export interface InheritedTimers {
   virtualhost?: string;
 }
 
+/**
+ * The timers one level sets, and only those: spreading two of these (`{ ...ownTimers(outer), ...ownTimers(inner) }`)
+ * lets the inner level win key by key, as keepalived's inheritance does.
+ */
+export function ownTimers(level: InheritedTimers): InheritedTimers {
+  const { connectTimeout, retry, delayBeforeRetry, delayLoop, warmup, alpha, virtualhost } = level;
+  return {
+    ...(connectTimeout !== undefined && { connectTimeout }),
+    ...(retry !== undefined && { retry }),
+    ...(delayBeforeRetry !== undefined && { delayBeforeRetry }),
+    ...(delayLoop !== undefined && { delayLoop }),
+    ...(warmup !== undefined && { warmup }),
+    ...(alpha !== undefined && { alpha }),
+    ...(virtualhost !== undefined && { virtualhost }),
+  };
+}
+
 /** The keywords every level (virtual_server, real_server, checker) accepts for timers. */
 export function timerHandlers<T extends InheritedTimers>(): KeywordTable<T> {
   return {
-    connect_timeout: (n, d, ctx) => { d.connectTimeout = secondsArg(n, ctx, 0.000001) ?? d.connectTimeout; },
-    retry: (n, d, ctx) => { d.retry = intArg(n, 0, 1_000_000, ctx) ?? d.retry; },
-    nb_get_retry: (n, d, ctx) => { d.retry = intArg(n, 0, 1_000_000, ctx) ?? d.retry; },
-    delay_before_retry: (n, d, ctx) => { d.delayBeforeRetry = secondsArg(n, ctx) ?? d.delayBeforeRetry; },
-    delay_loop: (n, d, ctx) => { d.delayLoop = secondsArg(n, ctx, 0.000001) ?? d.delayLoop; },
-    warmup: (n, d, ctx) => { d.warmup = secondsArg(n, ctx) ?? d.warmup; },
+    connect_timeout: (n, d, ctx) => { const v = secondsArg(n, ctx, 0.000001); if (v !== undefined) d.connectTimeout = v; },
+    retry: (n, d, ctx) => { const v = intArg(n, 0, 1_000_000, ctx); if (v !== undefined) d.retry = v; },
+    nb_get_retry: (n, d, ctx) => { const v = intArg(n, 0, 1_000_000, ctx); if (v !== undefined) d.retry = v; },
+    delay_before_retry: (n, d, ctx) => { const v = secondsArg(n, ctx); if (v !== undefined) d.delayBeforeRetry = v; },
+    delay_loop: (n, d, ctx) => { const v = secondsArg(n, ctx, 0.000001); if (v !== undefined) d.delayLoop = v; },
+    warmup: (n, d, ctx) => { const v = secondsArg(n, ctx); if (v !== undefined) d.warmup = v; },
     alpha: (n, d, ctx) => { d.alpha = boolArg(n, ctx); },
   };
 }
@@ -82,7 +99,8 @@ const COMMON: KeywordTable<CheckerDraft> = {
   },
   connect_port: (n, d, ctx) => {
     const t = singleArg(n, ctx);
-    if (t) d.connectPort = parsePort(t, 'connect_port', ctx) ?? d.connectPort;
+    const port = t && parsePort(t, 'connect_port', ctx);
+    if (port !== undefined) d.connectPort = port;
   },
   bindto: (n, d, ctx) => {
     const t = singleArg(n, ctx);
@@ -91,13 +109,14 @@ const COMMON: KeywordTable<CheckerDraft> = {
   },
   bind_port: (n, d, ctx) => {
     const t = singleArg(n, ctx);
-    if (t) d.bindPort = parsePort(t, 'bind_port', ctx) ?? d.bindPort;
+    const port = t && parsePort(t, 'bind_port', ctx);
+    if (port !== undefined) d.bindPort = port;
   },
   bind_if: (n, d, ctx) => {
     const t = singleArg(n, ctx);
     if (t) d.bindIf = t.text;
   },
-  fwmark: (n, d, ctx) => { d.fwmark = intArg(n, 0, 0xffffffff, ctx) ?? d.fwmark; },
+  fwmark: (n, d, ctx) => { const v = intArg(n, 0, 0xffffffff, ctx); if (v !== undefined) d.fwmark = v; },
   log_all_failures: (n, d, ctx) => { d.logAllFailures = boolArg(n, ctx); },
 };
 
@@ -243,8 +262,8 @@ const KEYWORDS_BY_TYPE: Readonly<Record<CheckerType, KeywordTable<CheckerDraft>>
   SSL_GET: { ...HTTP, enable_sni: (n, d, ctx) => { d.enableSni = boolArg(n, ctx); } },
   MISC_CHECK: {
     ...COMMON,
-    misc_path: (n, d, ctx) => { d.script = commandLineArg(n, ctx) ?? d.script; },
-    misc_timeout: (n, d, ctx) => { d.miscTimeout = secondsArg(n, ctx, 0.000001) ?? d.miscTimeout; },
+    misc_path: (n, d, ctx) => { const v = commandLineArg(n, ctx); if (v !== undefined) d.script = v; },
+    misc_timeout: (n, d, ctx) => { const v = secondsArg(n, ctx, 0.000001); if (v !== undefined) d.miscTimeout = v; },
     misc_dynamic: (n, d, ctx) => { d.dynamic = boolArg(n, ctx); },
     user: (n, d, ctx) => {
       if (n.args.length === 0) ctx.sink.error(posOf(n.keyword), "'user' needs a user name");
@@ -278,10 +297,11 @@ const KEYWORDS_BY_TYPE: Readonly<Record<CheckerType, KeywordTable<CheckerDraft>>
   },
   UDP_CHECK: {
     ...COMMON,
-    payload: (n, d, ctx) => { d.payload = hexArg(n, false, ctx) ?? d.payload; },
+    payload: (n, d, ctx) => { const v = hexArg(n, false, ctx); if (v !== undefined) d.payload = v; },
     require_reply: (n, d, ctx) => {
       d.requireReply = true;
-      if (n.args.length > 0) d.replyPattern = hexArg(n, true, ctx) ?? d.replyPattern;
+      const pattern = n.args.length > 0 ? hexArg(n, true, ctx) : undefined;
+      if (pattern !== undefined) d.replyPattern = pattern;
     },
     min_reply_length: (n, d, ctx) => { d.minReplyLength = intArg(n, 0, 65535, ctx) ?? d.minReplyLength; },
     max_reply_length: (n, d, ctx) => { d.maxReplyLength = intArg(n, 0, 65535, ctx) ?? d.maxReplyLength; },

@@ -11,7 +11,7 @@ import {
 } from '../model.js';
 import type { SourcePosition } from '../diagnostics.js';
 import type { ConfigNode } from '../parser.js';
-import { CHECKER_TYPES, compileChecker, type InheritedTimers, isCheckerType, timerHandlers } from './checkers.js';
+import { CHECKER_TYPES, compileChecker, type InheritedTimers, isCheckerType, ownTimers, timerHandlers } from './checkers.js';
 import {
   applyKeywords, type CompileContext, type KeywordHandler, type KeywordTable, locOf, posOf, requireBlock, singleArg,
 } from './context.js';
@@ -70,10 +70,10 @@ interface RealServerDraft extends InheritedTimers {
 const REAL_SERVER_KEYWORDS: KeywordTable<RealServerDraft> = {
   ...timerHandlers<RealServerDraft>(),
   weight: (n, d, ctx) => { d.weight = intArg(n, 0, 65535, ctx) ?? d.weight; },
-  lvs_method: (n, d, ctx) => { d.lbKind = parseLbKind(n, ctx) ?? d.lbKind; },
+  lvs_method: (n, d, ctx) => { const v = parseLbKind(n, ctx); if (v !== undefined) d.lbKind = v; },
   inhibit_on_failure: (n, d, ctx) => { d.inhibitOnFailure = boolArg(n, ctx); },
-  notify_up: (n, d, ctx) => { d.notifyUp = notifyScriptArg(n, ctx) ?? d.notifyUp; },
-  notify_down: (n, d, ctx) => { d.notifyDown = notifyScriptArg(n, ctx) ?? d.notifyDown; },
+  notify_up: (n, d, ctx) => { const v = notifyScriptArg(n, ctx); if (v !== undefined) d.notifyUp = v; },
+  notify_down: (n, d, ctx) => { const v = notifyScriptArg(n, ctx); if (v !== undefined) d.notifyDown = v; },
   uthreshold: (n, d, ctx) => { d.uthreshold = intArg(n, 0, 0xffffffff, ctx) ?? d.uthreshold; },
   lthreshold: (n, d, ctx) => { d.lthreshold = intArg(n, 0, 0xffffffff, ctx) ?? d.lthreshold; },
   smtp_alert: (n, _d, ctx) => { boolArg(n, ctx); },
@@ -98,15 +98,7 @@ function compileRealServer(node: ConfigNode, vs: VirtualServerDraft, ctx: Compil
   if (node.args.length > 2) ctx.sink.warning(posOf(node.args[2]), 'real_server: extra arguments ignored');
   const d: RealServerDraft = { weight: 1, uthreshold: 0, lthreshold: 0, checkerNodes: [] };
   applyKeywords(node.block, REAL_SERVER_KEYWORDS, d, 'real_server', ctx);
-  const inherited: InheritedTimers = {
-    connectTimeout: d.connectTimeout ?? vs.connectTimeout,
-    retry: d.retry ?? vs.retry,
-    delayBeforeRetry: d.delayBeforeRetry ?? vs.delayBeforeRetry,
-    delayLoop: d.delayLoop ?? vs.delayLoop,
-    warmup: d.warmup ?? vs.warmup,
-    alpha: d.alpha ?? vs.alpha,
-    virtualhost: d.virtualhost ?? vs.virtualhost,
-  };
+  const inherited: InheritedTimers = { ...ownTimers(vs), ...ownTimers(d) };
   const checkers = [];
   for (const cn of d.checkerNodes) {
     const type = cn.keyword.text;
@@ -170,8 +162,8 @@ const flag = (f: SchedulerFlag) => (_n: ConfigNode, d: VirtualServerDraft): void
 
 const VIRTUAL_SERVER_KEYWORDS: KeywordTable<VirtualServerDraft> = {
   ...timerHandlers<VirtualServerDraft>(),
-  lb_algo: (n, d, ctx) => { d.lbAlgo = schedulerArg(n, ctx) ?? d.lbAlgo; },
-  lvs_sched: (n, d, ctx) => { d.lbAlgo = schedulerArg(n, ctx) ?? d.lbAlgo; },
+  lb_algo: (n, d, ctx) => { const v = schedulerArg(n, ctx); if (v !== undefined) d.lbAlgo = v; },
+  lvs_sched: (n, d, ctx) => { const v = schedulerArg(n, ctx); if (v !== undefined) d.lbAlgo = v; },
   lb_kind: (n, d, ctx) => { d.lbKind = parseLbKind(n, ctx) ?? d.lbKind; },
   lvs_method: (n, d, ctx) => { d.lbKind = parseLbKind(n, ctx) ?? d.lbKind; },
   protocol: (n, d, ctx) => {
@@ -190,7 +182,7 @@ const VIRTUAL_SERVER_KEYWORDS: KeywordTable<VirtualServerDraft> = {
     if (v === undefined) return;
     if (v === 0) {
       ctx.sink.warning(posOf(n.args[0]), 'persistence_timeout 0 means no persistence (as in keepalived); omit it instead');
-      d.persistenceTimeout = undefined;
+      delete d.persistenceTimeout;
     } else d.persistenceTimeout = v;
   },
   persistence_granularity: (n, d, ctx) => {
@@ -210,8 +202,8 @@ const VIRTUAL_SERVER_KEYWORDS: KeywordTable<VirtualServerDraft> = {
   },
   quorum: (n, d, ctx) => { d.quorum = intArg(n, 1, 0xffffffff, ctx) ?? d.quorum; },
   hysteresis: (n, d, ctx) => { d.hysteresis = intArg(n, 0, 0xffffffff, ctx) ?? d.hysteresis; },
-  quorum_up: (n, d, ctx) => { d.quorumUp = notifyScriptArg(n, ctx) ?? d.quorumUp; },
-  quorum_down: (n, d, ctx) => { d.quorumDown = notifyScriptArg(n, ctx) ?? d.quorumDown; },
+  quorum_up: (n, d, ctx) => { const v = notifyScriptArg(n, ctx); if (v !== undefined) d.quorumUp = v; },
+  quorum_down: (n, d, ctx) => { const v = notifyScriptArg(n, ctx); if (v !== undefined) d.quorumDown = v; },
   sorry_server: (n, d, ctx) => {
     const t = n.args[0];
     if (t === undefined) {
@@ -224,7 +216,7 @@ const VIRTUAL_SERVER_KEYWORDS: KeywordTable<VirtualServerDraft> = {
     d.sorry = port === undefined ? { token: t, address: ip.address } : { token: t, address: ip.address, port };
   },
   sorry_server_inhibit: (n, d, ctx) => { d.sorryInhibit = boolArg(n, ctx); },
-  sorry_server_lvs_method: (n, d, ctx) => { d.sorryLbKind = parseLbKind(n, ctx)?.kind ?? d.sorryLbKind; },
+  sorry_server_lvs_method: (n, d, ctx) => { const v = parseLbKind(n, ctx); if (v !== undefined) d.sorryLbKind = v.kind; },
   omega: (n, d, ctx) => { d.omega = boolArg(n, ctx); },
   inhibit_on_failure: (n, d, ctx) => { d.inhibitOnFailure = boolArg(n, ctx); },
   ha_suspend: (n, d, ctx) => { d.haSuspend = boolArg(n, ctx); },

@@ -33,13 +33,15 @@ interface VrrpScriptDraft {
 
 const SCRIPT_KEYWORDS: KeywordTable<VrrpScriptDraft> = {
   script: (n, d, ctx) => {
-    d.script = commandLineArg(n, ctx) ?? d.script;
+    const v = commandLineArg(n, ctx);
+    if (v !== undefined) d.script = v;
   },
   interval: (n, d, ctx) => {
     d.interval = secondsArg(n, ctx, 0.000001) ?? d.interval;
   },
   timeout: (n, d, ctx) => {
-    d.timeout = secondsArg(n, ctx, 0.000001) ?? d.timeout;
+    const v = secondsArg(n, ctx, 0.000001);
+    if (v !== undefined) d.timeout = v;
   },
   weight: (n, d, ctx) => {
     if (n.args.length === 0) {
@@ -160,7 +162,7 @@ function compileTrackScripts(node: ConfigNode, ctx: CompileContext): TrackedScri
 }
 
 /** `NAME [weight N [reverse]]` inside track_interface / track_script. */
-function parseTrackWeight(item: ConfigNode, t: { weight?: number; weightReverse: boolean }, ctx: CompileContext): void {
+function parseTrackWeight(item: ConfigNode, t: Pick<TrackedScript, 'weight' | 'weightReverse'>, ctx: CompileContext): void {
   const a = item.args;
   if (a.length === 0) return;
   if (a[0].text !== 'weight' || a[1] === undefined) {
@@ -228,11 +230,11 @@ type Notifiable = Pick<InstanceDraft, 'notifyMaster' | 'notifyBackup' | 'notifyF
 
 function notifyHandlers<T extends Notifiable>(): KeywordTable<T> {
   return {
-    notify_master: (n, d, ctx) => { d.notifyMaster = notifyScriptArg(n, ctx) ?? d.notifyMaster; },
-    notify_backup: (n, d, ctx) => { d.notifyBackup = notifyScriptArg(n, ctx) ?? d.notifyBackup; },
-    notify_fault: (n, d, ctx) => { d.notifyFault = notifyScriptArg(n, ctx) ?? d.notifyFault; },
-    notify_stop: (n, d, ctx) => { d.notifyStop = notifyScriptArg(n, ctx) ?? d.notifyStop; },
-    notify: (n, d, ctx) => { d.notify = notifyScriptArg(n, ctx) ?? d.notify; },
+    notify_master: (n, d, ctx) => { const v = notifyScriptArg(n, ctx); if (v !== undefined) d.notifyMaster = v; },
+    notify_backup: (n, d, ctx) => { const v = notifyScriptArg(n, ctx); if (v !== undefined) d.notifyBackup = v; },
+    notify_fault: (n, d, ctx) => { const v = notifyScriptArg(n, ctx); if (v !== undefined) d.notifyFault = v; },
+    notify_stop: (n, d, ctx) => { const v = notifyScriptArg(n, ctx); if (v !== undefined) d.notifyStop = v; },
+    notify: (n, d, ctx) => { const v = notifyScriptArg(n, ctx); if (v !== undefined) d.notify = v; },
   };
 }
 
@@ -250,10 +252,12 @@ const INSTANCE_KEYWORDS: KeywordTable<InstanceDraft> = {
     else ctx.sink.error(posOf(t), `state: '${t.text}' is not MASTER or BACKUP`);
   },
   virtual_router_id: (n, d, ctx) => {
-    d.virtualRouterId = intArg(n, 1, 255, ctx) ?? d.virtualRouterId;
+    const v = intArg(n, 1, 255, ctx);
+    if (v !== undefined) d.virtualRouterId = v;
   },
   priority: (n, d, ctx) => {
-    d.priority = intArg(n, 1, 255, ctx) ?? d.priority;
+    const v = intArg(n, 1, 255, ctx);
+    if (v !== undefined) d.priority = v;
   },
   advert_int: (n, d, ctx) => {
     d.advertInt = secondsArg(n, ctx, 0.01, 255) ?? d.advertInt;
@@ -330,14 +334,15 @@ const INSTANCE_KEYWORDS: KeywordTable<InstanceDraft> = {
   native_ipv6: (n, d, ctx) => { noBlock(n, ctx); d.nativeIpv6 = true; },
   preempt: (n, d, ctx) => { noBlock(n, ctx); d.nopreempt = false; },
   preempt_delay: (n, d, ctx) => { d.preemptDelay = secondsArg(n, ctx, 0, 1000) ?? d.preemptDelay; },
-  garp_master_delay: (n, d, ctx) => { d.garpMasterDelay = secondsArg(n, ctx) ?? d.garpMasterDelay; },
-  garp_master_repeat: (n, d, ctx) => { d.garpMasterRepeat = intArg(n, 0, 10_000, ctx) ?? d.garpMasterRepeat; },
-  garp_master_refresh: (n, d, ctx) => { d.garpMasterRefresh = secondsArg(n, ctx) ?? d.garpMasterRefresh; },
+  garp_master_delay: (n, d, ctx) => { const v = secondsArg(n, ctx); if (v !== undefined) d.garpMasterDelay = v; },
+  garp_master_repeat: (n, d, ctx) => { const v = intArg(n, 0, 10_000, ctx); if (v !== undefined) d.garpMasterRepeat = v; },
+  garp_master_refresh: (n, d, ctx) => { const v = secondsArg(n, ctx); if (v !== undefined) d.garpMasterRefresh = v; },
   garp_master_refresh_repeat: (n, d, ctx) => {
-    d.garpMasterRefreshRepeat = intArg(n, 0, 10_000, ctx) ?? d.garpMasterRefreshRepeat;
+    const v = intArg(n, 0, 10_000, ctx);
+    if (v !== undefined) d.garpMasterRefreshRepeat = v;
   },
-  garp_lower_prio_delay: (n, d, ctx) => { d.garpLowerPrioDelay = secondsArg(n, ctx) ?? d.garpLowerPrioDelay; },
-  garp_lower_prio_repeat: (n, d, ctx) => { d.garpLowerPrioRepeat = intArg(n, 0, 10_000, ctx) ?? d.garpLowerPrioRepeat; },
+  garp_lower_prio_delay: (n, d, ctx) => { const v = secondsArg(n, ctx); if (v !== undefined) d.garpLowerPrioDelay = v; },
+  garp_lower_prio_repeat: (n, d, ctx) => { const v = intArg(n, 0, 10_000, ctx); if (v !== undefined) d.garpLowerPrioRepeat = v; },
   track_interface: (n, d, ctx) => { d.trackInterfaces.push(...compileTrackInterfaces(n, ctx)); },
   track_script: (n, d, ctx) => { d.trackScripts.push(...compileTrackScripts(n, ctx)); },
   track_file: (n, d, ctx) => { d.trackFiles.push(...compileTrackedFiles(n, ctx)); },
@@ -423,7 +428,7 @@ export function compileVrrpInstance(node: ConfigNode, global: GlobalDefs, ctx: C
   }
   if (d.authentication !== undefined && version === 3) {
     ctx.sink.warning(posOf(node.keyword), `vrrp_instance ${name.text}: authentication is not part of VRRPv3; ignored`);
-    d.authentication = undefined;
+    delete d.authentication;
   }
   const priority = d.priority ?? (d.state === 'MASTER' ? 255 : 100);
   const instance: VrrpInstance = {
