@@ -298,7 +298,7 @@ function realServerNames(vs: VirtualServer, rs: RealServer): KeepalivedNames {
     vs: keepalivedVsName(vs),
     rs: keepalivedTrio(rs.address, vs.protocol, rs.port),
     checkers: rs.checkers.map((c) => c.type),
-    tcpRetry: tcp?.retry,
+    ...(tcp !== undefined && { tcpRetry: tcp.retry }),
     inhibit: rs.inhibitOnFailure,
   };
 }

@@ -62,7 +62,14 @@ function checkerSpec(c: Checker, rs: RealServer, identity: (command: ScriptComma
         target: target(c),
         urls: c.urls.map((u) => ({
           path: u.path, statusCodes: u.statusCodes, digest: u.digest, virtualHost: u.virtualhost,
-          ...(u.regex !== undefined ? { regex: { pattern: u.regex, noMatch: u.regexNoMatch, minOffset: u.regexMinOffset, maxOffset: u.regexMaxOffset, flags: u.regexFlags } } : {}),
+          ...(u.regex !== undefined ? {
+            regex: {
+              pattern: u.regex, noMatch: u.regexNoMatch,
+              ...(u.regexMinOffset !== undefined && { minOffset: u.regexMinOffset }),
+              ...(u.regexMaxOffset !== undefined && { maxOffset: u.regexMaxOffset }),
+              ...(u.regexFlags !== undefined && { flags: u.regexFlags }),
+            },
+          } : {}),
         })),
         virtualHost,
         httpProtocol: c.httpProtocol,

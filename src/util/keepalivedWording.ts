@@ -31,7 +31,9 @@ export function keepalivedTrio(address: string, protocol: string | undefined, po
 }
 
 /** format_vs(): a group as `[NAME]:PORT`, a fwmark as `FWM N`, else the trio. */
-export function keepalivedVsName(vs: { address?: string; port?: number; fwmark?: number; group?: string; protocol: string }): string {
+export function keepalivedVsName(
+  vs: { address?: string | undefined; port?: number | undefined; fwmark?: number | undefined; group?: string | undefined; protocol: string },
+): string {
   if (vs.group !== undefined) return `[${vs.group}]:${vs.port ?? 0}`;
   if (vs.fwmark !== undefined) return `FWM ${vs.fwmark}`;
   return keepalivedTrio(vs.address ?? '', vs.protocol, vs.port ?? 0);

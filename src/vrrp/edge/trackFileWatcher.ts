@@ -67,7 +67,7 @@ export function watchTrackFile(file: string, onValue: (value: number) => void, o
  * existing regular file too (keepalived's track_file_end_handler). Never follows into a non-regular file.
  */
 export function initialiseTrackFiles(
-  files: readonly { name: string; path: string; init?: { value: number; overwrite: boolean } }[],
+  files: readonly { name: string; path: string; init?: { value: number; overwrite: boolean } | undefined }[],
   onTrouble: (message: string) => void,
 ): void {
   for (const f of files) {
