@@ -67,7 +67,7 @@ describe('TCP_CHECK', () => {
 describe('HTTP_GET / SSL_GET', () => {
   const body = 'hello, director\n';
   const md5 = createHash('md5').update(body).digest('hex');
-  const seen: Array<{ url?: string; host?: string; httpVersion: string }> = [];
+  const seen: Array<{ url: string | undefined; host: string | undefined; httpVersion: string }> = [];
   const handler = (req: IncomingMessage, res: ServerResponse): void => {
     seen.push({ url: req.url, host: req.headers.host, httpVersion: req.httpVersion });
     if (req.url === '/ok') res.end(body);

@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { model } from '../config/helpers.js';
-import { planFromConfig } from '../../src/healthcheck/fromConfig.js';
-import type { ScriptCommand } from '../../src/config/model.js';
+import { planFromConfig, type UserResolver } from '../../src/healthcheck/fromConfig.js';
 import { resolveScriptRunAs } from '../../src/scripts/runAs.js';
 import { parseUserDatabase } from '../../src/scripts/userDatabase.js';
 
@@ -50,7 +49,7 @@ virtual_server 10.0.0.100 80 {
 
 const users = parseUserDatabase('root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/false\n', 'root:x:0:\n');
 /** The daemon's resolver (src/scripts/hostIdentity.ts) over a fixed database. */
-const resolveUser = (command: ScriptCommand, scriptUser: { user: string; group?: string } | undefined) => {
+const resolveUser: UserResolver = (command, scriptUser) => {
   const r = resolveScriptRunAs(command, scriptUser, users, { uid: 0, gid: 0 });
   return r.ok ? (r.source === 'daemon' ? undefined : r.runAs) : { refused: r.error };
 };

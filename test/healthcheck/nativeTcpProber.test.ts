@@ -18,7 +18,7 @@ const both = async (target: ConnectTarget): Promise<[ProbeResult, ProbeResult]> 
 
 let server: Server;
 let port = 0;
-const accepted: Array<{ address?: string; port?: number }> = [];
+const accepted: Array<{ address: string | undefined; port: number | undefined }> = [];
 /** A listener that never accepts, its queue full: further SYNs are dropped, so connects hang. */
 let deaf: ChildProcess;
 let deafPort = 0;
