@@ -3,6 +3,8 @@
  * IP = the VIP and sender MAC = the interface's MAC, so every neighbour (and the switch) updates its cache
  * to point the VIP at us. Pure: bytes in, bytes out.
  */
+import { parseIpv4 } from '../util/ipAddress.js';
+
 export const ETHERTYPE_ARP = 0x0806;
 export const ARP_FRAME_LENGTH = 42; // 14 Ethernet + 28 ARP; the NIC pads to 60 on the wire
 
@@ -20,17 +22,10 @@ export function formatMac(mac: Uint8Array): string {
   return Array.from(mac, (b) => b.toString(16).padStart(2, '0')).join(':');
 }
 
-export function parseIpv4(ip: string): Buffer {
-  const parts = ip.split('.');
-  if (parts.length !== 4 || parts.some((p) => !/^\d{1,3}$/.test(p) || Number(p) > 255)) {
-    throw new Error(`not an IPv4 address: ${ip}`);
-  }
-  return Buffer.from(parts.map(Number));
-}
-
 export function gratuitousArpFrame(senderMac: Uint8Array, vip: string): Buffer {
   if (senderMac.length !== 6) throw new Error('sender MAC must be 6 bytes');
   const ip = parseIpv4(vip);
+  if (ip === undefined) throw new Error(`not an IPv4 address: ${vip}`);
   const frame = Buffer.alloc(ARP_FRAME_LENGTH);
   BROADCAST_MAC.copy(frame, 0); // Ethernet destination
   frame.set(senderMac, 6); // Ethernet source
@@ -41,8 +36,8 @@ export function gratuitousArpFrame(senderMac: Uint8Array, vip: string): Buffer {
   frame.writeUInt8(4, 19); // protocol address length
   frame.writeUInt16BE(1, 20); // opcode: request
   frame.set(senderMac, 22); // sender hardware address
-  ip.copy(frame, 28); // sender protocol address = VIP
+  frame.set(ip, 28); // sender protocol address = VIP
   BROADCAST_MAC.copy(frame, 32); // target hardware address: ff.. as keepalived does
-  ip.copy(frame, 38); // target protocol address = VIP
+  frame.set(ip, 38); // target protocol address = VIP
   return frame;
 }

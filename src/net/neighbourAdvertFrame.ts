@@ -1,4 +1,6 @@
+import { formatIpv6, parseIpv6 } from '../util/ipAddress.js';
 import { internetChecksum } from '../util/internetChecksum.js';
+import { formatMac } from './arpFrame.js';
 
 /**
  * Unsolicited neighbour advertisement (RFC 4861 §7.2.6) as keepalived 2.2.7 sends it for an IPv6 VIP
@@ -16,7 +18,7 @@ const ND_OPT_TARGET_LINKADDR = 2;
 const NA_FLAG_ROUTER = 0x80;
 const NA_FLAG_SOLICITED = 0x40;
 const NA_FLAG_OVERRIDE = 0x20;
-const ALL_NODES = parseIpv6('ff02::1');
+const ALL_NODES = Uint8Array.of(0xff, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x01); // ff02::1
 const ALL_NODES_MAC = Buffer.from([0x33, 0x33, 0x00, 0x00, 0x00, 0x01]);
 
 export interface NeighbourAdvertOptions {
@@ -27,6 +29,7 @@ export interface NeighbourAdvertOptions {
 export function neighbourAdvertFrame(senderMac: Uint8Array, vip: string, options: NeighbourAdvertOptions = {}): Buffer {
   if (senderMac.length !== 6) throw new Error('sender MAC must be 6 bytes');
   const target = parseIpv6(vip);
+  if (target === undefined) throw new Error(`not an IPv6 address: ${vip}`);
   const frame = Buffer.alloc(NEIGHBOUR_ADVERT_FRAME_LENGTH);
   ALL_NODES_MAC.copy(frame, 0);
   frame.set(senderMac, 6);
@@ -37,14 +40,14 @@ export function neighbourAdvertFrame(senderMac: Uint8Array, vip: string, options
   frame.writeUInt16BE(icmpLength, 18);
   frame.writeUInt8(IPPROTO_ICMPV6, 20);
   frame.writeUInt8(NDISC_HOP_LIMIT, 21);
-  target.copy(frame, 22); // source = the VIP
-  ALL_NODES.copy(frame, 38);
+  frame.set(target, 22); // source = the VIP
+  frame.set(ALL_NODES, 38);
   // ICMPv6 neighbour advertisement
   const icmp = 54;
   frame.writeUInt8(ICMPV6_NEIGHBOUR_ADVERT, icmp);
   frame.writeUInt8(0, icmp + 1); // code
   frame.writeUInt8(NA_FLAG_OVERRIDE | (options.router ? NA_FLAG_ROUTER : 0), icmp + 4);
-  target.copy(frame, icmp + 8);
+  frame.set(target, icmp + 8);
   frame.writeUInt8(ND_OPT_TARGET_LINKADDR, icmp + 24);
   frame.writeUInt8(1, icmp + 25); // option length in units of 8 bytes
   frame.set(senderMac, icmp + 26);
@@ -87,12 +90,12 @@ export function decodeNeighbourAdvertFrame(frame: Uint8Array): DecodedNeighbourA
   for (let at = 24; at + 8 <= icmp.length; ) {
     const length = icmp[at + 1]! * 8;
     if (length === 0) break;
-    if (icmp[at] === ND_OPT_TARGET_LINKADDR && length >= 8) targetLinkAddress = formatMacBytes(icmp.subarray(at + 2, at + 8));
+    if (icmp[at] === ND_OPT_TARGET_LINKADDR && length >= 8) targetLinkAddress = formatMac(icmp.subarray(at + 2, at + 8));
     at += length;
   }
   return {
-    destinationMac: formatMacBytes(b.subarray(0, 6)),
-    sourceMac: formatMacBytes(b.subarray(6, 12)),
+    destinationMac: formatMac(b.subarray(0, 6)),
+    sourceMac: formatMac(b.subarray(6, 12)),
     source: formatIpv6(b.subarray(22, 38)),
     destination: formatIpv6(b.subarray(38, 54)),
     hopLimit: b[21]!,
@@ -103,59 +106,4 @@ export function decodeNeighbourAdvertFrame(frame: Uint8Array): DecodedNeighbourA
     targetLinkAddress,
     checksumValid: icmpv6Checksum(b.subarray(22, 38), b.subarray(38, 54), icmp) === 0,
   };
-}
-
-/** IPv6 text (RFC 4291 forms, an IPv4 tail allowed, no zone) to its 16 bytes; throws on anything else. */
-export function parseIpv6(text: string): Buffer {
-  const fail = (): never => {
-    throw new Error(`not an IPv6 address: ${text}`);
-  };
-  let body = text;
-  let tail4: number[] = [];
-  const lastColon = body.lastIndexOf(':');
-  if (lastColon < 0) fail();
-  if (body.slice(lastColon + 1).includes('.')) {
-    const parts = body.slice(lastColon + 1).split('.');
-    if (parts.length !== 4 || parts.some((p) => !/^\d{1,3}$/.test(p) || Number(p) > 255)) fail();
-    tail4 = parts.map(Number);
-    body = body.slice(0, lastColon + 1) + '0:0';
-  }
-  const halves = body.split('::');
-  if (halves.length > 2) fail();
-  const groupsOf = (h: string): string[] => (h === '' ? [] : h.split(':'));
-  const head = groupsOf(halves[0]!);
-  const tail = halves.length === 2 ? groupsOf(halves[1]!) : [];
-  const missing = 8 - head.length - tail.length;
-  if (halves.length === 1 ? missing !== 0 : missing < 1) fail();
-  const groups = [...head, ...Array<string>(halves.length === 2 ? missing : 0).fill('0'), ...tail];
-  const out = Buffer.alloc(16);
-  groups.forEach((g, i) => {
-    if (!/^[0-9a-fA-F]{1,4}$/.test(g)) fail();
-    out.writeUInt16BE(parseInt(g, 16), i * 2);
-  });
-  if (tail4.length === 4) out.set(tail4, 12);
-  return out;
-}
-
-/** RFC 5952 text of 16 address bytes (lower case, longest run of two or more zero groups as ::). */
-export function formatIpv6(bytes: Uint8Array): string {
-  const groups = Array.from({ length: 8 }, (_, i) => ((bytes[i * 2]! << 8) | bytes[i * 2 + 1]!).toString(16));
-  let bestStart = -1;
-  let bestLength = 1;
-  for (let i = 0; i < 8; ) {
-    if (groups[i] !== '0') {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && groups[j] === '0') j++;
-    if (j - i > bestLength) [bestStart, bestLength] = [i, j - i];
-    i = j;
-  }
-  if (bestStart < 0) return groups.join(':');
-  return `${groups.slice(0, bestStart).join(':')}::${groups.slice(bestStart + bestLength).join(':')}`;
-}
-
-function formatMacBytes(mac: Uint8Array): string {
-  return Array.from(mac, (x) => x.toString(16).padStart(2, '0')).join(':');
 }

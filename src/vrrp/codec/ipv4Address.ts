@@ -3,20 +3,7 @@
  * 32-bit unsigned number where they must be compared (the equal-priority tie-break).
  */
 
-const DOTTED_QUAD = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/;
-
-/** Parses "a.b.c.d" into 4 bytes, or undefined when it is not a dotted-quad IPv4 address. */
-export function parseIpv4(text: string): Uint8Array | undefined {
-  const m = DOTTED_QUAD.exec(text);
-  if (!m) return undefined;
-  const bytes = new Uint8Array(4);
-  for (let i = 0; i < 4; i++) {
-    const octet = Number(m[i + 1]);
-    if (octet > 255) return undefined;
-    bytes[i] = octet;
-  }
-  return bytes;
-}
+import { parseIpv4 } from '../../util/ipAddress.js';
 
 /** Like parseIpv4, for addresses that come from our own validated configuration: throws when invalid. */
 export function ipv4Bytes(text: string): Uint8Array {
@@ -25,8 +12,8 @@ export function ipv4Bytes(text: string): Uint8Array {
   return bytes;
 }
 
-/** The one formatter (src/util/ipAddress.ts), re-exported where the VRRP code has always found it. */
-export { formatIpv4 } from '../../util/ipAddress.js';
+/** The one parser and formatter (src/util/ipAddress.ts), re-exported where the VRRP code has always found them. */
+export { formatIpv4, parseIpv4 } from '../../util/ipAddress.js';
 
 /** The address as an unsigned 32-bit number, so that "10.0.0.10" > "10.0.0.9" compares numerically. */
 export function ipv4ToNumber(text: string): number {
