@@ -65,27 +65,49 @@ export function compileRuleBlock(node: ConfigNode, ctx: CompileContext): IpRule[
   return out;
 }
 
+/**
+ * What reading one `ip route` or `ip rule` line keeps: the family its addresses fixed, whether it was refused
+ * (an error: `ok` false) or left out with a warning (`skipped`).
+ */
+class LineReading {
+  family: AddressFamily | undefined;
+  ok = true;
+  skipped = false;
+
+  constructor(private readonly ctx: CompileContext, private readonly mixedFamilies: (token: Token) => string) {}
+
+  fail(token: Token, message: string): undefined {
+    this.ctx.sink.error(posOf(token), message);
+    this.ok = false;
+    return undefined;
+  }
+
+  /** Fixes the line's family on its first address; a later one of the other family refuses the line. */
+  sameFamily(token: Token, f: AddressFamily): boolean {
+    if (this.family === undefined) this.family = f;
+    else if (this.family !== f) {
+      this.fail(token, this.mixedFamilies(token));
+      return false;
+    }
+    return true;
+  }
+}
+
+/** keepalived tracks only protocol-18 routes and rules: another protocol is reset to 18 (with a warning) unless no_track. */
+function trackedProtocol(what: 'route' | 'rule', protocol: number | undefined, protocolToken: Token | undefined, noTrack: boolean, ctx: CompileContext): number | undefined {
+  if (noTrack) return protocol;
+  if (protocol !== undefined && protocol !== KEEPALIVED_PROTOCOL && protocolToken) {
+    ctx.sink.warning(posOf(protocolToken), `${what} cannot be tracked if protocol is not keepalived (18); protocol reset to 18 (use no_track to keep ${protocol})`);
+  }
+  return KEEPALIVED_PROTOCOL;
+}
+
 // ---------------------------------------------------------------------------------------------- routes
 
 export function compileRoute(words: readonly Token[], ctx: CompileContext): IpRoute | undefined {
   const first = words[0]!;
-  let family: AddressFamily | undefined;
-  let ok = true;
-  /** Left out with a warning (multipath), as opposed to refused with an error. */
-  let skipped = false;
-  const fail = (token: Token, message: string): undefined => {
-    ctx.sink.error(posOf(token), message);
-    ok = false;
-    return undefined;
-  };
-  const sameFamily = (token: Token, f: AddressFamily): boolean => {
-    if (family === undefined) family = f;
-    else if (family !== f) {
-      fail(token, `route: cannot mix IPv4 and IPv6 addresses ('${token.text}')`);
-      return false;
-    }
-    return true;
-  };
+  // skipped: multipath (left out with a warning).
+  const line = new LineReading(ctx, (token) => `route: cannot mix IPv4 and IPv6 addresses ('${token.text}')`);
   let destination: IpPrefix | undefined;
   let destinationToken: Token | undefined;
   let type: IpRoute['type'] = 'unicast';
@@ -102,56 +124,56 @@ export function compileRoute(words: readonly Token[], ctx: CompileContext): IpRo
   let onlink = false;
   let noTrack = false;
 
-  for (let i = 0; i < words.length && ok; i++) {
+  for (let i = 0; i < words.length && line.ok; i++) {
     const word = words[i]!;
     const w = word.text;
     const value = (): Token | undefined => {
       const v = words[i + 1];
-      if (v === undefined) return fail(word, `route option '${w}' needs a value`);
+      if (v === undefined) return line.fail(word, `route option '${w}' needs a value`);
       i++;
       return v;
     };
     if (w === 'inet' || w === 'inet6') {
-      sameFamily(word, w);
+      line.sameFamily(word, w);
     } else if (w === 'src') {
       const v = value();
       const ip = v && parseIp(v, 'route src', ctx);
-      if (v && !ip) ok = false;
-      if (v && ip && sameFamily(v, ip.family)) src = ip.address;
+      if (v && !ip) line.ok = false;
+      if (v && ip && line.sameFamily(v, ip.family)) src = ip.address;
     } else if (w === 'via' || w === 'gw') {
       if (w === 'gw') ctx.sink.warning(posOf(word), "route: 'gw' is deprecated, use 'via' (as keepalived says)");
       let v = value();
       if (v && (v.text === 'inet' || v.text === 'inet6')) {
-        sameFamily(v, v.text);
+        line.sameFamily(v, v.text);
         v = value();
       }
       const ip = v && parseIp(v, 'route via', ctx);
-      if (v && !ip) ok = false;
-      if (v && ip && sameFamily(v, ip.family)) via = ip.address;
+      if (v && !ip) line.ok = false;
+      if (v && ip && line.sameFamily(v, ip.family)) via = ip.address;
     } else if (w === 'from') {
       const v = value();
       const p = v && prefix(v, 'route from', ctx);
-      if (v && !p) ok = false;
-      else if (v && p && p.family !== 'inet6') fail(v, `route: 'from' is only supported with IPv6 ('${v.text}')`);
-      else if (v && p && sameFamily(v, p.family)) from = { address: p.address, prefixLength: p.prefixLength };
+      if (v && !p) line.ok = false;
+      else if (v && p && p.family !== 'inet6') line.fail(v, `route: 'from' is only supported with IPv6 ('${v.text}')`);
+      else if (v && p && line.sameFamily(v, p.family)) from = { address: p.address, prefixLength: p.prefixLength };
     } else if (w === 'tos' || w === 'dsfield') {
       const v = value();
-      if (v) tos = numberOrName(v, {}, 255, 'route tos', ctx) ?? (ok = false, undefined);
+      if (v) tos = numberOrName(v, {}, 255, 'route tos', ctx) ?? (line.ok = false, undefined);
     } else if (w === 'table') {
       const v = value();
-      if (v) table = tableNumber(v, 'route', ctx) ?? (ok = false, table);
+      if (v) table = tableNumber(v, 'route', ctx) ?? (line.ok = false, table);
     } else if (w === 'protocol' || w === 'proto') {
       const v = value();
       if (v) {
-        protocol = numberOrName(v, PROTOCOLS, 255, 'route protocol', ctx) ?? (ok = false, undefined);
+        protocol = numberOrName(v, PROTOCOLS, 255, 'route protocol', ctx) ?? (line.ok = false, undefined);
         protocolToken = v;
       }
     } else if (w === 'scope') {
       const v = value();
-      if (v) scope = numberOrName(v, SCOPES, 255, 'route scope', ctx) ?? (ok = false, undefined);
+      if (v) scope = numberOrName(v, SCOPES, 255, 'route scope', ctx) ?? (line.ok = false, undefined);
     } else if (w === 'metric' || w === 'priority' || w === 'preference') {
       const v = value();
-      if (v) metric = numberOrName(v, {}, 0xffff_ffff, `route ${w}`, ctx) ?? (ok = false, undefined);
+      if (v) metric = numberOrName(v, {}, 0xffff_ffff, `route ${w}`, ctx) ?? (line.ok = false, undefined);
     } else if (w === 'dev' || w === 'oif') {
       const v = value();
       if (v) dev = v.text;
@@ -161,10 +183,10 @@ export function compileRoute(words: readonly Token[], ctx: CompileContext): IpRo
       noTrack = true;
     } else if (MULTIPATH_ROUTE_OPTIONS.has(w)) {
       ctx.sink.warning(posOf(word), `route: multipath ('${w}') is parsed but not acted on: this route is not installed`);
-      skipped = true;
+      line.skipped = true;
       break;
     } else if (REFUSED_ROUTE_OPTIONS.has(w)) {
-      fail(word, `route option '${w}' is not supported by tslvsd (ignoring it would install another route)`);
+      line.fail(word, `route option '${w}' is not supported by tslvsd (ignoring it would install another route)`);
     } else if (Object.prototype.hasOwnProperty.call(UNSUPPORTED_ROUTE_OPTIONS, w)) {
       ctx.sink.warning(posOf(word), `route option '${w}' is not supported by tslvsd; ignored`);
       const values = UNSUPPORTED_ROUTE_OPTIONS[w]!;
@@ -181,7 +203,7 @@ export function compileRoute(words: readonly Token[], ctx: CompileContext): IpRo
       }
       const dstToken = words[at];
       if (dstToken === undefined) {
-        fail(words[at - 1]!, 'route: no destination after \'' + words[at - 1]!.text + "'");
+        line.fail(words[at - 1]!, 'route: no destination after \'' + words[at - 1]!.text + "'");
         break;
       }
       i = at;
@@ -196,31 +218,26 @@ export function compileRoute(words: readonly Token[], ctx: CompileContext): IpRo
         continue;
       }
       if (addressFamily(dstToken.text.split('/')[0]!) === undefined) {
-        fail(dstToken, `unknown route keyword '${dstToken.text}'`);
+        line.fail(dstToken, `unknown route keyword '${dstToken.text}'`);
         break;
       }
       const p = prefix(dstToken, 'route destination', ctx);
       if (!p) {
-        ok = false;
+        line.ok = false;
         break;
       }
       replaces();
-      if (sameFamily(dstToken, p.family)) destination = { address: p.address, prefixLength: p.prefixLength };
+      if (line.sameFamily(dstToken, p.family)) destination = { address: p.address, prefixLength: p.prefixLength };
     }
   }
-  if (!ok || skipped) return undefined;
+  if (!line.ok || line.skipped) return undefined;
   if (destination === undefined) {
     ctx.sink.error(posOf(first), 'route must have a destination');
     return undefined;
   }
-  const fam: AddressFamily = family ?? 'inet';
+  const fam: AddressFamily = line.family ?? 'inet';
   if (destination.address === '') destination.address = fam === 'inet' ? '0.0.0.0' : '::';
-  if (!noTrack) {
-    if (protocol !== undefined && protocol !== KEEPALIVED_PROTOCOL && protocolToken) {
-      ctx.sink.warning(posOf(protocolToken), `route cannot be tracked if protocol is not keepalived (18); protocol reset to 18 (use no_track to keep ${protocol})`);
-    }
-    protocol = KEEPALIVED_PROTOCOL;
-  }
+  protocol = trackedProtocol('route', protocol, protocolToken, noTrack, ctx);
   const route: IpRoute = {
     loc: locOf(first), family: fam, destination, type, table, protocol: protocol ?? KEEPALIVED_PROTOCOL, onlink, noTrack,
   };
@@ -238,23 +255,8 @@ export function compileRoute(words: readonly Token[], ctx: CompileContext): IpRo
 
 export function compileRule(words: readonly Token[], ctx: CompileContext): IpRule | undefined {
   const first = words[0]!;
-  let family: AddressFamily | undefined;
-  let ok = true;
-  /** Left out with a warning (an address keepalived cannot parse either), as opposed to refused. */
-  let skipped = false;
-  const fail = (token: Token, message: string): undefined => {
-    ctx.sink.error(posOf(token), message);
-    ok = false;
-    return undefined;
-  };
-  const sameFamily = (token: Token, f: AddressFamily): boolean => {
-    if (family === undefined) family = f;
-    else if (family !== f) {
-      fail(token, `rule: mixed IPv4 and IPv6 ('${token.text}')`);
-      return false;
-    }
-    return true;
-  };
+  // skipped: an address keepalived cannot parse either (left out with a warning).
+  const line = new LineReading(ctx, (token) => `rule: mixed IPv4 and IPv6 ('${token.text}')`);
   let from: IpPrefix | undefined;
   let to: IpPrefix | undefined;
   let action: IpRule['action'] | undefined;
@@ -271,33 +273,33 @@ export function compileRule(words: readonly Token[], ctx: CompileContext): IpRul
   let protocolToken: Token | undefined;
   let noTrack = false;
   const setAction = (token: Token, a: IpRule['action']): void => {
-    if (action !== undefined) fail(token, 'rule: cannot specify more than one of table/nop/goto/blackhole/prohibit/unreachable');
+    if (action !== undefined) line.fail(token, 'rule: cannot specify more than one of table/nop/goto/blackhole/prohibit/unreachable');
     action = a;
     actionToken = token;
   };
 
-  for (let i = 0; i < words.length && ok; i++) {
+  for (let i = 0; i < words.length && line.ok; i++) {
     const word = words[i]!;
     const w = word.text;
     const value = (): Token | undefined => {
       const v = words[i + 1];
-      if (v === undefined) return fail(word, `rule option '${w}' needs a value`);
+      if (v === undefined) return line.fail(word, `rule option '${w}' needs a value`);
       i++;
       return v;
     };
     if (w === 'inet' || w === 'inet6') {
-      sameFamily(word, w);
+      line.sameFamily(word, w);
     } else if (w === 'from' || w === 'to') {
       const v = value();
       if (v && v.text !== 'all' && addressFamily(v.text.split('/')[0]!) === undefined) {
         // keepalived 2.2.7 logs "Invalid rule to address" and goes on without the rule (its doc/samples have
         // `to 192.168.100./24`): the same here, with the location.
         ctx.sink.warning(posOf(v), `rule ${w}: '${v.text}' is not an IPv4 or IPv6 address: the rule is not acted on (skipped, as keepalived skips it)`);
-        skipped = true;
+        line.skipped = true;
       } else if (v && v.text !== 'all') {
         const p = prefix(v, `rule ${w}`, ctx);
-        if (!p) ok = false;
-        else if (sameFamily(v, p.family)) {
+        if (!p) line.ok = false;
+        else if (line.sameFamily(v, p.family)) {
           if (w === 'from') from = { address: p.address, prefixLength: p.prefixLength };
           else to = { address: p.address, prefixLength: p.prefixLength };
         }
@@ -305,22 +307,22 @@ export function compileRule(words: readonly Token[], ctx: CompileContext): IpRul
     } else if (w === 'table' || w === 'lookup') {
       const v = value();
       if (v) {
-        table = tableNumber(v, 'rule', ctx) ?? (ok = false, undefined);
+        table = tableNumber(v, 'rule', ctx) ?? (line.ok = false, undefined);
         setAction(word, 'table');
       }
     } else if (w === 'preference' || w === 'order' || w === 'priority') {
       const v = value();
-      if (v) priority = numberOrName(v, {}, 0xffff_ffff, `rule ${w}`, ctx) ?? (ok = false, undefined);
+      if (v) priority = numberOrName(v, {}, 0xffff_ffff, `rule ${w}`, ctx) ?? (line.ok = false, undefined);
     } else if (w === 'tos' || w === 'dsfield') {
       const v = value();
-      if (v) tos = numberOrName(v, {}, 255, 'rule tos', ctx) ?? (ok = false, undefined);
+      if (v) tos = numberOrName(v, {}, 255, 'rule tos', ctx) ?? (line.ok = false, undefined);
     } else if (w === 'fwmark') {
       const v = value();
       if (v) {
         const m = /^(0x[0-9a-f]+|[0-9]+)(?:\/(0x[0-9a-f]+|[0-9]+))?$/i.exec(v.text);
         const mark = m ? Number(m[1]) : NaN;
         const mask = m?.[2] !== undefined ? Number(m[2]) : undefined;
-        if (!m || mark > 0xffff_ffff || (mask !== undefined && mask > 0xffff_ffff)) fail(v, `rule: invalid fwmark '${v.text}' (MARK[/MASK])`);
+        if (!m || mark > 0xffff_ffff || (mask !== undefined && mask > 0xffff_ffff)) line.fail(v, `rule: invalid fwmark '${v.text}' (MARK[/MASK])`);
         else {
           fwmark = mark;
           if (mask !== undefined) fwmask = mask;
@@ -335,13 +337,13 @@ export function compileRule(words: readonly Token[], ctx: CompileContext): IpRul
     } else if (w === 'protocol') {
       const v = value();
       if (v) {
-        protocol = numberOrName(v, PROTOCOLS, 255, 'rule protocol', ctx) ?? (ok = false, undefined);
+        protocol = numberOrName(v, PROTOCOLS, 255, 'rule protocol', ctx) ?? (line.ok = false, undefined);
         protocolToken = v;
       }
     } else if (w === 'no_track') {
       noTrack = true;
     } else if (w === 'l3mdev') {
-      fail(word, "rule option 'l3mdev' is not supported by tslvsd (no VRF support)");
+      line.fail(word, "rule option 'l3mdev' is not supported by tslvsd (no VRF support)");
     } else if (Object.prototype.hasOwnProperty.call(UNSUPPORTED_RULE_OPTIONS, w)) {
       ctx.sink.warning(posOf(word), `rule option '${w}' is not supported by tslvsd; ignored`);
       i += UNSUPPORTED_RULE_OPTIONS[w]!;
@@ -350,24 +352,24 @@ export function compileRule(words: readonly Token[], ctx: CompileContext): IpRul
       if (w === 'type') at++;
       const t = words[at];
       if (t === undefined) {
-        fail(word, "rule: 'type' needs an action");
+        line.fail(word, "rule: 'type' needs an action");
         break;
       }
       i = at;
       if (t.text === 'goto') {
         const v = value();
         if (v) {
-          gotoTarget = numberOrName(v, {}, 0xffff_ffff, 'rule goto', ctx) ?? (ok = false, undefined);
+          gotoTarget = numberOrName(v, {}, 0xffff_ffff, 'rule goto', ctx) ?? (line.ok = false, undefined);
           setAction(t, 'goto');
         }
       } else if (t.text === 'nop' || t.text === 'blackhole' || t.text === 'unreachable' || t.text === 'prohibit') {
         setAction(t, t.text);
       } else {
-        fail(t, `unknown rule option '${t.text}'`);
+        line.fail(t, `unknown rule option '${t.text}'`);
       }
     }
   }
-  if (!ok || skipped) return undefined;
+  if (!line.ok || line.skipped) return undefined;
   if (action === undefined) {
     ctx.sink.error(posOf(first), 'rule: no action (table, goto, nop, blackhole, prohibit or unreachable)');
     return undefined;
@@ -377,13 +379,8 @@ export function compileRule(words: readonly Token[], ctx: CompileContext): IpRul
     ctx.sink.error(posOf(actionToken ?? first), `rule action 'goto ${gotoTarget ?? ''}' is not supported by tslvsd`);
     return undefined;
   }
-  const fam: AddressFamily = family ?? 'inet';
-  if (!noTrack) {
-    if (protocol !== undefined && protocol !== KEEPALIVED_PROTOCOL && protocolToken) {
-      ctx.sink.warning(posOf(protocolToken), `rule cannot be tracked if protocol is not keepalived (18); protocol reset to 18 (use no_track to keep ${protocol})`);
-    }
-    protocol = KEEPALIVED_PROTOCOL;
-  }
+  const fam: AddressFamily = line.family ?? 'inet';
+  protocol = trackedProtocol('rule', protocol, protocolToken, noTrack, ctx);
   if (priority === undefined) {
     const counters = nextRulePriority.get(ctx) ?? { inet: RULE_START_PRIORITY, inet6: RULE_START_PRIORITY };
     nextRulePriority.set(ctx, counters);
