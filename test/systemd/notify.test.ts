@@ -6,7 +6,7 @@ import { SystemdNotifier, watchdogPingIntervalMs, type DatagramSender } from '..
 import { nativeDatagramSender } from '../../src/systemd/nativeSender.js';
 import { SystemdWatchdog } from '../../src/systemd/watchdog.js';
 import { FakeClock, SystemClock } from '../../src/util/clock.js';
-import { startNotifyListener } from './notifyListener.js';
+import { startNotifyListener } from '../daemon/notifyListener.js';
 
 function recordingSender(): DatagramSender & { sent: Array<[string, string]> } {
   const sent: Array<[string, string]> = [];
