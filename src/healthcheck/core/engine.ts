@@ -1,9 +1,10 @@
-import type { Clock, TimerHandle } from '../../util/clock.js';
+import type { Clock } from '../../util/clock.js';
 import { destinationKey, type DestinationKey } from '../../config/keys.js';
 import type { CheckerSpec, HealthCheckPlan, ScriptSpec } from '../plan.js';
 import type { ProbeResult } from '../result.js';
 import type { HealthCounters, HealthEvent, HealthSnapshot } from '../events.js';
 import { CheckerState } from './checkerState.js';
+import { TimerQueue, type QueuedTimer } from './timerQueue.js';
 import { VirtualServerState, type DesiredDestination, type RealServerHealth } from './virtualServerState.js';
 
 /** Runs one probe. Implementations should never reject; the engine contains them if they do. */
@@ -25,6 +26,11 @@ export interface EngineDeps {
   onEvent: (event: HealthEvent) => void;
   /** Extra time a probe gets beyond its own timeout before it is declared hung. */
   probeGraceMs?: number;
+  /**
+   * Launches and hung deadlines falling due within this step share one wake-up of the loop (each at most
+   * this late); 0 (default) keeps every one's own time. The checker thread uses a few ms.
+   */
+  timerGridMs?: number;
 }
 
 interface CheckerRuntime {
@@ -34,7 +40,7 @@ interface CheckerRuntime {
   readonly spec: CheckerSpec;
   readonly specJson: string;
   state: CheckerState;
-  timer: TimerHandle | undefined;
+  timer: QueuedTimer | undefined;
   dueAt: number;
   /** When the probe in flight (or the last one) started. */
   launchedAt: number;
@@ -129,8 +135,12 @@ export class HealthCheckEngine {
   private latenessWindowStart = Number.NEGATIVE_INFINITY;
   private latenessWindowMax = 0;
   private latenessPrevWindowMax = 0;
+  /** Every launch and hung deadline of every checker, on one Clock timer. */
+  private readonly timers: TimerQueue;
 
-  constructor(private readonly deps: EngineDeps) {}
+  constructor(private readonly deps: EngineDeps) {
+    this.timers = new TimerQueue(deps.clock, deps.timerGridMs ?? 0);
+  }
 
   /**
    * Starts checking. `prior` (virtual server key → real server key → alive) seeds real servers whose state
@@ -178,6 +188,7 @@ export class HealthCheckEngine {
   stop(): void {
     if (!this.running) return;
     this.running = false;
+    this.timers.clear(); // the hung deadlines of probes in flight too: nothing keeps the loop alive
     for (const vs of this.vss.values()) {
       for (const list of vs.checkers.values()) for (const c of list) this.cancel(c);
       if (!vs.state.plan.omega) continue;
@@ -285,7 +296,7 @@ export class HealthCheckEngine {
       prev.token = Number.NaN; // NaN equals no token: whatever the old object still awaits is ignored
 
       if (adopted.timer !== undefined) {
-        this.deps.clock.clearTimer(adopted.timer);
+        this.timers.cancel(adopted.timer);
         adopted.timer = undefined;
       }
       if (adopted.inFlight) {
@@ -322,14 +333,14 @@ export class HealthCheckEngine {
   private schedule(c: CheckerRuntime, delayMs: number): void {
     if (!this.running) return;
     c.dueAt = this.deps.clock.now() + delayMs;
-    c.timer = this.deps.clock.setTimer(delayMs, () => {
+    c.timer = this.timers.add(delayMs, () => {
       c.timer = undefined;
       this.launch(c);
     });
   }
 
   private cancel(c: CheckerRuntime): void {
-    this.deps.clock.clearTimer(c.timer);
+    this.timers.cancel(c.timer);
     c.timer = undefined;
     c.token++;
   }
@@ -344,11 +355,11 @@ export class HealthCheckEngine {
     const budget = probeBudgetMs(c.spec) + (this.deps.probeGraceMs ?? 1_000);
     // The hung verdict is the engine's own timeout: a deadline timer that fired late (the loop was busy)
     // gives the probe back the time the loop was away, a bounded number of times, before it counts.
-    let deadline: TimerHandle | undefined;
+    let deadline: QueuedTimer | undefined;
     let extensions = 0;
     const armDeadline = (ms: number): void => {
       const dueAt = this.deps.clock.now() + ms;
-      deadline = this.deps.clock.setTimer(ms, () => {
+      deadline = this.timers.add(ms, () => {
         if (c.token !== token) return;
         const lateMs = this.deps.clock.now() - dueAt;
         // Any real lateness counts here: the probe's own timeout (due earlier) may be waiting for the very
@@ -366,23 +377,29 @@ export class HealthCheckEngine {
       });
     };
     armDeadline(budget);
-    // Through a promise chain, a runner that throws synchronously or returns garbage is contained too.
-    Promise.resolve()
-      .then(() => this.deps.probes.run(c.spec))
-      .then((result) => (isProbeResult(result) ? result : Promise.reject(new Error('checker returned no result'))))
-      .then(
-      (result) => {
-        this.deps.clock.clearTimer(deadline);
-        this.complete(c, token, result);
-      },
-      (err: unknown) => {
-        this.deps.clock.clearTimer(deadline);
-        if (c.token !== token) return;
-        this.counters.probesThrew++;
-        const message = err instanceof Error ? err.message : String(err);
-        this.complete(c, token, { up: false, reason: `checker error: ${message}`, durationMs: this.deps.clock.now() - started });
-      },
-    );
+    const failed = (err: unknown): void => {
+      this.timers.cancel(deadline);
+      if (c.token !== token) return;
+      this.counters.probesThrew++;
+      const message = err instanceof Error ? err.message : String(err);
+      this.complete(c, token, { up: false, reason: `checker error: ${message}`, durationMs: this.deps.clock.now() - started });
+    };
+    // One promise per probe (this runs for every check): a runner that throws synchronously, rejects or
+    // returns garbage is contained all the same, and its verdict still arrives asynchronously.
+    let pending: Promise<ProbeResult>;
+    try {
+      pending = this.deps.probes.run(c.spec);
+    } catch (err) {
+      pending = Promise.reject(err);
+    }
+    Promise.resolve(pending).then((result) => {
+      if (!isProbeResult(result)) {
+        failed(new Error('checker returned no result'));
+        return;
+      }
+      this.timers.cancel(deadline);
+      this.complete(c, token, result);
+    }, failed);
   }
 
   private complete(c: CheckerRuntime, token: number, result: ProbeResult): void {
