@@ -55,8 +55,20 @@ export function describeSocketError(err: NodeJS.ErrnoException): string {
  */
 export function probeTcp(spec: TcpCheckSpec): Promise<ProbeResult> {
   const native = nativeTcpProber();
-  // The native prober takes plain IPv4 / IPv6 literals; a scoped (fe80::1%eth0) address goes through Node.
-  return native && NativeTcpProber.accepts(spec.target) ? native.probe(spec.target) : probeTcpWithNodeSocket(spec);
+  return native && nativeAccepts(spec.target) ? native.probe(spec.target) : probeTcpWithNodeSocket(spec);
+}
+
+/** Per target (a plan's object, the same at every check), whether the native prober takes it. */
+const nativeTargets = new WeakMap<ConnectTarget, boolean>();
+
+/** The native prober takes plain IPv4 / IPv6 literals; a scoped (fe80::1%eth0) address goes through Node. */
+function nativeAccepts(target: ConnectTarget): boolean {
+  let ok = nativeTargets.get(target);
+  if (ok === undefined) {
+    ok = NativeTcpProber.accepts(target);
+    nativeTargets.set(target, ok);
+  }
+  return ok;
 }
 
 export async function probeTcpWithNodeSocket(spec: TcpCheckSpec): Promise<ProbeResult> {
