@@ -305,7 +305,7 @@ function healthPart(clock: Clock, logger: Logger, ipvs: IpvsPart, metrics: Daemo
     runner: new HealthCheckService({ onTrouble: (message) => logger.warn({ part: 'healthcheck' }, message) }),
     plan: (m) => planFromConfig(m, hostScriptIdentity, readTlsMaterial(m.ssl)),
     onRealServerChange: (change) => ipvs.onRealServerChange(change),
-    observeCheckDuration: (type, seconds) => metrics.observeCheckDuration(type, seconds),
+    observeCheckDuration: (type, seconds, count) => metrics.observeCheckDuration(type, seconds, count),
     ...(fifos ? { transitions: { virtualServer: (vs, up) => fifos.virtualServer(vs, up), realServer: (vs, rs, alive) => fifos.realServer(vs, rs, alive) } } : {}),
     clock,
     logger,

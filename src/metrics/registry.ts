@@ -1,5 +1,6 @@
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import { registerNodeExporterIpvs } from './nodeExporterIpvs.js';
+import { CountedHistogram } from './countedHistogram.js';
 import {
   VRRP_STATE_VALUES,
   type IpvsBackendStatus,
@@ -31,8 +32,8 @@ export interface MetricsSources {
 
 export interface DaemonMetrics {
   registry: Registry;
-  /** Called by the health-check edge after each probe. */
-  observeCheckDuration(checkerType: string, seconds: number): void;
+  /** Called by the health-check edge for the probes it learnt of: `count` of them took `seconds`. */
+  observeCheckDuration(checkerType: string, seconds: number, count?: number): void;
   /** Replace a source (after a reload, or when a part starts late). */
   setSources(sources: MetricsSources): void;
 }
@@ -277,13 +278,13 @@ export function createDaemonMetrics(initial: MetricsSources = {}, options: { pro
     },
   });
 
-  const checkDuration = new Histogram({
-    name: 'tslvsd_check_duration_seconds',
-    help: 'Duration of one health check probe',
-    labelNames: ['checker'],
-    buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
-    registers: [registry],
-  });
+  const checkDuration = new CountedHistogram(
+    'tslvsd_check_duration_seconds',
+    'Duration of one health check probe',
+    'checker',
+    [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registry,
+  );
 
   const ipvsScrapeErrors = new Counter({
     name: 'tslvsd_ipvs_scrape_errors_total',
@@ -381,8 +382,8 @@ export function createDaemonMetrics(initial: MetricsSources = {}, options: { pro
 
   return {
     registry,
-    observeCheckDuration(checkerType, seconds) {
-      if (Number.isFinite(seconds) && seconds >= 0) checkDuration.observe({ checker: checkerType }, seconds);
+    observeCheckDuration(checkerType, seconds, count = 1) {
+      checkDuration.observe(checkerType, seconds, count);
     },
     setSources(next) {
       sources = next;

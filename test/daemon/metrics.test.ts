@@ -103,6 +103,9 @@ describe('metrics exposition', () => {
     expect(text).toContain('tslvsd_checker_up{virtual_server="10.0.0.100:80/TCP",real_server="192.168.1.10:80",checker="HTTP_GET",index="0"} 1');
     expect(text).toContain('tslvsd_virtual_server_quorum_up{virtual_server="10.0.0.100:80/TCP"} 1');
     expect(text).toContain('tslvsd_check_duration_seconds_bucket{le="0.025",checker="HTTP_GET"} 1');
+    expect(text).toContain('tslvsd_check_duration_seconds_bucket{le="0.01",checker="HTTP_GET"} 0');
+    expect(text).toContain('tslvsd_check_duration_seconds_bucket{le="+Inf",checker="HTTP_GET"} 1');
+    expect(text).toContain('tslvsd_check_duration_seconds_count{checker="HTTP_GET"} 1');
     expect(text).toContain('tslvsd_ipvs_service_connections_total{service="10.0.0.100:80/TCP"} 10');
     expect(text).toContain('tslvsd_ipvs_destination_bytes_total{service="10.0.0.100:80/TCP",destination="192.168.1.10:80",direction="out"} 9000');
     expect(text).toContain('tslvsd_vrrp_advertisement_send_errors_total{iname="VI_1",intf="eth0",vrid="51"} 2');
@@ -200,5 +203,27 @@ describe('metrics listener', () => {
     } finally {
       await server.close();
     }
+  });
+});
+
+describe('check duration histogram', () => {
+  it('counts observations in bulk: cumulative buckets, sum and count per checker type', async () => {
+    const m = createDaemonMetrics({}, { processMetrics: false });
+    m.observeCheckDuration('TCP_CHECK', 0.002, 5);
+    m.observeCheckDuration('TCP_CHECK', 0.3, 2);
+    m.observeCheckDuration('TCP_CHECK', 20, 1);
+    m.observeCheckDuration('HTTP_GET', Number.NaN, 3);
+    m.observeCheckDuration('HTTP_GET', 0.01);
+    const text = await m.registry.metrics();
+    expect(text).toContain('# TYPE tslvsd_check_duration_seconds histogram');
+    expect(text).toContain('tslvsd_check_duration_seconds_bucket{le="0.001",checker="TCP_CHECK"} 0');
+    expect(text).toContain('tslvsd_check_duration_seconds_bucket{le="0.005",checker="TCP_CHECK"} 5');
+    expect(text).toContain('tslvsd_check_duration_seconds_bucket{le="0.25",checker="TCP_CHECK"} 5');
+    expect(text).toContain('tslvsd_check_duration_seconds_bucket{le="0.5",checker="TCP_CHECK"} 7');
+    expect(text).toContain('tslvsd_check_duration_seconds_bucket{le="10",checker="TCP_CHECK"} 7');
+    expect(text).toContain('tslvsd_check_duration_seconds_bucket{le="+Inf",checker="TCP_CHECK"} 8');
+    expect(text).toContain('tslvsd_check_duration_seconds_sum{checker="TCP_CHECK"} 20.61');
+    expect(text).toContain('tslvsd_check_duration_seconds_count{checker="TCP_CHECK"} 8');
+    expect(text).toContain('tslvsd_check_duration_seconds_count{checker="HTTP_GET"} 1');
   });
 });
