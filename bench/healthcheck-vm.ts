@@ -48,6 +48,8 @@ const CHECKOUT = new URL('..', import.meta.url).pathname;
 
 /** tslvsd is started as installed: `node bin/tslvsd.js --check-only …` (compiled JavaScript from dist/, no tsx). */
 const TSLVSD_ENTRY = [`${CHECKOUT}bin/tslvsd.js`, '--config-id', 'hcbench'];
+/** Extra node options for tslvsd, space-separated (e.g. `--cpu-prof --cpu-prof-dir=DIR`: not allowed in NODE_OPTIONS). */
+const TSLVSD_NODE_ARGS = (process.env.TSLVSD_BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
 
 // Accepts on 0.0.0.0 (every 127.x reaches it), counts and closes: a select loop in Python, far cheaper per
 // connection than a Node server on the emulated core, so the listener is not what limits the checks. The
@@ -163,7 +165,7 @@ class Daemon {
   constructor(director: Director, configFile: string) {
     const [cmd, args] = director === 'keepalived'
       ? ['keepalived', ['-n', '-l', '-D', '-G', '--check', '-f', configFile, '-p', `${WORK}/keepalived.pid`, '-c', `${WORK}/checkers.pid`]] as const
-      : [process.execPath, [...TSLVSD_ENTRY, '--check-only', '--config', configFile, '--metrics-listen', 'off', '--log-level', 'warn']] as const;
+      : [process.execPath, [...TSLVSD_NODE_ARGS, ...TSLVSD_ENTRY, '--check-only', '--config', configFile, '--metrics-listen', 'off', '--log-level', 'warn']] as const;
     this.child = spawn(cmd, [...args], { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     for (const s of [this.child.stdout!, this.child.stderr!]) {
       createInterface({ input: s }).on('line', (l) => { this.tail.push(l); if (this.tail.length > 30) this.tail.shift(); });
