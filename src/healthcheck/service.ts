@@ -13,6 +13,12 @@ export interface HealthCheckServiceOptions {
   workers?: number;
   /** A worker that sends no heartbeat for this long is presumed stuck, terminated and restarted. */
   heartbeatTimeoutMs?: number;
+  /**
+   * How long a new worker may take to send its first heartbeat (loading its modules) before it is presumed
+   * stuck; default 120 s. On a loaded or emulated machine that load takes tens of seconds: with only the
+   * heartbeat timeout, every new worker would be killed while loading, and no check would ever run.
+   */
+  startTimeoutMs?: number;
   /** Delay before restarting a worker that died. */
   restartDelayMs?: number;
   /** Where to report worker trouble (restarts, errors); defaults to nothing. */
@@ -46,6 +52,8 @@ interface Slot {
   worker: Worker | undefined;
   plan: HealthCheckPlan;
   lastHeartbeat: number;
+  /** Whether the current worker has sent anything yet (until then it is loading: startTimeoutMs). */
+  heard: boolean;
   restartTimer: NodeJS.Timeout | undefined;
   /** Restarts in a row without a worker living a minute: each waits twice as long (capped at 30 s). */
   crashStreak: number;
@@ -106,14 +114,16 @@ export class HealthCheckService {
     this.stopping = false;
     const n = Math.max(1, Math.floor(this.options.workers ?? 1));
     this.slots = partition(plan, n).map((part, index) => ({
-      index, worker: undefined, plan: part, lastHeartbeat: 0, restartTimer: undefined, crashStreak: 0, startedAt: 0,
+      index, worker: undefined, plan: part, lastHeartbeat: 0, heard: false, restartTimer: undefined, crashStreak: 0, startedAt: 0,
     }));
     for (const slot of this.slots) this.spawn(slot);
     const timeout = this.options.heartbeatTimeoutMs ?? 10_000;
+    const startTimeout = Math.max(timeout, this.options.startTimeoutMs ?? 120_000);
     this.watchdog = setInterval(() => {
       for (const slot of this.slots) {
-        if (slot.worker && performance.now() - slot.lastHeartbeat > timeout) {
-          this.options.onTrouble?.(`checker worker ${slot.index} silent for ${timeout} ms: restarting it`);
+        const limit = slot.heard ? timeout : startTimeout;
+        if (slot.worker && performance.now() - slot.lastHeartbeat > limit) {
+          this.options.onTrouble?.(`checker worker ${slot.index} silent for ${limit} ms${slot.heard ? '' : ' after its start'}: restarting it`);
           void slot.worker.terminate();
         }
       }
@@ -212,6 +222,7 @@ export class HealthCheckService {
       resourceLimits: { maxYoungGenerationSizeMb: this.options.workerYoungGenerationMb ?? DEFAULT_WORKER_YOUNG_GENERATION_MB },
     });
     slot.worker = worker;
+    slot.heard = false;
     slot.lastHeartbeat = performance.now();
     slot.startedAt = performance.now();
     worker.on('message', (m: FromWorker) => this.onMessage(slot, m));
@@ -236,9 +247,11 @@ export class HealthCheckService {
   private onMessage(slot: Slot, m: FromWorker): void {
     switch (m.type) {
       case 'heartbeat':
+        slot.heard = true;
         slot.lastHeartbeat = performance.now();
         break;
       case 'events':
+        slot.heard = true;
         slot.lastHeartbeat = performance.now();
         for (const e of m.events) this.apply(e);
         break;

@@ -144,6 +144,24 @@ describe('HealthCheckService (checks in a worker thread)', () => {
     expect(changes.slice(n)).toEqual([]);
   });
 
+  it('a new worker slow to send its first heartbeat (loading) is given startTimeoutMs, not the heartbeat timeout', async () => {
+    const backend = new Backend();
+    backends.push(backend);
+    await backend.up();
+    const troubles: string[] = [];
+    const svc = new HealthCheckService({ heartbeatTimeoutMs: 2_000, startTimeoutMs: 60_000, restartDelayMs: 50, onTrouble: (m) => troubles.push(m) });
+    services.push(svc);
+    const changes: RealServerChange[] = [];
+    svc.onChange((c) => changes.push(c));
+    svc.start(plan(backend.port));
+    // As a worker loading on a starved machine: nothing from it for 6 s, three heartbeat timeouts.
+    const slots = (svc as unknown as { slots: Array<{ worker?: Worker }> }).slots;
+    slots[0]!.worker!.postMessage({ type: 'stall', ms: 6_000 });
+    await waitFor(() => changes.find((c) => c.alive), 20_000);
+    expect(svc.restarts).toBe(0);
+    expect(troubles).toEqual([]);
+  });
+
   it('reload keeps an unchanged real server and adds a new one', async () => {
     const a = new Backend();
     const b = new Backend();
