@@ -281,6 +281,8 @@ async function measure(director: Director, servers: number, listener: Listener):
     const recover = await watchVictims(layout.victimService, layout.victims, (d, v) => d.has(v), startAt, 60_000);
     const ipvsadmSeesBack = await ipvsadmDestinations(layout.victimService);
     console.log(`recovery: ${recover.length}/${layout.victims.length} back (ipvsadm -Ln then lists ${layout.victims.filter((v) => ipvsadmSeesBack.has(v)).length}), p50 ${pct(recover, 50).toFixed(0)} ms, max ${(recover.at(-1) ?? NaN).toFixed(0)} ms`);
+    // What the daemon itself said (tslvsd runs at --log-level warn: worker restarts, behind-schedule lines).
+    if (director === 'tslvsd') for (const l of daemon.tail.slice(-8)) console.log(`  tslvsd: ${l.slice(0, 400)}`);
     return { director, servers, tableFullS, checksPerS, cpuPct, listenerCpuPct, machineBusyPct, peakRssMiB, missingDuringRun, detect, recover, detected: detect.length, recovered: recover.length };
   } finally {
     await daemon.stop();
