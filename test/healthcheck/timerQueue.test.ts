@@ -77,3 +77,25 @@ describe('TimerQueue', () => {
     expect(ran).toBe(0);
   });
 });
+
+describe('TimerQueue wake-up budget', () => {
+  it('yields to the loop after WAKE_BUDGET_MS of work, then runs the rest', () => {
+    const clock = new FakeClock();
+    const q = new TimerQueue(clock);
+    const ran: number[] = [];
+    let otherTimerRanAfter = -1;
+    // Each entry "takes" 15 ms of the loop: the second one exhausts the 20 ms budget.
+    const slow = (i: number) => () => {
+      ran.push(i);
+      (clock as unknown as { t: number }).t += 15;
+    };
+    for (let i = 0; i < 4; i++) q.add(10, slow(i));
+    clock.setTimer(10, () => { otherTimerRanAfter = ran.length; });
+    clock.advance(10);
+    expect(ran).toEqual([0, 1]);
+    clock.advance(100);
+    expect(ran).toEqual([0, 1, 2, 3]);
+    // The loop's own timer (a heartbeat) got its turn in between, not after all of them.
+    expect(otherTimerRanAfter).toBe(2);
+  });
+});

@@ -18,8 +18,13 @@ interface Entry extends QueuedTimer {
  * earliest; when it fires, every entry due by then runs, earliest first, ties in arming order (as separate
  * timers would). `gridMs` > 0 arms that timer on a grid of that step, so the entries falling due within one
  * step share one wake-up, each at most `gridMs` late; 0 keeps every entry's own time (tests, FakeClock).
- * A cancelled entry stays in the heap until its time and is dropped then.
+ * A cancelled entry stays in the heap until its time and is dropped then. One wake-up runs entries for at
+ * most {@link WAKE_BUDGET_MS} and then yields to the loop (a 0 ms timer): behind schedule, a checker with
+ * hundreds of overdue launches would otherwise hold its loop for seconds, its heartbeats and its probes'
+ * answers waiting behind them (separate runtime timers interleave with the heartbeat's).
  */
+export const WAKE_BUDGET_MS = 20;
+
 export class TimerQueue {
   private readonly heap: Entry[] = [];
   private seq = 0;
@@ -70,12 +75,21 @@ export class TimerQueue {
     this.armed = undefined;
     this.armedAt = Number.POSITIVE_INFINITY;
     const now = this.clock.now();
+    const yieldAt = now + WAKE_BUDGET_MS;
     // Entries added while running that are due already run in this round too (a 0 ms timer).
     for (let top = this.heap[0]; top !== undefined && top.at <= now; top = this.heap[0]) {
       this.pop();
       const fn = top.fn;
       top.fn = undefined;
-      fn?.();
+      if (!fn) continue;
+      fn();
+      if (this.clock.now() >= yieldAt && this.heap[0] !== undefined && this.heap[0].at <= now) {
+        // Out of budget with more due: let the loop poll and run its other timers, then go on.
+        this.clock.clearTimer(this.armed);
+        this.armedAt = this.heap[0].at;
+        this.armed = this.clock.setTimer(0, () => this.fire());
+        return;
+      }
     }
     if (this.armed === undefined) this.arm();
   }
