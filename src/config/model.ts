@@ -121,6 +121,13 @@ export const GlobalDefs = z.object({
   lvsNotifyFifo: NotifyFifo.optional(),
   /** `lvs_sync_daemon …`: IPVS connection sync (absent = tslvsd starts no sync daemon). */
   lvsSyncDaemon: LvsSyncDaemon.optional(),
+  /**
+   * tslvsd extension: the routing table announce_route routes are held in (default 248; never 0 or the
+   * kernel's default/main/local tables 253–255, which a routing daemon must not export wholesale).
+   */
+  announceRouteTable: z.number().int().min(1).max(0xffffffff),
+  /** tslvsd extension: seconds IPVS keeps serving after the routes are withdrawn at stop (default 2). */
+  announceRouteDrain: Seconds,
   /** Every other global_defs keyword as written (keyword → its arguments), parsed and reported, not acted on. */
   other: z.record(z.string(), z.array(z.string())),
 });
@@ -640,6 +647,11 @@ export const VirtualServer = z.object({
   omega: z.boolean(),
   inhibitOnFailure: z.boolean(),
   haSuspend: z.boolean(),
+  /**
+   * tslvsd extension `announce_route`: while the quorum is up, hold VIP/32 (or /128; every address of a
+   * group) in `announceRouteTable` for a routing daemon to announce. Absent = off.
+   */
+  announceRoute: z.literal(true).optional(),
   virtualhost: z.string().optional(),
   realServers: z.array(RealServer),
 });

@@ -28,11 +28,32 @@ export function defaultGlobalDefs(file: string): GlobalDefs {
     lvsTimeouts: {},
     lvsFlush: false,
     lvsFlushOnStop: false,
+    announceRouteTable: DEFAULT_ANNOUNCE_ROUTE_TABLE,
+    announceRouteDrain: 2,
     other: {},
   };
 }
 
+/** announce_route's table when global_defs names none (its own table, next to keepalived-free ids). */
+export const DEFAULT_ANNOUNCE_ROUTE_TABLE = 248;
+
+/** Tables announce_route may not use: unspec (0), default (253), main (254), local (255). */
+const RESERVED_ROUTE_TABLES: ReadonlyMap<number, string> = new Map([[253, 'default'], [254, 'main'], [255, 'local']]);
+
 const GLOBAL_KEYWORDS: KeywordTable<GlobalDefs> = {
+  announce_route_table: (n, g, ctx) => {
+    const table = intArg(n, 1, 0xffffffff, ctx);
+    if (table === undefined) return;
+    const reserved = RESERVED_ROUTE_TABLES.get(table);
+    if (reserved !== undefined) {
+      ctx.sink.error(posOf(n.args[0]), `announce_route_table: ${table} is the kernel's ${reserved} table; use a table of its own (default ${DEFAULT_ANNOUNCE_ROUTE_TABLE})`);
+      return;
+    }
+    g.announceRouteTable = table;
+  },
+  announce_route_drain: (n, g, ctx) => {
+    g.announceRouteDrain = secondsArg(n, ctx) ?? g.announceRouteDrain;
+  },
   router_id: (n, g, ctx) => {
     const t = singleArg(n, ctx);
     if (t) g.routerId = t.text;

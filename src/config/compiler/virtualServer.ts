@@ -153,6 +153,8 @@ interface VirtualServerDraft extends InheritedTimers {
   inhibitOnFailure: boolean;
   haSuspend: boolean;
   ipFamily?: AddressFamily;
+  /** `announce_route` (tslvsd extension), with its keyword for the located errors about it. */
+  announceRoute?: Token;
   realServerNodes: ConfigNode[];
 }
 
@@ -231,6 +233,10 @@ const VIRTUAL_SERVER_KEYWORDS: KeywordTable<VirtualServerDraft> = {
     else if (t) ctx.sink.error(posOf(t), `ip_family: '${t.text}' is not inet or inet6`);
   },
   ops: (_n, d) => { d.ops = true; },
+  announce_route: (n, d, ctx) => {
+    if (boolArg(n, ctx)) d.announceRoute = n.keyword;
+    else delete d.announceRoute;
+  },
   'flag-1': flag('flag-1'),
   'flag-2': flag('flag-2'),
   'flag-3': flag('flag-3'),
@@ -347,6 +353,12 @@ export function compileVirtualServer(node: ConfigNode, groups: ReadonlyMap<strin
   }
   const groupEntries = vs.group !== undefined ? groups.get(vs.group)?.entries : undefined;
   const byAddress = groupEntries !== undefined ? groupEntries.some((e) => e.kind === 'address') : vs.fwmark === undefined;
+  if (d.announceRoute !== undefined) {
+    // A route needs an address: a fwmark names packets, not a destination a router could send here.
+    if (vs.fwmark !== undefined) ctx.sink.error(posOf(d.announceRoute), `announce_route: virtual_server fwmark ${vs.fwmark} has no address to announce`);
+    else if (groupEntries !== undefined && !byAddress) ctx.sink.error(posOf(d.announceRoute), `announce_route: virtual_server_group ${vs.group} has only fwmarks, no address to announce`);
+    else vs.announceRoute = true;
+  }
   applyKeepalivedChecks(vs, byAddress, d.protocol !== undefined, posOf(node.keyword), ctx);
   return vs;
 }
