@@ -54,3 +54,11 @@ export function destinationKey(virtualServer: VirtualServerKey, realServer: Real
 export function vrrpInstanceKey(instance: Pick<VrrpInstance, 'interface' | 'virtualRouterId' | 'family'>): VrrpInstanceKey {
   return `${instance.interface ?? '-'}/vrid ${instance.virtualRouterId}/${instance.family}`;
 }
+
+/** An announced host route (announce_route): `ADDR/32` or `ADDR/128`, canonical; also its display label. */
+export type HostRoutePrefix = string;
+
+export function hostRoutePrefix(address: string): HostRoutePrefix {
+  const a = canonicalIp(address);
+  return `${a}/${a.includes(':') ? 128 : 32}`;
+}

@@ -3,7 +3,8 @@
  * per member of a virtual_server_group), its destinations and sorry server with the health keys the
  * health-check side reports them by, plus the global lvs_* settings. Pure.
  */
-import { canonicalAddress, addressToBytes, bytesToAddress, ipv4MaskToPrefix } from './codec/address.js';
+import { canonicalAddress, addressToBytes, ipv4MaskToPrefix } from './codec/address.js';
+import { addressRange } from '../util/ipAddress.js';
 import { realServerKey, virtualServerKey } from '../config/keys.js';
 import type { ConfigModel, RealServer, TunnelOptions, VirtualServer, VirtualServerGroup } from '../config/model.js';
 import {
@@ -107,25 +108,6 @@ function serviceSpecs(vs: VirtualServer, key: ServiceKey): ServiceSpec {
   return spec;
 }
 
-/** Every address from first to last, stepping the last byte pair (ranges never cross it in keepalived). */
-function addressRange(first: string, last: string): string[] {
-  const a = addressToBytes(first);
-  const b = addressToBytes(last);
-  if (a.length !== b.length) return [canonicalAddress(first)];
-  const family: IpFamily = a.length === 4 ? 'ipv4' : 'ipv6';
-  const out: string[] = [];
-  const cur = Buffer.from(a);
-  for (let i = 0; i < MAX_RANGE && Buffer.compare(cur, b) <= 0; i++) {
-    out.push(bytesToAddress(cur, family));
-    // increment as a big-endian integer
-    let k = cur.length - 1;
-    while (k >= 0 && cur[k] === 255) cur[k--] = 0;
-    if (k < 0) break;
-    cur[k]++;
-  }
-  return out;
-}
-
 function serviceKeysOf(vs: VirtualServer, groups: Map<string, VirtualServerGroup>, warnings: string[]): ServiceKey[] {
   const protocol = protocolOf(vs.protocol);
   if (vs.group !== undefined) {
@@ -137,7 +119,7 @@ function serviceKeysOf(vs: VirtualServer, groups: Map<string, VirtualServerGroup
     return g.entries.flatMap((e): ServiceKey[] =>
       e.kind === 'fwmark'
         ? [{ kind: 'fwmark', family: familyOf(vs.family), fwmark: e.fwmark }] // keepalived gives group fwmarks the virtual server's family
-        : addressRange(e.address, e.lastAddress).map((address) => ({ kind: 'address', family: familyOf(e.family), protocol, address, port: e.port })),
+        : addressRange(e.address, e.lastAddress, MAX_RANGE).map((address) => ({ kind: 'address', family: familyOf(e.family), protocol, address, port: e.port })),
     );
   }
   if (vs.fwmark !== undefined) return [{ kind: 'fwmark', family: familyOf(vs.family), fwmark: vs.fwmark }];

@@ -106,3 +106,28 @@ export function canonicalIp(text: string): string {
   const bytes = parseIp(text);
   return bytes ? formatIp(bytes) : text;
 }
+
+/**
+ * Every address from `first` to `last` (a virtual_server_group range), stepping as a big-endian integer,
+ * at most `max` of them; canonical text. Addresses of two families give `first` alone.
+ */
+export function addressRange(first: string, last: string, max: number): string[] {
+  const a = parseIp(first);
+  const b = parseIp(last);
+  if (!a || !b || a.length !== b.length) return [canonicalIp(first)];
+  const out: string[] = [];
+  const cur = Uint8Array.from(a);
+  for (let i = 0; i < max && compareBytes(cur, b) <= 0; i++) {
+    out.push(formatIp(cur));
+    let k = cur.length - 1;
+    while (k >= 0 && cur[k] === 255) cur[k--] = 0;
+    if (k < 0) break;
+    cur[k]!++;
+  }
+  return out;
+}
+
+function compareBytes(x: Uint8Array, y: Uint8Array): number {
+  for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return x[i]! - y[i]!;
+  return 0;
+}
