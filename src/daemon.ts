@@ -39,6 +39,8 @@ import { SyncPart } from './daemon/syncPart.js';
 import { VrrpPart } from './daemon/vrrpPart.js';
 import { StaticNetworkPart } from './daemon/staticPart.js';
 import { StaticNetwork } from './vrrp/staticNetwork.js';
+import { AnnouncePart } from './daemon/announcePart.js';
+import { KernelAnnouncedRoutes } from './announce/kernelRoutes.js';
 
 /** The daemon's options: the CLI's CliOptions fits (same names), tests pass a subset. */
 export interface DaemonOptions {
@@ -105,7 +107,15 @@ export async function runDaemon(opts: DaemonOptions, model: ConfigModel): Promis
   // transitions start only once the parts run, after `sync` is bound).
   const vrrp = mode !== 'check-only' ? vrrpPart(clock, logger, fifos, (instance, from, to) => sync?.onVrrpTransition(instance, to, from)) : undefined;
   const ipvs = mode !== 'vrrp-only' ? ipvsPart(clock, logger, opts.keepIpvsOnExit ?? false) : undefined;
-  const health = ipvs ? healthPart(clock, logger, ipvs, metrics, fifos) : undefined;
+  // Quorum news reaches the announced routes through this late binding (the announce part reads the health part).
+  const health = ipvs ? healthPart(clock, logger, ipvs, metrics, fifos, () => announce?.refresh()) : undefined;
+  // announce_route: the last part started, so the first stopped (routes withdrawn, drain, then the rest).
+  const announce = health ? new AnnouncePart({
+    open: () => new KernelAnnouncedRoutes(openRtNetlink()),
+    quorumOf: (key) => health.quorumOf(key),
+    clock,
+    logger,
+  }) : undefined;
   const sync: SyncPart | undefined = syncPart(clock, logger, mode, vrrp);
   // Start order: IPVS, health checks, sync daemons (backup first), static routes, VRRP — the table and the connection
   // state are ready before the VIPs arrive; stop is the reverse.
@@ -115,7 +125,7 @@ export async function runDaemon(opts: DaemonOptions, model: ConfigModel): Promis
     const network = new StaticNetwork(netlink, logger);
     return { start: (m) => network.start(m), reload: (m) => network.reload(m), stop: () => network.stop(), status: () => network.status(), close: () => netlink.close() };
   }) : undefined;
-  const parts = [ipvs, health, sync, statics, vrrp].filter((p): p is NonNullable<typeof p> => p !== undefined);
+  const parts = [ipvs, health, sync, statics, vrrp, announce].filter((p): p is NonNullable<typeof p> => p !== undefined);
 
   const notifier = new SystemdNotifier(process.env, nativeDatagramSender, (err, message) =>
     logger.warn({ err: err instanceof Error ? err.message : String(err), message }, 'sd_notify failed'),
@@ -130,7 +140,7 @@ export async function runDaemon(opts: DaemonOptions, model: ConfigModel): Promis
       // the child also runs the host checks (script users, script permissions) as -t and start-up do.
       compile: childCompiler({ configId: opts.configId ?? hostname().split('.')[0] ?? '', strict: opts.strict ?? false }),
       parts,
-      sources: { ...(vrrp ? { vrrp } : {}), ...(ipvs ? { ipvs } : {}), ...(health ? { health } : {}), sync },
+      sources: { ...(vrrp ? { vrrp } : {}), ...(ipvs ? { ipvs } : {}), ...(health ? { health } : {}), ...(announce ? { announce } : {}), sync },
       metrics,
       metricsListen: 'metricsListen' in opts ? opts.metricsListen : DEFAULT_METRICS,
       statusSocket: opts.statusSocket ?? DEFAULT_STATUS_SOCKET,
@@ -300,8 +310,9 @@ function ipvsPart(clock: Clock, logger: Logger, keepOnStop: boolean): IpvsPart {
 }
 
 /** Health checks (src/healthcheck/, in their worker thread): every decision goes to IPVS. */
-function healthPart(clock: Clock, logger: Logger, ipvs: IpvsPart, metrics: DaemonMetrics, fifos: NotifyFifos | undefined): HealthPart {
+function healthPart(clock: Clock, logger: Logger, ipvs: IpvsPart, metrics: DaemonMetrics, fifos: NotifyFifos | undefined, onQuorumSeen: () => void): HealthPart {
   return new HealthPart({
+    onQuorumSeen,
     runner: new HealthCheckService({ onTrouble: (message) => logger.warn({ part: 'healthcheck' }, message) }),
     plan: (m) => planFromConfig(m, hostScriptIdentity, readTlsMaterial(m.ssl)),
     onRealServerChange: (change) => ipvs.onRealServerChange(change),

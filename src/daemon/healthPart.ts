@@ -35,6 +35,11 @@ export interface HealthPartOptions {
   transitions?: HealthTransitionSink;
   /** How often the per-checker detail is fetched from the checker worker (default 5 s). */
   snapshotIntervalMs?: number;
+  /**
+   * A virtual server's quorum may have changed or become known: after every quorum event and every
+   * snapshot (the announce part reads quorumOf then).
+   */
+  onQuorumSeen?: () => void;
 }
 
 export interface HealthTransitionSink {
@@ -54,6 +59,8 @@ export class HealthPart implements DaemonPart, HealthMetricsSource {
   private unsubscribe: Array<() => void> = [];
   private timer: TimerHandle | undefined;
   private latest: HealthSnapshot | undefined;
+  /** The latest snapshot's quorum per virtual server (before any quorum event, the only word on it). */
+  private snapshotQuorum = new Map<string, boolean>();
   /** checker identity → probes seen, to turn snapshots into histogram observations. */
   private readonly seenChecks = new Map<string, number>();
   private running = false;
@@ -84,6 +91,7 @@ export class HealthPart implements DaemonPart, HealthMetricsSource {
       }),
       runner.onQuorum((q) => {
         this.quorumTransition(q.virtualServer, q.up);
+        this.options.onQuorumSeen?.();
         logTransition(logger, {
           kind: 'real_server',
           instance: q.virtualServer,
@@ -125,6 +133,14 @@ export class HealthPart implements DaemonPart, HealthMetricsSource {
     const s = this.latest;
     if (!s) return undefined;
     return { behindSchedule: s.counters.behindSchedule ?? 0, verdictsDeferred: s.counters.verdictsDeferred ?? 0, latenessMs: s.scheduleLatenessMs ?? 0 };
+  }
+
+  /**
+   * A virtual server's quorum: the last quorum event, else the last snapshot; undefined until either has
+   * spoken (at start-up the checker worker has not answered yet).
+   */
+  quorumOf(vsKey: string): boolean | undefined {
+    return this.options.runner.quorum.get(vsKey) ?? this.snapshotQuorum.get(vsKey);
   }
 
   virtualServers(): VirtualServerSnapshot[] {
@@ -272,6 +288,8 @@ export class HealthPart implements DaemonPart, HealthMetricsSource {
 
   private absorb(snapshot: HealthSnapshot): void {
     this.latest = snapshot;
+    this.snapshotQuorum = new Map(snapshot.virtualServers.map((v) => [v.key, v.quorumUp]));
+    this.options.onQuorumSeen?.();
     this.warnIfBehind(snapshot);
     for (const vs of snapshot.virtualServers) {
       for (const rs of vs.realServers) {

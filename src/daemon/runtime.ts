@@ -3,7 +3,7 @@ import { createDaemonMetrics, type DaemonMetrics } from '../metrics/registry.js'
 import { registerListenerMetrics } from '../metrics/listenerMetrics.js';
 import { MetricsListener } from '../metrics/retryingListener.js';
 import type { ListenAddress } from '../metrics/server.js';
-import type { HealthMetricsSource, IpvsMetricsSource, SyncMetricsSource, VrrpMetricsSource } from '../metrics/sources.js';
+import type { AnnounceMetricsSource, HealthMetricsSource, IpvsMetricsSource, SyncMetricsSource, VrrpMetricsSource } from '../metrics/sources.js';
 import type { SystemdNotifier } from '../systemd/notify.js';
 import { SystemdWatchdog } from '../systemd/watchdog.js';
 import type { Clock } from '../util/clock.js';
@@ -29,7 +29,7 @@ export interface RuntimeOptions {
   model: ConfigModel;
   compile: ConfigCompiler;
   parts: DaemonPart[];
-  sources: { vrrp?: VrrpMetricsSource; health?: HealthMetricsSource; ipvs?: IpvsMetricsSource; sync?: SyncMetricsSource };
+  sources: { vrrp?: VrrpMetricsSource; health?: HealthMetricsSource; ipvs?: IpvsMetricsSource; sync?: SyncMetricsSource; announce?: AnnounceMetricsSource };
   /** The registry, when the composition needs it before start (the health part observes check durations). */
   metrics?: DaemonMetrics;
   /** undefined = `--metrics-listen off`. */
@@ -89,6 +89,7 @@ export async function runDaemonRuntime(options: RuntimeOptions): Promise<number>
       vrrpInstances: options.sources.vrrp?.instances() ?? [],
       virtualServers: options.sources.health?.virtualServers() ?? [],
       syncDaemon: options.sources.sync?.syncDaemons(),
+      announcedRoutes: options.sources.announce?.announcedRoutes(),
       metricsListener: metricsListener?.status(),
     });
 

@@ -1,5 +1,5 @@
 import type { MetricsListenerStatus } from '../metrics/retryingListener.js';
-import type { SyncDaemonSnapshot, VirtualServerSnapshot, VrrpInstanceSnapshot } from '../metrics/sources.js';
+import type { AnnouncedRouteSnapshot, SyncDaemonSnapshot, VirtualServerSnapshot, VrrpInstanceSnapshot } from '../metrics/sources.js';
 
 /**
  * What `tslvsd status` and the SIGUSR1 state dump show: one JSON document, built from the same snapshots
@@ -19,6 +19,8 @@ export interface DaemonStatus {
   syncDaemon?: Omit<SyncDaemonSnapshot, 'lastChangeEpochMs'> & { lastChange: string | null };
   /** The metrics listener: absent with `--metrics-listen off`. */
   metricsListener?: MetricsListenerStatus;
+  /** announce_route: each virtual server's prefixes and whether the route is held; absent when none is configured. */
+  announcedRoutes?: AnnouncedRouteSnapshot[];
 }
 
 export interface StatusInputs {
@@ -32,6 +34,7 @@ export interface StatusInputs {
   virtualServers: VirtualServerSnapshot[];
   syncDaemon?: SyncDaemonSnapshot | undefined;
   metricsListener?: MetricsListenerStatus | undefined;
+  announcedRoutes?: AnnouncedRouteSnapshot[] | undefined;
 }
 
 export function buildStatus(inputs: StatusInputs): DaemonStatus {
@@ -51,6 +54,7 @@ export function buildStatus(inputs: StatusInputs): DaemonStatus {
     virtualServers: inputs.virtualServers,
     ...(inputs.syncDaemon ? { syncDaemon: syncStatus(inputs.syncDaemon) } : {}),
     ...(inputs.metricsListener ? { metricsListener: inputs.metricsListener } : {}),
+    ...(inputs.announcedRoutes && inputs.announcedRoutes.length > 0 ? { announcedRoutes: inputs.announcedRoutes } : {}),
   };
 }
 
@@ -111,6 +115,12 @@ export function formatStatusText(status: DaemonStatus): string {
         ]),
       ).map((line) => `  ${line}`),
     );
+  }
+  const routes = status.announcedRoutes;
+  if (routes) {
+    out.push('');
+    out.push('Announced routes (announce_route)');
+    out.push(...table(['VIRTUAL SERVER', 'PREFIX', 'TABLE', 'ANNOUNCED'], routes.map((r) => [r.virtualServer, r.prefix, String(r.table), r.announced ? 'yes' : 'NO'])));
   }
   const sync = status.syncDaemon;
   if (sync) {

@@ -6,6 +6,7 @@ import {
   type IpvsBackendStatus,
   type VrrpInstanceSnapshot,
   type DaemonMetricsSource,
+  type AnnounceMetricsSource,
   type HealthMetricsSource,
   type IpvsCounters,
   type IpvsMetricsSource,
@@ -27,6 +28,7 @@ export interface MetricsSources {
   health?: HealthMetricsSource;
   ipvs?: IpvsMetricsSource;
   sync?: SyncMetricsSource;
+  announce?: AnnounceMetricsSource;
   daemon?: DaemonMetricsSource;
 }
 
@@ -247,6 +249,35 @@ export function createDaemonMetrics(initial: MetricsSources = {}, options: { pro
     collect() {
       this.reset();
       for (const vs of sources.health?.virtualServers() ?? []) this.set({ virtual_server: vs.key }, vs.quorumUp ? 1 : 0);
+    },
+  });
+
+  new Gauge({
+    name: 'tslvsd_announced_route',
+    help: 'announce_route: the virtual server\'s route is held in the announce table 1, withdrawn 0',
+    labelNames: ['virtual_server', 'prefix'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const r of sources.announce?.announcedRoutes() ?? []) this.set({ virtual_server: r.virtualServer, prefix: r.prefix }, r.announced ? 1 : 0);
+    },
+  });
+  new Counter({
+    name: 'tslvsd_announce_route_changes_total',
+    help: 'announce_route: routes added to or deleted from the announce table',
+    registers: [registry],
+    collect() {
+      this.reset();
+      this.inc(counterValue(sources.announce?.announceCounters().changes ?? 0));
+    },
+  });
+  new Counter({
+    name: 'tslvsd_announce_route_errors_total',
+    help: 'announce_route: route operations the kernel refused (retried at the next quorum snapshot)',
+    registers: [registry],
+    collect() {
+      this.reset();
+      this.inc(counterValue(sources.announce?.announceCounters().errors ?? 0));
     },
   });
 

@@ -172,6 +172,22 @@ export interface HealthMetricsSource {
   checkerSchedule?(): CheckerScheduleSnapshot | undefined;
 }
 
+/** One announced route of one virtual server (announce_route): held in the kernel now or not. */
+export interface AnnouncedRouteSnapshot {
+  virtualServer: string;
+  /** `VIP/32` or `VIP/128`. */
+  prefix: string;
+  table: number;
+  announced: boolean;
+}
+
+/** announce_route: absent when no virtual server announces a route. */
+export interface AnnounceMetricsSource {
+  announcedRoutes(): AnnouncedRouteSnapshot[];
+  /** Routes added or deleted, and route operations the kernel refused, since start. */
+  announceCounters(): { changes: number; errors: number };
+}
+
 // The IPVS room produces these (src/ipvs/types.ts); the exporter only reads them.
 export type { IpvsBackendStatus, IpvsCounters, IpvsServiceStats } from '../ipvs/types.js';
 

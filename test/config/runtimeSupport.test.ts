@@ -63,6 +63,9 @@ const ACTED_ON: readonly { key: string; field: string; reader: string }[] = [
   { key: 'url.regex_no_match', field: 'regexNoMatch', reader: 'src/healthcheck/fromConfig.ts' },
   // HTTP_GET/SSL_GET fast_recovery is acted on with no field read: every url is fetched in one probe anyway.
   { key: 'virtual_server.persistence_timeout', field: 'persistenceTimeout', reader: 'src/ipvs/fromConfig.ts' },
+  { key: 'virtual_server.announce_route', field: 'announceRoute', reader: 'src/announce/announcePlan.ts' },
+  { key: 'global_defs.announce_route_table', field: 'announceRouteTable', reader: 'src/daemon/announcePart.ts' },
+  { key: 'global_defs.announce_route_drain', field: 'announceRouteDrain', reader: 'src/daemon/announcePart.ts' },
 ];
 
 function tsFiles(dir: string): string[] {

@@ -175,6 +175,24 @@ describe('metrics exposition', () => {
     expect(result.status).toBe(0);
   });
 
+  it('shows announce_route: one gauge per virtual server and prefix, the change and error counters', async () => {
+    const text = await exposition({
+      ...sources(),
+      announce: {
+        announcedRoutes: () => [
+          { virtualServer: '10.0.0.100:80/TCP', prefix: '10.0.0.100/32', table: 248, announced: true },
+          { virtualServer: '[2001:db8::1]:80/TCP', prefix: '2001:db8::1/128', table: 248, announced: false },
+        ],
+        announceCounters: () => ({ changes: 3, errors: 1 }),
+      },
+    });
+    expect(text).toContain('tslvsd_announced_route{virtual_server="10.0.0.100:80/TCP",prefix="10.0.0.100/32"} 1');
+    expect(text).toContain('tslvsd_announced_route{virtual_server="[2001:db8::1]:80/TCP",prefix="2001:db8::1/128"} 0');
+    expect(text).toContain('tslvsd_announce_route_changes_total 3');
+    expect(text).toContain('tslvsd_announce_route_errors_total 1');
+    expect(await exposition()).not.toMatch(/^tslvsd_announced_route\{/m);
+  });
+
   it('promtool does complain about a broken exposition (the check can fail)', () => {
     const result = spawnSync('promtool', ['check', 'metrics'], { input: '# TYPE foo counter\nfoo 1\n', encoding: 'utf8' });
     expect(result.status).not.toBe(0);
