@@ -85,6 +85,7 @@ export class HealthPart implements DaemonPart, HealthMetricsSource {
     this.unsubscribe = [
       runner.onChange((change) => {
         this.announceQuorum(change.virtualServer);
+        this.options.onQuorumSeen?.();
         this.logChange(change);
         this.options.onRealServerChange(change);
         this.scheduleSnapshot(200);
@@ -140,7 +141,27 @@ export class HealthPart implements DaemonPart, HealthMetricsSource {
    * spoken (at start-up the checker worker has not answered yet).
    */
   quorumOf(vsKey: string): boolean | undefined {
-    return this.options.runner.quorum.get(vsKey) ?? this.snapshotQuorum.get(vsKey);
+    return this.options.runner.quorum.get(vsKey) ?? this.snapshotQuorum.get(vsKey) ?? this.quorumFromDestinations(vsKey);
+  }
+
+  /**
+   * Before any quorum event or snapshot: once every configured real server has reported, the quorum the
+   * engine started with and has kept since (no event) follows from their live weight — up at or above
+   * quorum + hysteresis, down below quorum − hysteresis (or at 0); in between it cannot be told.
+   */
+  private quorumFromDestinations(vsKey: string): boolean | undefined {
+    const entry = this.servers.get(vsKey);
+    const known = this.options.runner.known.get(vsKey);
+    if (!entry || !known || [...entry.realServers.keys()].some((rs) => !known.has(rs))) return undefined;
+    let live = 0;
+    for (const rsKey of entry.realServers.keys()) {
+      const d = known.get(rsKey);
+      if (d?.alive) live += d.weight;
+    }
+    const { quorum, hysteresis } = entry.vs;
+    if (live >= quorum + hysteresis) return true;
+    if (live === 0 || live < quorum - hysteresis) return false;
+    return undefined;
   }
 
   virtualServers(): VirtualServerSnapshot[] {

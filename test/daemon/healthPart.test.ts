@@ -186,6 +186,23 @@ describe('HealthPart', () => {
     expect(runner.calls).toEqual(['start', 'reload', 'stop']);
   });
 
+  it('quorumOf: unknown until every real server reported, then from their live weight; a quorum event wins', async () => {
+    const { runner, part } = setup();
+    await part.start(model());
+    const vs = '10.0.0.100:80/TCP';
+    expect(part.quorumOf(vs)).toBeUndefined();
+    runner.emit(vs, '192.168.1.10:80', false, 'initial');
+    expect(part.quorumOf(vs)).toBeUndefined(); // .11 has not reported yet
+    runner.emit(vs, '192.168.1.11:80', false, 'initial');
+    expect(part.quorumOf(vs)).toBe(false);
+    runner.emit(vs, '192.168.1.11:80', true, 'TCP_CHECK: connected');
+    expect(part.quorumOf(vs)).toBe(true);
+    runner.quorum.set(vs, false);
+    expect(part.quorumOf(vs)).toBe(false);
+    expect(part.quorumOf('10.9.9.9:80/TCP')).toBeUndefined();
+    await part.stop();
+  });
+
   it('notify FIFO: VS UP at the first report, one RS line per alive flip (none for the first state), VS lines after their RS line', async () => {
     const fifo: string[] = [];
     const { runner, part } = setup(fifo);
