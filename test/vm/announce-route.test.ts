@@ -4,7 +4,7 @@
  * `10.96.0.100 dev lo scope link` in table 248 proto 249 while the real server answers; the route goes within
  * delay_loop × (retry + 1) + 1 s of the server no longer listening and comes back with it; on SIGTERM the
  * route goes first and the IPVS service only announce_route_drain seconds later (both polled, timestamps
- * recorded).
+ * recorded); kill -9 leaves route and service; the next start deletes the route no longer configured at once.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -173,5 +173,26 @@ describe.skipIf(!hasIpvs)('announce_route on a real IPVS kernel', () => {
     expect(routeGoneAt!).toBeLessThan(serviceGoneAt!);
     // The drain is a timer: the service outlives the route by at least that, less the poll step.
     expect(serviceGoneAt! - routeGoneAt!).toBeGreaterThanOrEqual(DRAIN * 1000 - 200);
+  });
+
+  it('kill -9 leaves the route and the service; the next start deletes the route no longer configured at once', async () => {
+    daemon = startDaemon();
+    expect(await until(() => announced('10.96.0.100') && hasService('10.96.0.100'), 240_000, 500), `${daemon.stderr}\n${routes()}`).toBe(true);
+    await daemon.crash();
+    daemon = undefined;
+    await sleep(1000);
+    expect(announced('10.96.0.100'), routes()).toBe(true);
+    expect(hasService('10.96.0.100')).toBe(true);
+    // 10.96.0.100 no longer announces, 10.96.0.101 does: the stale route goes at start, the new one comes.
+    writeConfig(virtualServer('10.96.0.100', false) + virtualServer('10.96.0.101', true));
+    daemon = startDaemon();
+    const settled = await until(() => !announced('10.96.0.100') && announced('10.96.0.101'), 240_000, 200);
+    const story = daemon.lines.filter((l) => l.event === 'announce_route' || l.level === 50 || l.event === 'started').map((l) => JSON.stringify(l)).join('\n');
+    expect(settled, `${daemon.stderr}\n${routes()}\n${story}`).toBe(true);
+    const deleted = daemon.lines.find((l) => l.event === 'announce_route' && l.action === 'delete' && l.prefix === '10.96.0.100/32');
+    expect(deleted?.reason).toBe('start');
+    expect(await daemon.stop(60_000)).toBe(0);
+    daemon = undefined;
+    expect(routes()).toBe('');
   });
 });
