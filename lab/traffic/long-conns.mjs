@@ -13,14 +13,14 @@ for (let i = 2; i + 1 < process.argv.length; i += 2) args[process.argv[i].replac
 const host = args.host;
 const port = Number(args.port ?? 7);
 const intervalMs = Number(args.interval ?? 100);
-/** @typedef {{ id: number, alive: boolean, error: string | undefined, echoes: number, lastEcho: number, maxGap: number, sent: number, server: string | undefined }} Conn */
+/** @typedef {{ id: number, alive: boolean, error: string | undefined, echoes: number, lastEcho: number, maxGap: number, sent: number, server: string | undefined, lastServer: string | undefined, port: number | undefined }} Conn */
 /** @type {Conn[]} */
 const conns = [];
 const now = () => Date.now();
 
 function openOne() {
   /** @type {Conn} */
-  const c = { id: conns.length, alive: false, error: undefined, echoes: 0, lastEcho: 0, maxGap: 0, sent: 0, server: undefined };
+  const c = { id: conns.length, alive: false, error: undefined, echoes: 0, lastEcho: 0, maxGap: 0, sent: 0, server: undefined, lastServer: undefined, port: undefined };
   conns.push(c);
   return /** @type {Promise<void>} */ (new Promise((resolve) => {
     const s = connect({ host, port });
@@ -30,6 +30,7 @@ function openOne() {
     let timer;
     s.on('connect', () => {
       c.alive = true;
+      c.port = s.localPort;
       c.lastEcho = now();
       timer = setInterval(() => s.write(`${c.id} ${c.sent++}\n`), intervalMs);
     });
@@ -44,6 +45,7 @@ function openOne() {
         c.lastEcho = t;
         c.echoes++;
         c.server ??= line.split(' ')[0];
+        c.lastServer = line.split(' ')[0];
         if (c.echoes === 1) resolve();
       }
     });
@@ -61,7 +63,7 @@ function openOne() {
 
 function report() {
   const t = now();
-  const out = conns.map((c) => ({ id: c.id, alive: c.alive, error: c.error, echoes: c.echoes, server: c.server, maxGapMs: Math.max(c.maxGap, c.alive ? t - c.lastEcho : 0) }));
+  const out = conns.map((c) => ({ id: c.id, alive: c.alive, error: c.error, echoes: c.echoes, server: c.server, lastServer: c.lastServer, port: c.port, maxGapMs: Math.max(c.maxGap, c.alive ? t - c.lastEcho : 0) }));
   for (const c of conns) c.maxGap = 0;
   return out;
 }

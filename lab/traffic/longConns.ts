@@ -12,7 +12,11 @@ export interface LongConnReport {
   /** ECONNRESET, closed, …: a dead connection stays dead. */
   error?: string;
   echoes: number;
+  /** The real server of the first echo, and of the latest one (a DR flow moved to another server is reset). */
   server?: string;
+  lastServer?: string;
+  /** The client's local port: the flow's identity in a director's `ipvsadm -Lnc`. */
+  port?: number;
   /** Longest time without an echo in the window (the client's stall). */
   maxGapMs: number;
 }
