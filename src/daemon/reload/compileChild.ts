@@ -36,3 +36,5 @@ process.once('message', (request: CompileRequest) => {
 });
 // The parent went away: nothing to answer to.
 process.once('disconnect', () => process.exit(0));
+// Loaded (every import above has run): the parent's time limit for the compilation starts now.
+void send({ type: 'ready' });

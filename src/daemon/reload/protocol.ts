@@ -11,7 +11,8 @@ export interface CompileRequest {
   readonly limits?: CompileLimits;
 }
 
-/** Compile child → parent: where it is reading (a few times a second), then the outcome. */
+/** Compile child → parent: loaded, then where it is reading (a few times a second), then the outcome. */
 export type CompileChildMessage =
+  | { readonly type: 'ready' }
   | { readonly type: 'progress'; readonly at: SourcePosition }
   | { readonly type: 'result'; readonly outcome: CompileOutcome };

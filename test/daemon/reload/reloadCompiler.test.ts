@@ -93,6 +93,15 @@ describe('reload compiler: a child process per SIGHUP', () => {
     expect(outcome).toEqual({ ok: false, warnings: [], errors: [`${file}:3: error: compiling the configuration took longer than 4 s: stopped (it was reading this line)`] });
   }, 30_000);
 
+  it('the time limit runs from when the child has loaded; a child that never loads is stopped', async () => {
+    const file = path.join(dir, 'small.conf');
+    writeFileSync(file, 'global_defs {\n  router_id lb1\n}\n');
+    // A compile limit shorter than the child's own start (Node + the compiler through tsx): still compiled.
+    expect(await childCompiler({ configId: 'lb1', strict: false, timeLimitMs: 300 })(file)).toMatchObject({ ok: true });
+    const stopped = await childCompiler({ configId: 'lb1', strict: false, startLimitMs: 1 })(file);
+    expect(stopped).toEqual({ ok: false, warnings: [], errors: [`${file}:1: error: the compiler process did not start within 0.001 s`] });
+  }, 60_000);
+
   it('the heap limit stops it with a located error', async () => {
     const file = path.join(dir, 'huge.conf');
     writeFileSync(file, `$W=${'a '.repeat(30_000)}\n~SEQ(A, 100000) ~SEQ(B, 100000) $W\n`);
