@@ -138,43 +138,14 @@ function matchAddress6(asm: Assembler, offset: number, addresses: readonly numbe
   });
 }
 
-/** What a filter matches, without repeats, each address as `words` puts it; the same checks for both families. */
-interface FilterLists<A> {
-  destinations: A[];
-  preferred: A[];
-  vrids: number[];
-}
-
-function filterLists<A>(spec: ReceiveFilterSpec, words: (address: string) => A): FilterLists<A> {
-  const destinations = [...new Set(spec.destinations)].map(words);
-  const preferred = [...new Set(spec.preferredSources ?? [])].map(words);
+function buildReceiveFilter6(spec: ReceiveFilterSpec, senders: SourceSelection): BpfInstruction[] {
+  const destinations = [...new Set(spec.destinations)].map(address6Words);
+  const preferred = [...new Set(spec.preferredSources ?? [])].map(address6Words);
   if (preferred.length > MAX_LIST) throw new Error(`receive filter: more than ${MAX_LIST} preferred sources`);
+  if (senders === 'preferred' && preferred.length === 0) return [{ code: BPF.RET_K, jt: 0, jf: 0, k: 0 }];
   const vrids = [...new Set(spec.vrids)];
-  return { destinations, preferred, vrids };
-}
-
-/** The VRID check, after the caller loaded the VRID byte, and the two exits every filter ends with. */
-function acceptVrids(asm: Assembler, vrids: readonly number[]): BpfInstruction[] {
-  for (const v of vrids) asm.jeqTo(v, 'accept');
-  asm.label('drop');
-  asm.emit(BPF.RET_K, 0);
-  asm.label('accept');
-  asm.emit(BPF.RET_K, ACCEPT_BYTES);
-  return asm.assemble();
-}
-
-function checkVrids(destinations: readonly unknown[], vrids: readonly number[]): void {
   for (const vrid of vrids) if (!Number.isInteger(vrid) || vrid < 1 || vrid > 255) throw new Error(`receive filter: VRID ${vrid} is not 1..255`);
   if (destinations.length === 0 || vrids.length === 0) throw new Error('receive filter: no destination or no VRID to accept');
-}
-
-/** The priority lane with nobody to prefer takes nothing. */
-const TAKES_NOTHING: BpfInstruction[] = [{ code: BPF.RET_K, jt: 0, jf: 0, k: 0 }];
-
-function buildReceiveFilter6(spec: ReceiveFilterSpec, senders: SourceSelection): BpfInstruction[] {
-  const { destinations, preferred, vrids } = filterLists(spec, address6Words);
-  if (senders === 'preferred' && preferred.length === 0) return [...TAKES_NOTHING];
-  checkVrids(destinations, vrids);
 
   const asm = new Assembler();
   if (destinations.length <= MAX_LIST) {
@@ -190,7 +161,12 @@ function buildReceiveFilter6(spec: ReceiveFilterSpec, senders: SourceSelection):
     matchAddress6(asm, IP6_SOURCE_OFFSET, preferred, 'drop'); // the priority lane reads it
   }
   asm.emit(BPF.LD_B_ABS, VRID_OFFSET);
-  return acceptVrids(asm, vrids);
+  for (const v of vrids) asm.jeqTo(v, 'accept');
+  asm.label('drop');
+  asm.emit(BPF.RET_K, 0);
+  asm.label('accept');
+  asm.emit(BPF.RET_K, ACCEPT_BYTES);
+  return asm.assemble();
 }
 
 /**
@@ -199,9 +175,14 @@ function buildReceiveFilter6(spec: ReceiveFilterSpec, senders: SourceSelection):
  */
 export function buildReceiveFilter(spec: ReceiveFilterSpec, senders: SourceSelection = 'any', family: VrrpFamily = 'inet'): BpfInstruction[] {
   if (family === 'inet6') return buildReceiveFilter6(spec, senders);
-  const { destinations, preferred, vrids } = filterLists(spec, addressWord);
-  if (senders === 'preferred' && preferred.length === 0) return [...TAKES_NOTHING];
-  checkVrids(destinations, vrids);
+  const destinations = [...new Set(spec.destinations)].map(addressWord);
+  const preferred = [...new Set(spec.preferredSources ?? [])].map(addressWord);
+  if (preferred.length > MAX_LIST) throw new Error(`receive filter: more than ${MAX_LIST} preferred sources`);
+  // The priority lane with nobody to prefer takes nothing.
+  if (senders === 'preferred' && preferred.length === 0) return [{ code: BPF.RET_K, jt: 0, jf: 0, k: 0 }];
+  const vrids = [...new Set(spec.vrids)];
+  for (const vrid of vrids) if (!Number.isInteger(vrid) || vrid < 1 || vrid > 255) throw new Error(`receive filter: VRID ${vrid} is not 1..255`);
+  if (destinations.length === 0 || vrids.length === 0) throw new Error('receive filter: no destination or no VRID to accept');
 
   const asm = new Assembler();
   asm.emit(BPF.LD_B_ABS, IP_PROTOCOL_OFFSET);
@@ -229,7 +210,12 @@ export function buildReceiveFilter(spec: ReceiveFilterSpec, senders: SourceSelec
   }
   asm.emit(BPF.LDX_B_MSH, 0);
   asm.emit(BPF.LD_B_IND, VRID_OFFSET);
-  return acceptVrids(asm, vrids);
+  for (const v of vrids) asm.jeqTo(v, 'accept');
+  asm.label('drop');
+  asm.emit(BPF.RET_K, 0);
+  asm.label('accept');
+  asm.emit(BPF.RET_K, ACCEPT_BYTES);
+  return asm.assemble();
 }
 
 /** struct sock_filter[] as the kernel reads it: u16 code, u8 jt, u8 jf, u32 k, in host byte order. */
