@@ -289,10 +289,13 @@ describe.skipIf(!hasIpvs)('the whole daemon on a real IPVS kernel', () => {
     });
 
     it('SIGTERM exits 0 and leaves the table in the kernel', async () => {
+      // Services, destinations, forwarding and weights; not the connection counters, which the kernel
+      // moves on its own while the daemon stops (an ActiveConn 2 → 1 failed this once).
+      const withoutCounters = (t: string): string => t.split('\n').map((l) => l.replace(/^(\s+->\s+\S+\s+\S+\s+\d+)\s+\d+\s+\d+\s*$/, '$1')).join('\n');
       const before = table();
       expect(await daemon!.stop(30_000)).toBe(0);
       daemon = undefined;
-      expect(table()).toBe(before);
+      expect(withoutCounters(table())).toBe(withoutCounters(before));
       expect(liveTable(before)).toBe(true);
       ipvsadm('-C');
     });
