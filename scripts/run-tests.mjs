@@ -10,6 +10,7 @@
 //                                                    only these files (the tiers they belong to)
 // Environment: TSLVSD_TEST_TIERS / TSLVSD_TEST_SKIP_TIERS (as --tier / --skip-tier, comma-separated);
 // TSLVSD_VM_FILE_TIMEOUT seconds per VM test file (default 1200; a file may say `// tslvsd-vm-timeout: N`);
+// TSLVSD_VM_PARALLEL VM files at a time (default 2, 1 on a one-core host);
 // TSLVSD_TEST_SUMMARY=FILE also writes the totals as JSON (.ci/run adds up two Node versions with it).
 //
 // Tiers: static (the package's `lint` and `typecheck` scripts, one test each), unit (no privileges), ns
@@ -18,7 +19,7 @@
 // The Debian packages each tier needs are in scripts/setup/packages.txt (installed by ensure-packages.sh).
 import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -238,9 +239,13 @@ async function runVmTier(result) {
 
   const chosen = filesOf('vm');
   const list = chosen.length ? chosen : vmTestFiles();
-  for (const [i, file] of list.entries()) {
-    const timeoutS = vmFileTimeout(file);
-    console.log(`\n### vm ${i + 1}/${list.length}: ${file} (own VM, timeout ${timeoutS} s)`);
+  // Each VM is one TCG thread (-smp 1): on a host with two cores, two VMs at a time use the machine that one
+  // left half idle, and cut the tier from ~55 to ~30 minutes of CI. The longest files start first (their
+  // own timeout is the hint), so the two lanes end together. Output is printed whole, per file, when it ends.
+  const lanes = Math.max(1, Number(process.env.TSLVSD_VM_PARALLEL ?? Math.min(2, Math.max(1, availableParallelism()))));
+  const queue = list.map((file, i) => ({ file, i, timeoutS: vmFileTimeout(file) })).sort((a, b) => b.timeoutS - a.timeoutS || a.i - b.i);
+  console.log(`### vm: ${list.length} files, ${lanes} at a time`);
+  const runOne = async ({ file, i, timeoutS }) => {
     const started = Date.now();
     // The VM writes the report into the checkout (its only read-write share with the host).
     const out = join(root, `.vm-report-${process.pid}-${i}.json`);
@@ -251,20 +256,33 @@ async function runVmTier(result) {
       TSLVSD_VM_ENV_PROBE: `it's "quoted" $HOME \\ \n end`,
     };
     // run.sh kills its VM at timeoutS (exit 124); the host's own watchdog, a minute later, covers run.sh itself.
-    const run = await runChild(['bash', join(root, 'scripts/vm/run.sh'), 'node', ...vitest('vm', out, [file])], { env, timeoutS: timeoutS + 60 });
-    const before = result.failed;
+    const run = await runChild(['bash', join(root, 'scripts/vm/run.sh'), 'node', ...vitest('vm', out, [file])], { env, timeoutS: timeoutS + 60, quiet: lanes > 1, keepAll: lanes > 1 });
+    if (lanes > 1) console.log(`\n### vm ${i + 1}/${list.length}: ${file} (own VM, timeout ${timeoutS} s)\n${run.output}`);
+    // This file's counts apart, then added: the other lane adds its own meanwhile.
+    const mine = newResult();
     if (run.code === 124 || run.timedOut) {
       rmSync(out, { force: true });
-      fail(result, file, `the VM did not finish within ${timeoutS} s and was killed (a hung test, or a machine too busy); its last output:\n${lastLines(run.tail, 25)}`);
+      fail(mine, file, `the VM did not finish within ${timeoutS} s and was killed (a hung test, or a machine too busy); its last output:\n${lastLines(run.tail, 25)}`);
     } else if (run.code === 125) {
       rmSync(out, { force: true });
-      fail(result, file, `the VM failed before the tests ran:\n${lastLines(run.tail, 25)}`);
+      fail(mine, file, `the VM failed before the tests ran:\n${lastLines(run.tail, 25)}`);
     } else {
-      addVitestReport(result, out, run, file);
+      addVitestReport(mine, out, run, file);
     }
+    result.passed += mine.passed;
+    result.failed += mine.failed;
+    result.skipped += mine.skipped;
+    result.failures.push(...mine.failures);
     const seconds = ((Date.now() - started) / 1000).toFixed(0);
-    console.log(`### vm ${file}: ${result.failed === before ? 'passed' : `${result.failed - before} failed`} (${seconds} s)`);
-  }
+    console.log(`### vm ${file}: ${mine.failed === 0 ? 'passed' : `${mine.failed} failed`} (${seconds} s)`);
+  };
+  const lane = async () => {
+    for (let next = queue.shift(); next; next = queue.shift()) {
+      if (lanes === 1) console.log(`\n### vm ${next.i + 1}/${list.length}: ${next.file} (own VM, timeout ${next.timeoutS} s)`);
+      await runOne(next);
+    }
+  };
+  await Promise.all(Array.from({ length: lanes }, lane));
 }
 
 // ---- main ----------------------------------------------------------------------------------------------
@@ -304,6 +322,9 @@ if (failures.length) {
 console.log('\n### summary');
 for (const [tier, r] of Object.entries(totals.tiers)) console.log(`  ${tier.padEnd(6)} ${r.passed} passed, ${r.failed} failed, ${r.skipped} skipped (${r.seconds} s)`);
 for (const tier of optedOut) console.log(`  ${tier.padEnd(6)} not run (opted out)`);
-if (process.env.TSLVSD_TEST_SUMMARY) writeFileSync(process.env.TSLVSD_TEST_SUMMARY, JSON.stringify(totals));
+// The failures go into the summary too, by name and first line, so that .ci/run can repeat them beside its
+// last line: a CI log is often read only from its tail.
+const failed = failures.map((f) => `[${f.tier}] ${f.where}: ${String(f.message).split('\n').find((l) => l.trim()) ?? ''}`.slice(0, 300));
+if (process.env.TSLVSD_TEST_SUMMARY) writeFileSync(process.env.TSLVSD_TEST_SUMMARY, JSON.stringify({ ...totals, failedTests: failed }));
 console.log(`\n${totals.passed} passed, ${totals.failed} failed, ${totals.skipped} skipped`);
 process.exitCode = totals.failed > 0 || tiers.length === 0 ? 1 : 0;
