@@ -54,11 +54,16 @@ export class DirectorHost {
     await d?.crash();
   }
 
-  /** The whole director host dies: kill -9 of the daemon and its links go down in the same instant. */
+  /**
+   * The whole director host dies: its links go down, then its daemon is killed (kill -9). Links first: the
+   * kill is a signal (instant) but `ip` is a process to start, seconds under TCG on a busy host; killed first,
+   * the daemon's host kept forwarding until the backup had taken over, and the crash was never felt.
+   */
   async powerFail(): Promise<void> {
     const d = this.daemon;
     this.daemon = undefined;
-    await Promise.all([d?.crash(), run(['ip', '-n', this.netns, '-batch', '-'], { input: this.links.map((l) => `link set ${l} down\n`).join('') })]);
+    await run(['ip', '-n', this.netns, '-batch', '-'], { input: this.links.map((l) => `link set ${l} down\n`).join('') });
+    await d?.crash();
   }
 
   /** The host boots again after a power failure: clean kernel state (no VIPs, empty IPVS table), links up, daemon started. */
