@@ -4,6 +4,7 @@
  * inhibit_on_failure; sorry server in when quorum is lost); this only applies those decisions, falling back
  * to the start state (keepalived: up unless alpha) for destinations not reported yet. Pure.
  */
+import { parseIp } from '../util/ipAddress.js';
 import type { IpvsPlan } from './fromConfig.js';
 import type { DesiredService } from './reconciler.js';
 import type { DestinationSpec } from './types.js';
@@ -41,7 +42,20 @@ export function desiredTable(plan: IpvsPlan, health: HealthView): DesiredService
       if (h?.inTable) destinations.push({ ...vs.sorryServer.destination, weight: h.weight });
       else if (h === undefined && vs.sorryServer.inhibit) destinations.push({ ...vs.sorryServer.destination, weight: 0 });
     }
+    // Maglev (mh) fills its lookup table going round the destination list in order, so directors that share
+    // flows must add the same destinations in the same order: sorted, whatever order each configuration
+    // lists them in (README "Scaling past a pair"). Other schedulers keep keepalived's configuration order.
+    if (vs.services.some((spec) => spec.scheduler === 'mh')) destinations.sort(compareDestinations);
     for (const spec of vs.services) out.push({ spec, destinations });
   }
   return out;
+}
+
+/** IPv4 before IPv6, then address bytes, then port: a total order every director computes alike. */
+function compareDestinations(a: DestinationSpec, b: DestinationSpec): number {
+  const x = parseIp(a.address) ?? new Uint8Array();
+  const y = parseIp(b.address) ?? new Uint8Array();
+  if (x.length !== y.length) return x.length - y.length;
+  for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return (x[i] ?? 0) - (y[i] ?? 0);
+  return a.port - b.port;
 }

@@ -111,6 +111,13 @@ describe.skipIf(!hasIpvs)('BGP + ECMP in front of two LVS-DR directors (BIRD, FR
     expect(rib, rib).toContain(`* ${DIRECTORS.d1}, via lan`);
     expect(rib, rib).toContain(`* ${DIRECTORS.d2}, via lan`);
     expect(lab.vtysh('show bfd peers brief').match(/\bup\b/g) ?? [], 'BFD sessions up').toHaveLength(2);
+    // Maglev needs one destination list on both: the same servers, in the same kernel order, although d2's
+    // configuration lists them the other way round (tslvsd sorts an mh service's destinations).
+    for (const vip of VIPS) {
+      const d1 = lab.destinations('d1', vip);
+      expect(d1, `${vip} on d1`).toHaveLength(Object.keys(REAL_SERVERS).length);
+      expect(lab.destinations('d2', vip), `${vip}: d2's kernel list vs d1's`).toEqual(d1);
+    }
   });
 
   it('the flows spread over both directors, and mh sends each to the real server that answers it', async () => {

@@ -223,12 +223,14 @@ export class EcmpLab {
   }
 
   /**
-   * tslvsd on a director: both VIPs as DR virtual servers with `lb_algo mh` + `mh-port`, the real servers in
-   * sorted order (tslvsd keeps configuration order; mh needs the same order on every director), TCP checks
-   * every second, `announce_route`. `extra` lands in the second virtual server (a reload changes it).
+   * tslvsd on a director: both VIPs as DR virtual servers with `lb_algo mh` + `mh-port`, TCP checks every
+   * second, `announce_route`. d2 lists the real servers in the reverse order of d1: tslvsd adds an mh
+   * service's destinations sorted, so both kernels must still hold the same list (the first test reads it).
+   * `extra` lands in the second virtual server (a reload changes it).
    */
   writeTslvsdConfig(d: DirectorName, extra = ''): string {
     const servers = Object.values(REAL_SERVERS).sort();
+    if (d === 'd2') servers.reverse();
     const vs = (vip: string, more: string): string => `virtual_server ${vip} ${ECHO_PORT} {
     delay_loop ${TSLVSD_TIMINGS.delayLoop}
     lb_algo mh
@@ -316,6 +318,12 @@ ${vs(VIPS[0], '')}${vs(VIPS[1], extra)}`);
   }
 
   /** Client ports of the flows a director's IPVS holds for a VIP (`ipvsadm -Lnc`), with their real server. */
+  /** A virtual server's destinations in the kernel's list order (`ipvsadm -Ln`), as `address:port`. */
+  destinations(d: DirectorName, vip: string): string[] {
+    const out = inNs(NS[d], ['ipvsadm', '-Ln', '-t', `${vip}:${ECHO_PORT}`]);
+    return [...out.matchAll(/^\s*->\s+(\d+\.\d+\.\d+\.\d+:\d+)\s/gm)].map((m) => m[1] as string);
+  }
+
   flows(d: DirectorName, vip: string): Map<number, string> {
     const out = inNs(NS[d], ['ipvsadm', '-Lnc']);
     const m = new Map<number, string>();
