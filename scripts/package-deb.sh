@@ -5,6 +5,7 @@
 #   /usr/bin/tslvsd -> ../lib/tslvsd/tslvsd.mjs   the bundled CLI and daemon (#!/usr/bin/node --max-semi-space-size=1)
 #   /usr/lib/tslvsd/                               the rest of the bundle and the prebuilt addons (stripped)
 #   /lib/systemd/system/tslvsd.service            systemd/tslvsd.service (bookworm's unit directory)
+#   /lib/systemd/system/tslvsd-withdraw-routes.service   its OnFailure= unit (announce_route's routes)
 #   /etc/tslvsd.conf                               conffile, etc/tslvsd.conf.example
 #   /etc/default/tslvsd                            conffile, etc/default/tslvsd (DAEMON_ARGS)
 #   /usr/share/man/man8/tslvsd.8.gz, man5/tslvsd.conf.5.gz
@@ -51,6 +52,7 @@ ln -s ../lib/tslvsd/tslvsd.mjs "$ROOTFS/usr/bin/tslvsd"
 
 # Service, configuration.
 install -D -m 0644 "$ROOT/systemd/tslvsd.service" "$ROOTFS/lib/systemd/system/tslvsd.service"
+install -D -m 0644 "$ROOT/systemd/tslvsd-withdraw-routes.service" "$ROOTFS/lib/systemd/system/tslvsd-withdraw-routes.service"
 grep -q '^ExecStart=/usr/bin/tslvsd ' "$ROOTFS/lib/systemd/system/tslvsd.service" ||
   { echo "package-deb: systemd/tslvsd.service: ExecStart is not /usr/bin/tslvsd" >&2; exit 1; }
 install -D -m 0644 "$ROOT/etc/tslvsd.conf.example" "$ROOTFS/etc/tslvsd.conf"

@@ -10,7 +10,7 @@ import { errorText } from './lifecycle.js';
 import type { DaemonPart } from './parts.js';
 
 export interface AnnouncePartOptions {
-  /** Opens the kernel side (an rtnetlink socket): only when some virtual server has announce_route. */
+  /** Opens the kernel side (an rtnetlink socket): held while some virtual server has announce_route; without, once at start. */
   open: () => AnnouncedRouteTable;
   /** Each virtual server's quorum as the health checks last told it (undefined: not known yet). */
   quorumOf: QuorumOf;
@@ -24,7 +24,8 @@ export interface AnnouncePartOptions {
  * routes go first, then it waits `announce_route_drain` seconds while IPVS and the VIPs still serve, so the
  * router moves the flows before the table goes. At start the routes of proto 249 a previous run left in the
  * table are taken as held: those no longer wanted are deleted, the others stay (no flap after kill -9).
- * Without announce_route in the config it opens nothing. Every change is serialised: the health part's
+ * Without announce_route in the config it looks once at start (and deletes what a previous run left), then
+ * holds nothing and opens nothing more. Every change is serialised: the health part's
  * notifications (`refresh`) and a reload never interleave.
  */
 export class AnnouncePart implements DaemonPart, AnnounceMetricsSource {
@@ -43,10 +44,33 @@ export class AnnouncePart implements DaemonPart, AnnounceMetricsSource {
   async start(model: ConfigModel): Promise<void> {
     await this.serial(async () => {
       this.configure(model);
-      if (this.targets.length === 0) return;
+      if (this.targets.length === 0) {
+        await this.sweepLeftovers();
+        return;
+      }
       await this.openAndAdopt();
       await this.reconcile('start');
     });
+  }
+
+  /**
+   * A config without announce_route still owes the router one thing: a run killed with kill -9 while it had
+   * routes left them in the table, announcing a director that no longer checks its real servers. One dump of
+   * the table at start; any route of ours goes, then the socket closes and nothing else of this part runs.
+   */
+  private async sweepLeftovers(): Promise<void> {
+    try {
+      this.kernel = this.options.open();
+    } catch (err) {
+      this.options.logger.warn({ event: 'announce_route', table: this.table, err: errorText(err) }, 'cannot look for routes a previous run left in the announce table');
+      return;
+    }
+    this.held = await this.listed(this.table);
+    if (this.held.length > 0) {
+      this.options.logger.info({ event: 'announce_route', table: this.table, found: this.held.map((r) => r.prefix) }, 'routes of proto 249 a previous run left, with announce_route no longer configured: withdrawn');
+      await this.reconcile('start');
+    }
+    if (this.held.length === 0) this.close();
   }
 
   /** A quorum may have changed (the health part calls this on every quorum event and snapshot). */

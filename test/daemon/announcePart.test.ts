@@ -1,7 +1,7 @@
 /**
- * The announce part (src/daemon/announcePart.ts) against a fake kernel table and a fake clock: nothing
- * opened without announce_route; routes follow the quorum; start-up adopts what a previous run left and
- * deletes only the stale; a reload touches only what changed; stop withdraws first and then waits the
+ * The announce part (src/daemon/announcePart.ts) against a fake kernel table and a fake clock: one look
+ * at start without announce_route (a crashed run's routes go); routes follow the quorum; start-up adopts
+ * what a previous run left and deletes only the stale; a reload touches only what changed; stop withdraws first and then waits the
  * drain before resolving (the lifecycle stops IPVS after it); refused changes are counted and retried.
  */
 import { describe, expect, it } from 'vitest';
@@ -79,13 +79,28 @@ function harness(quorum: Record<string, boolean | undefined> = {}) {
 }
 
 describe('AnnouncePart', () => {
-  it('opens nothing, and waits for nothing at stop, without announce_route', async () => {
+  it('without announce_route: one look at start, closed at once, nothing held, no wait at stop', async () => {
     const { table, part } = harness({ '10.0.0.1:80/TCP': true });
     await part.start(model({ virtualServers: [vs('10.0.0.1', false)] }));
+    expect([table.opened, table.closed]).toEqual([1, 1]);
     part.refresh();
+    await part.reload(model({ virtualServers: [vs('10.0.0.1', false)] }));
+    // Resolves: the fake clock never moves, so a drain would never end.
     await part.stop();
-    expect(table.opened).toBe(0);
+    expect(table.opened).toBe(1);
+    expect(table.log).toEqual([]);
     expect(part.announcedRoutes()).toEqual([]);
+  });
+
+  it('without announce_route: the routes a kill -9 left in the table go at start (only ours, only that table)', async () => {
+    const { table, part } = harness({});
+    table.routes.set('248 10.0.0.1/32', host('10.0.0.1'));
+    table.routes.set('300 10.0.0.9/32', host('10.0.0.9', 300));
+    await part.start(model({ virtualServers: [vs('10.0.0.1', false)] }));
+    expect(table.log).toEqual(['del 248 10.0.0.1/32']);
+    expect(table.shown()).toEqual(['300 10.0.0.9/32']);
+    expect(table.closed).toBe(1);
+    expect(part.announceCounters()).toEqual({ changes: 1, errors: 0 });
   });
 
   it('holds the route while the quorum is up, withdraws it when lost, counts each change', async () => {

@@ -72,6 +72,27 @@ describe('systemd/tslvsd.service', () => {
   });
 });
 
+describe('systemd/tslvsd-withdraw-routes.service (OnFailure=: announce_route\'s routes withdrawn)', () => {
+  const withdrawPath = new URL('../../systemd/tslvsd-withdraw-routes.service', import.meta.url).pathname;
+  const withdrawText = readFileSync(withdrawPath, 'utf8');
+
+  it('is what tslvsd.service runs when it fails for good, and systemd-analyze verify passes on both', () => {
+    expect(unitText.split('\n')).toContain('OnFailure=tslvsd-withdraw-routes.service');
+    const copy = join(dir, 'tslvsd.service');
+    writeFileSync(copy, unitText.replaceAll('/usr/bin/tslvsd', binPath));
+    writeFileSync(join(dir, 'tslvsd-withdraw-routes.service'), withdrawText);
+    const result = spawnSync('systemd-analyze', ['verify', copy, join(dir, 'tslvsd-withdraw-routes.service')], { encoding: 'utf8' });
+    expect(result.stderr).toBe('');
+    expect(result.status).toBe(0);
+  });
+
+  it('flushes proto 249 of table 248 for both families with argv (no shell), hardened (≤ 3.0)', () => {
+    const exec = withdrawText.split('\n').filter((l) => l.startsWith('ExecStart='));
+    expect(exec).toEqual(['ExecStart=/sbin/ip -4 route flush table 248 proto 249', 'ExecStart=/sbin/ip -6 route flush table 248 proto 249']);
+    expect(exposure(withdrawPath)).toBeLessThanOrEqual(3.0);
+  });
+});
+
 describe('etc/default/tslvsd (DAEMON_ARGS, as /etc/default/keepalived)', () => {
   const defaults = readFileSync(new URL('../../etc/default/tslvsd', import.meta.url).pathname, 'utf8');
   const execStart = /^ExecStart=\/usr\/bin\/tslvsd (.*) \$DAEMON_ARGS$/m.exec(unitText)![1]!.split(' ');

@@ -4,6 +4,7 @@
  * add/delete idempotence, listing only our protocol's host routes of that table, and a route another
  * protocol holds left alone.
  */
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isRoot, tsxArgv } from './helpers/exec.js';
 import { createNetns, deleteNetns, nsMustRun, RUN_TAG } from './helpers/netns.js';
@@ -88,5 +89,22 @@ describe.skipIf(!isRoot)('announce_route kernel edge (namespace)', () => {
     expect(((await driver(['list', '100000'])) as { prefix: string }[]).map((r) => r.prefix)).toEqual(['10.0.0.100/32']);
     expect(((await driver(['remove', '100000', '10.0.0.100'])) as Outcome).failed).toEqual([]);
     expect(await shown(100000)).toEqual([]);
+  });
+
+  it("the OnFailure= unit's ExecStart lines, run as written: our routes of both families go, another protocol's stay", async () => {
+    const unit = readFileSync(new URL('../../systemd/tslvsd-withdraw-routes.service', import.meta.url), 'utf8');
+    const commands = unit.split('\n').filter((l) => l.startsWith('ExecStart=')).map((l) => l.slice('ExecStart='.length).split(' '));
+    expect(commands).toHaveLength(2);
+    expect(((await driver(['add', '248', '10.0.0.100', '2001:db8::100'])) as Outcome).failed).toEqual([]);
+    await nsMustRun(NS, 'ip', ['route', 'add', '10.0.0.101/32', 'dev', 'lo', 'table', '248', 'proto', 'static']);
+    expect((await shown(248, '-6'))[0]).toMatch(/^2001:db8::100 dev lo metric 1024/);
+    for (const [file, ...args] of commands) await nsMustRun(NS, file!, args);
+    expect(await shown(248)).toEqual([]);
+    expect(await shown(248, '-6')).toEqual([]);
+    const left = (await nsMustRun(NS, 'ip', ['route', 'show', 'table', '248'])).split('\n').map((l) => l.trim());
+    expect(left).toContain('10.0.0.101 dev lo proto static scope link');
+    // Run again on an empty table: still exit 0 (a second failure of the service must not fail this unit).
+    for (const [file, ...args] of commands) await nsMustRun(NS, file!, args);
+    await nsMustRun(NS, 'ip', ['route', 'del', '10.0.0.101/32', 'dev', 'lo', 'table', '248', 'proto', 'static']);
   });
 });

@@ -43,6 +43,7 @@ describe('the .deb built by scripts/package-deb.sh', () => {
         '-rw-r--r-- root/root /etc/default/tslvsd',
         '-rw-r--r-- root/root /etc/tslvsd.conf',
         '-rw-r--r-- root/root /lib/systemd/system/tslvsd.service',
+        '-rw-r--r-- root/root /lib/systemd/system/tslvsd-withdraw-routes.service',
         'lrwxrwxrwx root/root /usr/bin/tslvsd -> ../lib/tslvsd/tslvsd.mjs',
         '-rwxr-xr-x root/root /usr/lib/tslvsd/tslvsd.mjs',
         '-rw-r--r-- root/root /usr/lib/tslvsd/checkerWorker.mjs',
@@ -71,7 +72,8 @@ describe('the .deb built by scripts/package-deb.sh', () => {
     const field = (name: string): string => run('dpkg-deb', ['-f', deb, name]).stdout.trim();
     expect(field('Package')).toBe('tslvsd');
     expect(field('Architecture')).toBe('amd64');
-    expect(field('Depends')).toBe('nodejs (>= 20)');
+    // iproute2: tslvsd-withdraw-routes.service runs /sbin/ip.
+    expect(field('Depends')).toBe('nodejs (>= 20), iproute2');
     expect(field('Version')).toMatch(/^\d+\.\d+\.\d+-1$/);
     expect(field('Maintainer')).toMatch(/^.+ <[^@\s]+@[^@\s]+>$/);
     expect(Number(field('Installed-Size'))).toBeGreaterThan(500);

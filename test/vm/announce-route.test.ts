@@ -4,7 +4,8 @@
  * `10.96.0.100 dev lo scope link` in table 248 proto 249 while the real server answers; the route goes within
  * delay_loop × (retry + 1) + 1 s of the server no longer listening and comes back with it; on SIGTERM the
  * route goes first and the IPVS service only announce_route_drain seconds later (both polled, timestamps
- * recorded); kill -9 leaves route and service; the next start deletes the route no longer configured at once.
+ * recorded); kill -9 leaves route and service; the next start deletes the route no longer configured at once,
+ * also when the new config has no announce_route at all.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -194,5 +195,22 @@ describe.skipIf(!hasIpvs)('announce_route on a real IPVS kernel', () => {
     expect(await daemon.stop(60_000)).toBe(0);
     daemon = undefined;
     expect(routes()).toBe('');
+  });
+
+  it('kill -9, then a start whose config has no announce_route at all: the route the crashed run left goes', async () => {
+    writeConfig(virtualServer('10.96.0.101', true));
+    daemon = startDaemon();
+    expect(await until(() => announced('10.96.0.101'), 240_000, 500), `${daemon.stderr}\n${routes()}`).toBe(true);
+    await daemon.crash();
+    daemon = undefined;
+    expect(announced('10.96.0.101'), routes()).toBe(true);
+    writeConfig(virtualServer('10.96.0.101', false));
+    daemon = startDaemon();
+    const cleared = await until(() => routes() === '' && hasService('10.96.0.101'), 240_000, 200);
+    expect(cleared, `${daemon.stderr}\n${routes()}`).toBe(true);
+    const deleted = daemon.lines.find((l) => l.event === 'announce_route' && l.action === 'delete' && l.prefix === '10.96.0.101/32');
+    expect(deleted?.reason).toBe('start');
+    expect(await daemon.stop(60_000)).toBe(0);
+    daemon = undefined;
   });
 });
