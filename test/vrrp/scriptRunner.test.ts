@@ -72,7 +72,8 @@ describe('script runner (argv, never a shell)', () => {
       const leave = ['/bin/sh', '-c', 'sleep 30 & echo $! > "$0"; exit 0', pidFile];
       expect((await runScript({ argv: leave, leftovers: 'kill' })).exitCode).toBe(0);
       const tracked = Number(readFileSync(pidFile, 'utf8'));
-      expect(await until(() => !alive(tracked), 2_000)).toBe(true);
+      // Generous: the killed leftover must also be reaped by init before kill(pid, 0) stops finding it.
+      expect(await until(() => !alive(tracked), 10_000)).toBe(true);
 
       const stop = new AbortController();
       expect((await runScript({ argv: leave, leftovers: 'keep', signal: stop.signal })).exitCode).toBe(0);
@@ -86,8 +87,8 @@ describe('script runner (argv, never a shell)', () => {
       const t0 = performance.now();
       stop.abort();
       expect(await running).toMatchObject({ error: 'ended: stopping' });
-      expect(performance.now() - t0).toBeLessThan(2_500); // SIGTERM, SIGKILL 1 s later at the latest
-      expect(await until(() => !alive(child), 2_000)).toBe(true);
+      expect(performance.now() - t0).toBeLessThan(5_000); // SIGTERM, SIGKILL 1 s later at the latest
+      expect(await until(() => !alive(child), 10_000)).toBe(true);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
