@@ -40,7 +40,7 @@ const EDGES = [
 const PURE_CORES = [
   'src/config/compiler', 'src/config/!(nodeFileSource|compileFile).ts',
   'src/vrrp/core', 'src/vrrp/codec', 'src/ipvs/codec', 'src/ipvs/reconciler.ts', 'src/healthcheck/core',
-  'src/announce/announcePlan.ts',
+  'src/announce/announcePlan.ts', 'src/vrrp/units.ts',
 ];
 
 const DAEMON = ['src/daemon', 'src/daemon.ts'];

@@ -1,4 +1,5 @@
 import { realServerKey, virtualServerKey, vrrpInstanceKey, type VirtualServerKey, type VrrpInstanceKey } from '../config/keys.js';
+import { canonical } from '../config/canonical.js';
 import type { ConfigModel, VirtualServer, VrrpInstance } from '../config/model.js';
 
 /**
@@ -109,18 +110,4 @@ function indexByKey<T, K extends string>(items: T[], keyOf: (item: T) => K): Map
     map.set(key, item);
   }
   return map;
-}
-
-/**
- * The one canonical text form for equality (the diff, and the parts' fingerprints of what they run):
- * object keys sorted, `loc` dropped at every depth, undefined omitted. VIP lists compare in order here; the
- * VRRP service itself applies a VIP change as a set difference.
- */
-export function canonical(value: unknown): string {
-  return JSON.stringify(value, (key, v: unknown) => {
-    if (v === null || typeof v !== 'object' || Array.isArray(v)) return v;
-    const sorted: Record<string, unknown> = {};
-    for (const k of Object.keys(v).sort()) if (k !== 'loc') sorted[k] = (v as Record<string, unknown>)[k];
-    return sorted;
-  }) ?? 'undefined';
 }

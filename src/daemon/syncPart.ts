@@ -5,7 +5,8 @@ import type { SyncDaemonEntry, SyncDaemonSpec, SyncDaemonState } from '../ipvs/t
 import type { SyncDaemonSnapshot, SyncMetricsSource } from '../metrics/sources.js';
 import type { Clock, TimerHandle } from '../util/clock.js';
 import type { Logger } from '../util/log.js';
-import { canonical, type ConfigDiff } from './configDiff.js';
+import { canonical } from '../config/canonical.js';
+import type { ConfigDiff } from './configDiff.js';
 import type { DaemonPart } from './parts.js';
 import { SerialRunner } from './serialRunner.js';
 

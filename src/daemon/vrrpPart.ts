@@ -1,9 +1,9 @@
-import type { ConfigModel, VrrpInstance } from '../config/model.js';
+import type { ConfigModel } from '../config/model.js';
 import { keepalivedIpAddress, type VrrpInstanceSnapshot, type VrrpMetricsSource, type VrrpScriptSnapshot, type VrrpSocketSnapshot } from '../metrics/sources.js';
 import type { Logger } from '../util/log.js';
 import type { VrrpInstanceStatus, VrrpInterfaceStatus, VrrpReconfigureResult, VrrpScriptStatus } from '../vrrp/service.js';
-import { vrrpInstanceKey } from '../config/keys.js';
-import { canonical, type ConfigDiff } from './configDiff.js';
+import { unitFingerprint, vrrpUnits } from '../vrrp/units.js';
+import type { ConfigDiff } from './configDiff.js';
 import type { DaemonPart } from './parts.js';
 
 /** What the VRRP part needs of the VRRP room's service (src/vrrp/service.ts VrrpService fits). */
@@ -51,11 +51,11 @@ export class VrrpPart implements DaemonPart, VrrpMetricsSource {
     const reconfigured: string[] = [];
     for (const [key, current] of this.units) {
       const unit = wanted.get(key);
-      if (unit && fingerprint(unit) === current.fingerprint) continue;
+      if (unit && unitFingerprint(unit) === current.fingerprint) continue;
       if (unit && current.runner.reconfigure) {
         const result = await current.runner.reconfigure(unit);
         if (result.inPlace) {
-          current.fingerprint = fingerprint(unit);
+          current.fingerprint = unitFingerprint(unit);
           reconfigured.push(key);
           this.logger.info({ event: 'vrrp_reconfigured', unit: key, vipsAdded: result.vipsAdded, vipsRemoved: result.vipsRemoved }, `VRRP ${key} reconfigured in place`);
           continue;
@@ -155,52 +155,8 @@ export class VrrpPart implements DaemonPart, VrrpMetricsSource {
       await runner.stop().catch(() => {});
       throw err;
     }
-    this.units.set(key, { fingerprint: fingerprint(unit), runner });
+    this.units.set(key, { fingerprint: unitFingerprint(unit), runner });
   }
-}
-
-/**
- * The model split into units: each sync group with its members, each other instance alone. Each unit's
- * model keeps the global section and the vrrp_scripts (the service runs only the scripts its instances
- * track), so a unit sees exactly what the whole-config service would have seen for its instances.
- */
-export function vrrpUnits(model: ConfigModel): Map<string, ConfigModel> {
-  const units = new Map<string, ConfigModel>();
-  const grouped = new Set<string>();
-  const byName = new Map(model.vrrpInstances.map((i) => [i.name, i]));
-  for (const group of model.vrrpSyncGroups) {
-    const members = group.group.map((n) => byName.get(n)).filter((i): i is VrrpInstance => i !== undefined);
-    if (members.length === 0) continue;
-    for (const m of members) grouped.add(m.name);
-    units.set(`sync_group ${members.map(vrrpInstanceKey).sort().join(' + ')}`, { ...model, vrrpInstances: members, vrrpSyncGroups: [group], virtualServers: [], virtualServerGroups: [] });
-  }
-  for (const instance of model.vrrpInstances) {
-    if (grouped.has(instance.name)) continue;
-    units.set(vrrpInstanceKey(instance), { ...model, vrrpInstances: [instance], vrrpSyncGroups: [], virtualServers: [], virtualServerGroups: [] });
-  }
-  return units;
-}
-
-/**
- * What makes a unit "changed": its instances, its sync group, the scripts they track, and the global
- * settings VRRP reads (vrrp_*, script_user) — not the rest of global_defs, so an lvs_timeouts edit does not
- * restart any instance.
- */
-function fingerprint(unit: ConfigModel): string {
-  const tracked = new Set(unit.vrrpInstances.flatMap((i) => i.trackScripts.map((t) => t.name)));
-  const trackedFiles = new Set([...unit.vrrpInstances, ...unit.vrrpSyncGroups].flatMap((o) => o.trackFiles.map((t) => t.name)));
-  const trackedProcesses = new Set([...unit.vrrpInstances, ...unit.vrrpSyncGroups].flatMap((o) => o.trackProcesses.map((t) => t.name)));
-  const global = Object.fromEntries(
-    Object.entries(unit.global).filter(([key]) => key.startsWith('vrrp') || key === 'scriptUser' || key === 'enableScriptSecurity'),
-  );
-  return canonical({
-    global,
-    instances: unit.vrrpInstances,
-    groups: unit.vrrpSyncGroups,
-    scripts: unit.vrrpScripts.filter((s) => tracked.has(s.name)),
-    files: unit.trackFiles.filter((f) => trackedFiles.has(f.name)),
-    processes: unit.trackProcesses.filter((t) => trackedProcesses.has(t.name)),
-  });
 }
 
 function toSnapshot(s: VrrpInstanceStatus): VrrpInstanceSnapshot {

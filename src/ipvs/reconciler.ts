@@ -38,7 +38,7 @@ export type IpvsOperation =
 /** Remembered canonical spellings: a sync of 10,000 destinations asks for the same ones every time. */
 const canonicalMemo = new Map<string, string>();
 
-function canonical(address: string): string {
+function canonicalAddressOf(address: string): string {
   let c = canonicalMemo.get(address);
   if (c !== undefined) return c;
   try {
@@ -54,11 +54,11 @@ function canonical(address: string): string {
 /** Identity of a service regardless of how its address was spelled. */
 export function serviceIdentity(key: ServiceKey): string {
   if (key.kind === 'fwmark') return `fwmark/${key.family}/${key.fwmark}`;
-  return `${key.protocol}/${key.family}/${canonical(key.address)}/${key.port}`;
+  return `${key.protocol}/${key.family}/${canonicalAddressOf(key.address)}/${key.port}`;
 }
 
 export function destinationIdentity(d: { address: string; port: number }): string {
-  return `${canonical(d.address)}/${d.port}`;
+  return `${canonicalAddressOf(d.address)}/${d.port}`;
 }
 
 /** The kernel's service already has the settings asked for (scheduler, flags, persistence, engine). */

@@ -27,7 +27,7 @@ import { RouteManager, type RouteSpec, type RuleSpec } from '../net/routeManager
 import { describeRoute, describeRule, routeSpecOf, ruleSpecOf } from './routeSpecs.js';
 import { VrrpInterfaces, VrrpVridInUseError, type SocketMember, type VrrpInterfaceStatus } from './runtime/interfaceRuntime.js';
 import { TrackScripts, type TrackScriptHandle, type VrrpScriptStatus } from './runtime/trackScriptRuntime.js';
-import { canonical } from './runtime/canonical.js';
+import { canonical } from '../config/canonical.js';
 import { NotifyRunner, scriptRunAs, type VrrpNotification } from './runtime/notifyRunner.js';
 
 export type { VrrpInterfaceStatus } from './runtime/interfaceRuntime.js';

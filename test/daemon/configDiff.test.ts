@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { virtualServerKey, vrrpInstanceKey } from '../../src/config/keys.js';
-import { canonical, diffConfigs, isEmptyDiff, summarizeDiff } from '../../src/daemon/configDiff.js';
+import { canonical } from '../../src/config/canonical.js';
+import { diffConfigs, isEmptyDiff, summarizeDiff } from '../../src/daemon/configDiff.js';
 import { globalDefs, instance, model, realServer, relocated, tcpCheck, vip, virtualServer } from './modelFixtures.js';
 
 const none = { added: [], removed: [], changed: [] };

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { ConfigModel } from '../../src/config/model.js';
 import { diffConfigs } from '../../src/daemon/configDiff.js';
-import { VrrpPart, vrrpUnits, type VrrpRunner } from '../../src/daemon/vrrpPart.js';
+import { VrrpPart, type VrrpRunner } from '../../src/daemon/vrrpPart.js';
+import { vrrpUnits } from '../../src/vrrp/units.js';
 import { silentLogger } from '../../src/util/log.js';
 import type { VrrpInstanceStatus } from '../../src/vrrp/service.js';
 import { globalDefs, instance, model, relocated, vip } from './modelFixtures.js';

@@ -2,7 +2,7 @@ import type { VrrpScript } from '../../config/model.js';
 import type { Clock, TimerHandle } from '../../util/clock.js';
 import type { Logger } from '../../util/log.js';
 import type { ScriptInvocation, ScriptOutcome } from '../edge/scriptRunner.js';
-import { canonical } from './canonical.js';
+import { canonical } from '../../config/canonical.js';
 
 /**
  * The vrrp_scripts, each run once per interval however many instances (in however many units) track it.
