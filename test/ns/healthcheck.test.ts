@@ -9,6 +9,7 @@ import { probeMisc } from '../../src/healthcheck/checkers/misc.js';
 import { stopProbes } from '../../src/healthcheck/checkers/index.js';
 import type { CheckerSpec, CheckTiming, HealthCheckPlan } from '../../src/healthcheck/plan.js';
 import type { ProbeResult } from '../../src/healthcheck/result.js';
+import { processAlive } from '../util/processAlive.js';
 import { isRoot, mustRun, sleep, tsxArgv, waitFor } from './helpers/exec.js';
 import { createVethLab, destroyLab, nsRun } from './helpers/netns.js';
 
@@ -28,14 +29,7 @@ async function probeIn(ns: string, spec: CheckerSpec): Promise<ProbeResult> {
   return JSON.parse(r.stdout.trim().split('\n').at(-1)!) as ProbeResult;
 }
 
-const alive = (pid: number): boolean => {
-  if (!existsSync(`/proc/${pid}`)) return false;
-  try {
-    return !readFileSync(`/proc/${pid}/stat`, 'utf8').includes(') Z ');
-  } catch {
-    return false;
-  }
-};
+const alive = processAlive;
 
 describe.skipIf(!isRoot)('health checkers as root', () => {
   const work = mkdtempSync(path.join(tmpdir(), 'hc-ns-'));

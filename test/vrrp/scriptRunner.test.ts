@@ -3,16 +3,9 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { runScript } from '../../src/vrrp/edge/scriptRunner.js';
+import { processAlive } from '../util/processAlive.js';
 
-/** Is a process alive (signal 0)? */
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
+const alive = processAlive;
 
 async function until(check: () => boolean, ms: number): Promise<boolean> {
   const end = performance.now() + ms;
@@ -72,7 +65,6 @@ describe('script runner (argv, never a shell)', () => {
       const leave = ['/bin/sh', '-c', 'sleep 30 & echo $! > "$0"; exit 0', pidFile];
       expect((await runScript({ argv: leave, leftovers: 'kill' })).exitCode).toBe(0);
       const tracked = Number(readFileSync(pidFile, 'utf8'));
-      // Generous: the killed leftover must also be reaped by init before kill(pid, 0) stops finding it.
       expect(await until(() => !alive(tracked), 10_000)).toBe(true);
 
       const stop = new AbortController();
