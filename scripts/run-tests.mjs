@@ -10,7 +10,8 @@
 //                                                    only these files (the tiers they belong to)
 // Environment: TSLVSD_TEST_TIERS / TSLVSD_TEST_SKIP_TIERS (as --tier / --skip-tier, comma-separated);
 // TSLVSD_VM_FILE_TIMEOUT seconds per VM test file (default 1200; a file may say `// tslvsd-vm-timeout: N`);
-// TSLVSD_VM_PARALLEL VM files at a time (default 2, 1 on a one-core host);
+// TSLVSD_VM_PARALLEL VM files at a time (default 2, 1 on a one-core host; longest first, by each file's
+// `// tslvsd-vm-expected: SECONDS`);
 // TSLVSD_TEST_SUMMARY=FILE also writes the totals as JSON (.ci/run adds up two Node versions with it).
 //
 // Tiers: static (the package's `lint` and `typecheck` scripts, one test each), unit (no privileges), ns
@@ -220,6 +221,12 @@ function vmTestFiles() {
   return found.sort();
 }
 
+/** How long a file usually takes (`// tslvsd-vm-expected: SECONDS` in its first lines; 60 unsaid): the lanes' order. */
+function vmFileExpected(file) {
+  const head = readFileSync(join(root, file), 'utf8').slice(0, 4000);
+  return Number(/\/\/\s*tslvsd-vm-expected:\s*(\d+)/.exec(head)?.[1] ?? 60);
+}
+
 /** A file's own timeout (`// tslvsd-vm-timeout: SECONDS` in its first lines), else the default. */
 function vmFileTimeout(file) {
   const head = readFileSync(join(root, file), 'utf8').slice(0, 4000);
@@ -240,10 +247,10 @@ async function runVmTier(result) {
   const chosen = filesOf('vm');
   const list = chosen.length ? chosen : vmTestFiles();
   // Each VM is one TCG thread (-smp 1): on a host with two cores, two VMs at a time use the machine that one
-  // left half idle, and cut the tier from ~55 to ~30 minutes of CI. The longest files start first (their
-  // own timeout is the hint), so the two lanes end together. Output is printed whole, per file, when it ends.
+  // left half idle, and cut the tier from ~55 to ~20 minutes of CI. The longest files start first (their
+  // `tslvsd-vm-expected` line is the hint), so the two lanes end together. Output is printed whole, per file, when it ends.
   const lanes = Math.max(1, Number(process.env.TSLVSD_VM_PARALLEL ?? Math.min(2, Math.max(1, availableParallelism()))));
-  const queue = list.map((file, i) => ({ file, i, timeoutS: vmFileTimeout(file) })).sort((a, b) => b.timeoutS - a.timeoutS || a.i - b.i);
+  const queue = list.map((file, i) => ({ file, i, timeoutS: vmFileTimeout(file), expected: vmFileExpected(file) })).sort((a, b) => b.expected - a.expected || a.i - b.i);
   console.log(`### vm: ${list.length} files, ${lanes} at a time`);
   const runOne = async ({ file, i, timeoutS }) => {
     const started = Date.now();

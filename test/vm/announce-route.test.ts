@@ -1,3 +1,4 @@
+// tslvsd-vm-expected: 100
 /**
  * announce_route end to end on a real IPVS kernel (issue 11), judged by iproute2 and ipvsadm in the
  * director's namespace: the real CLI (`--check-only`: TCP_CHECK + IPVS, no VRRP) holds

@@ -1,3 +1,4 @@
+// tslvsd-vm-expected: 120
 /**
  * The whole daemon (the real CLI: config → VRRP + TCP_CHECK health checks + IPVS + metrics) on a real IPVS
  * kernel, judged by `ipvsadm` run in the director's namespace. A director namespace runs tslvsd; a real-server

@@ -1,4 +1,5 @@
 // tslvsd-vm-timeout: 900
+// tslvsd-vm-expected: 380
 // Past one active director (issue 11): two LVS-DR directors announce the VIPs over BGP with BFD (the shipped
 // BIRD recipe) to a router doing ECMP (the shipped FRR recipe); both run IPVS `mh` with the same sorted
 // destinations, so a flow the router moves from one director to the other keeps its real server. Real IPVS,

@@ -1,3 +1,4 @@
+// tslvsd-vm-expected: 125
 /**
  * The Debian package, installed for real: `npm run package:deb`'s script builds the .deb from this checkout;
  * the VM's root (the host's, read-only) gets a writable overlay (tmpfs upper dir) that the test chroots into;

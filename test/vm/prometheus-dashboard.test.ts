@@ -1,4 +1,5 @@
 // tslvsd-vm-timeout: 1200
+// tslvsd-vm-expected: 90
 /**
  * The shipped monitoring against the real thing: a real Prometheus (Debian's) scrapes a running tslvsd (the
  * real CLI: VRRP + TCP_CHECK + IPVS, so every series exists) with etc/prometheus/tslvsd.rules.yml loaded;
