@@ -1,8 +1,8 @@
 /**
  * The script reaper: a tiny child process (one per thread that runs scripts) that knows the process
  * groups of the scripts currently running (`+PGID` / `-PGID` lines on its stdin). When its stdin closes —
- * the thread stopped, or the daemon died, even by SIGKILL — it SIGKILLs every group it still knows and
- * exits. PR_SET_PDEATHSIG (setpriv) covers the script itself; this covers what the script started.
+ * the thread stopped, or the daemon died, even by SIGKILL — or its parent changes (the daemon died and it
+ * was re-parented: checked every 500 ms), it SIGKILLs every group it still knows and exits. PR_SET_PDEATHSIG (setpriv) covers the script itself; this covers what the script started.
  *
  * It is plain JavaScript run with `node -e`, with no loader and no import: it starts in tens of
  * milliseconds, from dist/ and from the TypeScript sources alike, so the window in which a script runs
@@ -34,5 +34,9 @@ const reap = () => {
 process.stdin.on('end', reap);
 process.stdin.on('close', reap);
 process.stdin.on('error', reap);
+// Belt and braces: the parent's death also shows as a new parent (re-parented to a subreaper or init),
+// whether or not the end of our stdin closed (a process that inherited the daemon's end would hold it).
+const parent = process.ppid;
+setInterval(() => { if (process.ppid !== parent) reap(); }, 500);
 for (const signal of ['SIGINT', 'SIGHUP', 'SIGTERM', 'SIGPIPE']) process.on(signal, () => {});
 `;

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -114,12 +114,22 @@ describe.skipIf(!isRoot)('health checkers as root', () => {
       expect(started).toBe(true);
       const [shPid, sleepPid] = readFileSync(pids, 'utf8').trim().split(' ').map(Number) as [number, number];
       expect(alive(shPid) && alive(sleepPid)).toBe(true);
+      // The daemon's script reapers (`node -e`), to say what became of them should the leftover survive.
+      const reapers = readdirSync('/proc').filter((d) => /^\d+$/.test(d)).filter((d) => {
+        try {
+          return readFileSync(`/proc/${d}/stat`, 'utf8').split(') ')[1]?.split(' ')[1] === String(daemon.pid) && readFileSync(`/proc/${d}/cmdline`, 'utf8').includes('\0-e\0');
+        } catch {
+          return false;
+        }
+      });
+      expect(reapers.length, 'the checker thread started its script reaper').toBeGreaterThan(0);
+      const reaperStates = (): string => reapers.map((r) => { try { return readFileSync(`/proc/${r}/stat`, 'utf8').split(' ').slice(0, 5).join(' '); } catch { return `${r} gone`; } }).join('; ');
       daemon.kill('SIGKILL');
       // The script dies with the daemon (PR_SET_PDEATHSIG); what it started goes when the reaper sees its
-      // stdin close (quick from dist/, slower here where the reaper first loads through tsx).
+      // stdin close or its parent change.
       expect(await waitFor(() => !alive(shPid), { timeoutMs: 2_000 })).toBe(true);
       const gone = await waitFor(() => !alive(sleepPid), { timeoutMs: 60_000 });
-      expect(gone).toBe(true);
+      expect(gone, `sleep ${sleepPid} outlived the daemon; its reapers (${reapers.join(',') || 'none found'}): ${reaperStates()}`).toBe(true);
     } finally {
       daemon.kill('SIGKILL');
       await sleep(50);
