@@ -210,7 +210,7 @@ async function main(): Promise<void> {
       [`${name}: RSS of the process tree at the first advert`, cell(t.map((r) => r.rssMiB), 'MiB'), cell(k.map((r) => r.rssMiB), 'MiB'), ratio(t.map((r) => r.rssMiB), k.map((r) => r.rssMiB))],
     ];
   });
-  console.log(`\nstart-up, ${RUNS} runs each, etc/tslvsd.conf.example (VRRP side), host, load ${load}; median (min–max)\n`);
+  console.log(`\nstart-up, ${RUNS} runs each, etc/tslvsd.conf.example (VRRP side), ${process.env.TSLVSD_VM === "1" ? "in the VM (TCG)" : "host"}, load ${load}; median (min–max)\n`);
   console.log('| | tslvsd | keepalived 2.2.7 | tslvsd / keepalived |');
   console.log('| --- | --- | --- | --- |');
   for (const row of rows) console.log(`| ${row.join(' | ')} |`);
