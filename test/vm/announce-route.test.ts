@@ -206,12 +206,17 @@ describe.skipIf(!hasIpvs)('announce_route on a real IPVS kernel', () => {
     daemon = undefined;
     expect(announced('10.96.0.101'), routes()).toBe(true);
     writeConfig(virtualServer('10.96.0.101', false));
-    daemon = startDaemon();
+    const restarted = startDaemon();
+    daemon = restarted;
     const cleared = await until(() => routes() === '' && hasService('10.96.0.101'), 240_000, 200);
-    expect(cleared, `${daemon.stderr}\n${routes()}`).toBe(true);
-    const deleted = daemon.lines.find((l) => l.event === 'announce_route' && l.action === 'delete' && l.prefix === '10.96.0.101/32');
-    expect(deleted?.reason).toBe('start');
-    expect(await daemon.stop(60_000)).toBe(0);
+    expect(cleared, `${restarted.stderr}\n${routes()}`).toBe(true);
+    // The log line follows the kernel's change (and `ip route` polls block this loop): wait for it too.
+    const isDelete = (l: (typeof restarted.lines)[number]): boolean => l.event === 'announce_route' && l.action === 'delete' && l.prefix === '10.96.0.101/32';
+    const logged = await until(() => restarted.lines.some(isDelete), 30_000, 100);
+    const story = restarted.lines.filter((l) => l.event === 'announce_route').map((l) => JSON.stringify(l)).join('\n');
+    expect(logged, story).toBe(true);
+    expect(restarted.lines.find(isDelete)?.reason).toBe('start');
+    expect(await restarted.stop(60_000)).toBe(0);
     daemon = undefined;
   });
 });
