@@ -1,6 +1,6 @@
 import { isIPv4 } from 'node:net';
 import { vrrpInstanceKey } from '../config/keys.js';
-import type { ConfigModel, VrrpInstance, VrrpScript, VrrpSyncGroup as SyncGroupModel } from '../config/model.js';
+import type { ConfigModel, VrrpInstance, VrrpSyncGroup as SyncGroupModel } from '../config/model.js';
 import type { NativeAddon } from '../net/nativeAddon.js';
 import { MACVLAN_MODE_PRIVATE, type LinkControl, type LinkEvent, type LinkInfo, type RtNetlink } from '../net/rtnetlink.js';
 import type { Clock } from '../util/clock.js';
@@ -10,7 +10,7 @@ import { planVrrpInstance, type VrrpInstancePlan } from './core/fromConfig.js';
 import { judgeLeftoverVips, mayAdoptLeftoverVips } from './core/leftoverVips.js';
 import { ReceiveValidator, type ReceiveVerdict, type VrrpReceiveCounters } from './core/receiveValidator.js';
 import { VrrpSyncGroup } from './core/syncGroup.js';
-import { FileTracker, InstanceTracking, InterfaceTracker, ProcessTracker, ScriptTracker } from './core/trackers.js';
+import { InstanceTracking, type FileTracker, type InterfaceTracker, type ProcessTracker, type ScriptTracker } from './core/trackers.js';
 import type { ProcessPattern } from '../trackProcess/match.js';
 import type { TrackProcessWatch } from './edge/procScanner.js';
 import type { TrackFileWatch } from './edge/trackFileWatcher.js';
@@ -19,16 +19,16 @@ import { GratuitousArpSender, type GarpTarget } from './edge/gratuitousArp.js';
 import { NeighbourAdvertSender, type NeighbourAdvertTarget } from './edge/neighbourAdvert.js';
 import type { TransportOptions, VrrpTransport } from './edge/rawSocketTransport.js';
 import type { ScriptInvocation, ScriptOutcome } from './edge/scriptRunner.js';
-import { scriptUserOf } from '../scripts/runAs.js';
 import { VipManager, type VipSpec } from './edge/vipManager.js';
 import { addressVmacName, addressVmacPlan, addressVmacsOf, placeVip, vmacPlan } from './core/vmac.js';
 import { VmacManager, type Sysctl } from './edge/vmacManager.js';
 import { RouteManager, type RouteSpec, type RuleSpec } from '../net/routeManager.js';
 import { describeRoute, describeRule, routeSpecOf, ruleSpecOf } from './routeSpecs.js';
 import { VrrpInterfaces, VrrpVridInUseError, type SocketMember, type VrrpInterfaceStatus } from './runtime/interfaceRuntime.js';
-import { TrackScripts, type TrackScriptHandle, type VrrpScriptStatus } from './runtime/trackScriptRuntime.js';
+import { TrackScripts, type VrrpScriptStatus } from './runtime/trackScriptRuntime.js';
+import { InstanceTrackers } from './runtime/instanceTrackers.js';
 import { canonical } from '../config/canonical.js';
-import { NotifyRunner, scriptRunAs, type VrrpNotification } from './runtime/notifyRunner.js';
+import { NotifyRunner, type VrrpNotification } from './runtime/notifyRunner.js';
 
 export type { VrrpInterfaceStatus } from './runtime/interfaceRuntime.js';
 export type { VrrpScriptStatus } from './runtime/trackScriptRuntime.js';
@@ -38,9 +38,9 @@ export type { VrrpScriptStatus } from './runtime/trackScriptRuntime.js';
  * machine and receive validator, and wires them to the edges: one set of raw sockets per interface (shared
  * by the instances on it, also those of other services given the same `shared` runtime:
  * runtime/interfaceRuntime.ts), VIPs over rtnetlink, gratuitous ARP through the native addon,
- * track_interface from link events, vrrp_script trackers (one run per interval for everyone:
- * runtime/trackScriptRuntime.ts) and notify scripts (argv, never a shell). Everything here is I/O glue; the
- * decisions are the core's.
+ * track_interface from link events, the trackers (track_file, vrrp_track_process, vrrp_script:
+ * runtime/instanceTrackers.ts; one script run per interval for everyone: runtime/trackScriptRuntime.ts) and
+ * notify scripts (argv, never a shell). Everything here is I/O glue; the decisions are the core's.
  */
 
 /** The sockets and scripts every unit's service shares (src/daemon.ts makes one for all units). */
@@ -173,13 +173,8 @@ export class VrrpService {
   private readonly instances: InstanceRuntime[] = [];
   private readonly preemptionHolds = new Set<string>();
   private readonly interfaces: VrrpInterfaces;
-  private readonly trackScripts: TrackScripts;
-  /** This service's subscription to each vrrp_script its instances track, by name; `key` = its settings. */
-  private readonly scripts = new Map<string, { handle: TrackScriptHandle; key: string }>();
-  /** One watch per tracked file path, shared by the instances tracking it; `value` is the last read. */
-  private readonly fileWatches = new Map<string, { watch: TrackFileWatch | undefined; value: number }>();
-  /** One count per vrrp_track_process name (its pattern as watched), shared by the instances tracking it. */
-  private readonly processWatches = new Map<string, { watch: TrackProcessWatch | undefined; pattern: string; count: number }>();
+  /** track_interface, track_file, vrrp_track_process and vrrp_script for every instance of this service. */
+  private readonly trackers: InstanceTrackers;
   private readonly vipManager: VipManager;
   /** The VMACs this service created or took over, with their instance's name (removed at stop). */
   private readonly vmacs: { instance: string; name: string; manager: VmacManager }[] = [];
@@ -199,7 +194,16 @@ export class VrrpService {
     this.routeManager = new RouteManager(deps.netlink);
     this.notifications = new NotifyRunner(deps.runScript, deps.logger, () => this.model.global.scriptUser, deps.onNotify);
     this.interfaces = deps.shared?.interfaces ?? new VrrpInterfaces(deps.openTransport, deps.logger);
-    this.trackScripts = deps.shared?.trackScripts ?? new TrackScripts(deps.clock, deps.logger, deps.runScript);
+    this.trackers = new InstanceTrackers({
+      clock: deps.clock,
+      logger: deps.logger,
+      trackScripts: deps.shared?.trackScripts ?? new TrackScripts(deps.clock, deps.logger, deps.runScript),
+      ...(deps.watchTrackFile ? { watchTrackFile: deps.watchTrackFile } : {}),
+      ...(deps.watchTrackProcess ? { watchTrackProcess: deps.watchTrackProcess } : {}),
+      instances: () => this.instances,
+      model: () => this.model,
+      stopping: () => this.stopping,
+    });
   }
 
   /** Builds everything, clears VIPs a previous run left, and starts every instance. */
@@ -231,19 +235,9 @@ export class VrrpService {
     this.unsubscribeLinks = this.deps.netlink.onLinkChange((event) => this.onLink(event));
     for (const rt of this.instances) {
       if (!rt.model.dontTrackPrimary && !rt.link.up) rt.machine.interfaceDown();
-      for (const spec of rt.plan.interfaces) {
-        rt.interfaceTrackers.set(spec.name, new InterfaceTracker(spec, links.get(spec.name)?.up ?? false));
-      }
-      for (const spec of rt.plan.scripts) rt.scriptTrackers.set(spec.name, new ScriptTracker(spec));
-      for (const t of rt.interfaceTrackers.values()) rt.tracking.addInterface(t);
-      for (const t of rt.scriptTrackers.values()) rt.tracking.addScript(t);
-      for (const spec of rt.plan.files) rt.fileTrackers.set(spec.name, new FileTracker(spec, this.fileValue(spec.path)));
-      for (const t of rt.fileTrackers.values()) rt.tracking.addFile(t);
-      for (const spec of rt.plan.processes) rt.processTrackers.set(spec.name, new ProcessTracker(spec, this.processCount(spec.name, spec.pattern)));
-      for (const t of rt.processTrackers.values()) rt.tracking.addProcess(t);
-      rt.tracking.applyTo(rt.machine);
+      this.trackers.build(rt, links);
     }
-    this.startScripts();
+    this.trackers.startScripts();
     this.started = true;
     for (const rt of this.instances) rt.machine.start();
   }
@@ -253,12 +247,7 @@ export class VrrpService {
     // Also after a start that failed half-way: whatever was opened gets closed.
     if (this.stopping) return;
     this.stopping = true;
-    this.trackScripts.unsubscribe([...this.scripts.values()].map((s) => s.handle));
-    this.scripts.clear();
-    for (const w of this.fileWatches.values()) w.watch?.close();
-    this.fileWatches.clear();
-    for (const w of this.processWatches.values()) w.watch?.close();
-    this.processWatches.clear();
+    this.trackers.close();
     for (const rt of this.instances) rt.machine.shutdown();
     await Promise.all(this.instances.map((rt) => rt.queue));
     // Whatever state we were in, nothing of ours stays on the interfaces: rules, routes, then VIPs.
@@ -322,7 +311,7 @@ export class VrrpService {
     this.model = next;
     // New or changed vrrp_scripts run once before the trackers change, so an instance never drops into
     // FAULT ("script not reported yet") just because a reload added a script to it.
-    await Promise.all(this.restartChangedScripts(new Set(pairs.flatMap((p) => p.planned.plan.scripts.map((s) => s.name)))));
+    await Promise.all(this.trackers.restartChangedScripts(new Set(pairs.flatMap((p) => p.planned.plan.scripts.map((s) => s.name)))));
     const vipsAdded: string[] = [];
     const vipsRemoved: string[] = [];
     for (const { rt, planned } of pairs) {
@@ -350,7 +339,7 @@ export class VrrpService {
         this.enqueue(rt, () => this.changeRoutes(rt, newRoutes, newRules, 'add'));
       }
       rt.validator.reconfigure(planned.plan.receive);
-      this.retrack(rt, links);
+      this.trackers.retrack(rt, links);
       rt.machine.reconfigure(planned.plan.instance);
       if (rt.machine.state === 'MASTER' && (added.length > 0 || removed.length > 0)) {
         this.enqueue(rt, () => this.changeVipList(rt, removed, 'remove'));
@@ -362,7 +351,7 @@ export class VrrpService {
     }
     // A changed unicast_src_ip is another address to accept adverts at.
     this.refreshReceiveFilters();
-    this.closeUnusedFileWatches();
+    this.trackers.closeUnusedFileWatches();
     await Promise.all(this.instances.map((rt) => rt.queue));
     return { inPlace: true, vipsAdded, vipsRemoved };
   }
@@ -403,7 +392,7 @@ export class VrrpService {
 
   /** The vrrp_scripts this service's instances track (shared ones count every run, once). */
   scriptStatus(): VrrpScriptStatus[] {
-    return this.trackScripts.status([...this.scripts.values()].map((s) => s.handle));
+    return this.trackers.scriptStatus();
   }
 
   // ---- building --------------------------------------------------------------------------------------
@@ -766,180 +755,6 @@ export class VrrpService {
       }
       const tracker = rt.interfaceTrackers.get(event.link.name);
       if (tracker?.setLink(event.link.up)) rt.tracking.applyTo(rt.machine);
-    }
-  }
-
-  /**
-   * New tracking settings for a running instance: trackers whose settings did not change keep their
-   * rise/fall state; new interface trackers start from the link's state, new script trackers from the
-   * script's last result (one shared run per script). Faults the old set raised and the new one does not
-   * are cleared, so the machine sees the same outcome as a fresh start with the same inputs.
-   */
-  private retrack(rt: InstanceRuntime, links: Map<string, LinkInfo>): void {
-    const oldFaults = rt.tracking.outcome().faults;
-    const interfaceTrackers = new Map<string, InterfaceTracker>();
-    for (const spec of rt.plan.interfaces) {
-      const old = rt.interfaceTrackers.get(spec.name);
-      interfaceTrackers.set(spec.name, old && canonical(old.spec) === canonical(spec) ? old : new InterfaceTracker(spec, links.get(spec.name)?.up ?? false));
-    }
-    const scriptTrackers = new Map<string, ScriptTracker>();
-    for (const spec of rt.plan.scripts) {
-      const old = rt.scriptTrackers.get(spec.name);
-      if (old && canonical(old.spec) === canonical(spec)) scriptTrackers.set(spec.name, old);
-      else {
-        const tracker = new ScriptTracker(spec);
-        const last = this.scripts.get(spec.name)?.handle.lastSucceeded;
-        if (last !== undefined) tracker.report(last);
-        scriptTrackers.set(spec.name, tracker);
-      }
-    }
-    const fileTrackers = new Map<string, FileTracker>();
-    for (const spec of rt.plan.files) {
-      const old = rt.fileTrackers.get(spec.name);
-      fileTrackers.set(spec.name, old && canonical(old.spec) === canonical(spec) ? old : new FileTracker(spec, this.fileValue(spec.path)));
-    }
-    const processTrackers = new Map<string, ProcessTracker>();
-    for (const spec of rt.plan.processes) {
-      const old = rt.processTrackers.get(spec.name);
-      processTrackers.set(spec.name, old && canonical(old.spec) === canonical(spec) && this.processWatches.get(spec.name)?.pattern === canonical(spec.pattern) ? old : new ProcessTracker(spec, this.processCount(spec.name, spec.pattern)));
-    }
-    const tracking = new InstanceTracking();
-    for (const t of processTrackers.values()) tracking.addProcess(t);
-    for (const t of interfaceTrackers.values()) tracking.addInterface(t);
-    for (const t of scriptTrackers.values()) tracking.addScript(t);
-    for (const t of fileTrackers.values()) tracking.addFile(t);
-    rt.interfaceTrackers = interfaceTrackers;
-    rt.scriptTrackers = scriptTrackers;
-    rt.fileTrackers = fileTrackers;
-    rt.processTrackers = processTrackers;
-    rt.tracking = tracking;
-    const now = new Set(tracking.applyTo(rt.machine).faults);
-    for (const source of oldFaults) if (!now.has(source)) rt.machine.setFault(source, false);
-  }
-
-  /** The last value of a tracked file, watching it from now on (the first instance to track it starts the watch). */
-  private fileValue(path: string): number {
-    let entry = this.fileWatches.get(path);
-    if (!entry) {
-      const fresh: { watch: TrackFileWatch | undefined; value: number } = { watch: undefined, value: 0 };
-      fresh.watch = this.deps.watchTrackFile?.(path, (value) => this.onFileValue(path, value));
-      fresh.value = fresh.watch?.initialValue ?? 0;
-      this.fileWatches.set(path, fresh);
-      entry = fresh;
-    }
-    return entry.value;
-  }
-
-  private onFileValue(path: string, value: number): void {
-    const entry = this.fileWatches.get(path);
-    if (entry) entry.value = value;
-    for (const rt of this.instances) {
-      let changed = false;
-      for (const spec of rt.plan.files) {
-        if (spec.path === path && rt.fileTrackers.get(spec.name)?.setValue(value)) changed = true;
-      }
-      if (changed) {
-        const outcome = rt.tracking.applyTo(rt.machine);
-        this.deps.logger.info({ event: 'track_file', instance: rt.model.name, path, value, priorityDelta: outcome.priorityDelta, faults: outcome.faults }, `track file ${path} now ${value}`);
-      }
-    }
-  }
-
-  /** The last count of a vrrp_track_process, counting it from now on (a changed pattern restarts the count). */
-  private processCount(name: string, pattern: ProcessPattern): number {
-    const key = canonical(pattern);
-    let entry = this.processWatches.get(name);
-    if (entry && entry.pattern !== key) {
-      entry.watch?.close();
-      entry = undefined;
-    }
-    if (!entry) {
-      const fresh: { watch: TrackProcessWatch | undefined; pattern: string; count: number } = { watch: undefined, pattern: key, count: 0 };
-      fresh.watch = this.deps.watchTrackProcess?.(pattern, (count) => this.onProcessCount(name, fresh, count));
-      fresh.count = fresh.watch?.initialCount ?? 0;
-      this.processWatches.set(name, fresh);
-      entry = fresh;
-    }
-    return entry.count;
-  }
-
-  private onProcessCount(name: string, entry: { count: number }, count: number): void {
-    if (this.processWatches.get(name) !== entry) return; // a replaced watch's last pass
-    entry.count = count;
-    const now = this.deps.clock.now();
-    for (const rt of this.instances) {
-      const tracker = rt.processTrackers.get(name);
-      if (!tracker?.observe(count, now)) continue;
-      const outcome = rt.tracking.applyTo(rt.machine);
-      this.deps.logger.info(
-        { event: 'track_process', instance: rt.model.name, trackProcess: name, count, status: tracker.status, priorityDelta: outcome.priorityDelta, faults: outcome.faults },
-        `track_process ${name}: ${count} process(es), ${tracker.status}`,
-      );
-    }
-  }
-
-  /** Closes the watches no instance uses any more (after a reload). */
-  private closeUnusedFileWatches(): void {
-    const usedProcesses = new Set(this.instances.flatMap((rt) => rt.plan.processes.map((p) => p.name)));
-    for (const [name, entry] of this.processWatches) {
-      if (usedProcesses.has(name)) continue;
-      entry.watch?.close();
-      this.processWatches.delete(name);
-    }
-    const used = new Set(this.instances.flatMap((rt) => rt.plan.files.map((f) => f.path)));
-    for (const [path, entry] of this.fileWatches) {
-      if (used.has(path)) continue;
-      entry.watch?.close();
-      this.fileWatches.delete(path);
-    }
-  }
-
-  /**
-   * After a reload: scripts no longer tracked stop, new ones start, changed ones restart with the new
-   * settings. Returns the first runs of the (re)started ones.
-   */
-  private restartChangedScripts(used: Set<string>): Promise<void>[] {
-    for (const [name, script] of this.scripts) {
-      const model = this.model.vrrpScripts.find((s) => s.name === name);
-      if (used.has(name) && model && this.scriptKey(model) === script.key) continue;
-      this.trackScripts.unsubscribe([script.handle]);
-      this.scripts.delete(name);
-    }
-    return this.subscribeScripts(used);
-  }
-
-  private startScripts(): void {
-    const used = new Set(this.instances.flatMap((rt) => rt.plan.scripts.map((s) => s.name)));
-    void this.subscribeScripts(used);
-    // A script other units already run has a verdict: the new trackers start from it, as after a first run.
-    for (const { handle } of this.scripts.values()) {
-      if (handle.lastSucceeded !== undefined) this.onScriptResult(handle.name, handle.lastSucceeded);
-    }
-  }
-
-  /** Subscribes to the used scripts not subscribed yet; returns their first runs. */
-  private subscribeScripts(used: Set<string>): Promise<void>[] {
-    const firstRuns: Promise<void>[] = [];
-    for (const model of this.model.vrrpScripts) {
-      if (!used.has(model.name) || this.scripts.has(model.name)) continue;
-      const handle = this.trackScripts.subscribe(model, scriptRunAs(model.script, this.model.global.scriptUser), (ok) => this.onScriptResult(model.name, ok));
-      this.scripts.set(model.name, { handle, key: this.scriptKey(model) });
-      firstRuns.push(handle.firstRun);
-    }
-    return firstRuns;
-  }
-
-  /** A script's settings as they decide its runs: the vrrp_script block and the user it runs as. */
-  private scriptKey(model: VrrpScript): string {
-    const user = scriptUserOf(model.script, this.model.global.scriptUser);
-    return canonical({ model, user });
-  }
-
-  private onScriptResult(name: string, ok: boolean): void {
-    if (this.stopping) return;
-    for (const rt of this.instances) {
-      const tracker = rt.scriptTrackers.get(name);
-      if (tracker?.report(ok)) rt.tracking.applyTo(rt.machine);
     }
   }
 }
