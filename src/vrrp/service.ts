@@ -8,6 +8,7 @@ import { logTransition, type Logger } from '../util/log.js';
 import { encodeAdvert, type VrrpAdvert } from './codec/advertCodec.js';
 import { planVrrpInstance, type VrrpInstancePlan } from './core/fromConfig.js';
 import { judgeLeftoverVips, mayAdoptLeftoverVips } from './core/leftoverVips.js';
+import { instanceRefusal, instanceSetRefusal, planReconfigure, runningByKey, unmatchedRefusal } from './core/reconfigurePlan.js';
 import { ReceiveValidator, type ReceiveVerdict, type VrrpReceiveCounters } from './core/receiveValidator.js';
 import { VrrpSyncGroup } from './core/syncGroup.js';
 import { InstanceTracking, type FileTracker, type InterfaceTracker, type ProcessTracker, type ScriptTracker } from './core/trackers.js';
@@ -27,7 +28,6 @@ import { describeRoute, describeRule, routeSpecOf, ruleSpecOf } from './routeSpe
 import { VrrpInterfaces, VrrpVridInUseError, type SocketMember, type VrrpInterfaceStatus } from './runtime/interfaceRuntime.js';
 import { TrackScripts, type VrrpScriptStatus } from './runtime/trackScriptRuntime.js';
 import { InstanceTrackers } from './runtime/instanceTrackers.js';
-import { canonical } from '../config/canonical.js';
 import { NotifyRunner, type VrrpNotification } from './runtime/notifyRunner.js';
 
 export type { VrrpInterfaceStatus } from './runtime/interfaceRuntime.js';
@@ -169,6 +169,9 @@ interface InstanceRuntime {
   followedMaster: string | undefined;
 }
 
+/** An instance planned from the config against the live interfaces, before it is built or reconfigured. */
+type PlannedRuntime = Awaited<ReturnType<VrrpService['plan']>>;
+
 export class VrrpService {
   private readonly instances: InstanceRuntime[] = [];
   private readonly preemptionHolds = new Set<string>();
@@ -271,62 +274,37 @@ export class VrrpService {
    * (a lower priority loses to a higher peer by its adverts). A master's VIPs change as a diff on the live
    * interface: unchanged VIPs are never removed. Refused (nothing changed, the caller restarts the unit)
    * when the instance set, the sync groups or a multicast socket's groups differ, since those are other
-   * instances or need another socket.
+   * instances or need another socket. The decision is core/reconfigurePlan.ts; this plans the instances
+   * against the live interfaces and applies it.
    */
   async reconfigure(next: ConfigModel): Promise<VrrpReconfigureResult> {
     if (!this.started || this.stopping) return { inPlace: false, reason: 'not running' };
     const links = new Map((await this.deps.netlink.links()).map((l) => [l.name, l]));
-    const byKey = new Map(this.instances.map((rt) => [vrrpInstanceKey(rt.model), rt]));
-    if (next.vrrpInstances.length !== this.instances.length) return { inPlace: false, reason: 'instance set changed' };
-    const pairs: { rt: InstanceRuntime; planned: Awaited<ReturnType<VrrpService['plan']>> }[] = [];
+    const byKey = runningByKey(this.instances);
+    const setRefusal = instanceSetRefusal(this.instances, next);
+    if (setRefusal !== undefined) return { inPlace: false, reason: setRefusal };
+    // Each instance is checked as soon as it is planned: a refused reload plans (and warns about) no further one.
+    const planned: PlannedRuntime[] = [];
     for (const instance of next.vrrpInstances) {
-      const rt = byKey.get(vrrpInstanceKey(instance));
-      if (!rt) return { inPlace: false, reason: `no running instance ${vrrpInstanceKey(instance)}` };
-      const planned = await this.plan(instance, links, next);
-      const vmacOf = (i: VrrpInstance) => canonical([i.useVmac, i.vmacName, i.vmacMac, i.vmacXmitBase, i.useVmacAddr]);
-      if (vmacOf(instance) !== vmacOf(rt.model)) return { inPlace: false, reason: `${instance.name}: VMAC settings changed` };
-      if (canonical(addressVmacsOf(instance, rt.link.name)) !== canonical(addressVmacsOf(rt.model, rt.link.name))) {
-        return { inPlace: false, reason: `${instance.name}: use_vmac_addr VMACs changed` };
-      }
-      if (planned.link.index !== rt.link.index) return { inPlace: false, reason: `interface ${rt.link.name} was recreated` };
-      const wasMulticast = rt.plan.receive.unicastPeers.length === 0;
-      const isMulticast = planned.plan.receive.unicastPeers.length === 0;
-      if (wasMulticast !== isMulticast) return { inPlace: false, reason: `${instance.name}: unicast/multicast changed` };
-      if (isMulticast && canonical(planned.plan.destinations) !== canonical(rt.plan.destinations)) {
-        return { inPlace: false, reason: `${instance.name}: multicast group changed` };
-      }
-      pairs.push({ rt, planned });
+      const unmatched = unmatchedRefusal(byKey, instance);
+      if (unmatched !== undefined) return { inPlace: false, reason: unmatched };
+      const rt = byKey.get(vrrpInstanceKey(instance))!;
+      const plan = await this.plan(instance, links, next);
+      const refusal = instanceRefusal(rt, plan);
+      if (refusal !== undefined) return { inPlace: false, reason: refusal };
+      planned.push(plan);
     }
-    const groupsOf = (model: ConfigModel, name: (member: string) => string | undefined) =>
-      canonical(model.vrrpSyncGroups.map((g) => ({ name: g.name, members: g.group.map(name).sort() })).sort((a, b) => a.name.localeCompare(b.name)));
-    // Sync groups compared by name and members (by instance key, so renamed members still match).
-    const keyOfName = (model: ConfigModel) => (member: string) => {
-      const i = model.vrrpInstances.find((x) => x.name === member);
-      return i ? vrrpInstanceKey(i) : undefined;
-    };
-    if (groupsOf(this.model, keyOfName(this.model)) !== groupsOf(next, keyOfName(next))) {
-      return { inPlace: false, reason: 'sync groups changed' };
-    }
+    const decision = planReconfigure({ current: this.model, next, running: this.instances, planned });
+    if (!decision.inPlace) return { inPlace: false, reason: decision.reason };
 
     this.model = next;
     // New or changed vrrp_scripts run once before the trackers change, so an instance never drops into
     // FAULT ("script not reported yet") just because a reload added a script to it.
-    await Promise.all(this.trackers.restartChangedScripts(new Set(pairs.flatMap((p) => p.planned.plan.scripts.map((s) => s.name)))));
+    await Promise.all(this.trackers.restartChangedScripts(decision.scriptsTracked));
     const vipsAdded: string[] = [];
     const vipsRemoved: string[] = [];
-    for (const { rt, planned } of pairs) {
-      const before = new Map(rt.vips.map((v) => [canonical(v), v]));
-      const after = new Map(planned.vips.map((v) => [canonical(v), v]));
-      const added = [...after].filter(([k]) => !before.has(k)).map(([, v]) => v);
-      const removed = [...before].filter(([k]) => !after.has(k)).map(([, v]) => v);
-      const routesBefore = new Map(rt.routes.map((r) => [canonical(r), r]));
-      const routesAfter = new Map(planned.routes.map((r) => [canonical(r), r]));
-      const rulesBefore = new Map(rt.rules.map((r) => [canonical(r), r]));
-      const rulesAfter = new Map(planned.rules.map((r) => [canonical(r), r]));
-      const goneRoutes = [...routesBefore].filter(([k]) => !routesAfter.has(k)).map(([, r]) => r);
-      const newRoutes = [...routesAfter].filter(([k]) => !routesBefore.has(k)).map(([, r]) => r);
-      const goneRules = [...rulesBefore].filter(([k]) => !rulesAfter.has(k)).map(([, r]) => r);
-      const newRules = [...rulesAfter].filter(([k]) => !rulesBefore.has(k)).map(([, r]) => r);
+    for (const { running: rt, planned, change } of decision.instances) {
+      const { vipsAdded: added, vipsRemoved: removed, routesAdded: newRoutes, routesRemoved: goneRoutes, rulesAdded: newRules, rulesRemoved: goneRules } = change;
       rt.model = planned.instance;
       rt.plan = planned.plan;
       rt.sourceIp = planned.plan.sourceIp;
@@ -495,7 +473,7 @@ export class VrrpService {
     }
   }
 
-  private build({ instance, link, xmitLink, vips, routes, rules, plan }: Awaited<ReturnType<VrrpService['plan']>>): void {
+  private build({ instance, link, xmitLink, vips, routes, rules, plan }: PlannedRuntime): void {
     if (this.instances.some((o) => o.link.index === link.index && o.model.virtualRouterId === instance.virtualRouterId && o.plan.family === plan.family)) {
       throw new VrrpConfigError(`vrrp_instance ${instance.name}: VRID ${instance.virtualRouterId} already used on ${link.name}`);
     }
