@@ -7,7 +7,7 @@ import type { Clock } from '../util/clock.js';
 import { logTransition, type Logger } from '../util/log.js';
 import { encodeAdvert, type VrrpAdvert } from './codec/advertCodec.js';
 import { planVrrpInstance, type VrrpInstancePlan } from './core/fromConfig.js';
-import { judgeLeftoverVips, mayAdoptLeftoverVips } from './core/leftoverVips.js';
+import { mayAdoptLeftoverVips } from './core/leftoverVips.js';
 import { instanceRefusal, instanceSetRefusal, planReconfigure, runningByKey, unmatchedRefusal } from './core/reconfigurePlan.js';
 import { ReceiveValidator, type ReceiveVerdict, type VrrpReceiveCounters } from './core/receiveValidator.js';
 import { VrrpSyncGroup } from './core/syncGroup.js';
@@ -16,8 +16,8 @@ import type { ProcessPattern } from '../trackProcess/match.js';
 import type { TrackProcessWatch } from './edge/procScanner.js';
 import type { TrackFileWatch } from './edge/trackFileWatcher.js';
 import { VrrpStateMachine, type VrrpMachineCounters, type VrrpState, type VrrpTransition } from './core/vrrpStateMachine.js';
-import { GratuitousArpSender, type GarpTarget } from './edge/gratuitousArp.js';
-import { NeighbourAdvertSender, type NeighbourAdvertTarget } from './edge/neighbourAdvert.js';
+import { GratuitousArpSender } from './edge/gratuitousArp.js';
+import { NeighbourAdvertSender } from './edge/neighbourAdvert.js';
 import type { TransportOptions, VrrpTransport } from './edge/rawSocketTransport.js';
 import type { ScriptInvocation, ScriptOutcome } from './edge/scriptRunner.js';
 import { VipManager, type VipSpec } from './edge/vipManager.js';
@@ -28,6 +28,7 @@ import { describeRoute, describeRule, routeSpecOf, ruleSpecOf } from './routeSpe
 import { VrrpInterfaces, VrrpVridInUseError, type SocketMember, type VrrpInterfaceStatus } from './runtime/interfaceRuntime.js';
 import { TrackScripts, type VrrpScriptStatus } from './runtime/trackScriptRuntime.js';
 import { InstanceTrackers } from './runtime/instanceTrackers.js';
+import { MasterEffects } from './runtime/masterEffects.js';
 import { NotifyRunner, type VrrpNotification } from './runtime/notifyRunner.js';
 
 export type { VrrpInterfaceStatus } from './runtime/interfaceRuntime.js';
@@ -37,7 +38,7 @@ export type { VrrpScriptStatus } from './runtime/trackScriptRuntime.js';
  * VrrpService: the VRRP runtime. From the config model it builds, per `vrrp_instance`, the core's state
  * machine and receive validator, and wires them to the edges: one set of raw sockets per interface (shared
  * by the instances on it, also those of other services given the same `shared` runtime:
- * runtime/interfaceRuntime.ts), VIPs over rtnetlink, gratuitous ARP through the native addon,
+ * runtime/interfaceRuntime.ts), a master's VIPs, routes and gratuitous ARP (runtime/masterEffects.ts),
  * track_interface from link events, the trackers (track_file, vrrp_track_process, vrrp_script:
  * runtime/instanceTrackers.ts; one script run per interval for everyone: runtime/trackScriptRuntime.ts) and
  * notify scripts (argv, never a shell). Everything here is I/O glue; the decisions are the core's.
@@ -183,7 +184,8 @@ export class VrrpService {
   private readonly vmacs: { instance: string; name: string; manager: VmacManager }[] = [];
   /** use_vmac_addr: each instance's address VMACs (interface, family → VMAC name). */
   private readonly addressVmacs = new Map<string, { base: string; ipv6: boolean; name: string }[]>();
-  private readonly routeManager: RouteManager;
+  /** A master's VIPs, routes, rules and ARP bursts, queued per instance. */
+  private readonly effects: MasterEffects;
   private unsubscribeLinks: (() => void) | undefined;
   private started = false;
   private stopping = false;
@@ -194,7 +196,14 @@ export class VrrpService {
     private readonly deps: VrrpServiceDeps,
   ) {
     this.vipManager = new VipManager(deps.netlink);
-    this.routeManager = new RouteManager(deps.netlink);
+    this.effects = new MasterEffects({
+      logger: deps.logger,
+      netlink: deps.netlink,
+      vipManager: this.vipManager,
+      routeManager: new RouteManager(deps.netlink),
+      model: () => this.model,
+      stopping: () => this.stopping,
+    });
     this.notifications = new NotifyRunner(deps.runScript, deps.logger, () => this.model.global.scriptUser, deps.onNotify);
     this.interfaces = deps.shared?.interfaces ?? new VrrpInterfaces(deps.openTransport, deps.logger);
     this.trackers = new InstanceTrackers({
@@ -254,7 +263,7 @@ export class VrrpService {
     for (const rt of this.instances) rt.machine.shutdown();
     await Promise.all(this.instances.map((rt) => rt.queue));
     // Whatever state we were in, nothing of ours stays on the interfaces: rules, routes, then VIPs.
-    for (const rt of this.instances) if (rt.holdsRoutes) await this.changeRoutes(rt, rt.routes, rt.rules, 'remove');
+    for (const rt of this.instances) if (rt.holdsRoutes) await this.effects.changeRoutes(rt, rt.routes, rt.rules, 'remove');
     await this.vipManager.removeAll(this.instances.flatMap((rt) => rt.vips));
     // Sockets no other instance uses close once the priority-0 adverts have gone out.
     await this.interfaces.leave(this.instances.map((rt) => rt.member));
@@ -313,16 +322,16 @@ export class VrrpService {
       rt.rules = planned.rules;
       if (rt.holdsRoutes && goneRoutes.length + newRoutes.length + goneRules.length + newRules.length > 0) {
         // Only what changed is touched: an unchanged route never leaves the kernel.
-        this.enqueue(rt, () => this.changeRoutes(rt, goneRoutes, goneRules, 'remove'));
-        this.enqueue(rt, () => this.changeRoutes(rt, newRoutes, newRules, 'add'));
+        this.effects.enqueue(rt, () => this.effects.changeRoutes(rt, goneRoutes, goneRules, 'remove'));
+        this.effects.enqueue(rt, () => this.effects.changeRoutes(rt, newRoutes, newRules, 'add'));
       }
       rt.validator.reconfigure(planned.plan.receive);
       this.trackers.retrack(rt, links);
       rt.machine.reconfigure(planned.plan.instance);
       if (rt.machine.state === 'MASTER' && (added.length > 0 || removed.length > 0)) {
-        this.enqueue(rt, () => this.changeVipList(rt, removed, 'remove'));
-        this.enqueue(rt, () => this.changeVipList(rt, added, 'add'));
-        this.enqueue(rt, () => this.garpBurst(rt, rt.plan.instance.garpMasterRepeat, added));
+        this.effects.enqueue(rt, () => this.effects.changeVipList(rt, removed, 'remove'));
+        this.effects.enqueue(rt, () => this.effects.changeVipList(rt, added, 'add'));
+        this.effects.enqueue(rt, () => this.effects.garpBurst(rt, rt.plan.instance.garpMasterRepeat, added));
       }
       vipsAdded.push(...added.map((v) => v.address));
       vipsRemoved.push(...removed.map((v) => v.address));
@@ -510,9 +519,9 @@ export class VrrpService {
     } as Omit<InstanceRuntime, 'machine' | 'member' | 'transport'> as InstanceRuntime;
     rt.machine = new VrrpStateMachine(plan.instance, this.deps.clock, {
       sendAdvert: (priority) => this.sendAdvert(rt, priority),
-      addVips: () => this.enqueue(rt, () => this.changeVips(rt, 'add')),
-      removeVips: () => this.enqueue(rt, () => this.changeVips(rt, 'remove')),
-      sendGratuitousArp: (repeat) => this.enqueue(rt, () => this.garpBurst(rt, repeat)),
+      addVips: () => this.effects.enqueue(rt, () => this.effects.changeVips(rt, 'add')),
+      removeVips: () => this.effects.enqueue(rt, () => this.effects.changeVips(rt, 'remove')),
+      sendGratuitousArp: (repeat) => this.effects.enqueue(rt, () => this.effects.garpBurst(rt, repeat)),
       onTransition: (from, to, reason) => this.onTransition(rt, from, to, reason),
     });
     rt.member = {
@@ -571,7 +580,7 @@ export class VrrpService {
   private receive(instance: InstanceRuntime, verdict: ReceiveVerdict): void {
     if (verdict.verdict === 'accept') {
       instance.machine.receiveAdvert(verdict.advert, verdict.srcIp);
-      if (instance.leftoverVips.length > 0) this.reviewLeftoverVips(instance);
+      if (instance.leftoverVips.length > 0) this.effects.reviewLeftoverVips(instance);
       this.followMaster(instance);
     } else if (verdict.verdict === 'drop') {
       this.deps.logger.debug({ event: 'vrrp_drop', instance: instance.model.name, reason: verdict.reason, detail: verdict.detail }, 'VRRP packet dropped');
@@ -607,99 +616,8 @@ export class VrrpService {
     }
   }
 
-  private enqueue(rt: InstanceRuntime, work: () => Promise<void>): void {
-    rt.queue = rt.queue.then(work).catch((error: unknown) => {
-      this.deps.logger.error({ event: 'vrrp_effect_error', instance: rt.model.name, err: (error as Error).message }, 'VRRP effect failed');
-    });
-  }
-
-  /** keepalived's order: VIPs, then routes, then rules on the way up; rules, routes, then VIPs on the way down. */
-  private async changeVips(rt: InstanceRuntime, op: 'add' | 'remove'): Promise<void> {
-    if (op === 'remove') await this.changeRoutes(rt, rt.routes, rt.rules, 'remove');
-    const report = op === 'add' ? await this.vipManager.addAll(rt.vips) : await this.vipManager.removeAll(rt.vips);
-    for (const failure of report.failed) {
-      rt.vipErrors++;
-      this.deps.logger.error({ event: 'vip_error', instance: rt.model.name, op, vip: failure.vip.address, err: failure.error }, `cannot ${op} VIP`);
-    }
-    if (op === 'add') await this.changeRoutes(rt, rt.routes, rt.rules, 'add');
-  }
-
-  /** Routes then rules on add; rules then routes on remove (a rule may point at a table the routes fill). */
-  private async changeRoutes(rt: InstanceRuntime, routes: RouteSpec[], rules: RuleSpec[], op: 'add' | 'remove'): Promise<void> {
-    if (op === 'add') rt.holdsRoutes = true;
-    if (routes.length + rules.length > 0) {
-      const ruleReport = op === 'remove' ? await this.routeManager.removeRules(rules) : undefined;
-      const routeReport = op === 'add' ? await this.routeManager.addRoutes(routes) : await this.routeManager.removeRoutes(routes);
-      const addReport = op === 'add' ? await this.routeManager.addRules(rules) : undefined;
-      for (const f of routeReport.failed) {
-        rt.routeErrors++;
-        this.deps.logger.error({ event: 'route_error', instance: rt.model.name, op, route: describeRoute(f.item), err: f.error }, `cannot ${op} virtual route`);
-      }
-      for (const f of [...(ruleReport?.failed ?? []), ...(addReport?.failed ?? [])]) {
-        rt.routeErrors++;
-        this.deps.logger.error({ event: 'route_error', instance: rt.model.name, op, rule: describeRule(f.item), err: f.error }, `cannot ${op} virtual rule`);
-      }
-    }
-    if (op === 'remove' && routes === rt.routes) rt.holdsRoutes = false;
-  }
-
-  /** Part of a master's VIP list, for a reload's diff. */
-  private async changeVipList(rt: InstanceRuntime, vips: VipSpec[], op: 'add' | 'remove'): Promise<void> {
-    if (vips.length === 0) return;
-    const report = op === 'add' ? await this.vipManager.addAll(vips) : await this.vipManager.removeAll(vips);
-    for (const failure of report.failed) {
-      rt.vipErrors++;
-      this.deps.logger.error({ event: 'vip_error', instance: rt.model.name, op, vip: failure.vip.address, err: failure.error }, `cannot ${op} VIP`);
-    }
-  }
-
-  /**
-   * One burst of link updates, as keepalived's vrrp_send_link_update: `repeat` gratuitous ARPs per IPv4 VIP
-   * (spaced by vrrp_garp_interval) and `repeat` unsolicited neighbour advertisements per IPv6 VIP (spaced by
-   * vrrp_gna_interval), the two families side by side. Frames leave from the interface each VIP is on, with
-   * its MAC (a VMAC's when the VIPs are on one).
-   */
-  private async garpBurst(rt: InstanceRuntime, repeat: number, vips: VipSpec[] = rt.vips): Promise<void> {
-    if (vips.length === 0) return;
-    const links = new Map((await this.deps.netlink.links().catch(() => [])).map((l) => [l.name, l]));
-    const arpTargets: GarpTarget[] = [];
-    const naTargets: NeighbourAdvertTarget[] = [];
-    for (const vip of vips) {
-      const link = links.get(vip.dev);
-      if (!link) continue;
-      if (isIPv4(vip.address)) arpTargets.push({ ifindex: link.index, mac: link.mac, vip: vip.address });
-      else naTargets.push({ ifindex: link.index, ifname: link.name, mac: link.mac, vip: vip.address });
-    }
-    const paced = async (count: number, gapMs: number, sendOne: () => void): Promise<void> => {
-      if (count === 0) return;
-      for (let i = 0; i < repeat; i++) {
-        if (rt.machine.state !== 'MASTER' && !this.stopping) return;
-        sendOne();
-        if (gapMs > 0 && i < repeat - 1) await delay(gapMs);
-      }
-    };
-    await Promise.all([
-      paced(arpTargets.length, this.model.global.vrrpGarpInterval * 1000, () => rt.garp.send(arpTargets)),
-      paced(naTargets.length, this.model.global.vrrpGnaInterval * 1000, () => rt.na.send(naTargets)),
-    ]);
-  }
-
-  /** Held leftovers: become the master's own, stay, or go at once (the rule is the core's). */
-  private reviewLeftoverVips(rt: InstanceRuntime): void {
-    const verdict = judgeLeftoverVips(rt.machine);
-    if (verdict === 'keep') return;
-    const vips = rt.leftoverVips;
-    rt.leftoverVips = [];
-    if (verdict === 'adopted') return;
-    this.deps.logger.warn(
-      { event: 'vips_cleared', instance: rt.model.name, state: rt.machine.state, master: rt.machine.masterIp, vips: vips.map((v) => v.address) },
-      'removed VIPs left by a previous run: this start-up no longer leads to MASTER',
-    );
-    this.enqueue(rt, () => this.changeVipList(rt, vips, 'remove'));
-  }
-
   private onTransition(rt: InstanceRuntime, from: VrrpState, to: VrrpState, reason: string): void {
-    if (rt.leftoverVips.length > 0) this.reviewLeftoverVips(rt);
+    if (rt.leftoverVips.length > 0) this.effects.reviewLeftoverVips(rt);
     rt.lastTransitionEpochMs = Date.now();
     this.followMaster(rt);
     const priority = rt.machine.effectivePriority;
@@ -735,10 +653,6 @@ export class VrrpService {
       if (tracker?.setLink(event.link.up)) rt.tracking.applyTo(rt.machine);
     }
   }
-}
-
-function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 /** The netlink object's own methods, bound (spreading a class instance copies no prototype methods). */
