@@ -56,7 +56,7 @@ const ACTED_ON: readonly { key: string; field: string; reader: string }[] = [
   { key: 'vrrp_instance.mcast_src_ip', field: 'mcastSrcIp', reader: 'src/vrrp/core/fromConfig.ts' },
   { key: 'vrrp_instance.unicast_src_ip', field: 'unicastSrcIp', reader: 'src/vrrp/core/fromConfig.ts' },
   { key: 'vrrp_instance.use_vmac', field: 'useVmac', reader: 'src/vrrp/service.ts' },
-  { key: 'global_defs.vrrp_gna_interval', field: 'vrrpGnaInterval', reader: 'src/vrrp/service.ts' },
+  { key: 'global_defs.vrrp_gna_interval', field: 'vrrpGnaInterval', reader: 'src/vrrp/runtime/masterEffects.ts' },
   { key: 'unicast_peer.min_ttl', field: 'minTtl', reader: 'src/vrrp/core/fromConfig.ts' },
   { key: 'unicast_peer.max_ttl', field: 'maxTtl', reader: 'src/vrrp/core/fromConfig.ts' },
   { key: 'url.regex', field: 'regex', reader: 'src/healthcheck/fromConfig.ts' },
