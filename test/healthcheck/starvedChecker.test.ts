@@ -153,8 +153,9 @@ describe('a checker starved of CPU', () => {
     const victimDowns = changes.filter((c) => !c.alive && c.realServer.startsWith('victim'));
     expect(victimDowns).toHaveLength(VICTIMS);
     // Bound: keepalived's (delay_loop 1 s, retry 0, a refusal is at once) stretched by the starved
-    // checker's own lateness; 10 s covers it with room and still fails a checker that ignores refusals.
-    for (const d of victimDowns) expect(d.at - victimsClosedAt).toBeLessThan(10_000);
+    // checker's own lateness; 20 s covers it with room (11.2 s was seen once on Node 24 in CI, where 10 s
+    // was the bound) and still fails a checker that ignores refusals.
+    for (const d of victimDowns) expect(d.at - victimsClosedAt).toBeLessThan(20_000);
     expect(victimDowns[0]!.reason).toContain('refused');
     // The checker noticed it was late, and says so.
     expect(snap.counters!.behindSchedule).toBeGreaterThan(0);
