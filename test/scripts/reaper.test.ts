@@ -10,18 +10,10 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { REAPER_SOURCE } from '../../src/scripts/reaper.js';
 import { processAlive } from '../util/processAlive.js';
+import { until } from '../util/until.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'tv-reaper-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-async function until(check: () => boolean, timeoutMs: number): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (check()) return true;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  return check();
-}
 
 describe('script reaper', () => {
   it('reaps its groups when its parent dies although its stdin stays open', async () => {

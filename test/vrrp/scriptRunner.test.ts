@@ -4,17 +4,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { runScript } from '../../src/vrrp/edge/scriptRunner.js';
 import { processAlive } from '../util/processAlive.js';
+import { until } from '../util/until.js';
 
 const alive = processAlive;
-
-async function until(check: () => boolean, ms: number): Promise<boolean> {
-  const end = performance.now() + ms;
-  while (performance.now() < end) {
-    if (check()) return true;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  return check();
-}
 
 describe('script runner (argv, never a shell)', () => {
   it('passes arguments verbatim, shell metacharacters included', async () => {
