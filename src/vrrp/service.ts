@@ -202,6 +202,7 @@ export class VrrpService {
       vipManager: this.vipManager,
       routeManager: new RouteManager(deps.netlink),
       model: () => this.model,
+      clock: deps.clock,
       stopping: () => this.stopping,
     });
     this.notifications = new NotifyRunner(deps.runScript, deps.logger, () => this.model.global.scriptUser, deps.onNotify);

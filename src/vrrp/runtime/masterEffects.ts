@@ -2,6 +2,7 @@ import { isIPv4 } from 'node:net';
 import type { ConfigModel, VrrpInstance } from '../../config/model.js';
 import type { RtNetlink } from '../../net/rtnetlink.js';
 import type { RouteManager, RouteSpec, RuleSpec } from '../../net/routeManager.js';
+import type { Clock } from '../../util/clock.js';
 import type { Logger } from '../../util/log.js';
 import { judgeLeftoverVips, type AdoptionView } from '../core/leftoverVips.js';
 import type { VrrpState } from '../core/vrrpStateMachine.js';
@@ -15,7 +16,7 @@ import { describeRoute, describeRule } from '../routeSpecs.js';
  * virtual_rules in and out (keepalived's order), a reload's VIP diff, the bursts of gratuitous ARPs and
  * unsolicited neighbour advertisements, and the VIPs a previous run left behind. Each instance's work runs
  * in one queue, in the order the core asked for it (advert → VIPs → ARP: the advert goes out at once from
- * the service, VIP and ARP work waits its turn here).
+ * the service, VIP and ARP work waits its turn here). A burst's gaps are timers on the service's Clock.
  */
 
 /** An instance as its effects see it (the service's instance runtime is one). */
@@ -44,6 +45,8 @@ export interface MasterEffectsDeps {
   routeManager: RouteManager;
   /** The config as it is now (a reload may change vrrp_garp_interval and vrrp_gna_interval). */
   model: () => ConfigModel;
+  /** The service's clock: a burst's gaps wait on it. */
+  clock: Clock;
   /** True once the service stops: a burst under way then runs to its end, whatever the state. */
   stopping: () => boolean;
 }
@@ -121,13 +124,18 @@ export class MasterEffects {
       for (let i = 0; i < repeat; i++) {
         if (rt.machine.state !== 'MASTER' && !this.deps.stopping()) return;
         sendOne();
-        if (gapMs > 0 && i < repeat - 1) await delay(gapMs);
+        if (gapMs > 0 && i < repeat - 1) await this.gap(gapMs);
       }
     };
     await Promise.all([
       paced(arpTargets.length, this.deps.model().global.vrrpGarpInterval * 1000, () => rt.garp.send(arpTargets)),
       paced(naTargets.length, this.deps.model().global.vrrpGnaInterval * 1000, () => rt.na.send(naTargets)),
     ]);
+  }
+
+  /** Waits ms on the clock. */
+  private gap(ms: number): Promise<void> {
+    return new Promise((resolve) => this.deps.clock.setTimer(ms, resolve));
   }
 
   /** Held leftovers: become the master's own, stay, or go at once (the rule is the core's). */
@@ -143,8 +151,4 @@ export class MasterEffects {
     );
     this.enqueue(rt, () => this.changeVipList(rt, vips, 'remove'));
   }
-}
-
-function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }
