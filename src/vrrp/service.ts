@@ -262,6 +262,8 @@ export class VrrpService {
     this.stopping = true;
     this.trackers.close();
     for (const rt of this.instances) rt.machine.shutdown();
+    // A burst of ARPs and NAs under way sends nothing more: its pending gap must not hold the stop.
+    this.effects.endBursts();
     await Promise.all(this.instances.map((rt) => rt.queue));
     // Whatever state we were in, nothing of ours stays on the interfaces: rules, routes, then VIPs.
     for (const rt of this.instances) if (rt.holdsRoutes) await this.effects.changeRoutes(rt, rt.routes, rt.rules, 'remove');
@@ -618,6 +620,8 @@ export class VrrpService {
   }
 
   private onTransition(rt: InstanceRuntime, from: VrrpState, to: VrrpState, reason: string): void {
+    // A master's burst under way ends now, not after its gap: the VIP removal queued behind it goes at once.
+    if (from === 'MASTER' && to !== 'MASTER') this.effects.endBursts(rt);
     if (rt.leftoverVips.length > 0) this.effects.reviewLeftoverVips(rt);
     rt.lastTransitionEpochMs = Date.now();
     this.followMaster(rt);

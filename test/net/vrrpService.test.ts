@@ -644,6 +644,51 @@ describe('VrrpService track_file and notify events', () => {
 });
 
 
+describe('VrrpService: a burst of gratuitous ARPs under way', () => {
+  // vrrp_garp_interval 10: the second of garp_master_repeat 2 ARPs waits 10 s on the clock.
+  const SLOW = `global_defs {\n  vrrp_garp_interval 10\n}\n${BASE}`;
+  const garps = (log: Event[]) => log.filter((e) => e.startsWith('garp '));
+
+  it('a master that yields mid-burst sends no more ARPs and releases its VIP without waiting out the gap', async () => {
+    const t = setup(SLOW);
+    await t.service.start();
+    t.clock.advance(4000);
+    await settle();
+    expect(garps(t.log)).toEqual(['garp 2 10.0.0.200']);
+    t.log.length = 0;
+    const { encodeAdvert } = await import('../../src/vrrp/codec/advertCodec.js');
+    const { encodeIpv4Header } = await import('../../src/vrrp/codec/ipv4Header.js');
+    const msg = encodeAdvert({ version: 2, vrid: 51, priority: 200, addresses: ['10.0.0.200'], advertInt: 1, maxAdvertIntCs: 100, authType: 0, authData: new Uint8Array(8) }, { srcIp: '10.0.0.2', dstIp: '224.0.0.18' });
+    const peerAdvert = () => t.transports[0]!.handler(Buffer.concat([encodeIpv4Header({ srcIp: '10.0.0.2', dstIp: '224.0.0.18', protocol: 112, payloadLength: msg.length }), msg]));
+    peerAdvert();
+    await settle();
+    expect(t.service.status()[0]!.state).toBe('BACKUP');
+    expect(t.log).toContain('remove 10.0.0.200'); // queued behind the burst, yet not 10 s later
+    for (let s = 0; s < 11; s++) {
+      // Past the gap's end, the peer still master: the yielded burst never resumes.
+      t.clock.advance(1000);
+      peerAdvert();
+      await settle();
+    }
+    expect(t.service.status()[0]!.state).toBe('BACKUP');
+    expect(garps(t.log)).toEqual([]);
+    await t.service.stop();
+  });
+
+  it('stop mid-burst: no more ARPs, and the stop does not wait out the gap', async () => {
+    const t = setup(SLOW);
+    await t.service.start();
+    t.clock.advance(4000);
+    await settle();
+    expect(garps(t.log)).toHaveLength(1);
+    t.log.length = 0;
+    await t.service.stop(); // the clock stands still: a stop waiting for the gap would never end
+    expect(t.log).toContain('remove 10.0.0.200');
+    expect(garps(t.log)).toEqual([]);
+    expect(t.clock.pending).toBe(0);
+  });
+});
+
 describe('VrrpService: unsolicited NAs and VMAC', () => {
   it('an IPv6 excluded VIP gets NAs on the GARP schedule, spaced by vrrp_gna_interval; IPv4 ARPs are not', async () => {
     const frames: { at: number; frame: Buffer }[] = [];

@@ -11,7 +11,8 @@ import { MasterEffects, type EffectsInstance } from '../../src/vrrp/runtime/mast
 import { model } from '../config/helpers.js';
 
 // A master's bursts of gratuitous ARPs and unsolicited NAs on a FakeClock: the gaps of vrrp_garp_interval
-// and vrrp_gna_interval are the clock's timers, so the frames leave only as the clock is advanced.
+// and vrrp_gna_interval are the clock's timers, so the frames leave only as the clock is advanced; a burst
+// whose instance left MASTER, or whose service stops, ends at once and leaves no timer behind.
 
 const ETH0: LinkInfo = { index: 2, name: 'eth0', mac: Buffer.from('02005e000001', 'hex'), adminUp: true, up: true };
 
@@ -86,6 +87,50 @@ describe('MasterEffects: ARP and NA bursts on the Clock', () => {
     expect(t.sent).toEqual(['0 arp', '0 na', '250 na', '500 na', '1000 arp', '2000 arp']);
     expect(done).toBe(true);
     expect(t.clock.pending).toBe(0);
+  });
+
+  it('a master that leaves MASTER mid-burst: endBursts cuts the gap short, nothing more is sent, no timer is left', async () => {
+    const t = setup('  vrrp_garp_interval 1\n  vrrp_gna_interval 1');
+    const rt = t.instance('VI_1');
+    const burst = t.effects.garpBurst(rt, 3);
+    await flush();
+    expect(t.sent).toEqual(['0 arp', '0 na']);
+    rt.machine.state = 'BACKUP';
+    t.effects.endBursts(rt);
+    await burst; // without the clock moving
+    expect(t.clock.pending).toBe(0);
+    t.clock.advance(5000);
+    await flush();
+    expect(t.sent).toEqual(['0 arp', '0 na']);
+  });
+
+  it('the service stops mid-burst: every burst ends at once, even with the state still MASTER', async () => {
+    const t = setup('  vrrp_garp_interval 1');
+    const [a, b] = [t.instance('VI_1'), t.instance('VI_2')];
+    const bursts = Promise.all([t.effects.garpBurst(a, 3), t.effects.garpBurst(b, 3)]);
+    await flush();
+    expect(t.sent.filter((f) => f.endsWith('arp'))).toHaveLength(2);
+    t.flags.stopping = true;
+    t.effects.endBursts();
+    await bursts;
+    expect(t.clock.pending).toBe(0);
+    t.clock.advance(5000);
+    await flush();
+    expect(t.sent.filter((f) => f.endsWith('arp'))).toHaveLength(2);
+  });
+
+  it("endBursts for one instance leaves another instance's burst to its pace", async () => {
+    const t = setup('  vrrp_garp_interval 1');
+    const [a, b] = [t.instance('VI_1'), { ...t.instance('VI_2'), vips: [{ address: '10.0.0.201', prefixLength: 24, dev: 'eth0' }] }];
+    const bursts = Promise.all([t.effects.garpBurst(a, 2), t.effects.garpBurst(b, 2)]);
+    await flush();
+    a.machine.state = 'BACKUP';
+    t.effects.endBursts(a);
+    await flush();
+    expect(t.clock.pending).toBe(1); // VI_2's gap
+    t.clock.advance(1000);
+    await bursts;
+    expect(t.sent.filter((f) => f.endsWith('arp'))).toEqual(['0 arp', '0 arp', '1000 arp']);
   });
 
   it('with intervals of 0 (the default) sends the whole burst at once and arms no timer', async () => {

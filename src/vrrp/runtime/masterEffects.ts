@@ -2,7 +2,7 @@ import { isIPv4 } from 'node:net';
 import type { ConfigModel, VrrpInstance } from '../../config/model.js';
 import type { RtNetlink } from '../../net/rtnetlink.js';
 import type { RouteManager, RouteSpec, RuleSpec } from '../../net/routeManager.js';
-import type { Clock } from '../../util/clock.js';
+import type { Clock, TimerHandle } from '../../util/clock.js';
 import type { Logger } from '../../util/log.js';
 import { judgeLeftoverVips, type AdoptionView } from '../core/leftoverVips.js';
 import type { VrrpState } from '../core/vrrpStateMachine.js';
@@ -47,11 +47,20 @@ export interface MasterEffectsDeps {
   model: () => ConfigModel;
   /** The service's clock: a burst's gaps wait on it. */
   clock: Clock;
-  /** True once the service stops: a burst under way then runs to its end, whatever the state. */
+  /** True once the service stops: a burst under way then sends nothing more. */
   stopping: () => boolean;
 }
 
+/** A burst waiting out its gap before the next frame; endBursts() wakes it early. */
+interface PendingGap {
+  readonly rt: EffectsInstance;
+  handle: TimerHandle | undefined;
+  readonly wake: () => void;
+}
+
 export class MasterEffects {
+  private readonly gaps = new Set<PendingGap>();
+
   constructor(private readonly deps: MasterEffectsDeps) {}
 
   /** Runs `work` after the instance's earlier effects; a failure is logged and the queue goes on. */
@@ -106,7 +115,8 @@ export class MasterEffects {
    * One burst of link updates, as keepalived's vrrp_send_link_update: `repeat` gratuitous ARPs per IPv4 VIP
    * (spaced by vrrp_garp_interval) and `repeat` unsolicited neighbour advertisements per IPv6 VIP (spaced by
    * vrrp_gna_interval), the two families side by side. Frames leave from the interface each VIP is on, with
-   * its MAC (a VMAC's when the VIPs are on one).
+   * its MAC (a VMAC's when the VIPs are on one). The burst ends, with nothing more sent, as soon as the
+   * instance is no longer MASTER or the service stops (endBursts() cuts a gap short).
    */
   async garpBurst(rt: EffectsInstance, repeat: number, vips: VipSpec[] = rt.vips): Promise<void> {
     if (vips.length === 0) return;
@@ -122,9 +132,9 @@ export class MasterEffects {
     const paced = async (count: number, gapMs: number, sendOne: () => void): Promise<void> => {
       if (count === 0) return;
       for (let i = 0; i < repeat; i++) {
-        if (rt.machine.state !== 'MASTER' && !this.deps.stopping()) return;
+        if (rt.machine.state !== 'MASTER' || this.deps.stopping()) return;
         sendOne();
-        if (gapMs > 0 && i < repeat - 1) await this.gap(gapMs);
+        if (gapMs > 0 && i < repeat - 1) await this.gap(rt, gapMs);
       }
     };
     await Promise.all([
@@ -133,9 +143,29 @@ export class MasterEffects {
     ]);
   }
 
-  /** Waits ms on the clock. */
-  private gap(ms: number): Promise<void> {
-    return new Promise((resolve) => this.deps.clock.setTimer(ms, resolve));
+  /**
+   * Ends the bursts under way, of one instance (it left MASTER) or all (the service stops): a burst waiting
+   * out a gap wakes now, its timer cleared, and sends nothing more (its state or the service says so).
+   */
+  endBursts(rt?: EffectsInstance): void {
+    for (const gap of [...this.gaps]) if (rt === undefined || gap.rt === rt) gap.wake();
+  }
+
+  /** Waits ms on the clock, or until endBursts() wakes the burst. */
+  private gap(rt: EffectsInstance, ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const gap: PendingGap = {
+        rt,
+        handle: undefined,
+        wake: () => {
+          this.gaps.delete(gap);
+          this.deps.clock.clearTimer(gap.handle);
+          resolve();
+        },
+      };
+      gap.handle = this.deps.clock.setTimer(ms, gap.wake);
+      this.gaps.add(gap);
+    });
   }
 
   /** Held leftovers: become the master's own, stay, or go at once (the rule is the core's). */
