@@ -243,7 +243,7 @@ export function vrrpPart(clock: Clock, logger: Logger, fifos: NotifyFifos | unde
   const frameSender = nativeAddon();
   // One /proc pass per period for every vrrp_track_process of every unit.
   const procScanner = new ProcScanner();
-  const shared = { interfaces: new VrrpInterfaces((o) => new RawSocketTransport(o), logger), trackScripts: new TrackScripts(clock, logger, runScript) };
+  const shared = { interfaces: new VrrpInterfaces((o) => new RawSocketTransport(o), logger, clock), trackScripts: new TrackScripts(clock, logger, runScript) };
   return new VrrpPart((unit) => {
     // One rtnetlink socket per unit: two dumps in flight on one socket collide (instances turning master
     // together would each fail to find their interface).

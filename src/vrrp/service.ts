@@ -206,7 +206,7 @@ export class VrrpService {
       stopping: () => this.stopping,
     });
     this.notifications = new NotifyRunner(deps.runScript, deps.logger, () => this.model.global.scriptUser, deps.onNotify);
-    this.interfaces = deps.shared?.interfaces ?? new VrrpInterfaces(deps.openTransport, deps.logger);
+    this.interfaces = deps.shared?.interfaces ?? new VrrpInterfaces(deps.openTransport, deps.logger, deps.clock);
     this.trackers = new InstanceTrackers({
       clock: deps.clock,
       logger: deps.logger,

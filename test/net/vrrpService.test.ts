@@ -277,7 +277,7 @@ describe('VrrpService wiring', () => {
     const { VrrpInterfaces } = await import('../../src/vrrp/runtime/interfaceRuntime.js');
     const { TrackScripts } = await import('../../src/vrrp/runtime/trackScriptRuntime.js');
     const shared = {
-      interfaces: new VrrpInterfaces(t.service['deps'].openTransport, silentLogger()),
+      interfaces: new VrrpInterfaces(t.service['deps'].openTransport, silentLogger(), t.clock),
       trackScripts: new TrackScripts(t.clock, silentLogger(), t.service['deps'].runScript),
     };
     const one = new VrrpService(compile(script + tracked(BASE)), { ...t.service['deps'], shared });

@@ -1,4 +1,5 @@
 import type { LinkInfo } from '../../net/rtnetlink.js';
+import type { Clock, TimerHandle } from '../../util/clock.js';
 import type { Logger } from '../../util/log.js';
 import type { VrrpFamily } from '../codec/advertCodec.js';
 import type { ReceiveFilterSpec } from '../codec/receiveFilter.js';
@@ -60,6 +61,8 @@ export class VrrpInterfaces {
   constructor(
     private readonly openTransport: (options: TransportOptions) => VrrpTransport,
     private readonly logger: Logger,
+    /** Bounds the flush of a closing socket set. */
+    private readonly clock: Clock,
   ) {}
 
   /**
@@ -104,7 +107,7 @@ export class VrrpInterfaces {
       if (changed && iface.members.size === 0) emptied.push(iface);
     }
     for (const iface of emptied) this.interfaces.delete(iface.key);
-    await Promise.all(emptied.map((i) => withTimeout(i.transport.flush(), 1000)));
+    await Promise.all(emptied.map((i) => withTimeout(this.clock, i.transport.flush(), 1000)));
     for (const iface of emptied) iface.transport.close();
     this.refreshFilters();
   }
@@ -167,9 +170,9 @@ export function receiveFilterSpec(members: FilterMember[]): ReceiveFilterSpec {
   return { destinations: [...destinations], vrids: [...new Set(members.map((m) => m.vrid))], preferredSources: [...preferred] };
 }
 
-/** Waits for work, but at most ms; the timer never keeps a stopping process alive. */
-async function withTimeout(work: Promise<unknown>, ms: number): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  await Promise.race([work, new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))]);
-  clearTimeout(timer);
+/** Waits for work, but at most ms on the clock; the timer never keeps a stopping process alive. */
+async function withTimeout(clock: Clock, work: Promise<unknown>, ms: number): Promise<void> {
+  let timer: TimerHandle | undefined;
+  await Promise.race([work, new Promise<void>((resolve) => (timer = clock.setTimer(ms, resolve)))]);
+  clock.clearTimer(timer);
 }
