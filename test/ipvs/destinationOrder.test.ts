@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { desiredTable } from '../../src/ipvs/desiredTable.js';
 import { ipvsPlanFromConfig } from '../../src/ipvs/fromConfig.js';
 import { reconcile } from '../../src/ipvs/reconciler.js';
-import { compile } from './compileConfig.js';
+import { model } from '../config/helpers.js';
 
 const conf = (servers: string[], algo = 'mh'): string => `
 virtual_server 198.51.100.10 7 {
@@ -23,7 +23,7 @@ ${servers.map((s) => `  real_server ${s} 7 {\n    weight 1\n  }`).join('\n')}
 
 /** The add-destination operations of a first sync into an empty kernel, in the order they are sent. */
 function addOrder(servers: string[], algo = 'mh'): string[] {
-  const plan = ipvsPlanFromConfig(compile(conf(servers, algo)));
+  const plan = ipvsPlanFromConfig(model(conf(servers, algo)));
   return reconcile({ desired: desiredTable(plan, () => undefined), kernel: [] }).flatMap((op) => (op.op === 'add-destination' ? [op.destination.address] : []));
 }
 
@@ -41,7 +41,7 @@ describe('destination order of a virtual server (mh across directors)', () => {
   });
 
   it('a failed server under inhibit_on_failure stays in place with weight 0 (the list order is kept)', () => {
-    const plan = ipvsPlanFromConfig(compile(conf(['192.0.2.23', '192.0.2.22', '192.0.2.21'])));
+    const plan = ipvsPlanFromConfig(model(conf(['192.0.2.23', '192.0.2.22', '192.0.2.21'])));
     const failed = plan.virtualServers[0]?.realServers[1]?.key;
     expect(failed).toBeDefined();
     const [service] = desiredTable(plan, (_vs, rs) => (rs === failed ? { inTable: true, weight: 0 } : undefined));

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { desiredTable } from '../../src/ipvs/desiredTable.js';
 import { ipvsPlanFromConfig } from '../../src/ipvs/fromConfig.js';
-import { compile } from './compileConfig.js';
+import { model } from '../config/helpers.js';
 
 const CONF = `
 global_defs {
@@ -61,7 +61,7 @@ virtual_server group web6 {
 `;
 
 describe('ipvsPlanFromConfig', () => {
-  const plan = ipvsPlanFromConfig(compile(CONF));
+  const plan = ipvsPlanFromConfig(model(CONF));
 
   it('turns global lvs_* into start/stop settings', () => {
     expect(plan.timeouts).toEqual({ tcp: 7200, tcpFin: 0, udp: 60 });
@@ -102,7 +102,7 @@ describe('ipvsPlanFromConfig', () => {
 });
 
 describe('desiredTable', () => {
-  const plan = ipvsPlanFromConfig(compile(CONF));
+  const plan = ipvsPlanFromConfig(model(CONF));
   const webOf = (view: Parameters<typeof desiredTable>[1]) => desiredTable(plan, view)[0].destinations.map((d) => `${d.address}:${d.weight}`);
 
   it('before any health report: configured weights, alpha servers out, sorry server out', () => {

@@ -5,7 +5,7 @@ import { IpvsService, type IpvsSyncEvent } from '../../src/ipvs/ipvsService.js';
 import type { ServiceSpec } from '../../src/ipvs/types.js';
 import { FakeClock } from '../../src/util/clock.js';
 import { FakeIpvsKernel } from './fakeKernel.js';
-import { compile } from './compileConfig.js';
+import { model } from '../config/helpers.js';
 
 const CONF = `
 virtual_server 10.0.0.1 80 {
@@ -48,7 +48,7 @@ function rig(opts: { keepOnStop?: boolean; plan?: IpvsPlan; destinationReadBudge
     destinationReadBudget: opts.destinationReadBudget,
     onEvent: (e) => events.push(e),
   });
-  const plan = opts.plan ?? ipvsPlanFromConfig(compile(CONF));
+  const plan = opts.plan ?? ipvsPlanFromConfig(model(CONF));
   const view = () =>
     kernel.table
       .map((s) => `${s.key.kind === 'address' ? `${s.key.address}:${s.key.port}` : s.key.fwmark} ${s.scheduler} [${s.destinations.map((d) => `${d.address}:${d.weight}`).join(' ')}]`)
@@ -203,8 +203,8 @@ virtual_server 10.0.0.3 25 {
     const dumps = (log: string[]) => ({ services: log.filter((l) => l === 'GET_SERVICE(dump)').length, dests: log.filter((l) => l === 'GET_DEST(dump)').length });
 
     it('a periodic sync reads the service list and `budget` destination lists; hand-added destinations go within the rotation', async () => {
-      const { kernel, client, clock, svc, view } = rig({ plan: ipvsPlanFromConfig(compile(CONF3)), destinationReadBudget: 1 });
-      await svc.start(ipvsPlanFromConfig(compile(CONF3)));
+      const { kernel, client, clock, svc, view } = rig({ plan: ipvsPlanFromConfig(model(CONF3)), destinationReadBudget: 1 });
+      await svc.start(ipvsPlanFromConfig(model(CONF3)));
       const healthy = view();
       expect(healthy).toHaveLength(3);
       await client.addDestination(key('10.0.0.1', 80), stray(80));
@@ -228,8 +228,8 @@ virtual_server 10.0.0.3 25 {
     });
 
     it('service-level drift (ipvsadm -C, an edited scheduler) is repaired at the next period whatever the budget', async () => {
-      const { kernel, client, clock, svc, view } = rig({ plan: ipvsPlanFromConfig(compile(CONF3)), destinationReadBudget: 0 });
-      await svc.start(ipvsPlanFromConfig(compile(CONF3)));
+      const { kernel, client, clock, svc, view } = rig({ plan: ipvsPlanFromConfig(model(CONF3)), destinationReadBudget: 0 });
+      await svc.start(ipvsPlanFromConfig(model(CONF3)));
       const healthy = view();
       await client.flush();
       kernel.log.length = 0;
@@ -250,8 +250,8 @@ virtual_server 10.0.0.3 25 {
     });
 
     it('a health change reads only the destinations of the virtual servers it concerns', async () => {
-      const { kernel, clock, svc, view } = rig({ plan: ipvsPlanFromConfig(compile(CONF3)), destinationReadBudget: 0 });
-      await svc.start(ipvsPlanFromConfig(compile(CONF3)));
+      const { kernel, clock, svc, view } = rig({ plan: ipvsPlanFromConfig(model(CONF3)), destinationReadBudget: 0 });
+      await svc.start(ipvsPlanFromConfig(model(CONF3)));
       kernel.log.length = 0;
       svc.setDestinationHealth('10.0.0.3:25/TCP', '10.1.0.4:25', { inTable: false, weight: 0 });
       clock.advance(0);
@@ -265,8 +265,8 @@ virtual_server 10.0.0.3 25 {
     });
 
     it('a change sync that fails is not lost: the next sync reads everything and applies it', async () => {
-      const { kernel, clock, svc, view } = rig({ plan: ipvsPlanFromConfig(compile(CONF3)), destinationReadBudget: 0 });
-      await svc.start(ipvsPlanFromConfig(compile(CONF3)));
+      const { kernel, clock, svc, view } = rig({ plan: ipvsPlanFromConfig(model(CONF3)), destinationReadBudget: 0 });
+      await svc.start(ipvsPlanFromConfig(model(CONF3)));
       kernel.failNext('GET_SERVICE', 105); // ENOBUFS on the service list
       svc.setDestinationHealth('10.0.0.3:25/TCP', '10.1.0.4:25', { inTable: false, weight: 0 });
       clock.advance(0);

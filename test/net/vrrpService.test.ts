@@ -1,8 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { hostname } from 'node:os';
-import { loadConfig } from '../../src/config/load.js';
-import { MemoryFileSource } from '../../src/config/fileSource.js';
-import type { ConfigModel } from '../../src/config/model.js';
 import type { AddressChange, InterfaceAddress, LinkControl, LinkEvent, LinkInfo, MacvlanSpec, RtNetlink } from '../../src/net/rtnetlink.js';
 import type { RouteEntry, RuleEntry } from '../../src/net/routeCodec.js';
 import { FakeClock } from '../../src/util/clock.js';
@@ -12,6 +8,7 @@ import type { ReceiveFilterSpec } from '../../src/vrrp/codec/receiveFilter.js';
 import type { TransportCounters, TransportOptions, VrrpTransport } from '../../src/vrrp/edge/rawSocketTransport.js';
 import type { ScriptInvocation, ScriptOutcome } from '../../src/vrrp/edge/scriptRunner.js';
 import { VrrpService, type VrrpNotification, type VrrpServiceDeps } from '../../src/vrrp/service.js';
+import { model } from '../config/helpers.js';
 
 // The service's wiring on fakes: which effect reaches which edge, in which order. The real edges are judged
 // in test/ns/ (namespaces, tcpdump, keepalived).
@@ -124,13 +121,6 @@ class FakeTransport implements VrrpTransport {
   }
 }
 
-function compile(text: string): ConfigModel {
-  const files = new MemoryFileSource({ '/etc/tslvsd.conf': text });
-  const result = loadConfig('/etc/tslvsd.conf', { files, configId: hostname() });
-  if (!result.model) throw new Error(JSON.stringify(result.diagnostics));
-  return result.model;
-}
-
 function setup(conf: string, extra: Partial<VrrpServiceDeps> = {}) {
   const log: Event[] = [];
   const clock = new FakeClock();
@@ -138,7 +128,7 @@ function setup(conf: string, extra: Partial<VrrpServiceDeps> = {}) {
   const transports: FakeTransport[] = [];
   const scripts: ScriptInvocation[] = [];
   const transitions: string[] = [];
-  const service = new VrrpService(compile(conf), {
+  const service = new VrrpService(model(conf), {
     onTransition: (instance, from, to) => transitions.push(`${instance} ${from}->${to}`),
     clock,
     logger: silentLogger(),
@@ -280,8 +270,8 @@ describe('VrrpService wiring', () => {
       interfaces: new VrrpInterfaces(t.service['deps'].openTransport, silentLogger(), t.clock),
       trackScripts: new TrackScripts(t.clock, silentLogger(), t.service['deps'].runScript),
     };
-    const one = new VrrpService(compile(script + tracked(BASE)), { ...t.service['deps'], shared });
-    const two = new VrrpService(compile(script + second), { ...t.service['deps'], shared });
+    const one = new VrrpService(model(script + tracked(BASE)), { ...t.service['deps'], shared });
+    const two = new VrrpService(model(script + second), { ...t.service['deps'], shared });
     await one.start();
     await two.start();
     expect(t.transports).toHaveLength(1);
@@ -297,7 +287,7 @@ describe('VrrpService wiring', () => {
     expect([...one.status(), ...two.status()].map((s) => s.effectivePriority)).toEqual([160, 160]);
     expect(one.scriptStatus()).toEqual([{ name: 'chk', good: true, runs: 6, failures: 0, timeouts: 0 }]);
     // Another VRID 51 on that socket is refused by the shared socket set, naming the instance.
-    const three = new VrrpService(compile(BASE.replace('VI_1', 'VI_3')), { ...t.service['deps'], shared });
+    const three = new VrrpService(model(BASE.replace('VI_1', 'VI_3')), { ...t.service['deps'], shared });
     await expect(three.start()).rejects.toThrow(/vrrp_instance VI_3: VRID 51 already used on eth0/);
     await three.stop();
     // The socket closes with its last instance; the script stops with its last subscriber.
@@ -397,7 +387,7 @@ describe('VrrpService virtual_routes / virtual_rules', () => {
   it('a reload that changes one route touches only that route', async () => {
     const t = await master(['10.98.0.0/24 via 10.0.0.2 dev eth0', '10.96.0.0/24 via 10.0.0.2 dev eth0']);
     t.log.length = 0;
-    await t.service.reconfigure(compile(withRoutes(['10.98.0.0/24 via 10.0.0.2 dev eth0', '10.96.0.0/24 via 10.0.0.3 dev eth0'])));
+    await t.service.reconfigure(model(withRoutes(['10.98.0.0/24 via 10.0.0.2 dev eth0', '10.96.0.0/24 via 10.0.0.3 dev eth0'])));
     await settle();
     expect(t.log.filter((l) => !l.startsWith('advert'))).toEqual(['route remove 10.96.0.0/24', 'route add 10.96.0.0/24']);
   });
@@ -405,7 +395,7 @@ describe('VrrpService virtual_routes / virtual_rules', () => {
   it('a reload while BACKUP changes nothing in the kernel; the next MASTER adds the new set', async () => {
     const t = setup(withRoutes(['10.98.0.0/24 dev eth0']));
     await t.service.start();
-    await t.service.reconfigure(compile(withRoutes(['10.95.0.0/24 dev eth0'])));
+    await t.service.reconfigure(model(withRoutes(['10.95.0.0/24 dev eth0'])));
     expect(t.log.filter((l) => l.startsWith('route'))).toEqual([]);
     t.clock.advance(4000);
     await settle();
@@ -432,7 +422,7 @@ describe('VrrpService.reconfigure (SIGHUP in place)', () => {
 
   it('a master’s VIP list changes as a diff: the removed one goes, the new one comes with its own ARPs, the kept one is untouched', async () => {
     const t = await master(['10.0.0.200', '10.0.0.202']);
-    const result = await t.service.reconfigure(compile(conf({ vips: ['10.0.0.200', '10.0.0.201'] })));
+    const result = await t.service.reconfigure(model(conf({ vips: ['10.0.0.200', '10.0.0.201'] })));
     expect(result).toEqual({ inPlace: true, vipsAdded: ['10.0.0.201'], vipsRemoved: ['10.0.0.202'] });
     await settle();
     expect(t.log).toEqual(['remove 10.0.0.202', 'add 10.0.0.201/24', 'garp 2 10.0.0.201', 'garp 2 10.0.0.201']);
@@ -451,13 +441,13 @@ describe('VrrpService.reconfigure (SIGHUP in place)', () => {
     const t = setup(unicast('10.0.0.1'));
     await t.service.start();
     expect(t.transports[0]!.filters.at(-1)).toEqual({ destinations: ['10.0.0.1'], vrids: [51], preferredSources: ['10.0.0.2'] });
-    expect((await t.service.reconfigure(compile(unicast('10.0.0.9')))).inPlace).toBe(true);
+    expect((await t.service.reconfigure(model(unicast('10.0.0.9')))).inPlace).toBe(true);
     expect(t.transports[0]!.filters.at(-1)).toEqual({ destinations: ['10.0.0.9'], vrids: [51], preferredSources: ['10.0.0.2'] });
   });
 
   it('a new priority goes out in the next advert; no transition, no priority 0', async () => {
     const t = await master(['10.0.0.200']);
-    expect((await t.service.reconfigure(compile(conf({ priority: 120, vips: ['10.0.0.200'] })))).inPlace).toBe(true);
+    expect((await t.service.reconfigure(model(conf({ priority: 120, vips: ['10.0.0.200'] })))).inPlace).toBe(true);
     t.clock.advance(1000);
     await settle();
     expect(t.log).toEqual(['advert prio 120 10.0.0.1>224.0.0.18']);
@@ -467,7 +457,7 @@ describe('VrrpService.reconfigure (SIGHUP in place)', () => {
   it('a renamed instance on the same interface and VRID keeps its state; notify uses the new name', async () => {
     const t = await master(['10.0.0.200']);
     const before = t.service.status()[0]!.lastTransition;
-    expect((await t.service.reconfigure(compile(conf({ name: 'VI_NEW', vips: ['10.0.0.200'] })))).inPlace).toBe(true);
+    expect((await t.service.reconfigure(model(conf({ name: 'VI_NEW', vips: ['10.0.0.200'] })))).inPlace).toBe(true);
     expect(t.service.status()[0]).toMatchObject({ name: 'VI_NEW', state: 'MASTER', lastTransition: before });
     await t.service.stop();
     expect(t.scripts.map((s) => s.argv)).toContainEqual(['/usr/local/bin/notify.sh', 'arg1', 'INSTANCE', 'VI_NEW', 'STOP', '150']);
@@ -475,7 +465,7 @@ describe('VrrpService.reconfigure (SIGHUP in place)', () => {
 
   it('another VRID is another instance: refused, nothing touched', async () => {
     const t = await master(['10.0.0.200']);
-    const result = await t.service.reconfigure(compile(conf({ vrid: 52, vips: ['10.0.0.200'] })));
+    const result = await t.service.reconfigure(model(conf({ vrid: 52, vips: ['10.0.0.200'] })));
     expect(result.inPlace).toBe(false);
     await settle();
     expect(t.log).toEqual([]);
@@ -486,7 +476,7 @@ describe('VrrpService.reconfigure (SIGHUP in place)', () => {
     const t = await master(['10.0.0.200']);
     const tracked = conf({ vips: ['10.0.0.200'] }).replace('  notify "', '  track_script {\n    chk\n  }\n  notify "');
     const withScript = `vrrp_script chk {\n  script "/usr/local/bin/chk"\n  interval 1\n  weight 10\n}\n${tracked}`;
-    expect((await t.service.reconfigure(compile(withScript))).inPlace).toBe(true);
+    expect((await t.service.reconfigure(model(withScript))).inPlace).toBe(true);
     await settle();
     expect(t.scripts.map((s) => s.argv)).toContainEqual(['/usr/local/bin/chk']);
     expect(t.service.status()[0]).toMatchObject({ state: 'MASTER', effectivePriority: 160 });
@@ -635,7 +625,7 @@ describe('VrrpService track_file and notify events', () => {
     const files = fakeFiles({ '/run/b': 2 });
     const t = setup(withFile('/run/a', '-10'), { watchTrackFile: files.watchTrackFile });
     await t.service.start();
-    expect((await t.service.reconfigure(compile(withFile('/run/b', '-10')))).inPlace).toBe(true);
+    expect((await t.service.reconfigure(model(withFile('/run/b', '-10')))).inPlace).toBe(true);
     expect(files.watches.get('/run/a')!.closed).toBe(true);
     expect(files.watches.get('/run/b')!.closed).toBe(false);
     expect(t.service.status()[0]).toMatchObject({ effectivePriority: 130 });

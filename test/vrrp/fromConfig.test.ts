@@ -1,26 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { MemoryFileSource } from '../../src/config/fileSource.js';
-import { loadConfig } from '../../src/config/load.js';
 import type { ConfigModel } from '../../src/config/model.js';
 import { AUTH_NONE, AUTH_PASS, passwordAuthData } from '../../src/vrrp/codec/advertCodec.js';
 import { planVrrpInstance } from '../../src/vrrp/core/fromConfig.js';
-
-/** Compiles keepalived.conf text with the project's real config compiler. */
-function compile(text: string): ConfigModel {
-  const r = loadConfig('/etc/keepalived/keepalived.conf', {
-    files: new MemoryFileSource({ '/etc/keepalived/keepalived.conf': text }),
-    configId: 'test',
-  });
-  if (!r.model) throw new Error(r.diagnostics.map((d) => JSON.stringify(d)).join('\n'));
-  return r.model;
-}
+import { model } from '../config/helpers.js';
 
 function plan(text: string, name = 'VI_1', ip: string | undefined = '10.0.0.1', tweak?: (m: ConfigModel) => void) {
-  const model = compile(text);
-  tweak?.(model);
-  const inst = model.vrrpInstances.find((i) => i.name === name);
+  const m = model(text);
+  tweak?.(m);
+  const inst = m.vrrpInstances.find((i) => i.name === name);
   if (!inst) throw new Error(`no ${name}`);
-  return planVrrpInstance(model, inst, ip);
+  return planVrrpInstance(m, inst, ip);
 }
 
 const BASIC = `
@@ -255,7 +244,7 @@ vrrp_instance VI_1 {
   virtual_ipaddress { fd00::1 }
 }`);
     expect(!v6.ok && v6.problems.join()).toContain('source address 10.0.0.1 is not IPv6');
-    const v6model = compile(`
+    const v6model = model(`
 vrrp_instance VI_1 {
   interface eth0
   virtual_router_id 9
@@ -263,8 +252,8 @@ vrrp_instance VI_1 {
 }`);
     const noLinkLocal = planVrrpInstance(v6model, v6model.vrrpInstances[0]!, undefined);
     expect(!noLinkLocal.ok && noLinkLocal.problems.join()).toContain('no link-local address');
-    const model = compile(BASIC);
-    const noIp = planVrrpInstance(model, model.vrrpInstances[0], undefined);
+    const m = model(BASIC);
+    const noIp = planVrrpInstance(m, m.vrrpInstances[0], undefined);
     expect(!noIp.ok && noIp.problems.join()).toContain('source address');
   });
 

@@ -1,6 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { MemoryFileSource } from '../../src/config/fileSource.js';
-import { loadConfig } from '../../src/config/load.js';
 import type { ConfigModel } from '../../src/config/model.js';
 import { planVrrpInstance } from '../../src/vrrp/core/fromConfig.js';
 import {
@@ -10,19 +8,11 @@ import {
   type PlannedInstance,
   type RunningInstance,
 } from '../../src/vrrp/core/reconfigurePlan.js';
+import { model } from '../config/helpers.js';
 
 // The reload decision on compiled keepalived.conf text: in place or the restart reason, and the VIP /
 // route / rule differences. The VIPs, routes and rules here are the model's own objects, `loc` included,
 // so a VIP that only moved to another line must still compare equal.
-
-function compile(text: string): ConfigModel {
-  const r = loadConfig('/etc/keepalived/keepalived.conf', {
-    files: new MemoryFileSource({ '/etc/keepalived/keepalived.conf': text }),
-    configId: 'test',
-  });
-  if (!r.model) throw new Error(r.diagnostics.map((d) => JSON.stringify(d)).join('\n'));
-  return r.model;
-}
 
 interface Options {
   name?: string;
@@ -59,17 +49,17 @@ ${o.after ?? ''}`;
 type Running = RunningInstance<unknown, unknown, unknown>;
 type Planned = PlannedInstance<unknown, unknown, unknown>;
 
-function planOf(model: ConfigModel, name: string) {
-  const instance = model.vrrpInstances.find((i) => i.name === name)!;
-  const planned = planVrrpInstance(model, instance, '10.0.0.1');
+function planOf(config: ConfigModel, name: string) {
+  const instance = config.vrrpInstances.find((i) => i.name === name)!;
+  const planned = planVrrpInstance(config, instance, '10.0.0.1');
   if (!planned.ok) throw new Error(planned.problems.join('; '));
   return { instance, plan: planned.plan };
 }
 
-/** The instances of `model` as the service would run them, on eth0 with ifindex `index`. */
-function running(model: ConfigModel, index = 2): Running[] {
-  return model.vrrpInstances.map((i) => {
-    const { instance, plan } = planOf(model, i.name);
+/** The instances of `config` as the service would run them, on eth0 with ifindex `index`. */
+function running(config: ConfigModel, index = 2): Running[] {
+  return config.vrrpInstances.map((i) => {
+    const { instance, plan } = planOf(config, i.name);
     return {
       model: instance,
       link: { name: 'eth0', index },
@@ -81,10 +71,10 @@ function running(model: ConfigModel, index = 2): Running[] {
   });
 }
 
-/** The instances of `model` planned against the live interfaces (eth0 now has ifindex `index`). */
-function planned(model: ConfigModel, index = 2): Planned[] {
-  return model.vrrpInstances.map((i) => {
-    const { instance, plan } = planOf(model, i.name);
+/** The instances of `config` planned against the live interfaces (eth0 now has ifindex `index`). */
+function planned(config: ConfigModel, index = 2): Planned[] {
+  return config.vrrpInstances.map((i) => {
+    const { instance, plan } = planOf(config, i.name);
     return {
       instance,
       link: { index },
@@ -111,16 +101,16 @@ const destinations = (routes: unknown[]) => routes.map((r) => (r as { destinatio
 
 describe('planReconfigure: in place', () => {
   it('the same config changes nothing', () => {
-    const model = compile(conf({ routes: ['10.98.0.0/24 via 10.0.0.2 dev eth0'], rules: ['from 10.0.0.100 table 100'] }));
-    const plan = inPlace(model, compile(conf({ routes: ['10.98.0.0/24 via 10.0.0.2 dev eth0'], rules: ['from 10.0.0.100 table 100'] })));
+    const current = model(conf({ routes: ['10.98.0.0/24 via 10.0.0.2 dev eth0'], rules: ['from 10.0.0.100 table 100'] }));
+    const plan = inPlace(current, model(conf({ routes: ['10.98.0.0/24 via 10.0.0.2 dev eth0'], rules: ['from 10.0.0.100 table 100'] })));
     expect(plan.instances).toHaveLength(1);
     expect(plan.instances[0]!.change).toEqual({ vipsAdded: [], vipsRemoved: [], routesAdded: [], routesRemoved: [], rulesAdded: [], rulesRemoved: [] });
     expect(plan.scriptsTracked).toEqual(new Set());
   });
 
   it('a new priority is taken in place, with no VIP change', () => {
-    const current = compile(conf({ priority: 100 }));
-    const next = compile(conf({ priority: 150 }));
+    const current = model(conf({ priority: 100 }));
+    const next = model(conf({ priority: 150 }));
     const plan = inPlace(current, next);
     expect(plan.instances[0]!.planned.instance.priority).toBe(150);
     expect(plan.instances[0]!.change.vipsAdded).toEqual([]);
@@ -128,8 +118,8 @@ describe('planReconfigure: in place', () => {
   });
 
   it('a renamed instance is the same one (same interface, VRID, family)', () => {
-    const current = compile(conf({ name: 'VI_OLD' }));
-    const next = compile(conf({ name: 'VI_NEW' }));
+    const current = model(conf({ name: 'VI_OLD' }));
+    const next = model(conf({ name: 'VI_NEW' }));
     const plan = inPlace(current, next);
     expect(plan.instances[0]!.running.model.name).toBe('VI_OLD');
     expect(plan.instances[0]!.planned.instance.name).toBe('VI_NEW');
@@ -137,29 +127,29 @@ describe('planReconfigure: in place', () => {
 
   it('the running instance of each new one is found by key, whatever the order in the file', () => {
     const second = `vrrp_instance VI_2 {\n  state BACKUP\n  interface eth0\n  virtual_router_id 52\n  priority 100\n  virtual_ipaddress {\n    10.0.0.102/24\n  }\n}\n`;
-    const current = compile(conf({ after: second }));
-    const next = compile(`${second}${conf()}`);
+    const current = model(conf({ after: second }));
+    const next = model(`${second}${conf()}`);
     const plan = inPlace(current, next);
     expect(plan.instances.map((p) => [p.planned.instance.name, p.running.model.name])).toEqual([['VI_2', 'VI_2'], ['VI_1', 'VI_1']]);
   });
 
   it('VIPs change as a set difference: the kept one is in neither list', () => {
-    const current = compile(conf({ vips: ['10.0.0.100/24', '10.0.0.101/24'] }));
-    const next = compile(conf({ vips: ['10.0.0.101/24', '10.0.0.102/24'] }));
+    const current = model(conf({ vips: ['10.0.0.100/24', '10.0.0.101/24'] }));
+    const next = model(conf({ vips: ['10.0.0.101/24', '10.0.0.102/24'] }));
     const { change } = inPlace(current, next).instances[0]!;
     expect(addresses(change.vipsAdded)).toEqual(['10.0.0.102']);
     expect(addresses(change.vipsRemoved)).toEqual(['10.0.0.100']);
   });
 
   it('a VIP whose prefix changed is removed and added again', () => {
-    const { change } = inPlace(compile(conf({ vips: ['10.0.0.100/24'] })), compile(conf({ vips: ['10.0.0.100/25'] }))).instances[0]!;
+    const { change } = inPlace(model(conf({ vips: ['10.0.0.100/24'] })), model(conf({ vips: ['10.0.0.100/25'] }))).instances[0]!;
     expect(addresses(change.vipsAdded)).toEqual(['10.0.0.100']);
     expect(addresses(change.vipsRemoved)).toEqual(['10.0.0.100']);
   });
 
   it('a VIP that only moved to another config line (or up the list) is no change', () => {
-    const current = compile(conf({ vips: ['10.0.0.100/24', '10.0.0.101/24'] }));
-    const next = compile(conf({ extra: ['# a comment', '', 'nopreempt'], vips: ['10.0.0.101/24', '10.0.0.100/24'] }));
+    const current = model(conf({ vips: ['10.0.0.100/24', '10.0.0.101/24'] }));
+    const next = model(conf({ extra: ['# a comment', '', 'nopreempt'], vips: ['10.0.0.101/24', '10.0.0.100/24'] }));
     // The model's VIPs do sit on other lines: only canonical() dropping `loc` makes them equal.
     const line = (m: ConfigModel, a: string) => m.vrrpInstances[0]!.virtualIpAddresses.find((v) => v.address === a)!.loc.line;
     expect(line(next, '10.0.0.100')).not.toBe(line(current, '10.0.0.100'));
@@ -169,8 +159,8 @@ describe('planReconfigure: in place', () => {
   });
 
   it('routes and rules change as set differences, each on its own', () => {
-    const current = compile(conf({ routes: ['10.98.0.0/24 via 10.0.0.2 dev eth0', '10.97.0.0/24 via 10.0.0.2 dev eth0'], rules: ['from 10.0.0.100 table 100'] }));
-    const next = compile(conf({
+    const current = model(conf({ routes: ['10.98.0.0/24 via 10.0.0.2 dev eth0', '10.97.0.0/24 via 10.0.0.2 dev eth0'], rules: ['from 10.0.0.100 table 100'] }));
+    const next = model(conf({
       extra: ['# moved down a line'],
       routes: ['10.97.0.0/24 via 10.0.0.2 dev eth0', '10.96.0.0/24 via 10.0.0.3 dev eth0'],
       rules: ['from 10.0.0.100 table 100', 'from 10.0.0.101 table 101'],
@@ -186,7 +176,7 @@ describe('planReconfigure: in place', () => {
 
   it('scriptsTracked names the vrrp_scripts the instances track after the reload', () => {
     const script = 'vrrp_script chk_web {\n  script "/bin/true"\n  interval 2\n  weight -20\n}\n';
-    const plan = inPlace(compile(conf()), compile(conf({ before: script, extra: ['track_script {', '  chk_web', '}'] })));
+    const plan = inPlace(model(conf()), model(conf({ before: script, extra: ['track_script {', '  chk_web', '}'] })));
     expect(plan.scriptsTracked).toEqual(new Set(['chk_web']));
   });
 });
@@ -200,71 +190,71 @@ describe('planReconfigure: restart reasons', () => {
   const second = `vrrp_instance VI_2 {\n  state BACKUP\n  interface eth0\n  virtual_router_id 52\n  priority 100\n  virtual_ipaddress {\n    10.0.0.102/24\n  }\n}\n`;
 
   it('another number of instances is another instance set', () => {
-    expect(refused(compile(conf()), compile(conf({ after: second })))).toBe('instance set changed');
+    expect(refused(model(conf()), model(conf({ after: second })))).toBe('instance set changed');
   });
 
   it('another VRID is another instance', () => {
-    expect(refused(compile(conf({ vrid: 51 })), compile(conf({ vrid: 52 })))).toBe('no running instance eth0/vrid 52/inet');
+    expect(refused(model(conf({ vrid: 51 })), model(conf({ vrid: 52 })))).toBe('no running instance eth0/vrid 52/inet');
   });
 
   it('use_vmac switched on', () => {
-    expect(refused(compile(conf()), compile(conf({ extra: ['use_vmac'] })))).toBe('VI_1: VMAC settings changed');
+    expect(refused(model(conf()), model(conf({ extra: ['use_vmac'] })))).toBe('VI_1: VMAC settings changed');
   });
 
   it('use_vmac_addr with a VIP on another interface: another address VMAC', () => {
-    const current = compile(conf({ extra: ['use_vmac_addr'], vips: ['10.0.0.100/24'] }));
-    const next = compile(conf({ extra: ['use_vmac_addr'], vips: ['10.0.0.100/24', '10.1.0.100/24 dev eth1'] }));
+    const current = model(conf({ extra: ['use_vmac_addr'], vips: ['10.0.0.100/24'] }));
+    const next = model(conf({ extra: ['use_vmac_addr'], vips: ['10.0.0.100/24', '10.1.0.100/24 dev eth1'] }));
     expect(refused(current, next)).toBe('VI_1: use_vmac_addr VMACs changed');
   });
 
   it('the interface was recreated (another ifindex)', () => {
-    expect(refused(compile(conf()), compile(conf()), 7)).toBe('interface eth0 was recreated');
+    expect(refused(model(conf()), model(conf()), 7)).toBe('interface eth0 was recreated');
   });
 
   it('multicast to unicast', () => {
-    const next = compile(conf({ extra: ['unicast_peer {', '  10.0.0.2', '}'] }));
-    expect(refused(compile(conf()), next)).toBe('VI_1: unicast/multicast changed');
+    const next = model(conf({ extra: ['unicast_peer {', '  10.0.0.2', '}'] }));
+    expect(refused(model(conf()), next)).toBe('VI_1: unicast/multicast changed');
   });
 
   it('another multicast group', () => {
-    const next = compile(conf({ before: 'global_defs {\n  vrrp_mcast_group4 224.0.0.19\n}\n' }));
-    expect(refused(compile(conf()), next)).toBe('VI_1: multicast group changed');
+    const next = model(conf({ before: 'global_defs {\n  vrrp_mcast_group4 224.0.0.19\n}\n' }));
+    expect(refused(model(conf()), next)).toBe('VI_1: multicast group changed');
   });
 
   it('other unicast peers are no restart (same socket): taken in place', () => {
-    const current = compile(conf({ extra: ['unicast_peer {', '  10.0.0.2', '}'] }));
-    const next = compile(conf({ extra: ['unicast_peer {', '  10.0.0.3', '}'] }));
+    const current = model(conf({ extra: ['unicast_peer {', '  10.0.0.2', '}'] }));
+    const next = model(conf({ extra: ['unicast_peer {', '  10.0.0.3', '}'] }));
     expect(decide(current, next).inPlace).toBe(true);
   });
 
   it('a sync group formed, or its members changed', () => {
     const group = (members: string) => `vrrp_sync_group G1 {\n  group {\n${members}\n  }\n}\n`;
-    const current = compile(conf({ after: second }));
-    expect(refused(current, compile(conf({ after: `${second}${group('    VI_1\n    VI_2')}` })))).toBe('sync groups changed');
-    const grouped = compile(conf({ after: `${second}${group('    VI_1\n    VI_2')}` }));
-    expect(refused(grouped, compile(conf({ after: `${second}${group('    VI_1')}` })))).toBe('sync groups changed');
+    const current = model(conf({ after: second }));
+    expect(refused(current, model(conf({ after: `${second}${group('    VI_1\n    VI_2')}` })))).toBe('sync groups changed');
+    const grouped = model(conf({ after: `${second}${group('    VI_1\n    VI_2')}` }));
+    expect(refused(grouped, model(conf({ after: `${second}${group('    VI_1')}` })))).toBe('sync groups changed');
   });
 
   it('a sync group whose members were renamed is the same group', () => {
     const group = (a: string, b: string) => `vrrp_sync_group G1 {\n  group {\n    ${a}\n    ${b}\n  }\n}\n`;
     const secondNamed = (name: string) => second.replace('VI_2', name);
-    const current = compile(conf({ after: `${secondNamed('VI_2')}${group('VI_1', 'VI_2')}` }));
-    const next = compile(conf({ name: 'VI_A', after: `${secondNamed('VI_B')}${group('VI_A', 'VI_B')}` }));
+    const current = model(conf({ after: `${secondNamed('VI_2')}${group('VI_1', 'VI_2')}` }));
+    const next = model(conf({ name: 'VI_A', after: `${secondNamed('VI_B')}${group('VI_A', 'VI_B')}` }));
     expect(decide(current, next).inPlace).toBe(true);
   });
 
   it('an instance’s refusal is met before the sync groups’', () => {
-    const current = compile(conf({ after: second }));
+    const current = model(conf({ after: second }));
     // Both VI_1's VMAC and the sync groups change: the service meets VI_1's while planning, so that is the reason.
-    const next = compile(conf({ extra: ['use_vmac'], after: `${second}vrrp_sync_group G1 {\n  group {\n    VI_1\n  }\n}\n` }));
+    const next = model(conf({ extra: ['use_vmac'], after: `${second}vrrp_sync_group G1 {\n  group {\n    VI_1\n  }\n}\n` }));
     expect(refused(current, next)).toBe('VI_1: VMAC settings changed');
   });
 });
 
 describe('instanceRefusal and instanceChange on their own', () => {
   it('instanceRefusal is undefined when the instance fits in place', () => {
-    const model = compile(conf());
-    expect(instanceRefusal(running(model)[0]!, planned(model)[0]!)).toBeUndefined();
+    const config = model(conf());
+    expect(instanceRefusal(running(config)[0]!, planned(config)[0]!)).toBeUndefined();
   });
 
   it('instanceChange keeps each list’s order', () => {

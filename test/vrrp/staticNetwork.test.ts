@@ -1,11 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import type { ConfigModel } from '../../src/config/model.js';
-import { loadConfig } from '../../src/config/load.js';
-import { MemoryFileSource } from '../../src/config/fileSource.js';
 import type { RouteEntry, RuleEntry } from '../../src/net/routeCodec.js';
 import type { AddressChange, InterfaceAddress, LinkInfo, RtNetlink } from '../../src/net/rtnetlink.js';
 import { StaticNetwork } from '../../src/vrrp/staticNetwork.js';
 import { silentLogger } from '../../src/util/log.js';
+import { model } from '../config/helpers.js';
 
 /** A kernel of routes and rules, keyed as the kernel would (table, destination, metric; rule priority). */
 class FakeKernel implements RtNetlink {
@@ -29,12 +27,6 @@ class FakeKernel implements RtNetlink {
   async removeRule(r: RuleEntry): Promise<AddressChange> { this.log.push(`rule del ${r.priority}`); const n = this.rulesHeld.length; this.rulesHeld = this.rulesHeld.filter((x) => x.priority !== r.priority); return n === this.rulesHeld.length ? 'unchanged' : 'changed'; }
   onLinkChange() { return () => {}; }
   close() {}
-}
-
-function model(text: string): ConfigModel {
-  const r = loadConfig('/etc/ka.conf', { files: new MemoryFileSource({ '/etc/ka.conf': text }), configId: 'n', strict: false, random: () => 0 });
-  if (!r.model) throw new Error(JSON.stringify(r.diagnostics));
-  return r.model;
 }
 
 const kernelRoute = (destination: string, over: Partial<RouteEntry> = {}): RouteEntry => ({
