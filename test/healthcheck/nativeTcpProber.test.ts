@@ -140,3 +140,117 @@ describe.skipIf(!prober)('native TCP connect prober in a checker worker', () => 
     }
   }, 60_000);
 });
+
+describe.skipIf(!prober)('native TCP prober: standing watches (a steady checker repeated without JavaScript)', () => {
+  type Counted = { checks: number; failures: number; lastReason: string | null };
+  const watcher = (target: ConnectTarget, expectUp: boolean, intervalMs = 50) => {
+    const counted: Counted = { checks: 0, failures: 0, lastReason: null };
+    let deviation: ProbeResult | undefined;
+    let countedAtDeviation = -1;
+    const id = prober!.watch({
+      target, firstDelayMs: 0, intervalMs, expectUp,
+      onCounted: (checks, failures, _ms, reason) => {
+        counted.checks += checks;
+        counted.failures += failures;
+        if (reason !== null) counted.lastReason = reason;
+      },
+      onDeviation: (r) => {
+        deviation = r;
+        countedAtDeviation = counted.checks;
+      },
+    });
+    return { id, counted, deviation: () => deviation, countedAtDeviation: () => countedAtDeviation };
+  };
+  const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+  const until = async (what: () => boolean, ms = 5_000): Promise<void> => {
+    for (const end = performance.now() + ms; !what() && performance.now() < end;) await sleep(10);
+  };
+  const listen = async (at = 0): Promise<{ server: Server; port: number; accepts: () => number }> => {
+    let n = 0;
+    const server = createServer((c) => {
+      n++;
+      c.on('error', () => {});
+      c.destroy();
+    });
+    await new Promise<void>((r) => server.listen(at, '127.0.0.1', () => r()));
+    return { server, port: (server.address() as AddressInfo).port, accepts: () => n };
+  };
+
+  it('an UP target: connects every interval, counted, no deviation; the listener going away is reported once', async () => {
+    const l = await listen();
+    const w = watcher({ host: '127.0.0.1', port: l.port, timeoutMs: 1_000 }, true);
+    expect(w.id).toBeDefined();
+    await sleep(600);
+    prober!.collect();
+    expect(w.counted.checks).toBeGreaterThanOrEqual(5);
+    expect(w.counted.failures).toBe(0);
+    expect(w.counted.lastReason).toBe('connected');
+    expect(l.accepts()).toBeGreaterThanOrEqual(w.counted.checks);
+    expect(w.deviation()).toBeUndefined();
+    await new Promise((r) => l.server.close(r));
+    await until(() => w.deviation() !== undefined);
+    expect(w.deviation()).toMatchObject({ up: false, reason: 'connection refused' });
+    // What it had counted came first; the watch has ended.
+    expect(w.countedAtDeviation()).toBe(w.counted.checks);
+    expect(prober!.unwatch(w.id!)).toBe(0);
+  });
+
+  it('a DOWN target: failures counted; the first success is reported', async () => {
+    const l = await listen();
+    const freePort = l.port;
+    await new Promise((r) => l.server.close(r));
+    const w = watcher({ host: '127.0.0.1', port: freePort, timeoutMs: 1_000 }, false);
+    await sleep(400);
+    prober!.collect();
+    expect(w.counted.checks).toBeGreaterThanOrEqual(3);
+    expect(w.counted.failures).toBe(w.counted.checks);
+    expect(w.counted.lastReason).toBe('connection refused');
+    expect(w.deviation()).toBeUndefined();
+    const back = await listen(freePort);
+    await until(() => w.deviation() !== undefined);
+    expect(w.deviation()).toMatchObject({ up: true, reason: 'connected' });
+    await new Promise((r) => back.server.close(r));
+  });
+
+  it('a DOWN target that does not answer: timeouts counted as failures', async () => {
+    const w = watcher({ host: '127.0.0.1', port: deafPort, timeoutMs: 100 }, false, 20);
+    await sleep(700);
+    prober!.collect();
+    expect(w.counted.checks).toBeGreaterThanOrEqual(2);
+    expect(w.counted.failures).toBe(w.counted.checks);
+    expect(w.counted.lastReason).toBe('connect timeout after 100 ms');
+    expect(w.deviation()).toBeUndefined();
+    prober!.unwatch(w.id!);
+    expect(prober!.pending).toBe(0);
+  });
+
+  it('unwatch: the counts so far are reported, no connect after it, and when the next was due', async () => {
+    const l = await listen();
+    const w = watcher({ host: '127.0.0.1', port: l.port, timeoutMs: 1_000 }, true, 200);
+    await sleep(300);
+    const dueIn = prober!.unwatch(w.id!);
+    expect(w.counted.checks).toBeGreaterThanOrEqual(1);
+    expect(dueIn).toBeGreaterThanOrEqual(0);
+    expect(dueIn).toBeLessThanOrEqual(200);
+    const accepts = l.accepts();
+    await sleep(500);
+    expect(l.accepts()).toBe(accepts);
+    expect(w.deviation()).toBeUndefined();
+    await new Promise((r) => l.server.close(r));
+  });
+
+  it('a thousand watches at once keep their interval, with no JavaScript per check', async () => {
+    const ws = [];
+    for (let i = 0; i < 1_000; i++) ws.push(watcher({ host: `127.0.${1 + Math.floor(i / 250)}.${1 + (i % 250)}`, port, timeoutMs: 2_000 }, true, 200));
+    await sleep(1_100);
+    const lateness = prober!.collect();
+    const checks = ws.map((w) => w.counted.checks);
+    for (const w of ws) prober!.unwatch(w.id!);
+    expect(ws.filter((w) => w.deviation() !== undefined)).toEqual([]);
+    // 1.1 s at a 200 ms interval: 5 or 6 each on a healthy machine; at least 2 on a very busy one.
+    expect(Math.min(...checks)).toBeGreaterThanOrEqual(2);
+    expect(Math.max(...checks)).toBeLessThanOrEqual(7);
+    expect(lateness.maxLateMs).toBeGreaterThanOrEqual(0);
+    expect(prober!.pending).toBe(0);
+  });
+});

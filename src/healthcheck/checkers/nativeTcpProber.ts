@@ -13,14 +13,38 @@ import type { ConnectTarget } from '../plan.js';
 import { downResult, timeoutResult, upResult, type ProbeResult } from '../result.js';
 import { describeSocketError } from './tcp.js';
 
+interface WatchCollection {
+  ids: Int32Array;
+  checks: Int32Array;
+  failures: Int32Array;
+  errnos: Int32Array;
+  durationsUs: Int32Array;
+  maxLateMs: number;
+  behind: number;
+}
+
 interface TcpProberBinding {
   /** 0: in progress (a result comes in a batch); -1: connected at once; > 0: errno, failed at once. */
   connect(id: number, host: string, port: number, timeoutMs: number, bindHost?: string, bindPort?: number): number;
+  /** A standing watch (see native/tcp_prober.cc): 0, or an errno (bad address, id in use). */
+  watch(
+    id: number, host: string, port: number, timeoutMs: number, bindHost: string | undefined, bindPort: number | undefined,
+    firstDelayMs: number, intervalMs: number, expect: 0 | 1 | 2,
+  ): number;
+  /** [checks, failures, dueInMs] counted since the last collect, or undefined if there is no such watch. */
+  unwatch(id: number): [number, number, number] | undefined;
+  collect(): WatchCollection;
   close(): void;
   readonly pending: number;
 }
 
-type OnResults = (ids: Int32Array, errnos: Int32Array, lateMs: Int32Array) => void;
+/**
+ * A batch: one-shot results, and watches' deviations with what they had counted before it and the
+ * connect's duration in µs (0 for one-shots, timed here).
+ */
+type OnResults = (
+  ids: Int32Array, errnos: Int32Array, lateMs: Int32Array, checks: Int32Array, failures: Int32Array, durationsUs: Int32Array,
+) => void;
 type TcpProberConstructor = new (onResults: OnResults) => TcpProberBinding;
 
 const ETIMEDOUT = constants.errno.ETIMEDOUT;
@@ -42,14 +66,80 @@ interface Waiting {
   timeoutMs: number;
 }
 
+/** A standing watch of a target, as the engine hands over a steady checker (RepeatRequest). */
+export interface TcpWatch {
+  target: ConnectTarget;
+  firstDelayMs: number;
+  intervalMs: number;
+  /** undefined: one connect after firstDelayMs, its result reported whatever it is. */
+  expectUp: boolean | undefined;
+  onCounted(checks: number, failures: number, lastDurationMs: number | null, lastReason: string | null): void;
+  onDeviation(result: ProbeResult): void;
+}
+
+
 /** One per thread (each checker worker has its own epoll set on its own loop). */
 export class NativeTcpProber {
   private readonly binding: TcpProberBinding;
   private readonly waiting = new Map<number, Waiting>();
+  private readonly watching = new Map<number, TcpWatch>();
   private nextId = 1;
 
   constructor(ctor: TcpProberConstructor) {
-    this.binding = new ctor((ids, errnos, lateMs) => this.onResults(ids, errnos, lateMs));
+    this.binding = new ctor((ids, errnos, lateMs, checks, failures, durationsUs) =>
+      this.onResults(ids, errnos, lateMs, checks, failures, durationsUs));
+  }
+
+  private allocateId(): number {
+    let id = this.nextId;
+    // Ids wrap; one still in use (a watch lives long) is skipped.
+    while (this.waiting.has(id) || this.watching.has(id)) id = id >= MAX_ID ? 1 : id + 1;
+    this.nextId = id >= MAX_ID ? 1 : id + 1;
+    return id;
+  }
+
+  /**
+   * Repeats connects to the target every intervalMs (from the end of the last) while each result is the
+   * expected one, in native code; calls onDeviation with the first that is not (with expectUp undefined,
+   * the first result). Returns the watch's id, or
+   * undefined if the addon refuses the target. onDeviation is never called from within this call.
+   */
+  watch(w: TcpWatch): number | undefined {
+    const id = this.allocateId();
+    const t = w.target;
+    const expect = w.expectUp === undefined ? 2 : w.expectUp ? 1 : 0;
+    const rc = this.binding.watch(id, t.host, t.port, t.timeoutMs, t.bindTo, t.bindPort, w.firstDelayMs, w.intervalMs, expect);
+    if (rc !== 0) return undefined;
+    this.watching.set(id, w);
+    return id;
+  }
+
+  /** Ends a watch (what it counted is reported first); the ms until its next connect was due. */
+  unwatch(id: number): number {
+    const watch = this.watching.get(id);
+    this.watching.delete(id);
+    const counted = this.binding.unwatch(id);
+    if (!watch || !counted) return 0;
+    const [checks, failures, dueInMs] = counted;
+    if (checks > 0) watch.onCounted(checks, failures, null, null);
+    return dueInMs;
+  }
+
+  /** Reports what every watch counted since the last call (onCounted); the worst launch lateness. */
+  collect(): { maxLateMs: number; behindSchedule: number } {
+    const c = this.binding.collect();
+    for (let i = 0; i < c.ids.length; i++) {
+      const watch = this.watching.get(c.ids[i]!);
+      if (!watch) continue;
+      watch.onCounted(c.checks[i]!, c.failures[i]!, c.durationsUs[i]! / 1000, this.reasonFor(c.errnos[i]!, watch.target.timeoutMs));
+    }
+    return { maxLateMs: c.maxLateMs, behindSchedule: c.behind };
+  }
+
+  private reasonFor(errno: number, timeoutMs: number): string {
+    if (errno === 0) return 'connected';
+    if (errno === ETIMEDOUT) return `connect timeout after ${timeoutMs} ms`;
+    return reasonOf(errno);
   }
 
   /** Whether the target is one it can probe: plain IP literals (no zone index), as is bind_to. */
@@ -60,8 +150,7 @@ export class NativeTcpProber {
 
   /** A full TCP connect to the target within its timeout; never rejects. */
   probe(target: ConnectTarget): Promise<ProbeResult> {
-    const id = this.nextId;
-    this.nextId = id >= MAX_ID ? 1 : id + 1;
+    const id = this.allocateId();
     const started = performance.now();
     const rc = this.binding.connect(id, target.host, target.port, target.timeoutMs, target.bindTo, target.bindPort);
     if (rc === -1) return Promise.resolve(upResult('connected', performance.now() - started));
@@ -78,12 +167,21 @@ export class NativeTcpProber {
     const now = performance.now();
     for (const w of this.waiting.values()) w.resolve(downResult('checker stopped', now - w.started));
     this.waiting.clear();
+    this.watching.clear();
   }
 
-  private onResults(ids: Int32Array, errnos: Int32Array, lateMs: Int32Array): void {
+  private onResults(
+    ids: Int32Array, errnos: Int32Array, lateMs: Int32Array, checks: Int32Array, failures: Int32Array, durationsUs: Int32Array,
+  ): void {
     const now = performance.now();
     for (let i = 0; i < ids.length; i++) {
       const id = ids[i]!;
+      const watched = this.watching.get(id);
+      if (watched) {
+        this.watching.delete(id);
+        this.deviated(watched, errnos[i]!, lateMs[i]!, checks[i]!, failures[i]!, durationsUs[i]! / 1000);
+        continue;
+      }
       const w = this.waiting.get(id);
       if (!w) continue;
       this.waiting.delete(id);
@@ -93,6 +191,16 @@ export class NativeTcpProber {
       else if (errno === ETIMEDOUT && lateMs[i]! >= 0) w.resolve(timeoutResult(`connect timeout after ${w.timeoutMs} ms`, ms, lateMs[i]!));
       else w.resolve(downResult(reasonOf(errno), ms));
     }
+  }
+
+  private deviated(watch: TcpWatch, errno: number, lateMs: number, checks: number, failures: number, durationMs: number): void {
+    if (checks > 0) watch.onCounted(checks, failures, null, null);
+    const timeoutMs = watch.target.timeoutMs;
+    const result: ProbeResult =
+      errno === 0 ? upResult('connected', durationMs)
+        : errno === ETIMEDOUT && lateMs >= 0 ? timeoutResult(`connect timeout after ${timeoutMs} ms`, durationMs, lateMs)
+          : downResult(reasonOf(errno), durationMs);
+    watch.onDeviation(result);
   }
 }
 
@@ -115,6 +223,11 @@ export function nativeTcpProber(): NativeTcpProber | null {
     loaded = null;
   }
   return loaded;
+}
+
+/** What this thread's watches counted (see NativeTcpProber.collect); nothing if the prober was never opened. */
+export function collectNativeWatches(): { maxLateMs: number; behindSchedule: number } | undefined {
+  return loaded ? loaded.collect() : undefined;
 }
 
 /** Closes this thread's native prober (its sockets, epoll set and loop handles), if it was opened. */
