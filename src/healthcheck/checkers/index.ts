@@ -1,7 +1,7 @@
 import type { CheckerSpec, HealthCheckPlan } from '../plan.js';
 import { downResult, type ProbeResult } from '../result.js';
 import type { ProbeRunner } from '../core/engine.js';
-import { probeTcp } from './tcp.js';
+import { probeTcp, repeatTcp } from './tcp.js';
 import { probeHttp } from './http.js';
 import { killAllScripts, probeMisc, startReaper } from './misc.js';
 import { probeDns } from './dns.js';
@@ -9,7 +9,7 @@ import { probeUdp } from './udp.js';
 import { probePing, stopPing } from './ping.js';
 import { probeSmtp } from './smtp.js';
 import { probeFile } from './file.js';
-import { stopNativeTcpProber } from './nativeTcpProber.js';
+import { collectNativeWatches, stopNativeTcpProber } from './nativeTcpProber.js';
 
 /** Runs one probe of any type; the probes themselves resolve and never reject. */
 export function runProbe(spec: CheckerSpec): Promise<ProbeResult> {
@@ -29,8 +29,12 @@ export function runProbe(spec: CheckerSpec): Promise<ProbeResult> {
   }
 }
 
-/** The real probes, for the engine. */
-export const realProbes: ProbeRunner = { run: runProbe };
+/** The real probes, for the engine; steady TCP_CHECKs repeat in the native prober. */
+export const realProbes: ProbeRunner = {
+  run: runProbe,
+  repeat: (request) => (request.spec.type === 'TCP_CHECK' ? repeatTcp(request.spec, request) : undefined),
+  collectRepeats: () => collectNativeWatches() ?? { maxLateMs: 0, behindSchedule: 0 },
+};
 
 /** Prepares long-lived helpers the plan will need (the script reaper), so they are ready before use. */
 export function prepareProbes(plan: HealthCheckPlan): void {

@@ -3,6 +3,7 @@ import type { ConnectTarget, TcpCheckSpec } from '../plan.js';
 import { downResult, timeoutResult, upResult, type ProbeResult } from '../result.js';
 import { armVerdictTimer } from './verdictTimer.js';
 import { NativeTcpProber, nativeTcpProber } from './nativeTcpProber.js';
+import type { RepeatHandle, RepeatRequest } from '../core/engine.js';
 
 /** Why a connection could not be opened; lateMs is set when it is a timeout (see armVerdictTimer). */
 export interface ConnectFailure {
@@ -56,6 +57,29 @@ export function describeSocketError(err: NodeJS.ErrnoException): string {
 export function probeTcp(spec: TcpCheckSpec): Promise<ProbeResult> {
   const native = nativeTcpProber();
   return native && nativeAccepts(spec.target) ? native.probe(spec.target) : probeTcpWithNodeSocket(spec);
+}
+
+/**
+ * A TCP_CHECK's probes scheduled by the native prober's watch (a steady state repeated with no JavaScript
+ * per check), or undefined when it does not take them: no addon, a scoped address, or not asked for.
+ * Opt-in (TSLVSD_TCP_REPEAT=native) while one fault is open: in the project VM's side-by-side bench
+ * (500 TCP_CHECKs on one emulated core) the checker thread stopped beating once the victims' listener
+ * closed, and the watchdog could not end it. On the host it checks 4,000 a second at a third of the
+ * JavaScript CPU, and its unit tests are green; see bench/healthcheck-vm.ts to reproduce.
+ */
+export function repeatTcp(spec: TcpCheckSpec, request: RepeatRequest): RepeatHandle | undefined {
+  if (process.env.TSLVSD_TCP_REPEAT !== 'native') return undefined;
+  const native = nativeTcpProber();
+  if (!native || !nativeAccepts(spec.target)) return undefined;
+  const id = native.watch({
+    target: spec.target,
+    firstDelayMs: request.firstDelayMs,
+    intervalMs: request.intervalMs,
+    expectUp: request.expectUp,
+    onCounted: request.onCounted,
+    onDeviation: request.onDeviation,
+  });
+  return id === undefined ? undefined : { cancel: () => native.unwatch(id) };
 }
 
 /** Per target (a plan's object, the same at every check), whether the native prober takes it. */

@@ -7,9 +7,50 @@ import { CheckerState } from './checkerState.js';
 import { TimerQueue, type QueuedTimer } from './timerQueue.js';
 import { VirtualServerState, type DesiredDestination, type RealServerHealth } from './virtualServerState.js';
 
+/**
+ * A checker's probes handed to the probe runner to schedule and run on its own. In its steady state — an
+ * UP checker whose probes succeed, a DOWN one whose probes fail — a result changes nothing in the checker
+ * (see CheckerState), so the runner repeats it every interval without the engine and calls back only with
+ * what it counted and with the first result that differs. Otherwise (a first check, a retry, a re-measure)
+ * it runs one probe after firstDelayMs and reports it: every probe of the checker then waits in the
+ * runner's one queue, in due order, as keepalived's checker thread runs them.
+ */
+export interface RepeatRequest {
+  spec: CheckerSpec;
+  firstDelayMs: number;
+  intervalMs: number;
+  /** The result that changes nothing: up for an UP checker, down for a DOWN one; undefined: report the first. */
+  expectUp: boolean | undefined;
+  /**
+   * Results as expected, counted since the last call (when collected, at a deviation or a cancel), with
+   * the last one's duration and reason (null: not known, keep the previous).
+   */
+  onCounted(checks: number, failures: number, lastDurationMs: number | null, lastReason: string | null): void;
+  /** The first result that differs from expectUp; the repetition has ended with it. Never called from within repeat(). */
+  onDeviation(result: ProbeResult): void;
+}
+
+export interface RepeatHandle {
+  /** Ends the repetition (what it counted is reported first); returns the ms until its next probe was due. */
+  cancel(): number;
+}
+
+/** Over every repetition since the last collect: the worst launch lateness, and launches behind schedule. */
+export interface RepeatLateness {
+  maxLateMs: number;
+  behindSchedule: number;
+}
+
 /** Runs one probe. Implementations should never reject; the engine contains them if they do. */
 export interface ProbeRunner {
   run(spec: CheckerSpec): Promise<ProbeResult>;
+  /**
+   * Takes over a steady checker's repetition (see RepeatRequest), or returns undefined when it does not
+   * take this spec (the engine then schedules every probe itself).
+   */
+  repeat?(request: RepeatRequest): RepeatHandle | undefined;
+  /** Reports what every repetition counted (onCounted) and how late they launched. */
+  collectRepeats?(): RepeatLateness;
 }
 
 /** Starts a notify / quorum script (argv, fire and forget). */
@@ -41,6 +82,8 @@ interface CheckerRuntime {
   readonly specJson: string;
   state: CheckerState;
   timer: QueuedTimer | undefined;
+  /** Set while the probe runner repeats this checker's steady state (no timer of the engine then). */
+  repeat: RepeatHandle | undefined;
   dueAt: number;
   /** When the probe in flight (or the last one) started. */
   launchedAt: number;
@@ -213,6 +256,7 @@ export class HealthCheckEngine {
   }
 
   snapshot(): HealthSnapshot {
+    this.collectRepeats();
     const virtualServers = [...this.vss.values()].map(({ state, checkers }) => ({
       key: state.plan.key,
       quorumUp: state.quorumUp,
@@ -249,6 +293,7 @@ export class HealthCheckEngine {
    * 20 seconds. Near 0 on a checker that keeps up; seconds when it cannot launch its checks in time.
    */
   scheduleLatenessMs(): number {
+    this.collectRepeats();
     this.rollLatenessWindow(this.deps.clock.now());
     return Math.max(this.latenessWindowMax, this.latenessPrevWindowMax);
   }
@@ -259,6 +304,15 @@ export class HealthCheckEngine {
     this.latenessPrevWindowMax = skipped ? 0 : this.latenessWindowMax;
     this.latenessWindowMax = 0;
     this.latenessWindowStart = now;
+  }
+
+  /** Folds in what the probe runner's repetitions counted and how late they ran. */
+  private collectRepeats(): void {
+    const lateness = this.deps.probes.collectRepeats?.();
+    if (!lateness) return;
+    this.rollLatenessWindow(this.deps.clock.now());
+    if (lateness.maxLateMs > this.latenessWindowMax) this.latenessWindowMax = lateness.maxLateMs;
+    this.counters.behindSchedule += lateness.behindSchedule;
   }
 
   private noteLateness(lateMs: number): void {
@@ -291,6 +345,10 @@ export class HealthCheckEngine {
     const specJson = JSON.stringify(spec, (_k, v: unknown) => (v instanceof Uint8Array ? Array.from(v) : v));
     if (prev && prev.specJson === specJson) {
       // Same checker: keep state and schedule. Detach it from the old runtime so the old cancel misses it.
+      if (prev.repeat) {
+        prev.dueAt = now + prev.repeat.cancel();
+        prev.repeat = undefined;
+      }
       const adopted: CheckerRuntime = { ...prev, vsKey, rsKey };
       prev.timer = undefined;
       prev.token = Number.NaN; // NaN equals no token: whatever the old object still awaits is ignored
@@ -311,7 +369,7 @@ export class HealthCheckEngine {
     const known = this.prior?.get(vsKey)?.get(rsKey);
     if (known !== undefined) state.up = known;
     const created: CheckerRuntime = {
-      vsKey, rsKey, spec, specJson, state, timer: undefined, dueAt: now, launchedAt: now, token: 0,
+      vsKey, rsKey, spec, specJson, state, timer: undefined, repeat: undefined, dueAt: now, launchedAt: now, token: 0,
       inFlight: false, lastDurationMs: null, lastReason: null, checks: 0, failures: 0, deferredInARow: 0,
     };
     const warmup = spec.timing.warmupMs > 0 ? Math.floor(this.deps.random() * spec.timing.warmupMs) : 0;
@@ -333,15 +391,60 @@ export class HealthCheckEngine {
   private schedule(c: CheckerRuntime, delayMs: number): void {
     if (!this.running) return;
     c.dueAt = this.deps.clock.now() + delayMs;
+    if (this.handOver(c, delayMs)) return;
     c.timer = this.timers.add(delayMs, () => {
       c.timer = undefined;
       this.launch(c);
     });
   }
 
+  /**
+   * The checker's next probe is given to the probe runner, if it takes the spec: in the steady state —
+   * decided, no retry under way, no verdict deferred, next probe one delay_loop away — to repeat (nothing
+   * the engine would do differs: each such result keeps the state and schedules the next a delay_loop on);
+   * else as one probe whose result comes back here. No timer of the engine then.
+   */
+  private handOver(c: CheckerRuntime, delayMs: number): boolean {
+    const probes = this.deps.probes;
+    if (!probes.repeat) return false;
+    const intervalMs = Math.max(MIN_INTERVAL_MS, c.spec.timing.delayLoopMs);
+    const steady = c.state.hasRun && c.state.retryIt === 0 && c.deferredInARow === 0 && delayMs === intervalMs;
+    const handle = probes.repeat({
+      spec: c.spec,
+      firstDelayMs: delayMs,
+      intervalMs,
+      expectUp: steady ? c.state.up : undefined,
+      onCounted: (checks, failures, lastDurationMs, lastReason) => {
+        c.checks += checks;
+        c.failures += failures;
+        this.counters.probes += checks;
+        this.counters.probeFailures += failures;
+        if (lastDurationMs !== null) c.lastDurationMs = lastDurationMs;
+        if (lastReason !== null) c.lastReason = lastReason;
+      },
+      onDeviation: (result) => {
+        if (c.repeat !== handle) return;
+        c.repeat = undefined;
+        if (!this.running) return;
+        const token = ++c.token;
+        c.inFlight = true;
+        c.launchedAt = this.deps.clock.now() - result.durationMs;
+        this.complete(c, token, result);
+      },
+    });
+    if (!handle) return false;
+    c.repeat = handle;
+    return true;
+  }
+
   private cancel(c: CheckerRuntime): void {
     this.timers.cancel(c.timer);
     c.timer = undefined;
+    if (c.repeat) {
+      const handle = c.repeat;
+      c.repeat = undefined;
+      handle.cancel();
+    }
     c.token++;
   }
 
