@@ -61,6 +61,10 @@ export class HealthPart implements DaemonPart, HealthMetricsSource {
   private latest: HealthSnapshot | undefined;
   /** The latest snapshot's quorum per virtual server (before any quorum event, the only word on it). */
   private snapshotQuorum = new Map<string, boolean>();
+  /** When the last snapshot request started (see scheduleSnapshot). */
+  private lastFetchAt = Number.NEGATIVE_INFINITY;
+  /** When the armed snapshot timer fires. */
+  private timerDueAt = 0;
   /** checker identity → probes seen, to turn snapshots into histogram observations. */
   private readonly seenChecks = new Map<string, number>();
   private running = false;
@@ -268,14 +272,22 @@ export class HealthPart implements DaemonPart, HealthMetricsSource {
    */
   private scheduleSnapshot(delayMs: number): void {
     if (!this.running) return;
-    this.options.clock.clearTimer(this.timer);
-    this.timer = this.options.clock.setTimer(delayMs, () => {
+    const { clock } = this.options;
+    // Under churn (a start, a switch failing) a snapshot per burst of changes, not back to back: each costs
+    // the checker thread an encode of every checker and this thread a decode.
+    const wait = Math.max(delayMs, this.lastFetchAt + SNAPSHOT_MIN_SPACING_MS - clock.now());
+    // A look armed for as soon or sooner stays: a stream of changes must not keep pushing it later.
+    if (this.timer && this.timerDueAt <= clock.now() + wait) return;
+    clock.clearTimer(this.timer);
+    this.timerDueAt = clock.now() + wait;
+    this.timer = clock.setTimer(wait, () => {
       this.timer = undefined;
       if (this.fetching) {
         this.refetch = true;
         return;
       }
       this.fetching = true;
+      this.lastFetchAt = clock.now();
       void this.options.runner.snapshot().then((snapshot) => {
         this.fetching = false;
         if (snapshot && this.running) this.absorb(snapshot);
@@ -330,6 +342,9 @@ export class HealthPart implements DaemonPart, HealthMetricsSource {
 }
 
 const BEHIND_WARNING_INTERVAL_MS = 60_000;
+
+/** The least time between the starts of two snapshot requests to the checker. */
+const SNAPSHOT_MIN_SPACING_MS = 1_000;
 
 /** keepalived's names for a real server's lines (`--log-format keepalived`). */
 function realServerNames(vs: VirtualServer, rs: RealServer): KeepalivedNames {

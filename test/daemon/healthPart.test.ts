@@ -26,7 +26,9 @@ class FakeHealth implements HealthRunner {
   async stop() {
     this.calls.push('stop');
   }
+  snapshots = 0;
   async snapshot() {
+    this.snapshots++;
     return this.snapshotValue;
   }
   onChange(l: (c: RealServerChange) => void) {
@@ -167,10 +169,31 @@ describe('HealthPart', () => {
     await Promise.resolve();
     runner.snapshotValue = snapshot(2, false);
     runner.emit('10.0.0.100:80/TCP', '192.168.1.10:80', false, 'refused');
-    clock.advance(250);
+    // The first look was at 0: the next one at least a second later (SNAPSHOT_MIN_SPACING_MS).
+    clock.advance(900);
+    await Promise.resolve();
+    await Promise.resolve();
+    expect(part.virtualServers()[0]!.realServers[0]).toMatchObject({ checkers: [{ type: 'TCP_CHECK', up: true }] });
+    clock.advance(100);
     await Promise.resolve();
     await Promise.resolve();
     expect(part.virtualServers()[0]!.realServers[0]).toMatchObject({ up: false, checkers: [{ type: 'TCP_CHECK', up: false }] });
+  });
+
+  it('a stream of changes: a look about once a second, never pushed later by the next change', async () => {
+    const { runner, part, clock } = setup();
+    runner.snapshotValue = snapshot(1, true);
+    await part.start(model());
+    for (let t = 0; t < 5_000; t += 50) {
+      runner.emit('10.0.0.100:80/TCP', '192.168.1.10:80', t % 100 === 0, 'flapping');
+      clock.advance(50);
+      await Promise.resolve();
+      await Promise.resolve();
+    }
+    // 5 s of a change every 50 ms: one look at the start, then one a second (not 100, not none).
+    expect(runner.snapshots).toBeGreaterThanOrEqual(5);
+    expect(runner.snapshots).toBeLessThanOrEqual(6);
+    await part.stop();
   });
 
   it('reload: untouched virtual servers leave the checks alone; a changed one reloads them; stop stops them', async () => {
