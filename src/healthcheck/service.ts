@@ -52,6 +52,13 @@ interface Slot {
   worker: Worker | undefined;
   plan: HealthCheckPlan;
   lastHeartbeat: number;
+  /**
+   * The worker's beat counter in shared memory, bumped by its loop with every heartbeat: the watchdog
+   * reads it directly, so a main thread slow to take its messages (busy with IPVS, say) does not take a
+   * worker whose loop is alive for a silent one.
+   */
+  beat: Int32Array;
+  lastBeat: number;
   /** Whether the current worker has sent anything yet (until then it is loading: startTimeoutMs). */
   heard: boolean;
   restartTimer: NodeJS.Timeout | undefined;
@@ -114,13 +121,19 @@ export class HealthCheckService {
     this.stopping = false;
     const n = Math.max(1, Math.floor(this.options.workers ?? 1));
     this.slots = partition(plan, n).map((part, index) => ({
-      index, worker: undefined, plan: part, lastHeartbeat: 0, heard: false, restartTimer: undefined, crashStreak: 0, startedAt: 0,
+      index, worker: undefined, plan: part, lastHeartbeat: 0, beat: new Int32Array(0), lastBeat: 0, heard: false, restartTimer: undefined, crashStreak: 0, startedAt: 0,
     }));
     for (const slot of this.slots) this.spawn(slot);
     const timeout = this.options.heartbeatTimeoutMs ?? 10_000;
     const startTimeout = Math.max(timeout, this.options.startTimeoutMs ?? 120_000);
     this.watchdog = setInterval(() => {
       for (const slot of this.slots) {
+        const beat = slot.beat.length > 0 ? Atomics.load(slot.beat, 0) : 0;
+        if (beat !== slot.lastBeat) {
+          slot.lastBeat = beat;
+          slot.heard = true;
+          slot.lastHeartbeat = performance.now();
+        }
         const limit = slot.heard ? timeout : startTimeout;
         if (slot.worker && performance.now() - slot.lastHeartbeat > limit) {
           this.options.onTrouble?.(`checker worker ${slot.index} silent for ${limit} ms${slot.heard ? '' : ' after its start'}: restarting it`);
@@ -218,7 +231,10 @@ export class HealthCheckService {
 
   private spawn(slot: Slot): void {
     if (this.stopping || !this.started) return;
+    slot.beat = new Int32Array(new SharedArrayBuffer(4));
+    slot.lastBeat = 0;
     const worker = startWorker(sibling(import.meta.url, './worker/checkerWorker'), {
+      workerData: { beat: slot.beat },
       resourceLimits: { maxYoungGenerationSizeMb: this.options.workerYoungGenerationMb ?? DEFAULT_WORKER_YOUNG_GENERATION_MB },
     });
     slot.worker = worker;

@@ -3,7 +3,7 @@
  * thousands of sockets, TLS handshakes and scripts never delay the VRRP adverts on the main thread. The
  * main thread only receives batched state changes, heartbeats and snapshots on request.
  */
-import { parentPort } from 'node:worker_threads';
+import { parentPort, workerData } from 'node:worker_threads';
 import { SystemClock } from '../../util/clock.js';
 import { HealthCheckEngine } from '../core/engine.js';
 import { prepareProbes, realProbes, stopProbes } from '../checkers/index.js';
@@ -43,7 +43,13 @@ const engine = new HealthCheckEngine({
   },
 });
 
-const heartbeat = setInterval(() => post({ type: 'heartbeat' }), HEARTBEAT_INTERVAL_MS);
+// The beat in shared memory is what the watchdog reads (see Slot.beat in service.ts); the message is for
+// a main thread that cannot share memory with it (none today) and for tests that listen.
+const beat = (workerData as { beat?: Int32Array } | null)?.beat;
+const heartbeat = setInterval(() => {
+  if (beat) Atomics.add(beat, 0, 1);
+  post({ type: 'heartbeat' });
+}, HEARTBEAT_INTERVAL_MS);
 
 port.on('message', (msg: ToWorker) => {
   switch (msg.type) {
