@@ -80,6 +80,7 @@ class TcpProber : public Napi::ObjectWrap<TcpProber> {
       InstanceMethod("unwatch", &TcpProber::Unwatch),
       InstanceMethod("collect", &TcpProber::Collect),
       InstanceAccessor("pending", &TcpProber::PendingCount, nullptr),
+      InstanceAccessor("armedDelayMs", &TcpProber::ArmedDelay, nullptr),
     });
   }
 
@@ -186,6 +187,10 @@ class TcpProber : public Napi::ObjectWrap<TcpProber> {
 
   Napi::Value PendingCount(const Napi::CallbackInfo& info) {
     return Napi::Number::New(info.Env(), static_cast<double>(pending_.size()));
+  }
+
+  Napi::Value ArmedDelay(const Napi::CallbackInfo& info) {
+    return Napi::Number::New(info.Env(), static_cast<double>(armedDelayMs_));
   }
 
   Napi::Value Close(const Napi::CallbackInfo& info) {
@@ -447,7 +452,14 @@ class TcpProber : public Napi::ObjectWrap<TcpProber> {
       return;
     }
     const uint64_t now = uv_hrtime();
-    const uint64_t ms = first > now ? (first - now + 999999) / 1000000 : 0;
+    // Never 0 ms, even when something is overdue. This is called from OnTimer, and libuv before 1.48 (Node
+    // 20 has 1.46) runs a timer re-armed with 0 inside its own callback again in the same pass of
+    // uv__run_timers, whose idea of now does not move (libuv#4245): a checker behind schedule (a drain cut
+    // short while a deadline is overdue, launches still due) then spun there for good, with no heartbeat,
+    // no message and no way for Worker.terminate() to stop it. 1 ms is already past after a callback that
+    // ran at all, so the timer fires on the next loop turn, after the poll phase and JavaScript had theirs.
+    const uint64_t ms = first > now ? std::max<uint64_t>(1, (first - now + 999999) / 1000000) : 1;
+    armedDelayMs_ = ms;
     uv_timer_start(timer_, OnTimer, ms, 0);
     timerArmed_ = true;
     armedFor_ = first;
@@ -587,6 +599,7 @@ class TcpProber : public Napi::ObjectWrap<TcpProber> {
   uv_timer_t* timer_ = nullptr;
   bool timerArmed_ = false;
   uint64_t armedFor_ = 0;
+  uint64_t armedDelayMs_ = 0;  // the last delay given to uv_timer_start (tests: never 0)
   std::unordered_map<int32_t, Pending> pending_;
   std::multimap<uint64_t, int32_t> deadlines_;
   bool refd_ = false;

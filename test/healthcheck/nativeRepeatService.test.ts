@@ -6,7 +6,7 @@ import type { HealthCheckPlan, RealServerPlan } from '../../src/healthcheck/plan
 import { until } from '../util/until.js';
 
 /**
- * TSLVSD_TCP_REPEAT=native (opt-in): the checker worker hands every TCP_CHECK's schedule to the native
+ * The default (TSLVSD_TCP_REPEAT unset): the checker worker hands every TCP_CHECK's schedule to the native
  * prober's watches. On real loopback sockets, in a real checker worker: healthy servers stay up with
  * their checks counted, a listener that goes away takes its servers out within the retry rule, and they
  * come back when it returns.
@@ -28,7 +28,7 @@ const listen = async (port = 0): Promise<Server> => {
 };
 
 beforeAll(async () => {
-  process.env.TSLVSD_TCP_REPEAT = 'native'; // the worker inherits this thread's environment
+  delete process.env.TSLVSD_TCP_REPEAT; // the worker inherits this thread's environment
   healthy = await listen();
   healthyPort = (healthy.address() as AddressInfo).port;
   victim = await listen();

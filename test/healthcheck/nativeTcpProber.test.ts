@@ -195,6 +195,20 @@ describe.skipIf(!prober)('native TCP prober: standing watches (a steady checker 
     expect(prober!.unwatch(w.id!)).toBe(0);
   });
 
+  it('its timer is never armed for 0 ms, even for a launch due at once (libuv < 1.48 spins on that)', async () => {
+    const l = await listen();
+    await sleep(30); // past the launch grid of earlier launches: the watch below is due now
+    const w = watcher({ host: '127.0.0.1', port: l.port, timeoutMs: 1_000 }, true);
+    // Armed from JavaScript here, but ArmTimer is the same call OnTimer makes when a deadline is overdue:
+    // a 0 there ran the callback again in the same uv__run_timers pass, for good (libuv#4245).
+    expect(prober!.armedDelayMs).toBeGreaterThanOrEqual(1);
+    await until(() => (prober!.collect(), w.counted.checks >= 2));
+    expect(w.counted.failures).toBe(0);
+    expect(prober!.armedDelayMs).toBeGreaterThanOrEqual(1);
+    prober!.unwatch(w.id!);
+    await new Promise((r) => l.server.close(r));
+  });
+
   it('a DOWN target: failures counted; the first success is reported', async () => {
     const l = await listen();
     const freePort = l.port;

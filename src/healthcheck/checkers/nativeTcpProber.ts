@@ -36,6 +36,8 @@ interface TcpProberBinding {
   collect(): WatchCollection;
   close(): void;
   readonly pending: number;
+  /** The delay the prober's one libuv timer was last armed with, in ms: never 0 (see ArmTimer). */
+  readonly armedDelayMs: number;
 }
 
 /**
@@ -160,6 +162,11 @@ export class NativeTcpProber {
 
   get pending(): number {
     return this.waiting.size;
+  }
+
+  /** See TcpProberBinding.armedDelayMs. */
+  get armedDelayMs(): number {
+    return this.binding.armedDelayMs;
   }
 
   close(): void {

@@ -61,14 +61,11 @@ export function probeTcp(spec: TcpCheckSpec): Promise<ProbeResult> {
 
 /**
  * A TCP_CHECK's probes scheduled by the native prober's watch (a steady state repeated with no JavaScript
- * per check), or undefined when it does not take them: no addon, a scoped address, or not asked for.
- * Opt-in (TSLVSD_TCP_REPEAT=native) while one fault is open: in the project VM's side-by-side bench
- * (500 TCP_CHECKs on one emulated core) the checker thread stopped beating once the victims' listener
- * closed, and the watchdog could not end it. On the host it checks 4,000 a second at a third of the
- * JavaScript CPU, and its unit tests are green; see bench/healthcheck-vm.ts to reproduce.
+ * per check), or undefined when it does not take them: no addon, a scoped address, or the engine's own
+ * timer queue asked for (TSLVSD_TCP_REPEAT=engine, the path before watches; kept to compare the two).
  */
 export function repeatTcp(spec: TcpCheckSpec, request: RepeatRequest): RepeatHandle | undefined {
-  if (process.env.TSLVSD_TCP_REPEAT !== 'native') return undefined;
+  if (process.env.TSLVSD_TCP_REPEAT === 'engine') return undefined;
   const native = nativeTcpProber();
   if (!native || !nativeAccepts(spec.target)) return undefined;
   const id = native.watch({
