@@ -3,12 +3,14 @@
  * 0.2 s, master in namespace A, tcpdump in namespace B timing the adverts with kernel receive timestamps:
  *   - keepalived 2.2.7 (`--vrrp`; keepalived's checks live in another process, so this is its VRRP alone);
  *   - tslvsd's VRRP part alone;
- *   - tslvsd's VRRP part and its checker (HealthCheckService, worker thread) with N TCP_CHECKs at delay_loop
- *     1 s against a loopback listener in namespace A — N checks per second in the same process.
+ *   - tslvsd's VRRP part and its checker (HealthCheckService) with N TCP_CHECKs at delay_loop 1 s against a
+ *     loopback listener in namespace A — N checks per second in the same process; the checks where the
+ *     daemon puts them (src/healthcheck/worker/placement.ts: on the main thread up to 2,000 a second, else
+ *     a worker thread), or where --placement says.
  * The tslvsd rows run this file again inside namespace A (`--inside`), composing the daemon's own VRRP part
  * (src/daemon.ts vrrpPart) and checker; IPVS is left out, since this host's kernel has none.
  *
- *   node --import tsx bench/advert-jitter.ts [--checks 10000] [--seconds 40]
+ *   node --import tsx bench/advert-jitter.ts [--checks 2000,10000] [--seconds 40] [--placement auto|worker|inline]
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -20,6 +22,9 @@ import { NodeFileSource } from '../src/config/nodeFileSource.js';
 import { loadConfig } from '../src/config/load.js';
 import { vrrpPart } from '../src/daemon.js';
 import { HealthCheckService } from '../src/healthcheck/service.js';
+import { placementFor, type CheckerPlacement } from '../src/healthcheck/worker/placement.js';
+import { nativeTcpWatchesAvailable } from '../src/healthcheck/checkers/nativeTcpProber.js';
+import type { HealthCheckPlan } from '../src/healthcheck/plan.js';
 import { SystemClock } from '../src/util/clock.js';
 import { silentLogger } from '../src/util/log.js';
 import { startKeepalived } from '../test/ns/helpers/daemons.js';
@@ -31,17 +36,23 @@ import { LoopbackListener, loopbackPlan } from './helpers/loopbackChecks.js';
 
 const { values } = parseArgs({
   options: {
-    checks: { type: 'string', default: '10000' },
+    checks: { type: 'string', default: '2000,10000' },
+    placement: { type: 'string', default: 'auto' },
     seconds: { type: 'string', default: '40' },
     inside: { type: 'boolean', default: false },
     config: { type: 'string' },
   },
 });
-const CHECKS = Number(values.checks);
+const CHECKS = values.checks.split(',').map(Number);
 const SECONDS = Number(values.seconds);
 const ADVERT_MS = 200;
 const MASTER = '10.95.0.1';
 const PORT = 18280;
+
+function placementOf(plan: HealthCheckPlan): CheckerPlacement {
+  const asked = values.placement;
+  return asked === 'worker' || asked === 'inline' ? asked : placementFor(plan, nativeTcpWatchesAvailable());
+}
 
 /** Inside namespace A: the daemon's VRRP part (and, with --checks > 0, its checker) until SIGTERM. */
 async function inside(): Promise<void> {
@@ -52,17 +63,18 @@ async function inside(): Promise<void> {
   await vrrp.start(loaded.model);
   let checks: HealthCheckService | undefined;
   let listener: LoopbackListener | undefined;
-  if (CHECKS > 0) {
+  const n = CHECKS[0]!;
+  if (n > 0) {
     listener = new LoopbackListener(PORT, PORT + 1);
     await listener.next();
-    checks = new HealthCheckService({ heartbeatTimeoutMs: 30_000 });
-    checks.start(loopbackPlan({ servers: CHECKS, virtualServers: 100, victims: 0, port: PORT, victimPort: PORT + 1 }));
+    checks = new HealthCheckService({ heartbeatTimeoutMs: 30_000, placement: placementOf });
+    checks.start(loopbackPlan({ servers: n, virtualServers: 100, victims: 0, port: PORT, victimPort: PORT + 1 }));
   }
   // Counters once a second on stdout: the outer side turns them into checks per second.
   const timer = setInterval(() => {
     void (async () => {
       const snap = await checks?.snapshot(5_000);
-      process.stdout.write(`probes ${performance.now().toFixed(0)} ${snap?.counters.probes ?? 0}\n`);
+      process.stdout.write(`probes ${performance.now().toFixed(0)} ${snap?.counters.probes ?? 0} ${checks?.placement ?? 'none'}\n`);
     })();
   }, 1_000);
   process.stdout.write('ready\n');
@@ -100,9 +112,9 @@ async function outside(): Promise<void> {
     await sleep(5_000); // up to master and a few adverts out
     rows.push({ name: 'keepalived 2.2.7 (VRRP process)', jitter: await advertJitter(b, MASTER, SECONDS, ADVERT_MS) });
     await ka.stop();
-    for (const checks of [0, CHECKS]) {
+    for (const checks of [0, ...CHECKS]) {
       const child = spawn('ip', ['netns', 'exec', a.ns, process.execPath, '--import', 'tsx', new URL(import.meta.url).pathname,
-        '--inside', '--config', conf, '--checks', String(checks)], { stdio: ['ignore', 'pipe', 'inherit'] });
+        '--inside', '--config', conf, '--checks', String(checks), '--placement', values.placement], { stdio: ['ignore', 'pipe', 'inherit'] });
       const samples = probeSamples(child);
       await samples.ready;
       await sleep(5_000 + (checks > 0 ? 3_000 : 0)); // master, and the checker's warm-up spread
@@ -112,7 +124,7 @@ async function outside(): Promise<void> {
       child.kill('SIGTERM');
       await new Promise((resolve) => child.once('exit', resolve));
       rows.push({
-        name: checks > 0 ? `tslvsd, VRRP + ${checks} TCP_CHECKs in-process` : 'tslvsd, VRRP alone',
+        name: checks > 0 ? `tslvsd, VRRP + ${checks} TCP_CHECKs (${to?.placement === 'inline' ? 'main thread' : 'worker'})` : 'tslvsd, VRRP alone',
         jitter,
         ...(checks > 0 && from && to ? { checksPerSecond: ((to.probes - from.probes) * 1000) / (to.at - from.at) } : {}),
       });
@@ -127,14 +139,20 @@ async function outside(): Promise<void> {
   for (const r of rows.slice(1)) console.log(`${r.name}: p99 ${(percentile(r.jitter, 99) / Math.max(0.01, percentile(ka.jitter, 99))).toFixed(1)}× keepalived's`);
 }
 
-function probeSamples(child: ChildProcess): { ready: Promise<void>; latest: () => { at: number; probes: number } | undefined } {
-  let last: { at: number; probes: number } | undefined;
+interface ProbeSample {
+  at: number;
+  probes: number;
+  placement: string;
+}
+
+function probeSamples(child: ChildProcess): { ready: Promise<void>; latest: () => ProbeSample | undefined } {
+  let last: ProbeSample | undefined;
   let ready!: () => void;
   const readyP = new Promise<void>((r) => (ready = r));
   createInterface({ input: child.stdout! }).on('line', (l) => {
     if (l === 'ready') ready();
-    const m = /^probes (\d+) (\d+)$/.exec(l);
-    if (m) last = { at: Number(m[1]), probes: Number(m[2]) };
+    const m = /^probes (\d+) (\d+) (\S+)$/.exec(l);
+    if (m) last = { at: Number(m[1]), probes: Number(m[2]), placement: m[3]! };
   });
   return { ready: readyP, latest: () => last };
 }

@@ -4,6 +4,9 @@ import type { ConfigModel } from './config/model.js';
 import { planFromConfig } from './healthcheck/fromConfig.js';
 import { readTlsMaterial } from './healthcheck/tlsFiles.js';
 import { HealthCheckService } from './healthcheck/service.js';
+import { checksPerSecond, placementFor, type CheckerPlacement } from './healthcheck/worker/placement.js';
+import { nativeTcpWatchesAvailable } from './healthcheck/checkers/nativeTcpProber.js';
+import type { HealthCheckPlan } from './healthcheck/plan.js';
 import { countIpvsConnections } from './ipvs/connectionTableSize.js';
 import { IpvsClient } from './ipvs/ipvsClient.js';
 import { IpvsService } from './ipvs/ipvsService.js';
@@ -309,11 +312,28 @@ function ipvsPart(clock: Clock, logger: Logger, keepOnStop: boolean): IpvsPart {
   }, logger);
 }
 
-/** Health checks (src/healthcheck/, in their worker thread): every decision goes to IPVS. */
+/**
+ * Where the checks run (src/healthcheck/worker/placement.ts): a worker thread only when the config needs
+ * one. TSLVSD_CHECKER_PLACEMENT=worker|inline forces it (benchmarks compare the two).
+ */
+function checkerPlacement(plan: HealthCheckPlan, logger: Logger): CheckerPlacement {
+  const forced = process.env.TSLVSD_CHECKER_PLACEMENT;
+  const placement = forced === 'worker' || forced === 'inline' ? forced : placementFor(plan, nativeTcpWatchesAvailable());
+  logger.info(
+    { part: 'healthcheck', placement, checksPerSecond: Math.round(checksPerSecond(plan)), ...(forced ? { forced: true } : {}) },
+    placement === 'inline' ? 'health checks run on the main thread' : 'health checks run in a worker thread',
+  );
+  return placement;
+}
+
+/** Health checks (src/healthcheck/, in a worker thread where the config needs one): every decision goes to IPVS. */
 function healthPart(clock: Clock, logger: Logger, ipvs: IpvsPart, metrics: DaemonMetrics, fifos: NotifyFifos | undefined, onQuorumSeen: () => void): HealthPart {
   return new HealthPart({
     onQuorumSeen,
-    runner: new HealthCheckService({ onTrouble: (message) => logger.warn({ part: 'healthcheck' }, message) }),
+    runner: new HealthCheckService({
+      onTrouble: (message) => logger.warn({ part: 'healthcheck' }, message),
+      placement: (plan) => checkerPlacement(plan, logger),
+    }),
     plan: (m) => planFromConfig(m, hostScriptIdentity, readTlsMaterial(m.ssl)),
     onRealServerChange: (change) => ipvs.onRealServerChange(change),
     observeCheckDuration: (type, seconds, count) => metrics.observeCheckDuration(type, seconds, count),

@@ -1,9 +1,10 @@
-import type { Worker } from 'node:worker_threads';
 import type { HealthCheckPlan } from './plan.js';
 import type { HealthCounters, HealthEvent, HealthSnapshot, QuorumChange, RealServerChange } from './events.js';
 import type { FromWorker, ToWorker } from './worker/protocol.js';
 import { sibling, startWorker } from './worker/moduleRunner.js';
 import { decodeSnapshot } from './worker/snapshotCodec.js';
+import { InlineChecker } from './worker/inlineChecker.js';
+import type { CheckerPlacement } from './worker/placement.js';
 
 export interface HealthCheckServiceOptions {
   /**
@@ -29,9 +30,26 @@ export interface HealthCheckServiceOptions {
    * scavenges and keeps RSS down. Default {@link DEFAULT_WORKER_YOUNG_GENERATION_MB}.
    */
   workerYoungGenerationMb?: number;
+  /**
+   * Where the checker loop runs, or how to choose from the plan (at start and at every reload: a reload
+   * that changes the answer moves the checks, their state carried over). Default 'worker'. 'inline' runs
+   * one loop on this thread (workers is then 1); see placement.ts for the daemon's choice.
+   */
+  placement?: CheckerPlacement | ((plan: HealthCheckPlan) => CheckerPlacement);
 }
 
 export const DEFAULT_WORKER_YOUNG_GENERATION_MB = 6;
+
+/** A running checker loop as the service drives it: a Worker, or an InlineChecker on this thread. */
+export interface CheckerThread {
+  readonly threadId: number;
+  postMessage(message: ToWorker): void;
+  on(event: 'message', listener: (m: FromWorker) => void): this;
+  on(event: 'error', listener: (err: Error) => void): this;
+  on(event: 'exit', listener: (code: number) => void): this;
+  once(event: 'exit', listener: (code: number) => void): this;
+  terminate(): Promise<number>;
+}
 
 /** What the main thread knows of one destination, mirrored from the workers' events. */
 export interface KnownDestination {
@@ -49,7 +67,7 @@ const emptyCounters = (): HealthCounters => ({
 /** One checker worker and the part of the plan it runs. */
 interface Slot {
   index: number;
-  worker: Worker | undefined;
+  worker: CheckerThread | undefined;
   plan: HealthCheckPlan;
   lastHeartbeat: number;
   /**
@@ -80,6 +98,12 @@ function partition(plan: HealthCheckPlan, n: number): HealthCheckPlan[] {
   return parts;
 }
 
+function newSlots(plan: HealthCheckPlan, n: number): Slot[] {
+  return partition(plan, n).map((part, index) => ({
+    index, worker: undefined, plan: part, lastHeartbeat: 0, beat: new Int32Array(0), lastBeat: 0, heard: false, restartTimer: undefined, crashStreak: 0, startedAt: 0,
+  }));
+}
+
 /**
  * The health checks as the daemon sees them: start(plan) / reload(plan) / stop(), a stream of changes,
  * and snapshots. The checks themselves run in worker threads (see checkerWorker.ts); this class keeps a
@@ -101,6 +125,7 @@ export class HealthCheckService {
   readonly quorum = new Map<string, boolean>();
   /** How many times a worker was restarted after dying or hanging. */
   restarts = 0;
+  private current: CheckerPlacement = 'worker';
 
   constructor(private readonly options: HealthCheckServiceOptions = {}) {}
 
@@ -119,10 +144,8 @@ export class HealthCheckService {
     if (this.started) throw new Error('health checks already started');
     this.started = true;
     this.stopping = false;
-    const n = Math.max(1, Math.floor(this.options.workers ?? 1));
-    this.slots = partition(plan, n).map((part, index) => ({
-      index, worker: undefined, plan: part, lastHeartbeat: 0, beat: new Int32Array(0), lastBeat: 0, heard: false, restartTimer: undefined, crashStreak: 0, startedAt: 0,
-    }));
+    this.current = this.placementFor(plan);
+    this.slots = newSlots(plan, this.loopCount());
     for (const slot of this.slots) this.spawn(slot);
     const timeout = this.options.heartbeatTimeoutMs ?? 10_000;
     const startTimeout = Math.max(timeout, this.options.startTimeoutMs ?? 120_000);
@@ -135,7 +158,8 @@ export class HealthCheckService {
           slot.lastHeartbeat = performance.now();
         }
         const limit = slot.heard ? timeout : startTimeout;
-        if (slot.worker && performance.now() - slot.lastHeartbeat > limit) {
+        // A loop on this thread is silent only while this thread is: nothing here could act on it.
+        if (this.current === 'worker' && slot.worker && performance.now() - slot.lastHeartbeat > limit) {
           this.options.onTrouble?.(`checker worker ${slot.index} silent for ${limit} ms${slot.heard ? '' : ' after its start'}: restarting it`);
           void slot.worker.terminate();
         }
@@ -150,11 +174,51 @@ export class HealthCheckService {
       this.start(plan);
       return;
     }
+    const placement = this.placementFor(plan);
+    if (placement !== this.current) {
+      this.move(plan, placement);
+      return;
+    }
     const parts = partition(plan, this.slots.length);
     for (const slot of this.slots) {
       slot.plan = parts[slot.index]!;
       this.send(slot, { type: 'reload', plan: slot.plan });
     }
+  }
+
+  private loopCount(): number {
+    return this.current === 'inline' ? 1 : Math.max(1, Math.floor(this.options.workers ?? 1));
+  }
+
+  private placementFor(plan: HealthCheckPlan): CheckerPlacement {
+    const p = this.options.placement ?? 'worker';
+    return typeof p === 'function' ? p(plan) : p;
+  }
+
+  /**
+   * A reload that moves the checks between this thread and a worker: the old loops end as in a restart
+   * (no omega scripts) and the new ones start seeded with the mirror, so the table does not flap.
+   */
+  private move(plan: HealthCheckPlan, placement: CheckerPlacement): void {
+    for (const slot of this.slots) {
+      clearTimeout(slot.restartTimer);
+      const old = slot.worker;
+      slot.worker = undefined; // its exit is not a crash
+      void old?.terminate();
+    }
+    this.options.onTrouble?.(`checks move to ${placement === 'inline' ? 'the main thread' : 'a worker thread'} (the reloaded config's checks)`);
+    this.current = placement;
+    this.slots = newSlots(plan, this.loopCount());
+    // The new loops start from the plan: what it no longer has, they never mention. Its removal is what the
+    // old loops' reload would have said.
+    const planned = new Map(plan.virtualServers.map((vs) => [vs.key, new Set([...vs.realServers.map((rs) => rs.key), ...(vs.sorryServer ? [vs.sorryServer.key] : [])])]));
+    for (const [vsKey, destinations] of this.known) {
+      for (const [rsKey, d] of destinations) {
+        if (planned.get(vsKey)?.has(rsKey) || (!d.inTable && !d.alive)) continue;
+        this.apply({ kind: 'realServer', virtualServer: vsKey, realServer: rsKey, alive: false, inTable: false, weight: 0, sorryServer: d.sorryServer, reason: 'removed from configuration' });
+      }
+    }
+    for (const slot of this.slots) this.spawn(slot);
   }
 
   /** Stops the checks (running omega scripts in the workers), then the workers. */
@@ -220,6 +284,11 @@ export class HealthCheckService {
     return worker ? worker.terminate() : Promise.resolve(0);
   }
 
+  /** Where the checker loop runs now. */
+  get placement(): CheckerPlacement {
+    return this.current;
+  }
+
   /** Thread ids of the running workers (undefined while one is being restarted). */
   get workerThreadIds(): Array<number | undefined> {
     return this.slots.map((s) => s.worker?.threadId);
@@ -233,10 +302,12 @@ export class HealthCheckService {
     if (this.stopping || !this.started) return;
     slot.beat = new Int32Array(new SharedArrayBuffer(4));
     slot.lastBeat = 0;
-    const worker = startWorker(sibling(import.meta.url, './worker/checkerWorker'), {
-      workerData: { beat: slot.beat },
-      resourceLimits: { maxYoungGenerationSizeMb: this.options.workerYoungGenerationMb ?? DEFAULT_WORKER_YOUNG_GENERATION_MB },
-    });
+    const worker: CheckerThread = this.current === 'inline'
+      ? new InlineChecker(slot.beat)
+      : startWorker(sibling(import.meta.url, './worker/checkerWorker'), {
+        workerData: { beat: slot.beat },
+        resourceLimits: { maxYoungGenerationSizeMb: this.options.workerYoungGenerationMb ?? DEFAULT_WORKER_YOUNG_GENERATION_MB },
+      });
     slot.worker = worker;
     slot.heard = false;
     slot.lastHeartbeat = performance.now();

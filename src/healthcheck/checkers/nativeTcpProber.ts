@@ -5,6 +5,7 @@
  * retries and warmup stay with the engine — and a timeout is decided only after the epoll set was drained,
  * with how late its timer fired (see ProbeResult.timedOutLateMs).
  */
+import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { isIP } from 'node:net';
 import { constants } from 'node:os';
@@ -230,6 +231,19 @@ export function nativeTcpProber(): NativeTcpProber | null {
     loaded = null;
   }
   return loaded;
+}
+
+/**
+ * Whether TCP_CHECKs would repeat in native watches — the addon is built, and neither TSLVSD_TCP_PROBER=node
+ * nor TSLVSD_TCP_REPEAT=engine asks otherwise — told without opening a prober on this thread.
+ */
+export function nativeTcpWatchesAvailable(): boolean {
+  if (process.env.TSLVSD_TCP_PROBER === 'node' || process.env.TSLVSD_TCP_REPEAT === 'engine') return false;
+  try {
+    return existsSync(addonFile(import.meta.url, 3, 'tslvsd_tcp_prober'));
+  } catch {
+    return false;
+  }
 }
 
 /** What this thread's watches counted (see NativeTcpProber.collect); nothing if the prober was never opened. */

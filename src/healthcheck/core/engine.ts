@@ -229,12 +229,24 @@ export class HealthCheckEngine {
 
   /** Stops every checker; with omega, runs notify_down of alive real servers and quorum_down. */
   stop(): void {
+    this.halt(true);
+  }
+
+  /**
+   * Stops every checker without omega's scripts: the checks are being handed to a new loop (a restart, a
+   * move between threads) that carries their state on, not shut down.
+   */
+  abandon(): void {
+    this.halt(false);
+  }
+
+  private halt(omega: boolean): void {
     if (!this.running) return;
     this.running = false;
     this.timers.clear(); // the hung deadlines of probes in flight too: nothing keeps the loop alive
     for (const vs of this.vss.values()) {
       for (const list of vs.checkers.values()) for (const c of list) this.cancel(c);
-      if (!vs.state.plan.omega) continue;
+      if (!omega || !vs.state.plan.omega) continue;
       for (const rs of vs.state.realServers.values()) {
         if (vs.state.isAlive(rs) && rs.plan.notifyDown) this.runScript(rs.plan.notifyDown);
       }
