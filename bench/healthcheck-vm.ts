@@ -5,16 +5,17 @@
  * the project VM:
  *
  *   bash scripts/vm/run.sh node --import tsx bench/healthcheck-vm.ts [--servers 500,1000,2000] [--seconds 20]
- *        [--victims 50] [--directors keepalived,tslvsd]   (npm run bench:healthcheck-vm)
+ *        [--victims 50] [--directors keepalived,tslvsd,bundle]   (npm run bench:healthcheck-vm)
  *
  * Per director and N: time until the table holds all N destinations; checks per second achieved (connections
  * accepted by the listener); CPU of the daemon's process tree (threads and children, from /proc); peak RSS
  * (sum of VmHWM); detection latency (the victims' listener stops → each victim gone from /proc/net/ip_vs,
  * looked at every 100 ms, then confirmed by `ipvsadm -Ln`) and recovery latency (listener back → each victim
  * back). Ends with a side-by-side table and the ratios. keepalived runs as `keepalived -n -l -D -G --check`;
- * tslvsd as compiled JavaScript (see TSLVSD_ENTRY).
+ * tslvsd as compiled JavaScript (see TSLVSD_ENTRY), as `npm ci` installs it, and ("bundle") as the Debian
+ * package runs it: the esbuild bundle (built here by scripts/bundle.mjs) under `node --max-semi-space-size=1`.
  */
-import { spawn, execFile, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, execFile, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { parseArgs, promisify } from 'node:util';
@@ -30,7 +31,7 @@ const { values } = parseArgs({
     servers: { type: 'string', default: '500,1000,2000' },
     seconds: { type: 'string', default: '20' },
     victims: { type: 'string', default: '50' },
-    directors: { type: 'string', default: 'keepalived,tslvsd' },
+    directors: { type: 'string', default: 'keepalived,tslvsd,bundle' },
     port: { type: 'string', default: '18080' },
     'connect-timeout': { type: 'string', default: '2' },
   },
@@ -41,13 +42,16 @@ const VICTIMS = Number(values.victims);
 const PORT = Number(values.port);
 const VICTIM_PORT = PORT + 1;
 const CONNECT_TIMEOUT_S = Number(values['connect-timeout']);
-type Director = 'keepalived' | 'tslvsd';
+type Director = 'keepalived' | 'tslvsd' | 'bundle';
 const DIRECTORS = values.directors.split(',') as Director[];
 const WORK = '/tmp/hcbench-vm';
 const CHECKOUT = new URL('..', import.meta.url).pathname;
 
 /** tslvsd is started as installed: `node bin/tslvsd.js --check-only …` (compiled JavaScript from dist/, no tsx). */
 const TSLVSD_ENTRY = [`${CHECKOUT}bin/tslvsd.js`, '--config-id', 'hcbench'];
+/** The bundle, as the package's unit runs it (`#!/usr/bin/node --max-semi-space-size=1`, packaging/). */
+const BUNDLE_DIR = `${WORK}/bundle`;
+const BUNDLE_ENTRY = ['--max-semi-space-size=1', `${BUNDLE_DIR}/tslvsd.mjs`, '--config-id', 'hcbench'];
 /** Extra node options for tslvsd, space-separated (e.g. `--cpu-prof --cpu-prof-dir=DIR`: not allowed in NODE_OPTIONS). */
 const TSLVSD_NODE_ARGS = (process.env.TSLVSD_BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
 
@@ -163,9 +167,10 @@ class Daemon {
   readonly tail: string[] = [];
   exited: number | string | null = null;
   constructor(director: Director, configFile: string) {
+    const tslvsdArgs = ['--check-only', '--config', configFile, '--metrics-listen', 'off', '--log-level', 'warn'];
     const [cmd, args] = director === 'keepalived'
       ? ['keepalived', ['-n', '-l', '-D', '-G', '--check', '-f', configFile, '-p', `${WORK}/keepalived.pid`, '-c', `${WORK}/checkers.pid`]] as const
-      : [process.execPath, [...TSLVSD_NODE_ARGS, ...TSLVSD_ENTRY, '--check-only', '--config', configFile, '--metrics-listen', 'off', '--log-level', 'warn']] as const;
+      : [process.execPath, [...TSLVSD_NODE_ARGS, ...(director === 'bundle' ? BUNDLE_ENTRY : TSLVSD_ENTRY), ...tslvsdArgs]] as const;
     this.child = spawn(cmd, [...args], { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     for (const s of [this.child.stdout!, this.child.stderr!]) {
       createInterface({ input: s }).on('line', (l) => { this.tail.push(l); if (this.tail.length > 30) this.tail.shift(); });
@@ -282,7 +287,7 @@ async function measure(director: Director, servers: number, listener: Listener):
     const ipvsadmSeesBack = await ipvsadmDestinations(layout.victimService);
     console.log(`recovery: ${recover.length}/${layout.victims.length} back (ipvsadm -Ln then lists ${layout.victims.filter((v) => ipvsadmSeesBack.has(v)).length}), p50 ${pct(recover, 50).toFixed(0)} ms, max ${(recover.at(-1) ?? NaN).toFixed(0)} ms`);
     // What the daemon itself said (tslvsd runs at --log-level warn: worker restarts, behind-schedule lines).
-    if (director === 'tslvsd') for (const l of daemon.tail.slice(-8)) console.log(`  tslvsd: ${l.slice(0, 400)}`);
+    if (director !== 'keepalived') for (const l of daemon.tail.slice(-8)) console.log(`  ${director}: ${l.slice(0, 400)}`);
     return { director, servers, tableFullS, checksPerS, cpuPct, listenerCpuPct, machineBusyPct, peakRssMiB, missingDuringRun, detect, recover, detected: detect.length, recovered: recover.length };
   } finally {
     await daemon.stop();
@@ -296,10 +301,12 @@ function table(results: Result[]): string {
   for (const servers of SERVER_COUNTS) {
     const k = results.find((r) => r.servers === servers && r.director === 'keepalived');
     const t = results.find((r) => r.servers === servers && r.director === 'tslvsd');
+    const b = results.find((r) => r.servers === servers && r.director === 'bundle');
     const line = (name: string, get: (r: Result) => number, digits = 0): string => {
       const kv = k ? get(k) : NaN;
       const tv = t ? get(t) : NaN;
-      return `| ${servers.toLocaleString('en-US')} | ${name} | ${f(kv, digits)} | ${f(tv, digits)} | ${f(tv / kv, 2)} |`;
+      const bv = b ? get(b) : NaN;
+      return `| ${servers.toLocaleString('en-US')} | ${name} | ${f(kv, digits)} | ${f(tv, digits)} | ${f(tv / kv, 2)} | ${f(bv, digits)} | ${f(bv / kv, 2)} |`;
     };
     rows.push(
       line(`checks per second (asked ${servers.toLocaleString('en-US')})`, (r) => r.checksPerS),
@@ -315,7 +322,11 @@ function table(results: Result[]): string {
       line('recovery max, ms', (r) => (r.recovered === VICTIMS ? r.recover.at(-1)! : NaN)),
     );
   }
-  return ['| real servers | figure | keepalived 2.2.7 | tslvsd | tslvsd / keepalived |', '| --- | --- | --- | --- | --- |', ...rows].join('\n');
+  return [
+    '| real servers | figure | keepalived 2.2.7 | tslvsd (dist/) | / keepalived | tslvsd (bundle) | / keepalived |',
+    '| --- | --- | --- | --- | --- | --- | --- |',
+    ...rows,
+  ].join('\n');
 }
 
 async function main(): Promise<void> {
@@ -324,9 +335,13 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   mkdirSync(WORK, { recursive: true });
+  if (DIRECTORS.includes('bundle')) {
+    const bundled = spawnSync(process.execPath, [`${CHECKOUT}scripts/bundle.mjs`, '--outdir', BUNDLE_DIR], { stdio: ['ignore', 'ignore', 'inherit'] });
+    if (bundled.status !== 0) throw new Error('scripts/bundle.mjs failed');
+  }
   const version = await run('keepalived', ['--version']).catch((e: { stdout?: string; stderr?: string }) => ({ stdout: e.stdout ?? '', stderr: e.stderr ?? '' }));
   const kv = `${version.stdout}${version.stderr}`;
-  console.log(`healthcheck-vm: ${SERVER_COUNTS.join(', ')} real servers, TCP_CHECK delay_loop 1, connect_timeout ${CONNECT_TIMEOUT_S}, retry 1, delay_before_retry 1; ${VICTIMS} victims; ${SECONDS} s measured; node ${process.version}; ${kv.split('\n')[0] ?? ''}; tslvsd via bin/tslvsd.js`);
+  console.log(`healthcheck-vm: ${SERVER_COUNTS.join(', ')} real servers, TCP_CHECK delay_loop 1, connect_timeout ${CONNECT_TIMEOUT_S}, retry 1, delay_before_retry 1; ${VICTIMS} victims; ${SECONDS} s measured; node ${process.version}; ${kv.split('\n')[0] ?? ''}; tslvsd via bin/tslvsd.js (dist/) and the bundle`);
   const listener = new Listener();
   const results: Result[] = [];
   try {
