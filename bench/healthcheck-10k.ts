@@ -13,11 +13,6 @@
 import { parseArgs } from 'node:util';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { HealthCheckService } from '../src/healthcheck/service.js';
-import { HealthCheckEngine } from '../src/healthcheck/core/engine.js';
-import { realProbes, stopProbes } from '../src/healthcheck/checkers/index.js';
-import { SystemClock } from '../src/util/clock.js';
-import type { HealthSnapshot, RealServerChange } from '../src/healthcheck/events.js';
-import type { HealthCheckPlan } from '../src/healthcheck/plan.js';
 import { LoopbackListener, loopbackPlan } from './helpers/loopbackChecks.js';
 
 const { values } = parseArgs({
@@ -28,7 +23,8 @@ const { values } = parseArgs({
     port: { type: 'string', default: '18080' },
     workers: { type: 'string', default: '1' },
     'virtual-servers': { type: 'string', default: '100' },
-    // For contrast only: run the same engine and probes on the main thread, as a single-loop design would.
+    // The checker loop on the main thread (the service's 'inline' placement, the daemon's for TCP_CHECKs
+    // up to 2,000 a second) rather than in its worker thread.
     'in-main-thread': { type: 'boolean', default: false },
     // The checker worker's young generation (MiB); default: the service's own.
     'young-gen-mb': { type: 'string' },
@@ -42,28 +38,6 @@ const VICTIM_PORT = PORT + 1;
 const WORKERS = Number(values.workers);
 const VIRTUAL_SERVERS = Math.max(1, Number(values['virtual-servers']));
 const IN_MAIN_THREAD = values['in-main-thread'] === true;
-
-/** The checks as measured: HealthCheckService (worker threads) or, for contrast, the engine on this thread. */
-interface Checks {
-  onChange(l: (c: RealServerChange) => void): void;
-  start(plan: HealthCheckPlan): void;
-  snapshot(timeoutMs: number): Promise<HealthSnapshot | null>;
-  stop(): Promise<void>;
-}
-
-function mainThreadChecks(): Checks {
-  const listeners: Array<(c: RealServerChange) => void> = [];
-  const engine = new HealthCheckEngine({
-    clock: new SystemClock(), random: Math.random, probes: realProbes, scripts: { run: () => {} },
-    onEvent: (e) => { if (e.kind === 'realServer') for (const l of listeners) l(e); },
-  });
-  return {
-    onChange: (l) => listeners.push(l),
-    start: (plan) => engine.start(plan),
-    snapshot: () => Promise.resolve(engine.snapshot()),
-    stop: () => { engine.stop(); stopProbes(); return Promise.resolve(); },
-  };
-}
 
 function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return NaN;
@@ -94,7 +68,7 @@ class JitterProbe {
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 async function main(): Promise<void> {
-  console.log(`healthcheck bench: ${SERVERS} real servers in ${VIRTUAL_SERVERS} virtual servers, TCP_CHECK delay_loop 1 s, ${VICTIMS} victims, ${SECONDS} s measured, ${IN_MAIN_THREAD ? 'checks ON THE MAIN THREAD (contrast run)' : `${WORKERS} checker worker(s)`}`);
+  console.log(`healthcheck bench: ${SERVERS} real servers in ${VIRTUAL_SERVERS} virtual servers, TCP_CHECK delay_loop 1 s, ${VICTIMS} victims, ${SECONDS} s measured, ${IN_MAIN_THREAD ? 'checks on the main thread' : `${WORKERS} checker worker(s)`}`);
   console.log(`machine: ${(await import('node:os')).cpus().length} CPUs, load average ${(await import('node:os')).loadavg().map((l) => l.toFixed(2)).join(' ')}, node ${process.version}`);
   const listener = new LoopbackListener(PORT, VICTIM_PORT);
   await listener.next(); // ready
@@ -104,10 +78,10 @@ async function main(): Promise<void> {
   await sleep(Math.min(SECONDS, 10) * 1_000 + 500);
   console.log(`main-loop 1 s timer jitter, idle:          ${jitter.stop()}`);
 
-  const svc: Checks = IN_MAIN_THREAD
-    ? mainThreadChecks()
-    : new HealthCheckService({ workers: WORKERS, heartbeatTimeoutMs: 30_000,
-      ...(values['young-gen-mb'] !== undefined ? { workerYoungGenerationMb: Number(values['young-gen-mb']) } : {}), onTrouble: (m) => console.log(`trouble: ${m}`) });
+  const svc = new HealthCheckService({
+    placement: IN_MAIN_THREAD ? 'inline' : 'worker', workers: WORKERS, heartbeatTimeoutMs: 30_000,
+    ...(values['young-gen-mb'] !== undefined ? { workerYoungGenerationMb: Number(values['young-gen-mb']) } : {}), onTrouble: (m) => console.log(`trouble: ${m}`),
+  });
   const downAt = new Map<string, number>();
   const upAt = new Map<string, number>();
   svc.onChange((c) => {

@@ -53,12 +53,16 @@ export function cpuBetween(before: Map<number, number>, after: Map<number, numbe
   return sum;
 }
 
-/** Sum over the tree of each process's peak resident set (VmHWM), in bytes. */
-export function treePeakRssBytes(root: number): number {
+/**
+ * Sum over the tree of each process's resident set, in bytes: its peak (VmHWM, start-up's transient
+ * garbage included) or now (VmRSS: after V8's memory reducer has given the start's heap pages back).
+ */
+export function treeRssBytes(root: number, which: 'VmHWM' | 'VmRSS'): number {
   let sum = 0;
+  const field = new RegExp(`^${which}:\\s+(\\d+) kB`, 'm');
   for (const pid of processTree(root)) {
     try {
-      const m = /^VmHWM:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+      const m = field.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
       if (m) sum += Number(m[1]) * 1024;
     } catch {
       // gone

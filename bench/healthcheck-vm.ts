@@ -8,8 +8,8 @@
  *        [--victims 50] [--directors keepalived,tslvsd,bundle]   (npm run bench:healthcheck-vm)
  *
  * Per director and N: time until the table holds all N destinations; checks per second achieved (connections
- * accepted by the listener); CPU of the daemon's process tree (threads and children, from /proc); peak RSS
- * (sum of VmHWM); detection latency (the victims' listener stops → each victim gone from /proc/net/ip_vs,
+ * accepted by the listener); CPU of the daemon's process tree (threads and children, from /proc); RSS of
+ * the tree at the end of the measured run (sum of VmRSS) and its peak (sum of VmHWM); detection latency (the victims' listener stops → each victim gone from /proc/net/ip_vs,
  * looked at every 100 ms, then confirmed by `ipvsadm -Ln`) and recovery latency (listener back → each victim
  * back). Ends with a side-by-side table and the ratios. keepalived runs as `keepalived -n -l -D -G --check`;
  * tslvsd as compiled JavaScript (see TSLVSD_ENTRY), as `npm ci` installs it, and ("bundle") as the Debian
@@ -21,7 +21,7 @@ import { createInterface } from 'node:readline';
 import { parseArgs, promisify } from 'node:util';
 import { loadavg } from 'node:os';
 import { buildBenchConfig } from './healthcheck-vm-config.js';
-import { cpuBetween, threadCpuSeconds, treeCpuSeconds, treePeakRssBytes } from './healthcheck-vm-proc.js';
+import { cpuBetween, threadCpuSeconds, treeCpuSeconds, treeRssBytes } from './healthcheck-vm-proc.js';
 
 const run = promisify(execFile);
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -195,6 +195,8 @@ interface Result {
   listenerCpuPct: number;
   machineBusyPct: number;
   peakRssMiB: number;
+  /** Sum of VmRSS at the end of the measured run. */
+  rssMiB: number;
   missingDuringRun: number;
   detect: number[];
   recover: number[];
@@ -265,7 +267,8 @@ async function measure(director: Director, servers: number, listener: Listener):
     const listenerCpu1 = treeCpuSeconds(listener.child.pid!);
     const machine1 = machineJiffies();
     const wall = (performance.now() - w0) / 1000;
-    const peakRssMiB = treePeakRssBytes(daemon.pid) / 2 ** 20;
+    const peakRssMiB = treeRssBytes(daemon.pid, 'VmHWM') / 2 ** 20;
+    const rssMiB = treeRssBytes(daemon.pid, 'VmRSS') / 2 ** 20;
     const busiest = [...threads1].map(([t, s]) => [t, ((s - (threads0.get(t) ?? 0)) / wall) * 100] as const).sort((a, b) => b[1] - a[1]).slice(0, 3);
     console.log(`busiest threads of the daemon's main process: ${busiest.map(([t, p]) => `${t} ${p.toFixed(1)} %`).join(', ')}`);
     const missingDuringRun = servers - (await ipvsadmDestinations()).size;
@@ -273,7 +276,7 @@ async function measure(director: Director, servers: number, listener: Listener):
     const cpuPct = (cpuBetween(cpu0, cpu1) / wall) * 100;
     const listenerCpuPct = (cpuBetween(listenerCpu0, listenerCpu1) / wall) * 100;
     const machineBusyPct = ((machine1.busy - machine0.busy) / (machine1.total - machine0.total)) * 100;
-    console.log(`checks/s ${checksPerS.toFixed(0)} (asked ${servers}), CPU ${cpuPct.toFixed(1)} % of the VM's core over ${cpu1.size} process(es), peak RSS ${peakRssMiB.toFixed(1)} MiB, missing from table ${missingDuringRun}; listener CPU ${listenerCpuPct.toFixed(1)} %, whole VM busy ${machineBusyPct.toFixed(0)} %`);
+    console.log(`checks/s ${checksPerS.toFixed(0)} (asked ${servers}), CPU ${cpuPct.toFixed(1)} % of the VM's core over ${cpu1.size} process(es), RSS ${rssMiB.toFixed(1)} MiB (peak ${peakRssMiB.toFixed(1)}), missing from table ${missingDuringRun}; listener CPU ${listenerCpuPct.toFixed(1)} %, whole VM busy ${machineBusyPct.toFixed(0)} %`);
 
     await listener.ask('stop');
     const stopAt = performance.now();
@@ -288,7 +291,7 @@ async function measure(director: Director, servers: number, listener: Listener):
     console.log(`recovery: ${recover.length}/${layout.victims.length} back (ipvsadm -Ln then lists ${layout.victims.filter((v) => ipvsadmSeesBack.has(v)).length}), p50 ${pct(recover, 50).toFixed(0)} ms, max ${(recover.at(-1) ?? NaN).toFixed(0)} ms`);
     // What the daemon itself said (tslvsd runs at --log-level warn: worker restarts, behind-schedule lines).
     if (director !== 'keepalived') for (const l of daemon.tail.slice(-8)) console.log(`  ${director}: ${l.slice(0, 400)}`);
-    return { director, servers, tableFullS, checksPerS, cpuPct, listenerCpuPct, machineBusyPct, peakRssMiB, missingDuringRun, detect, recover, detected: detect.length, recovered: recover.length };
+    return { director, servers, tableFullS, checksPerS, cpuPct, listenerCpuPct, machineBusyPct, peakRssMiB, rssMiB, missingDuringRun, detect, recover, detected: detect.length, recovered: recover.length };
   } finally {
     await daemon.stop();
     await run('ipvsadm', ['-C']);
@@ -314,6 +317,7 @@ function table(results: Result[]): string {
       line('CPU of the listener, %', (r) => r.listenerCpuPct, 1),
       line('whole VM busy, %', (r) => r.machineBusyPct),
       line('real servers missing from the table in steady state', (r) => r.missingDuringRun),
+      line('RSS at the end of the measured run, MiB (sum of VmRSS)', (r) => r.rssMiB, 1),
       line('peak RSS, MiB (sum of VmHWM)', (r) => r.peakRssMiB, 1),
       line('table full after start, s', (r) => r.tableFullS, 1),
       line(`detection p50, ms (${VICTIMS} victims)`, (r) => pct(r.detect, 50)),

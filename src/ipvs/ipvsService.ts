@@ -188,6 +188,10 @@ export class IpvsService {
     if (!this.dirty) return report;
     const run = (async () => {
       // Tolerated errors mean the kernel moved under us: look again (everything), at most twice more.
+      // Changes that came during the passes set dirty too; what is still dirty after the third is left
+      // set, for the sync() calls waiting on this run: clearing it here left a change made during the
+      // third pass to the periodic sync, 10 s later (victims coming back 12 s late in the VM bench).
+      // (Races three times over leave it set too: harmless, every sync() sets it first.)
       for (let pass = 0; pass < 3 && this.dirty; pass++) {
         this.dirty = false;
         report = await this.syncOnce(this.takeScope());
@@ -196,7 +200,6 @@ export class IpvsService {
           this.fullReadWanted = true;
         }
       }
-      this.dirty = false;
     })();
     this.running = run;
     try {
