@@ -71,6 +71,19 @@ export function encodeSnapshot(s: HealthSnapshot): CompactSnapshot {
 }
 
 export function decodeSnapshot(c: CompactSnapshot): HealthSnapshot {
+  const steps = decodeSnapshotSteps(c);
+  for (;;) {
+    const step = steps.next();
+    if (step.done) return step.value;
+  }
+}
+
+/**
+ * decodeSnapshot one virtual server at a time: each step yields the checkers decoded so far, so that a
+ * caller on a loop that must stay responsive (the main thread's VRRP) can spread 10,000 checkers over
+ * several turns (see decodeSnapshotSliced in service.ts) instead of holding the loop for the whole.
+ */
+export function* decodeSnapshotSteps(c: CompactSnapshot): Generator<number, HealthSnapshot, undefined> {
   const table = c.strings.length ? c.strings.split('\n') : [];
   const str = (i: number): string => table[i] ?? '';
   const out: HealthSnapshot = { virtualServers: [], counters: { ...c.counters }, scheduleLatenessMs: c.scheduleLatenessMs };
@@ -114,6 +127,7 @@ export function decodeSnapshot(c: CompactSnapshot): HealthSnapshot {
       sorryActive: c.vs[vi + 5] === 1,
       realServers,
     });
+    yield ci / CK_W;
   }
   return out;
 }
