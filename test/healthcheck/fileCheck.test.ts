@@ -6,6 +6,7 @@ import { fileCheckVerdict } from '../../src/healthcheck/core/fileCheck.js';
 import type { RealServerChange } from '../../src/healthcheck/events.js';
 import type { HealthCheckPlan } from '../../src/healthcheck/plan.js';
 import { HealthCheckService } from '../../src/healthcheck/service.js';
+import { waitFor } from './helpers/tcpBackend.js';
 
 describe('FILE_CHECK verdict (keepalived check_file.c / track_file.c)', () => {
   it('weight 0: a non-zero value takes the server down; reverse: a zero value does', () => {
@@ -33,15 +34,6 @@ afterEach(async () => {
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
 
-async function waitFor<T>(fn: () => T | undefined, ms: number): Promise<T> {
-  const end = performance.now() + ms;
-  for (;;) {
-    const v = fn();
-    if (v !== undefined) return v;
-    if (performance.now() > end) throw new Error(`condition not met within ${ms} ms`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 describe('FILE_CHECK in the health-check service (worker thread, a real file)', () => {
   it('takes the real server out while the file says so, changes its weight, and brings it back', async () => {

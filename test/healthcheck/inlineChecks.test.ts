@@ -1,34 +1,12 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { threadId } from 'node:worker_threads';
 import { HealthCheckService } from '../../src/healthcheck/service.js';
 import type { HealthCheckPlan, TcpCheckSpec } from '../../src/healthcheck/plan.js';
 import type { RealServerChange } from '../../src/healthcheck/events.js';
 import type { CheckerPlacement } from '../../src/healthcheck/worker/placement.js';
 import { nativeTcpWatchesAvailable } from '../../src/healthcheck/checkers/nativeTcpProber.js';
+import { TcpBackend, waitFor } from './helpers/tcpBackend.js';
 
-/** A TCP listener that can be stopped and restarted on the same port. */
-class Backend {
-  private server: Server | undefined;
-  private readonly conns = new Set<Socket>();
-  port = 0;
-  async up(): Promise<void> {
-    const s = createServer((c) => {
-      this.conns.add(c);
-      c.on('close', () => this.conns.delete(c));
-      c.on('error', () => {});
-      c.end();
-    });
-    await new Promise<void>((r) => s.listen(this.port, '127.0.0.1', () => r()));
-    this.port = (s.address() as AddressInfo).port;
-    this.server = s;
-  }
-  async down(): Promise<void> {
-    for (const c of this.conns) c.destroy();
-    await new Promise((r) => (this.server ? this.server.close(r) : r(undefined)));
-    this.server = undefined;
-  }
-}
 
 const tcpTo = (port: number): TcpCheckSpec => ({
   type: 'TCP_CHECK',
@@ -45,25 +23,16 @@ function plan(port: number, keys = ['rs1']): HealthCheckPlan {
   };
 }
 
-async function waitFor<T>(fn: () => T | undefined, ms: number): Promise<T> {
-  const end = performance.now() + ms;
-  for (;;) {
-    const v = fn();
-    if (v !== undefined) return v;
-    if (performance.now() > end) throw new Error(`condition not met within ${ms} ms`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 const services: HealthCheckService[] = [];
-const backends: Backend[] = [];
+const backends: TcpBackend[] = [];
 afterEach(async () => {
   await Promise.all(services.splice(0).map((s) => s.stop()));
   await Promise.all(backends.splice(0).map((b) => b.down()));
 });
 
-async function started(): Promise<Backend> {
-  const backend = new Backend();
+async function started(): Promise<TcpBackend> {
+  const backend = new TcpBackend();
   backends.push(backend);
   await backend.up();
   return backend;

@@ -1,5 +1,4 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,29 +6,8 @@ import type { Worker } from 'node:worker_threads';
 import { HealthCheckService } from '../../src/healthcheck/service.js';
 import type { HealthCheckPlan } from '../../src/healthcheck/plan.js';
 import type { RealServerChange } from '../../src/healthcheck/events.js';
+import { TcpBackend, waitFor } from './helpers/tcpBackend.js';
 
-/** A TCP listener that can be stopped and restarted on the same port. */
-class Backend {
-  private server: Server | undefined;
-  private readonly conns = new Set<Socket>();
-  port = 0;
-  async up(): Promise<void> {
-    const s = createServer((c) => {
-      this.conns.add(c);
-      c.on('close', () => this.conns.delete(c));
-      c.on('error', () => {});
-      c.end();
-    });
-    await new Promise<void>((r) => s.listen(this.port, '127.0.0.1', () => r()));
-    this.port = (s.address() as AddressInfo).port;
-    this.server = s;
-  }
-  async down(): Promise<void> {
-    for (const c of this.conns) c.destroy();
-    await new Promise((r) => (this.server ? this.server.close(r) : r(undefined)));
-    this.server = undefined;
-  }
-}
 
 function plan(port: number, delayLoopMs = 200): HealthCheckPlan {
   return {
@@ -47,18 +25,9 @@ function plan(port: number, delayLoopMs = 200): HealthCheckPlan {
   };
 }
 
-async function waitFor<T>(fn: () => T | undefined, ms: number): Promise<T> {
-  const end = performance.now() + ms;
-  for (;;) {
-    const v = fn();
-    if (v !== undefined) return v;
-    if (performance.now() > end) throw new Error(`condition not met within ${ms} ms`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 const services: HealthCheckService[] = [];
-const backends: Backend[] = [];
+const backends: TcpBackend[] = [];
 afterEach(async () => {
   await Promise.all(services.splice(0).map((s) => s.stop()));
   await Promise.all(backends.splice(0).map((b) => b.down()));
@@ -66,7 +35,7 @@ afterEach(async () => {
 
 describe('HealthCheckService (checks in a worker thread)', () => {
   it('reports a real server up, down when its listener stops, up again when it returns', async () => {
-    const backend = new Backend();
+    const backend = new TcpBackend();
     backends.push(backend);
     await backend.up();
     const svc = new HealthCheckService();
@@ -97,7 +66,7 @@ describe('HealthCheckService (checks in a worker thread)', () => {
   });
 
   it('restarts a worker that dies, seeded with the known state so the table does not flap', async () => {
-    const backend = new Backend();
+    const backend = new TcpBackend();
     backends.push(backend);
     await backend.up();
     const troubles: string[] = [];
@@ -121,7 +90,7 @@ describe('HealthCheckService (checks in a worker thread)', () => {
   });
 
   it('a worker whose loop is stuck misses heartbeats and is replaced, without a table flap', async () => {
-    const backend = new Backend();
+    const backend = new TcpBackend();
     backends.push(backend);
     await backend.up();
     const troubles: string[] = [];
@@ -145,7 +114,7 @@ describe('HealthCheckService (checks in a worker thread)', () => {
   });
 
   it('a new worker slow to send its first heartbeat (loading) is given startTimeoutMs, not the heartbeat timeout', async () => {
-    const backend = new Backend();
+    const backend = new TcpBackend();
     backends.push(backend);
     await backend.up();
     const troubles: string[] = [];
@@ -163,8 +132,8 @@ describe('HealthCheckService (checks in a worker thread)', () => {
   });
 
   it('reload keeps an unchanged real server and adds a new one', async () => {
-    const a = new Backend();
-    const b = new Backend();
+    const a = new TcpBackend();
+    const b = new TcpBackend();
     backends.push(a, b);
     await a.up();
     await b.up();
@@ -187,7 +156,7 @@ describe('HealthCheckService (checks in a worker thread)', () => {
   });
 
   it('spreads virtual servers over several workers and merges their snapshots', async () => {
-    const backend = new Backend();
+    const backend = new TcpBackend();
     backends.push(backend);
     await backend.up();
     const svc = new HealthCheckService({ workers: 2 });
@@ -204,7 +173,7 @@ describe('HealthCheckService (checks in a worker thread)', () => {
   });
 
   it('omega: notify_down of alive servers runs at stop, which waits for it (bounded: 2 s, then its group is ended)', async () => {
-    const backend = new Backend();
+    const backend = new TcpBackend();
     backends.push(backend);
     await backend.up();
     const dir = mkdtempSync(join(tmpdir(), 'hc-omega-'));

@@ -1,6 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { existsSync, mkdirSync, mkdtempSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { tmpdir } from 'node:os';
@@ -8,6 +7,7 @@ import { join } from 'node:path';
 import type { HealthCheckPlan, RealServerPlan } from '../../src/healthcheck/plan.js';
 import type { HealthCounters, RealServerChange } from '../../src/healthcheck/events.js';
 import { nodeArgs } from '../../src/healthcheck/worker/moduleRunner.js';
+import { TcpBackend } from './helpers/tcpBackend.js';
 
 /**
  * The real checker, starved of CPU as in a small VM: it runs in a process of its own whose cgroup gets a
@@ -18,28 +18,6 @@ import { nodeArgs } from '../../src/healthcheck/worker/moduleRunner.js';
 const CPU_CGROUP_ROOT = '/sys/fs/cgroup/cpu';
 const canStarve = process.getuid?.() === 0 && existsSync(join(CPU_CGROUP_ROOT, 'cgroup.procs'));
 
-class Listener {
-  private readonly conns = new Set<Socket>();
-  port = 0;
-  private server: Server | undefined;
-  async up(): Promise<void> {
-    const s = createServer((c) => {
-      this.conns.add(c);
-      c.on('close', () => this.conns.delete(c));
-      c.on('error', () => {});
-      c.destroy();
-    });
-    // 0.0.0.0: every 127.x.y.z reaches it, so each real server has its own address.
-    await new Promise<void>((r) => s.listen({ port: 0, host: '0.0.0.0', backlog: 4096 }, () => r()));
-    this.port = (s.address() as AddressInfo).port;
-    this.server = s;
-  }
-  async down(): Promise<void> {
-    for (const c of this.conns) c.destroy();
-    await new Promise((r) => (this.server ? this.server.close(r) : r(undefined)));
-    this.server = undefined;
-  }
-}
 
 const HEALTHY = Number(process.env.STARVE_SERVERS ?? 1_000);
 const VICTIMS = 5;
@@ -79,8 +57,8 @@ interface ChildLine {
 
 describe('a checker starved of CPU', () => {
   it.skipIf(!canStarve)('takes no healthy server down, and still finds a closed listener down within its bound', async () => {
-    const healthy = new Listener();
-    const victims = new Listener();
+    const healthy = new TcpBackend('0.0.0.0');
+    const victims = new TcpBackend('0.0.0.0');
     await healthy.up();
     await victims.up();
     cleanup.push(() => healthy.down(), () => victims.down());
