@@ -1,9 +1,10 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Worker } from 'node:worker_threads';
 import { HealthCheckService } from '../../src/healthcheck/service.js';
+import { CHECKER_THREAD_NICE } from '../../src/healthcheck/worker/checkerThreadNice.js';
 import type { HealthCheckPlan } from '../../src/healthcheck/plan.js';
 import type { RealServerChange } from '../../src/healthcheck/events.js';
 import { TcpBackend, waitFor } from './helpers/tcpBackend.js';
@@ -63,6 +64,34 @@ describe('HealthCheckService (checks in a worker thread)', () => {
     const snap = await svc.snapshot(10_000);
     expect(snap?.virtualServers[0]?.realServers[0]?.checkers[0]).toMatchObject({ type: 'TCP_CHECK', up: true });
     expect(snap!.counters.probes).toBeGreaterThan(2);
+  });
+
+  it('runs its checker thread at nice 5, the rest of the process as it was', async () => {
+    // Field 19 of /proc/PID/task/TID/stat is the thread's nice value; the comm before it may hold spaces.
+    const niceOfThreads = (): number[] => readdirSync('/proc/self/task').flatMap((tid) => {
+      try {
+        const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+        return [Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16])];
+      } catch {
+        return []; // a thread that ended between readdir and read
+      }
+    });
+    const niceFive = () => niceOfThreads().filter((n) => n === CHECKER_THREAD_NICE).length;
+    const before = niceFive();
+    const backend = new TcpBackend();
+    backends.push(backend);
+    await backend.up();
+    const svc = new HealthCheckService();
+    services.push(svc);
+    const changes: RealServerChange[] = [];
+    svc.onChange((c) => changes.push(c));
+    svc.start(plan(backend.port));
+    await waitFor(() => changes.find((c) => c.alive), 5_000);
+    expect(CHECKER_THREAD_NICE).toBe(5);
+    expect(niceFive()).toBe(before + 1);
+    expect(niceOfThreads().filter((n) => n === 0).length).toBeGreaterThan(0);
+    await svc.stop();
+    await waitFor(() => (niceFive() === before ? true : undefined), 5_000);
   });
 
   it('restarts a worker that dies, seeded with the known state so the table does not flap', async () => {

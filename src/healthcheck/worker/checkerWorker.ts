@@ -2,21 +2,14 @@
 import { setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import { startCheckerLoop } from './checkerLoop.js';
+import { CHECKER_THREAD_NICE } from './checkerThreadNice.js';
 import type { ToWorker } from './protocol.js';
 
 const port = parentPort;
 if (!port) throw new Error('checkerWorker must run in a worker thread');
 
-/**
- * The checker thread's nice value, above the main thread's: when the cores are contended (thousands of
- * checks a second, a listener, the kernel's handshakes), the VRRP adverts on the main thread win them — a
- * late advert is a second master, a late check is a late verdict the overload rules already handle. On
- * Linux nice is per thread, and setpriority(PRIO_PROCESS, 0) sets the calling thread's only (setpriority(2),
- * NOTES); the scripts and helpers this thread starts inherit it.
- */
-export const CHECKER_THREAD_NICE = 5;
-
-// TSLVSD_CHECKER_NICE=N sets another (0: the process's own), for comparison.
+// The thread runs at CHECKER_THREAD_NICE (why: checkerThreadNice.ts); TSLVSD_CHECKER_NICE=N sets another
+// (0: the process's own), for comparison.
 const asked = Number.parseInt(process.env.TSLVSD_CHECKER_NICE ?? '', 10);
 try {
   setPriority(0, Number.isInteger(asked) ? asked : CHECKER_THREAD_NICE);
