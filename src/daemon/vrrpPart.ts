@@ -179,6 +179,7 @@ function toSnapshot(s: VrrpInstanceStatus): VrrpInstanceSnapshot {
       // What the kernel accepted, not what the core asked for.
       advertSent: s.send.advertisementsSent,
       becomeMaster: s.machine.becomeMaster,
+      advertLate: s.machine.advertsLate,
       releaseMaster: s.machine.releaseMaster,
       packetLenErr: s.receive.packetLengthErrors,
       advertIntervalErr: s.receive.advertIntervalErrors,

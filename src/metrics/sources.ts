@@ -28,6 +28,8 @@ export interface VrrpCounters {
   priZeroSent: number;
   /** tslvsd's own (no keepalived exporter series): advert copies the kernel refused to send. */
   sendErrors: number;
+  /** Periodic adverts sent half an advert_int or more after their time (the process was held). */
+  advertLate: number;
   /** Dropped for a bad checksum (keepalived's chk_err, in its SNMP MIB only). */
   checksumErr: number;
   /** Dropped for another VRRP version (vers_err). */
@@ -65,6 +67,7 @@ export function zeroVrrpCounters(): VrrpCounters {
     priZeroRcvd: 0,
     priZeroSent: 0,
     sendErrors: 0,
+    advertLate: 0,
     checksumErr: 0,
     versionErr: 0,
     unicastSrcErr: 0,

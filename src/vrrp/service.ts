@@ -526,6 +526,13 @@ export class VrrpService {
       removeVips: () => this.effects.enqueue(rt, () => this.effects.changeVips(rt, 'remove')),
       sendGratuitousArp: (repeat) => this.effects.enqueue(rt, () => this.effects.garpBurst(rt, repeat)),
       onTransition: (from, to, reason) => this.onTransition(rt, from, to, reason),
+      advertLate: (latenessMs) => this.deps.logger.warn({
+        event: 'vrrp_advert_late', instance: rt.model.name, latenessMs: Math.round(latenessMs),
+        advertIntervalMs: rt.plan.instance.advertIntervalMs, advertsLate: rt.machine.counters.advertsLate,
+      }, 'advert sent late: the process was held; the backups take over after 3 × advert_int + skew without one'),
+      masterDownLate: (lateMs, listenMs) => this.deps.logger.warn({
+        event: 'vrrp_master_down_late', instance: rt.model.name, lateMs: Math.round(lateMs), listenMs: Math.round(listenMs),
+      }, 'master-down timer fired late (the process was held): listening once more before taking over'),
     });
     rt.member = {
       vrid: instance.virtualRouterId,

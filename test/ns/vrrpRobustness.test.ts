@@ -15,7 +15,7 @@ const PREFIX = labPrefix('rb');
 const SENDER = path.resolve('test/ns/helpers/vrrpSender.ts');
 
 interface Stats {
-  instances: { state: string; receive: Record<string, number>; garp: { garpSent: number } }[];
+  instances: { state: string; receive: Record<string, number>; machine: Record<string, number>; garp: { garpSent: number } }[];
   interfaces: { transport: Record<string, number>; dispatcher: Record<string, number> }[];
 }
 
@@ -136,5 +136,23 @@ describe.skipIf(!isRoot)('tslvsd on the wire: gratuitous ARP and a flood of garb
     expect(after.instances[0]!.state).toBe('MASTER');
     const dump = await nsRun(b.ns, 'timeout', ['3', 'tcpdump', '-i', 'eth0', '-c', '1', '-nn', 'ip proto 112'], 10_000);
     expect(dump.stdout).toMatch(/10\.99\.0\.1 > 224\.0\.0\.18: VRRPv2, Advertisement, vrid 51, prio 150/);
+  });
+
+  it('a master held for 2 s (SIGSTOP, SIGCONT) logs its late advert and counts it', async () => {
+    const before = (await stats()).instances[0]!.machine.advertsLate!;
+    const from = daemon.lines.length;
+    daemon.signal('SIGSTOP');
+    await new Promise((r) => setTimeout(r, 2000));
+    daemon.signal('SIGCONT');
+    const late = await waitFor(() => daemon.lines.slice(from).find((l) => l.event === 'vrrp_advert_late'), { timeoutMs: 5000 });
+    expect(late).toMatchObject({ instance: 'VI_1', advertIntervalMs: 1000 });
+    // Held 2 s: the advert due in that time went out 1–2 s late (not more: the hold ended).
+    expect(Number(late!.latenessMs)).toBeGreaterThanOrEqual(1000);
+    expect(Number(late!.latenessMs)).toBeLessThan(2600);
+    expect((await stats()).instances[0]!.machine.advertsLate).toBeGreaterThan(before);
+    // Not a steady state: the next adverts are on time again.
+    const n = daemon.lines.filter((l) => l.event === 'vrrp_advert_late').length;
+    await new Promise((r) => setTimeout(r, 2500));
+    expect(daemon.lines.filter((l) => l.event === 'vrrp_advert_late').length).toBe(n);
   });
 });

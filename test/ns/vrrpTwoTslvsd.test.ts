@@ -70,6 +70,24 @@ describe.skipIf(!isRoot)('two tslvsd on one segment', () => {
     expect(pb.transitions().some((t) => t.to === 'MASTER')).toBe(false);
   });
 
+  it('a backup held 5 s (SIGSTOP, SIGCONT) while the master advertises: it reads the waiting adverts and stays backup', async () => {
+    // On resume its event loop runs the overdue master-down timer before it reads the socket; taking over
+    // then would be a second master for a moment and a gratuitous ARP moving the clients away.
+    const [pa, pb] = running as [TslvsdProcess, TslvsdProcess];
+    const from = pb.lines.length;
+    pb.signal('SIGSTOP');
+    await sleep(5000);
+    pb.signal('SIGCONT');
+    const late = await pb.waitForLine((l) => l.event === 'vrrp_master_down_late', 5000, from);
+    expect(late, 'the late master-down timer is logged').toBeDefined();
+    expect(Number(late!.lateMs)).toBeGreaterThan(500);
+    await sleep(3000);
+    expect(pb.lines.slice(from).filter((l) => l.event === 'transition'), 'no transition of the held backup').toEqual([]);
+    expect(pb.state()).toBe('BACKUP');
+    expect(pa.state()).toBe('MASTER');
+    expect(watch.current()).toEqual([a.ns]);
+  });
+
   it(`after kill -9 of the master the backup holds the VIP within 3 × advert_int + skew + 0.25 s (${CRASH_BOUND_MS.toFixed(0)} ms)`, async () => {
     const [pa, pb] = running as [TslvsdProcess, TslvsdProcess];
     const t0 = performance.now();

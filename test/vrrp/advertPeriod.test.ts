@@ -47,4 +47,21 @@ describe('master advert period', () => {
     const times = late.effects.filter((e) => e.kind === 'advert' && e.priority === 255).map((e) => e.at);
     for (let i = 1; i < times.length; i++) expect(times[i]! - times[i - 1]!).toBeGreaterThanOrEqual(1000);
   });
+
+  it('counts and reports an advert sent half an interval or more after its time, not a few ms late', () => {
+    const lateBy = (ms: number) => {
+      const base = new FakeClock(1_000_000);
+      const h = new Harness({ priority: 255, advertIntervalMs: 1000 }, new LateClock(base, ms) as unknown as FakeClock);
+      h.machine.start();
+      base.advance(10_500);
+      return { counted: h.machine.counters.advertsLate, reported: h.effects.flatMap((e) => (e.kind === 'advertLate' ? [e.latenessMs] : [])) };
+    };
+    expect(lateBy(7)).toEqual({ counted: 0, reported: [] });
+    expect(lateBy(499)).toEqual({ counted: 0, reported: [] });
+    const stalled = lateBy(2500);
+    // Every periodic advert fires 2.5 s after its time (the first one, on becoming master, is not periodic).
+    expect(stalled.counted).toBeGreaterThanOrEqual(2);
+    expect(stalled.reported).toHaveLength(stalled.counted);
+    for (const ms of stalled.reported) expect(ms).toBe(2500);
+  });
 });

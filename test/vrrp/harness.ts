@@ -14,7 +14,9 @@ export type Effect =
   | { at: number; kind: 'addVips' }
   | { at: number; kind: 'removeVips' }
   | { at: number; kind: 'garp'; repeat: number }
-  | { at: number; kind: 'transition'; from: VrrpState; to: VrrpState; reason: string };
+  | { at: number; kind: 'transition'; from: VrrpState; to: VrrpState; reason: string }
+  | { at: number; kind: 'advertLate'; latenessMs: number }
+  | { at: number; kind: 'masterDownLate'; lateMs: number; listenMs: number };
 
 export type SpecOverrides = Partial<VrrpInstanceSpec>;
 
@@ -39,6 +41,8 @@ export class Harness {
       removeVips: () => record({ kind: 'removeVips' }),
       sendGratuitousArp: (repeat) => record({ kind: 'garp', repeat }),
       onTransition: (from, to, reason) => record({ kind: 'transition', from, to, reason }),
+      advertLate: (latenessMs) => record({ kind: 'advertLate', latenessMs }),
+      masterDownLate: (lateMs, listenMs) => record({ kind: 'masterDownLate', lateMs, listenMs }),
     };
     this.machine = new VrrpStateMachine(spec(over), this.clock, fx);
   }

@@ -29,6 +29,13 @@ export interface VrrpEffects {
   sendGratuitousArp(repeat: number): void;
   /** Every state change, after its effects: logs, notify scripts, metrics. */
   onTransition(from: VrrpState, to: VrrpState, reason: string): void;
+  /**
+   * A periodic advert went out `latenessMs` after its time, at least half an interval: whatever held the
+   * process used up that much of the backups' 3 × advert_int + skew. (Optional: a fake need not listen.)
+   */
+  advertLate?(latenessMs: number): void;
+  /** The master-down timer fired `lateMs` late: the backup listens `listenMs` more before taking over. */
+  masterDownLate?(lateMs: number, listenMs: number): void;
 }
 
 export interface VrrpInstanceSpec {
@@ -103,6 +110,10 @@ export interface VrrpMachineCounters {
   gratuitousArpBursts: number;
   /** Master-down timer expiries (BACKUP → MASTER). */
   masterDownExpired: number;
+  /** Periodic adverts sent half an interval or more after their time (see VrrpEffects.advertLate). */
+  advertsLate: number;
+  /** Master-down timers that fired late and listened once more before taking over (masterDownTimerFired). */
+  masterDownDeferred: number;
 }
 
 export interface VrrpTransition {
@@ -179,6 +190,8 @@ export class VrrpStateMachine {
     lowerPriorityAnswered: 0,
     gratuitousArpBursts: 0,
     masterDownExpired: 0,
+    advertsLate: 0,
+    masterDownDeferred: 0,
   };
 
   constructor(
@@ -555,14 +568,33 @@ export class VrrpStateMachine {
 
   private armMasterDown(ms: number): void {
     this.clearMasterDown();
-    this.masterDownTimer = this.clock.setTimer(ms, () => {
-      this.masterDownTimer = undefined;
-      if (this.currentState !== 'BACKUP') return;
-      this.counters.masterDownExpired++;
-      this.becomeMaster(
-        this.currentMasterPriority === 0 ? 'master sent priority 0' : 'master down timer expired',
-      );
-    });
+    const dueAt = this.clock.now() + ms;
+    this.masterDownTimer = this.clock.setTimer(ms, () => this.masterDownTimerFired(dueAt, false));
+  }
+
+  /**
+   * A master-down timer that fires late — half an interval or more — fired after a time we heard nothing
+   * of: our process was held (a timer runs before the adverts waiting in the socket are read), or the whole
+   * machine was, the master with it (it sends when it resumes). Silence we did not listen to is no proof the
+   * master is gone, so listen again for as long as we were deaf, at most one of the master's intervals,
+   * before taking over; an advert meanwhile re-arms the timer as usual.
+   */
+  private masterDownTimerFired(dueAt: number, deferredOnce: boolean): void {
+    this.masterDownTimer = undefined;
+    if (this.currentState !== 'BACKUP') return;
+    const lateMs = this.clock.now() - dueAt;
+    if (!deferredOnce && lateMs >= this.spec.advertIntervalMs / 2) {
+      const listenMs = Math.min(lateMs, this.masterAdvertMs);
+      this.counters.masterDownDeferred++;
+      this.effects.masterDownLate?.(lateMs, listenMs);
+      const again = this.clock.now() + listenMs;
+      this.masterDownTimer = this.clock.setTimer(listenMs, () => this.masterDownTimerFired(again, true));
+      return;
+    }
+    this.counters.masterDownExpired++;
+    this.becomeMaster(
+      this.currentMasterPriority === 0 ? 'master sent priority 0' : 'master down timer expired',
+    );
   }
 
   /** Starts the advert period afresh from now (after an advert sent out of turn, or a new interval). */
@@ -576,7 +608,12 @@ export class VrrpStateMachine {
     this.advertTimer = this.clock.setTimer(this.nextAdvertAt - this.clock.now(), () => {
       this.advertTimer = undefined;
       if (this.currentState !== 'MASTER') return;
+      const latenessMs = this.clock.now() - this.nextAdvertAt;
       this.sendAdvert(this.effectivePriority);
+      if (latenessMs >= this.spec.advertIntervalMs / 2) {
+        this.counters.advertsLate++;
+        this.effects.advertLate?.(latenessMs);
+      }
       // The next advert is due one interval after the one just planned, not after the moment the timer
       // fired: a real event loop fires a little late every time, and re-arming from "now" would add that
       // lateness up into a drift the backups' master-down timers never budgeted for. After a stall longer than

@@ -1,0 +1,74 @@
+import { describe, expect, it } from 'vitest';
+import { FakeClock, type Clock, type TimerHandle } from '../../src/util/clock.js';
+import { Harness } from './harness.js';
+
+const DOWN_100 = 3000 + (156 * 1000) / 256;
+
+/** A clock whose timers fire `lateMs` after they fall due, as a held event loop (or machine) does. */
+class LateClock implements Clock {
+  lateMs: number;
+  constructor(private readonly inner: FakeClock, lateMs: number) {
+    this.lateMs = lateMs;
+  }
+  now(): number {
+    return this.inner.now();
+  }
+  setTimer(ms: number, fn: () => void): TimerHandle {
+    return this.inner.setTimer(ms + this.lateMs, fn);
+  }
+  clearTimer(handle: TimerHandle | undefined): void {
+    this.inner.clearTimer(handle);
+  }
+}
+
+function backupOn(lateMs: number): { base: FakeClock; late: LateClock; h: Harness } {
+  const base = new FakeClock(1_000_000);
+  const late = new LateClock(base, lateMs);
+  const h = new Harness({ priority: 100, advertIntervalMs: 1000 }, late as unknown as FakeClock);
+  h.machine.start();
+  return { base, late, h };
+}
+
+describe('a master-down timer that fires late', () => {
+  it('on time (or a few ms late): takes over at once, nothing deferred', () => {
+    const { base, h } = backupOn(20);
+    base.advance(DOWN_100 + 20);
+    expect(h.machine.state).toBe('MASTER');
+    expect(h.machine.counters.masterDownDeferred).toBe(0);
+  });
+
+  it('held 2 s past it: listens one more interval (not 2 s: at most one interval), then takes over', () => {
+    const { base, h } = backupOn(2000);
+    base.advance(DOWN_100 + 2000);
+    expect(h.machine.state).toBe('BACKUP');
+    expect(h.machine.counters.masterDownDeferred).toBe(1);
+    expect(h.effects.filter((e) => e.kind === 'masterDownLate')).toEqual([{ at: 1_000_000 + DOWN_100 + 2000, kind: 'masterDownLate', lateMs: 2000, listenMs: 1000 }]);
+    base.advance(1000 + 2000 - 1); // the extra second, itself fired 2 s late by this clock
+    expect(h.machine.state).toBe('BACKUP');
+    base.advance(1);
+    expect(h.machine.state).toBe('MASTER');
+    expect(h.machine.counters.masterDownExpired).toBe(1);
+  });
+
+  it('an advert read in that extra time (it waited in the socket) keeps it backup: no second master', () => {
+    const { base, late, h } = backupOn(2000);
+    base.advance(DOWN_100 + 2000);
+    late.lateMs = 0;
+    base.advance(1); // the next turn of the loop reads the queued advert of the master
+    h.hear(150);
+    base.advance(DOWN_100 - 1);
+    expect(h.machine.state).toBe('BACKUP');
+    expect(h.kinds().filter((k) => k === 'BACKUP->MASTER')).toEqual([]);
+    base.advance(2);
+    expect(h.machine.state).toBe('MASTER'); // the master really went quiet: the normal interval later
+  });
+
+  it('held again in the extra time: takes over then (deferred once, never twice)', () => {
+    const { base, h } = backupOn(800);
+    base.advance(DOWN_100 + 800); // fired 800 ms late: listen 800 more (+ 800 late again)
+    expect(h.machine.state).toBe('BACKUP');
+    base.advance(1600);
+    expect(h.machine.state).toBe('MASTER');
+    expect(h.machine.counters.masterDownDeferred).toBe(1);
+  });
+});
