@@ -27,6 +27,8 @@ export interface LabOptions {
 /** One director host: its config, its links and, while running, its daemon. */
 export class DirectorHost {
   daemon: RunningDirector | undefined;
+  /** The log of the daemon started last, kept after it crashed or stopped (for failure messages). */
+  lastLogPath: string | undefined;
   constructor(readonly role: DirectorRole, private readonly plan: LabPlan, readonly configPath: string,
     private readonly software: DirectorSoftware, private readonly workDir: string) {}
 
@@ -45,6 +47,7 @@ export class DirectorHost {
   async start(): Promise<void> {
     if (this.daemon) return;
     this.daemon = await this.software.start({ netns: this.netns, configPath: this.configPath, workDir: this.workDir, label: this.role });
+    this.lastLogPath = this.daemon.logPath;
   }
 
   /** kill -9 of the daemon; the host (its VIPs, its kernel IPVS table) stays up. */

@@ -55,7 +55,7 @@ function defineScenarios(mode: LvsMode, director: DirectorSoftware): void {
 
   /** The end of a director's log: the work dir is on the VM's tmpfs, gone after the run. */
   function logTail(d: DirectorRole): string {
-    const log = lab.directors[d].daemon?.logPath;
+    const log = lab.directors[d].lastLogPath;
     return log && existsSync(log) ? `--- ${d} log:\n${readFileSync(log, 'utf8').split('\n').slice(-25).join('\n')}` : `(no ${d} log)`;
   }
 
@@ -100,7 +100,7 @@ function defineScenarios(mode: LvsMode, director: DirectorSoftware): void {
     const lost = traffic().between(startedAt, settledAt + 1000).filter((r) => !r.ok);
     // A connection open through the backup at the instant the client's ARP entry moves is reset by the
     // primary (LVS without connection sync); anything beyond those few would be a split brain.
-    expect(lost.length, JSON.stringify(lost)).toBeLessThanOrEqual(3);
+    expect(lost.length, `${JSON.stringify(lost)}\n${logTail('primary')}\n${logTail('backup')}`).toBeLessThanOrEqual(3);
   }
 
   async function waitForEntry(d: DirectorRole, rs: RealServerName, want: (e: { weight: number } | undefined) => boolean, timeoutMs: number): Promise<number | undefined> {
@@ -209,7 +209,7 @@ function defineScenarios(mode: LvsMode, director: DirectorSoftware): void {
     const o = await outageAfter(at);
     // The backup cannot notice before 3 × advert_int + skew − advert_int: a shorter gap would mean the
     // crash was not felt and the test measured nothing.
-    expect(o.ms, 'the crash must be felt').toBeGreaterThan(2 * lab.timings.advertInt * 1000);
+    expect(o.ms, `the crash must be felt ${logs()}\n${logTail('primary')}\n${logTail('backup')}`).toBeGreaterThan(2 * lab.timings.advertInt * 1000);
     expect(o.ms, `outage ${o.ms} ms ${logs()}`).toBeLessThanOrEqual(crashBound());
     expect(await lab.observer.clientArpOwner()).toBe('backup');
     await nextRequestsAllSucceed(10);
