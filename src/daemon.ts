@@ -313,17 +313,15 @@ function ipvsPart(clock: Clock, logger: Logger, keepOnStop: boolean): IpvsPart {
 }
 
 /**
- * Where the checks run: a worker thread, unless TSLVSD_CHECKER_PLACEMENT says `inline` (every check on
- * the main thread) or `auto` (placement.ts decides: the main thread for TCP_CHECKs alone, ≤ 2,000/s). Not
- * the default yet: in the VM's LVS-DR lab (test/vm/e2e-dr.test.ts) a primary with its checks inline took
- * 31 s from its start to a settled preemption (keepalived 8) and its power-fail / power-on scenarios
- * failed twice in a row — suspected: the checker loop's modules loading on the main thread while it is
- * master, seconds under emulation. To be made safe (loaded before VRRP starts), then measured again.
+ * Where the checks run (src/healthcheck/worker/placement.ts): a worker thread only when the config needs
+ * one — the main thread for TCP_CHECKs alone, ≤ 2,000/s, their modules loaded before VRRP starts
+ * (HealthPart.start awaits HealthCheckService.loaded). TSLVSD_CHECKER_PLACEMENT=worker|inline forces it
+ * (benchmarks compare the two).
  */
 function checkerPlacement(plan: HealthCheckPlan, logger: Logger): CheckerPlacement {
   const asked = process.env.TSLVSD_CHECKER_PLACEMENT;
   const forced = asked === 'worker' || asked === 'inline' ? asked : undefined;
-  const placement = forced ?? (asked === 'auto' ? placementFor(plan, nativeTcpWatchesAvailable()) : 'worker');
+  const placement = forced ?? placementFor(plan, nativeTcpWatchesAvailable());
   logger.info(
     { part: 'healthcheck', placement, checksPerSecond: Math.round(checksPerSecond(plan)), ...(forced ? { forced: true } : {}) },
     placement === 'inline' ? 'health checks run on the main thread' : 'health checks run in a worker thread',

@@ -13,6 +13,8 @@ import type { DaemonPart } from './parts.js';
 /** What the health part needs of the health-check room's service (HealthCheckService fits). */
 export interface HealthRunner {
   start(plan: HealthCheckPlan): void;
+  /** Resolves when the started checks' code is loaded on the daemon's thread (if they run there). */
+  loaded?(): Promise<void>;
   reload(plan: HealthCheckPlan): void;
   stop(): Promise<void>;
   snapshot(timeoutMs?: number): Promise<HealthSnapshot | null>;
@@ -111,6 +113,9 @@ export class HealthPart implements DaemonPart, HealthMetricsSource {
     runner.start(this.options.plan(model));
     this.running = true;
     this.scheduleSnapshot(0);
+    // Parts start in order: VRRP, after this one, starts only once checks on the main thread can run
+    // without a module load holding its adverts.
+    await runner.loaded?.();
   }
 
   async reload(next: ConfigModel, diff: ConfigDiff): Promise<void> {

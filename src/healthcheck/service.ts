@@ -3,7 +3,7 @@ import type { HealthCounters, HealthEvent, HealthSnapshot, QuorumChange, RealSer
 import type { FromWorker, ToWorker } from './worker/protocol.js';
 import { sibling, startWorker } from './worker/moduleRunner.js';
 import { decodeSnapshotSteps, type CompactSnapshot } from './worker/snapshotCodec.js';
-import { InlineChecker } from './worker/inlineChecker.js';
+import { InlineChecker, loadCheckerLoop } from './worker/inlineChecker.js';
 import type { CheckerPlacement } from './worker/placement.js';
 
 export interface HealthCheckServiceOptions {
@@ -165,6 +165,14 @@ export class HealthCheckService {
   onQuorum(listener: (c: QuorumChange) => void): () => void {
     this.quorumListeners.add(listener);
     return () => this.quorumListeners.delete(listener);
+  }
+
+  /**
+   * Resolves once the checks' code is loaded on this thread: with the checks on the main thread, their
+   * modules (see loadCheckerLoop); at once for a worker, which loads on its own thread.
+   */
+  async loaded(): Promise<void> {
+    if (this.current === 'inline') await loadCheckerLoop();
   }
 
   start(plan: HealthCheckPlan): void {

@@ -101,6 +101,20 @@ describe('HealthPart', () => {
     expect(runner.calls).toEqual([]);
   });
 
+  it('start resolves only once the runner has loaded the checks (VRRP starts after it)', async () => {
+    const { runner, part } = setup();
+    let release: () => void = () => undefined;
+    const withLoad = Object.assign(runner, { loaded: () => new Promise<void>((r) => (release = r)) });
+    let started = false;
+    const starting = part.start(model()).then(() => (started = true));
+    await new Promise((r) => setTimeout(r, 20));
+    expect(withLoad.calls).toEqual(['start']);
+    expect(started).toBe(false);
+    release();
+    await starting;
+    expect(started).toBe(true);
+  });
+
   it('forwards every destination change to IPVS and logs one transition line per alive flip', async () => {
     const { runner, part, forwarded, lines } = setup();
     await part.start(model());

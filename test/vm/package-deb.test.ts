@@ -215,8 +215,8 @@ describe.skipIf(!hasIpvs)('the Debian package, installed, run and purged in an o
     expect(existsSync(path.join(ROOT, 'run/tslvsd/tslvsd.pid'))).toBe(true);
     expect(must('ip', ['netns', 'exec', NS, 'ip', '-br', 'addr', 'show', 'eth0'])).toContain('192.168.10.100/24');
 
-    // The checker worker (checkerWorker.mjs, a file of the bundle) keeps .11, which answers, and takes
-    // out .12, which does not.
+    // The checks (TCP_CHECKs: on the main thread, the loop in a chunk of the bundle) keep .11, which
+    // answers, and take out .12, which does not.
     const server = "require('node:net').createServer((s) => s.end()).listen(80, '192.168.10.11')";
     const listener = spawn('ip', ['netns', 'exec', NS, process.execPath, '-e', server], { stdio: 'ignore' });
     try {

@@ -2,13 +2,26 @@
  * The checker loop on the main thread (see placement.ts for when): the same loop and messages as the
  * worker thread, delivered through this thread's queue (setImmediate, in order, never re-entrant), so the
  * service treats both alike. Messages are not cloned: plans and events are plain data nobody mutates.
- * The loop and its checkers are imported when the first inline checker starts, so that a daemon whose
- * checks run in a worker does not carry them on its main thread too.
+ * The loop and its checkers are imported when the first inline checker starts (loadCheckerLoop), so that a
+ * daemon whose checks run in a worker does not carry them on its main thread too.
  */
 import { EventEmitter } from 'node:events';
 import { threadId } from 'node:worker_threads';
+import type * as CheckerLoopModule from './checkerLoop.js';
 import type { CheckerLoop } from './checkerLoop.js';
 import type { FromWorker, ToWorker } from './protocol.js';
+
+let checkerLoopModule: Promise<typeof CheckerLoopModule> | undefined;
+
+/**
+ * The loop's modules, imported once for the process. Under emulation this is seconds of compiling on the
+ * main thread, some of it synchronous (node:tls and node:http behind the checkers): the daemon awaits it
+ * (HealthCheckService.loaded) before VRRP starts, so that no master's adverts wait behind it.
+ */
+export function loadCheckerLoop(): Promise<typeof CheckerLoopModule> {
+  checkerLoopModule ??= import('./checkerLoop.js');
+  return checkerLoopModule;
+}
 
 export class InlineChecker extends EventEmitter<{ message: [FromWorker]; error: [Error]; exit: [number] }> {
   /** The thread it runs on: this one. */
@@ -20,7 +33,7 @@ export class InlineChecker extends EventEmitter<{ message: [FromWorker]; error: 
 
   constructor(beat: Int32Array) {
     super();
-    import('./checkerLoop.js').then(({ startCheckerLoop }) => {
+    loadCheckerLoop().then(({ startCheckerLoop }) => {
       if (this.closed) return;
       this.loop = startCheckerLoop({
         postMessage: (m) => {
