@@ -1,23 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { FakeClock, type Clock, type TimerHandle } from '../../src/util/clock.js';
+import { FakeClock } from '../../src/util/clock.js';
+import { LateClock } from './lateClock.js';
 import { Harness } from './harness.js';
-
-/** A clock whose timers fire `lateMs` after they fall due, as a busy event loop does. */
-class LateClock implements Clock {
-  constructor(
-    private readonly inner: FakeClock,
-    private readonly lateMs: number,
-  ) {}
-  now(): number {
-    return this.inner.now();
-  }
-  setTimer(ms: number, fn: () => void): TimerHandle {
-    return this.inner.setTimer(ms + this.lateMs, fn);
-  }
-  clearTimer(handle: TimerHandle | undefined): void {
-    this.inner.clearTimer(handle);
-  }
-}
 
 function masterAdvertTimes(lateMs: number, seconds: number): number[] {
   const base = new FakeClock(1_000_000);

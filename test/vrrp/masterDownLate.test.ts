@@ -1,25 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { FakeClock, type Clock, type TimerHandle } from '../../src/util/clock.js';
+import { FakeClock } from '../../src/util/clock.js';
+import { LateClock } from './lateClock.js';
 import { Harness } from './harness.js';
 
 const DOWN_100 = 3000 + (156 * 1000) / 256;
-
-/** A clock whose timers fire `lateMs` after they fall due, as a held event loop (or machine) does. */
-class LateClock implements Clock {
-  lateMs: number;
-  constructor(private readonly inner: FakeClock, lateMs: number) {
-    this.lateMs = lateMs;
-  }
-  now(): number {
-    return this.inner.now();
-  }
-  setTimer(ms: number, fn: () => void): TimerHandle {
-    return this.inner.setTimer(ms + this.lateMs, fn);
-  }
-  clearTimer(handle: TimerHandle | undefined): void {
-    this.inner.clearTimer(handle);
-  }
-}
 
 function backupOn(lateMs: number): { base: FakeClock; late: LateClock; h: Harness } {
   const base = new FakeClock(1_000_000);
