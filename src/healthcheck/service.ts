@@ -3,7 +3,7 @@ import type { HealthCounters, HealthEvent, HealthSnapshot, QuorumChange, RealSer
 import type { FromWorker, ToWorker } from './worker/protocol.js';
 import { sibling, startWorker } from './worker/moduleRunner.js';
 import { decodeSnapshotSteps, type CompactSnapshot } from './worker/snapshotCodec.js';
-import { InlineChecker, loadCheckerLoop } from './worker/inlineChecker.js';
+import { checkerLoopLoaded, InlineChecker, loadCheckerLoop } from './worker/inlineChecker.js';
 import type { CheckerPlacement } from './worker/placement.js';
 
 export interface HealthCheckServiceOptions {
@@ -172,14 +172,20 @@ export class HealthCheckService {
    * modules (see loadCheckerLoop); at once for a worker, which loads on its own thread.
    */
   async loaded(): Promise<void> {
-    if (this.current === 'inline') await loadCheckerLoop();
+    // A load that fails is the checker's to report and retry (InlineChecker.fail, then a restart): the
+    // daemon's start-up goes on, as it did before it waited here.
+    if (this.current === 'inline') await loadCheckerLoop().catch(() => undefined);
   }
 
   start(plan: HealthCheckPlan): void {
+    this.begin(plan, false);
+  }
+
+  private begin(plan: HealthCheckPlan, running: boolean): void {
     if (this.started) throw new Error('health checks already started');
     this.started = true;
     this.stopping = false;
-    this.current = this.placementFor(plan);
+    this.current = this.placementFor(plan, running);
     this.slots = newSlots(plan, this.loopCount());
     for (const slot of this.slots) this.spawn(slot);
     const timeout = this.options.heartbeatTimeoutMs ?? 10_000;
@@ -206,10 +212,10 @@ export class HealthCheckService {
   /** Applies a new plan; unchanged real servers keep their state (see HealthCheckEngine.reload). */
   reload(plan: HealthCheckPlan): void {
     if (!this.started) {
-      this.start(plan);
+      this.begin(plan, true);
       return;
     }
-    const placement = this.placementFor(plan);
+    const placement = this.placementFor(plan, true);
     if (placement !== this.current) {
       this.move(plan, placement);
       return;
@@ -225,9 +231,15 @@ export class HealthCheckService {
     return this.current === 'inline' ? 1 : Math.max(1, Math.floor(this.options.workers ?? 1));
   }
 
-  private placementFor(plan: HealthCheckPlan): CheckerPlacement {
+  /**
+   * `running`: decided by a reload, while the daemon runs. Then the checks come onto this thread only if
+   * their modules are loaded here already: importing them now would hold VRRP's adverts behind the load
+   * (seconds under emulation); they stay in a worker until the next start.
+   */
+  private placementFor(plan: HealthCheckPlan, running: boolean): CheckerPlacement {
     const p = this.options.placement ?? 'worker';
-    return typeof p === 'function' ? p(plan) : p;
+    const chosen = typeof p === 'function' ? p(plan) : p;
+    return chosen === 'inline' && running && this.current !== 'inline' && !checkerLoopLoaded() ? 'worker' : chosen;
   }
 
   /**

@@ -19,8 +19,24 @@ let checkerLoopModule: Promise<typeof CheckerLoopModule> | undefined;
  * (HealthCheckService.loaded) before VRRP starts, so that no master's adverts wait behind it.
  */
 export function loadCheckerLoop(): Promise<typeof CheckerLoopModule> {
-  checkerLoopModule ??= import('./checkerLoop.js');
+  checkerLoopModule ??= import('./checkerLoop.js').then(
+    (m) => {
+      checkerLoopReady = true;
+      return m;
+    },
+    (err: unknown) => {
+      checkerLoopModule = undefined; // the next checker tries again
+      throw err;
+    },
+  );
   return checkerLoopModule;
+}
+
+let checkerLoopReady = false;
+
+/** Whether the loop's modules are loaded on this thread: checks moved onto it then wait for no loading. */
+export function checkerLoopLoaded(): boolean {
+  return checkerLoopReady;
 }
 
 export class InlineChecker extends EventEmitter<{ message: [FromWorker]; error: [Error]; exit: [number] }> {
