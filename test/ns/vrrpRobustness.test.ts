@@ -146,8 +146,8 @@ describe.skipIf(!isRoot)('tslvsd on the wire: gratuitous ARP and a flood of garb
     daemon.signal('SIGCONT');
     const late = await waitFor(() => daemon.lines.slice(from).find((l) => l.event === 'vrrp_advert_late'), { timeoutMs: 5000 });
     expect(late).toMatchObject({ instance: 'VI_1', advertIntervalMs: 1000 });
-    // Held 2 s: the advert due in that time went out 1–2 s late (not more: the hold ended).
-    expect(Number(late!.latenessMs)).toBeGreaterThanOrEqual(1000);
+    // Held 2 s: the advert due in that time went out 1–2 s late (not more: the hold ended; 0.9: timer slack).
+    expect(Number(late!.latenessMs)).toBeGreaterThanOrEqual(900);
     expect(Number(late!.latenessMs)).toBeLessThan(2600);
     expect((await stats()).instances[0]!.machine.advertsLate).toBeGreaterThan(before);
     // Not a steady state: the next adverts are on time again.

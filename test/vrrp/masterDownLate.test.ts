@@ -47,6 +47,18 @@ describe('a master-down timer that fires late', () => {
     expect(h.machine.state).toBe('MASTER'); // the master really went quiet: the normal interval later
   });
 
+  it('v3: "late" is measured against the interval learnt from the master, not the configured one', () => {
+    const base = new FakeClock(1_000_000);
+    const late = new LateClock(base, 0);
+    const h = new Harness({ version: 3, priority: 100, advertIntervalMs: 1000 }, late as unknown as FakeClock);
+    h.machine.start();
+    late.lateMs = 200; // twice the master's interval, a fifth of ours
+    h.hear(150, '10.0.0.2', { version: 3, maxAdvertIntCs: 10 }); // the master sends every 100 ms
+    base.advance(3 * 100 + (156 * 100) / 256 + 200);
+    expect(h.machine.state).toBe('BACKUP');
+    expect(h.machine.counters.masterDownDeferred).toBe(1);
+  });
+
   it('held again in the extra time: takes over then (deferred once, never twice)', () => {
     const { base, h } = backupOn(800);
     base.advance(DOWN_100 + 800); // fired 800 ms late: listen 800 more (+ 800 late again)
