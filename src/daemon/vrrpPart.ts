@@ -180,6 +180,7 @@ function toSnapshot(s: VrrpInstanceStatus): VrrpInstanceSnapshot {
       advertSent: s.send.advertisementsSent,
       becomeMaster: s.machine.becomeMaster,
       advertLate: s.machine.advertsLate,
+      masterDownDeferred: s.machine.masterDownDeferred,
       releaseMaster: s.machine.releaseMaster,
       packetLenErr: s.receive.packetLengthErrors,
       advertIntervalErr: s.receive.advertIntervalErrors,

@@ -68,6 +68,7 @@ const VRRP_COUNTER_SERIES: ReadonlyArray<[string, keyof VrrpCounters, string]> =
 const TSLVSD_VRRP_COUNTER_SERIES: ReadonlyArray<[string, keyof VrrpCounters, string]> = [
   ['tslvsd_vrrp_advertisement_send_errors_total', 'sendErrors', 'Advertisement copies the kernel refused to send'],
   ['tslvsd_vrrp_advertisements_late_total', 'advertLate', 'Periodic advertisements sent half an advert_int or more after their time'],
+  ['tslvsd_vrrp_master_down_deferred_total', 'masterDownDeferred', 'Master-down timers that fired late (the process was held) and listened once more before taking over'],
   ['tslvsd_vrrp_checksum_errors_total', 'checksumErr', 'Packets dropped for a bad VRRP checksum'],
   ['tslvsd_vrrp_version_errors_total', 'versionErr', 'Packets dropped for another VRRP version'],
   ['tslvsd_vrrp_unicast_source_errors_total', 'unicastSrcErr', 'Packets dropped because the sender is not a unicast peer'],

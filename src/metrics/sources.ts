@@ -30,6 +30,8 @@ export interface VrrpCounters {
   sendErrors: number;
   /** Periodic adverts sent half an advert_int or more after their time (the process was held). */
   advertLate: number;
+  /** Master-down timers that fired late (the process was held) and listened once more before a takeover. */
+  masterDownDeferred: number;
   /** Dropped for a bad checksum (keepalived's chk_err, in its SNMP MIB only). */
   checksumErr: number;
   /** Dropped for another VRRP version (vers_err). */
@@ -68,6 +70,7 @@ export function zeroVrrpCounters(): VrrpCounters {
     priZeroSent: 0,
     sendErrors: 0,
     advertLate: 0,
+    masterDownDeferred: 0,
     checksumErr: 0,
     versionErr: 0,
     unicastSrcErr: 0,

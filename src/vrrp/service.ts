@@ -4,6 +4,7 @@ import type { ConfigModel, VrrpInstance, VrrpSyncGroup as SyncGroupModel } from 
 import type { NativeAddon } from '../net/nativeAddon.js';
 import { MACVLAN_MODE_PRIVATE, type LinkControl, type LinkEvent, type LinkInfo, type RtNetlink } from '../net/rtnetlink.js';
 import type { Clock } from '../util/clock.js';
+import { WarningThrottle } from '../util/warningThrottle.js';
 import { logTransition, type Logger } from '../util/log.js';
 import { encodeAdvert, type VrrpAdvert } from './codec/advertCodec.js';
 import { planVrrpInstance, type VrrpInstancePlan } from './core/fromConfig.js';
@@ -128,6 +129,8 @@ export class VrrpConfigError extends Error {}
  * notify_stop finish, and a stop stays bounded (≈ 3.5 s at most with a script that never ends).
  */
 export const NOTIFY_STOP_GRACE_MS = 2_000;
+/** A master late on every advert says so once per this, with the count it held back; the counter counts each. */
+export const LATE_ADVERT_WARNING_INTERVAL_MS = 10_000;
 
 /** What reconfigure() did: applied to the running instances, or refused (the caller restarts instead). */
 export type VrrpReconfigureResult =
@@ -146,6 +149,8 @@ interface InstanceRuntime {
   rules: RuleSpec[];
   /** The routes and rules are in the kernel (added on becoming MASTER, removed on leaving it). */
   holdsRoutes: boolean;
+  /** vrrp_advert_late at most once per LATE_ADVERT_WARNING_INTERVAL_MS (a starved master is late every advert). */
+  lateAdvertWarnings: WarningThrottle;
   routeErrors: number;
   validator: ReceiveValidator;
   tracking: InstanceTracking;
@@ -519,6 +524,7 @@ export class VrrpService {
       leftoverVips: [],
       send: { advertisementsSent: 0, priorityZeroSent: 0, sendErrors: 0 },
       followedMaster: undefined,
+      lateAdvertWarnings: new WarningThrottle(this.deps.clock, LATE_ADVERT_WARNING_INTERVAL_MS),
     } as Omit<InstanceRuntime, 'machine' | 'member' | 'transport'> as InstanceRuntime;
     rt.machine = new VrrpStateMachine(plan.instance, this.deps.clock, {
       sendAdvert: (priority) => this.sendAdvert(rt, priority),
@@ -526,10 +532,15 @@ export class VrrpService {
       removeVips: () => this.effects.enqueue(rt, () => this.effects.changeVips(rt, 'remove')),
       sendGratuitousArp: (repeat) => this.effects.enqueue(rt, () => this.effects.garpBurst(rt, repeat)),
       onTransition: (from, to, reason) => this.onTransition(rt, from, to, reason),
-      advertLate: (latenessMs) => this.deps.logger.warn({
-        event: 'vrrp_advert_late', instance: rt.model.name, latenessMs: Math.round(latenessMs),
-        advertIntervalMs: rt.plan.instance.advertIntervalMs, advertsLate: rt.machine.counters.advertsLate,
-      }, 'advert sent late: the process was held; the backups take over after 3 × advert_int + skew without one'),
+      advertLate: (latenessMs) => {
+        const heldBack = rt.lateAdvertWarnings.admit();
+        if (heldBack === undefined) return;
+        this.deps.logger.warn({
+          event: 'vrrp_advert_late', instance: rt.model.name, latenessMs: Math.round(latenessMs),
+          advertIntervalMs: rt.plan.instance.advertIntervalMs, advertsLate: rt.machine.counters.advertsLate,
+          ...(heldBack > 0 ? { lateWarningsHeldBack: heldBack } : {}),
+        }, 'advert sent late: the process was held; the backups take over after 3 × advert_int + skew without one');
+      },
       masterDownLate: (lateMs, listenMs) => this.deps.logger.warn({
         event: 'vrrp_master_down_late', instance: rt.model.name, lateMs: Math.round(lateMs), listenMs: Math.round(listenMs),
       }, 'master-down timer fired late (the process was held): listening once more before taking over'),

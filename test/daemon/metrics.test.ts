@@ -14,7 +14,7 @@ function instance(over: Partial<VrrpInstanceSnapshot> = {}): VrrpInstanceSnapsho
     effectivePriority: 140,
     vips: ['10.0.0.100/24', '10.0.0.101/24'],
     lastTransitionEpochMs: 1_700_000_000_500,
-    counters: { ...zeroVrrpCounters(), advertSent: 42, advertRcvd: 7, becomeMaster: 1, authFailure: 3, sendErrors: 2, checksumErr: 5, versionErr: 6, garpSent: 10, naSent: 15, naErrors: 1 },
+    counters: { ...zeroVrrpCounters(), advertSent: 42, advertRcvd: 7, becomeMaster: 1, authFailure: 3, sendErrors: 2, checksumErr: 5, versionErr: 6, garpSent: 10, naSent: 15, naErrors: 1, advertLate: 3, masterDownDeferred: 4 },
     ...over,
   };
 }
@@ -110,6 +110,8 @@ describe('metrics exposition', () => {
     expect(text).toContain('tslvsd_ipvs_destination_bytes_total{service="10.0.0.100:80/TCP",destination="192.168.1.10:80",direction="out"} 9000');
     expect(text).toContain('tslvsd_vrrp_advertisement_send_errors_total{iname="VI_1",intf="eth0",vrid="51"} 2');
     expect(text).toContain('tslvsd_vrrp_checksum_errors_total{iname="VI_1",intf="eth0",vrid="51"} 5');
+    expect(text).toContain('tslvsd_vrrp_advertisements_late_total{iname="VI_1",intf="eth0",vrid="51"} 3');
+    expect(text).toContain('tslvsd_vrrp_master_down_deferred_total{iname="VI_1",intf="eth0",vrid="51"} 4');
     expect(text).toContain('tslvsd_vrrp_version_errors_total{iname="VI_1",intf="eth0",vrid="51"} 6');
     expect(text).toContain('tslvsd_vrrp_unicast_source_errors_total{iname="VI_2",intf="eth0",vrid="52"} 0');
     expect(text).toContain('tslvsd_vrrp_other_protocol_received_total{iname="VI_2",intf="eth0",vrid="52"} 0');
