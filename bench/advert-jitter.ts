@@ -8,12 +8,13 @@
  *     daemon puts them (src/healthcheck/worker/placement.ts: on the main thread up to 2,000 a second, else
  *     a worker thread), or where --placement says.
  * The tslvsd rows run this file again inside namespace A (`--inside`), composing the daemon's own VRRP part
- * (src/daemon.ts vrrpPart) and checker; IPVS is left out, since this host's kernel has none.
+ * (src/daemon.ts vrrpPart) and checker; IPVS is left out, since this host's kernel has none. They run with the
+ * daemon's node flags (bin/tslvsd.js's #! line) and TSLVSD_BENCH_NODE_ARGS (space-separated) after them.
  *
  *   node --import tsx bench/advert-jitter.ts [--checks 2000,10000] [--seconds 40] [--placement auto|worker|inline]
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
@@ -32,6 +33,9 @@ import { keepalivedConf } from '../test/ns/helpers/keepalivedConf.js';
 import { sleep } from '../test/ns/helpers/exec.js';
 import { createVethLab, destroyLab, labPrefix } from '../test/ns/helpers/netns.js';
 import { advertJitter, percentile } from './helpers/advertJitter.js';
+
+/** The node flags the installed daemon runs with (bin/tslvsd.js's #! line): the tslvsd rows run as it does. */
+const DAEMON_NODE_FLAGS = readFileSync(new URL('../bin/tslvsd.js', import.meta.url), 'utf8').split('\n', 1)[0]!.split(/\s+/).filter((w) => w.startsWith('--'));
 import { LoopbackListener, loopbackPlan } from './helpers/loopbackChecks.js';
 
 const { values } = parseArgs({
@@ -107,14 +111,14 @@ async function outside(): Promise<void> {
   const conf = path.join(dir, 'master.conf');
   writeFileSync(conf, keepalivedConf({ routerId: 'a', priority: 150, state: 'MASTER', version: 3, advertInt: ADVERT_MS / 1000, vips: ['10.95.0.200/24'] }));
   const rows: Row[] = [];
-  console.log(`advert jitter: VRRPv3 advert_int ${ADVERT_MS} ms, ${SECONDS} s a row, machine load ${loadavg().map((l) => l.toFixed(1)).join(' ')}, node ${process.version}`);
+  console.log(`advert jitter: VRRPv3 advert_int ${ADVERT_MS} ms, ${SECONDS} s a row, machine load ${loadavg().map((l) => l.toFixed(1)).join(' ')}, node ${process.version} ${DAEMON_NODE_FLAGS.join(' ')}`);
   try {
     const ka = startKeepalived(a.ns, conf, path.join(dir, 'ka'));
     await sleep(5_000); // up to master and a few adverts out
     rows.push({ name: 'keepalived 2.2.7 (VRRP process)', jitter: await advertJitter(b, MASTER, SECONDS, ADVERT_MS) });
     await ka.stop();
     for (const checks of [0, ...CHECKS]) {
-      const child = spawn('ip', ['netns', 'exec', a.ns, process.execPath, '--import', 'tsx', new URL(import.meta.url).pathname,
+      const child = spawn('ip', ['netns', 'exec', a.ns, process.execPath, ...DAEMON_NODE_FLAGS, ...(process.env.TSLVSD_BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean), '--import', 'tsx', new URL(import.meta.url).pathname,
         '--inside', '--config', conf, '--checks', String(checks), '--placement', values.placement], { stdio: ['ignore', 'pipe', 'inherit'] });
       const samples = probeSamples(child);
       await samples.ready;

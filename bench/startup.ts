@@ -2,7 +2,7 @@
  * Start-up benchmark (root; issue 16): from exec to READY=1 on the sd_notify socket and to the first VRRP
  * advert on the wire, tslvsd — both as `npm ci` installs it (bin/tslvsd.js over tsc's dist/) and as the
  * Debian package runs it (the esbuild bundle, built here by scripts/bundle.mjs into a temporary directory,
- * with the package's `#!/usr/bin/node --max-semi-space-size=1`) — against
+ * with the package's `#!/usr/bin/node --optimize-for-size`) — against
  * Debian's keepalived 2.2.7, on the same config: the seed config etc/tslvsd.conf.example, VRRP side only
  * (`--vrrp-only` / keepalived `--vrrp`: this host's kernel has no IPVS). The daemon runs in one namespace
  * of a veth pair, tcpdump in the other sees the adverts; a python3 AF_UNIX datagram socket stands in for
@@ -110,7 +110,7 @@ async function oneRun(impl: Impl, host: LabHost, dir: string, notifySocket: stri
     impl === 'tslvsd'
       ? [process.execPath, BIN, ...tslvsdArgs]
       : impl === 'bundle'
-        ? [process.execPath, '--max-semi-space-size=1', path.join(dir, 'bundle', 'tslvsd.mjs'), ...tslvsdArgs]
+        ? [process.execPath, '--optimize-for-size', path.join(dir, 'bundle', 'tslvsd.mjs'), ...tslvsdArgs]
         : ['keepalived', '-n', '-l', '--vrrp', '-f', CONFIG, '-p', path.join(dir, `k${n}.pid`), '-r', path.join(dir, `v${n}.pid`)];
   const notifyFrom = notify.length;
   const begun = Date.now();

@@ -2,7 +2,7 @@
 # `npm run package:deb`: builds dist-deb/tslvsd_VERSION_ARCH.deb with dpkg-deb alone (no debhelper, no
 # fakeroot: --root-owner-group), from the esbuild bundle (scripts/bundle.mjs) and packaging/deb/:
 #
-#   /usr/bin/tslvsd -> ../lib/tslvsd/tslvsd.mjs   the bundled CLI and daemon (#!/usr/bin/node --max-semi-space-size=1)
+#   /usr/bin/tslvsd -> ../lib/tslvsd/tslvsd.mjs   the bundled CLI and daemon (#!/usr/bin/node --optimize-for-size)
 #   /usr/lib/tslvsd/                               the rest of the bundle and the prebuilt addons (stripped)
 #   /lib/systemd/system/tslvsd.service            systemd/tslvsd.service (bookworm's unit directory)
 #   /lib/systemd/system/tslvsd-withdraw-routes.service   its OnFailure= unit (announce_route's routes)
@@ -39,10 +39,10 @@ LIB=$ROOTFS/usr/lib/tslvsd
 install -d "$LIB" "$ROOTFS/usr/bin"
 for file in "$BUNDLE"/*.mjs "$BUNDLE"/package.json; do install -m 0644 "$file" "$LIB/"; done
 # The installed entry runs Debian's node directly (not through env, whose PATH lookup could pick another).
-# The main thread's young generation capped at 1 MiB, as bin/tslvsd.js does (see there): one argument, so
+# V8's memory-saving mode, as bin/tslvsd.js runs it (see there): one argument, so
 # no env -S is needed with the interpreter's full path.
-sed -i '1s|^#!.*$|#!/usr/bin/node --max-semi-space-size=1|' "$LIB/tslvsd.mjs"
-head -1 "$LIB/tslvsd.mjs" | grep -qx '#!/usr/bin/node --max-semi-space-size=1' || { echo "package-deb: tslvsd.mjs has no #! line" >&2; exit 1; }
+sed -i '1s|^#!.*$|#!/usr/bin/node --optimize-for-size|' "$LIB/tslvsd.mjs"
+head -1 "$LIB/tslvsd.mjs" | grep -qx '#!/usr/bin/node --optimize-for-size' || { echo "package-deb: tslvsd.mjs has no #! line" >&2; exit 1; }
 chmod 0755 "$LIB/tslvsd.mjs"
 for file in "$BUNDLE"/*.node; do
   install -m 0644 "$file" "$LIB/"
