@@ -9,7 +9,7 @@
  *     a worker thread), or where --placement says.
  * The tslvsd rows run this file again inside namespace A (`--inside`), composing the daemon's own VRRP part
  * (src/daemon.ts vrrpPart) and checker; IPVS is left out, since this host's kernel has none. They run with the
- * daemon's node flags (bin/tslvsd.js's #! line) and TSLVSD_BENCH_NODE_ARGS (space-separated) after them.
+ * daemon's node flags (bin/tslvsd.js's #! line), or TSLVSD_BENCH_NODE_ARGS (space-separated) instead.
  *
  *   node --import tsx bench/advert-jitter.ts [--checks 2000,10000] [--seconds 40] [--placement auto|worker|inline]
  */
@@ -36,6 +36,8 @@ import { advertJitter, percentile } from './helpers/advertJitter.js';
 
 /** The node flags the installed daemon runs with (bin/tslvsd.js's #! line): the tslvsd rows run as it does. */
 const DAEMON_NODE_FLAGS = readFileSync(new URL('../bin/tslvsd.js', import.meta.url), 'utf8').split('\n', 1)[0]!.split(/\s+/).filter((w) => w.startsWith('--'));
+/** TSLVSD_BENCH_NODE_ARGS (space-separated; may be empty) runs them with other flags instead. */
+const NODE_FLAGS = process.env.TSLVSD_BENCH_NODE_ARGS !== undefined ? process.env.TSLVSD_BENCH_NODE_ARGS.split(' ').filter(Boolean) : DAEMON_NODE_FLAGS;
 import { LoopbackListener, loopbackPlan } from './helpers/loopbackChecks.js';
 
 const { values } = parseArgs({
@@ -111,14 +113,14 @@ async function outside(): Promise<void> {
   const conf = path.join(dir, 'master.conf');
   writeFileSync(conf, keepalivedConf({ routerId: 'a', priority: 150, state: 'MASTER', version: 3, advertInt: ADVERT_MS / 1000, vips: ['10.95.0.200/24'] }));
   const rows: Row[] = [];
-  console.log(`advert jitter: VRRPv3 advert_int ${ADVERT_MS} ms, ${SECONDS} s a row, machine load ${loadavg().map((l) => l.toFixed(1)).join(' ')}, node ${process.version} ${DAEMON_NODE_FLAGS.join(' ')}`);
+  console.log(`advert jitter: VRRPv3 advert_int ${ADVERT_MS} ms, ${SECONDS} s a row, machine load ${loadavg().map((l) => l.toFixed(1)).join(' ')}, node ${process.version}, tslvsd rows with ${NODE_FLAGS.join(' ') || 'no node flags'}`);
   try {
     const ka = startKeepalived(a.ns, conf, path.join(dir, 'ka'));
     await sleep(5_000); // up to master and a few adverts out
     rows.push({ name: 'keepalived 2.2.7 (VRRP process)', jitter: await advertJitter(b, MASTER, SECONDS, ADVERT_MS) });
     await ka.stop();
     for (const checks of [0, ...CHECKS]) {
-      const child = spawn('ip', ['netns', 'exec', a.ns, process.execPath, ...DAEMON_NODE_FLAGS, ...(process.env.TSLVSD_BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean), '--import', 'tsx', new URL(import.meta.url).pathname,
+      const child = spawn('ip', ['netns', 'exec', a.ns, process.execPath, ...NODE_FLAGS, '--import', 'tsx', new URL(import.meta.url).pathname,
         '--inside', '--config', conf, '--checks', String(checks), '--placement', values.placement], { stdio: ['ignore', 'pipe', 'inherit'] });
       const samples = probeSamples(child);
       await samples.ready;
