@@ -9,12 +9,12 @@
  *     a worker thread), or where --placement says.
  * The tslvsd rows run this file again inside namespace A (`--inside`), composing the daemon's own VRRP part
  * (src/daemon.ts vrrpPart) and checker; IPVS is left out, since this host's kernel has none. They run with the
- * daemon's node flags (bin/tslvsd.js's #! line), or TSLVSD_BENCH_NODE_ARGS (space-separated) instead.
+ * daemon's node flags (bench/helpers/daemonNodeFlags.ts; TSLVSD_BENCH_DAEMON_FLAGS runs others instead).
  *
  *   node --import tsx bench/advert-jitter.ts [--checks 2000,10000] [--seconds 40] [--placement auto|worker|inline]
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
@@ -33,12 +33,10 @@ import { keepalivedConf } from '../test/ns/helpers/keepalivedConf.js';
 import { sleep } from '../test/ns/helpers/exec.js';
 import { createVethLab, destroyLab, labPrefix } from '../test/ns/helpers/netns.js';
 import { advertJitter, percentile } from './helpers/advertJitter.js';
-
-/** The node flags the installed daemon runs with (bin/tslvsd.js's #! line): the tslvsd rows run as it does. */
-const DAEMON_NODE_FLAGS = readFileSync(new URL('../bin/tslvsd.js', import.meta.url), 'utf8').split('\n', 1)[0]!.split(/\s+/).filter((w) => w.startsWith('--'));
-/** TSLVSD_BENCH_NODE_ARGS (space-separated; may be empty) runs them with other flags instead. */
-const NODE_FLAGS = process.env.TSLVSD_BENCH_NODE_ARGS !== undefined ? process.env.TSLVSD_BENCH_NODE_ARGS.split(' ').filter(Boolean) : DAEMON_NODE_FLAGS;
+import { daemonNodeFlags } from './helpers/daemonNodeFlags.js';
 import { LoopbackListener, loopbackPlan } from './helpers/loopbackChecks.js';
+
+const NODE_FLAGS = daemonNodeFlags();
 
 const { values } = parseArgs({
   options: {

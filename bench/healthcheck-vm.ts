@@ -13,7 +13,7 @@
  * looked at every 100 ms, then confirmed by `ipvsadm -Ln`) and recovery latency (listener back → each victim
  * back). Ends with a side-by-side table and the ratios. keepalived runs as `keepalived -n -l -D -G --check`;
  * tslvsd as compiled JavaScript (see TSLVSD_ENTRY), as `npm ci` installs it, and ("bundle") as the Debian
- * package runs it: the esbuild bundle (built here by scripts/bundle.mjs) under `node --optimize-for-size`.
+ * package runs it: the esbuild bundle (built here by scripts/bundle.mjs) under the daemon's node flags (bench/helpers/daemonNodeFlags.ts).
  */
 import { spawn, spawnSync, execFile, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -21,6 +21,7 @@ import { createInterface } from 'node:readline';
 import { parseArgs, promisify } from 'node:util';
 import { loadavg } from 'node:os';
 import { buildBenchConfig } from './healthcheck-vm-config.js';
+import { daemonNodeFlags } from './helpers/daemonNodeFlags.js';
 import { cpuBetween, threadCpuSeconds, treeCpuSeconds, treeRssBytes } from './healthcheck-vm-proc.js';
 
 const run = promisify(execFile);
@@ -49,9 +50,9 @@ const CHECKOUT = new URL('..', import.meta.url).pathname;
 
 /** tslvsd is started as installed: `node bin/tslvsd.js --check-only …` (compiled JavaScript from dist/, no tsx). */
 const TSLVSD_ENTRY = [`${CHECKOUT}bin/tslvsd.js`, '--config-id', 'hcbench'];
-/** The bundle, as the package's unit runs it (`#!/usr/bin/node --optimize-for-size`, packaging/). */
+/** The bundle, as the package's unit runs it (its #! flags, scripts/package-deb.sh). */
 const BUNDLE_DIR = `${WORK}/bundle`;
-const BUNDLE_ENTRY = ['--optimize-for-size', `${BUNDLE_DIR}/tslvsd.mjs`, '--config-id', 'hcbench'];
+const BUNDLE_ENTRY = [...daemonNodeFlags(), `${BUNDLE_DIR}/tslvsd.mjs`, '--config-id', 'hcbench'];
 /** Extra node options for tslvsd, space-separated (e.g. `--cpu-prof --cpu-prof-dir=DIR`: not allowed in NODE_OPTIONS). */
 const TSLVSD_NODE_ARGS = (process.env.TSLVSD_BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
 

@@ -21,6 +21,7 @@ import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { sleep, waitFor } from '../test/ns/helpers/exec.js';
 import { createVethLab, destroyLab, labPrefix, type LabHost } from '../test/ns/helpers/netns.js';
+import { daemonNodeFlags } from './helpers/daemonNodeFlags.js';
 
 const args = process.argv.slice(2);
 const option = (name: string, fallback: string): string => {
@@ -110,7 +111,7 @@ async function oneRun(impl: Impl, host: LabHost, dir: string, notifySocket: stri
     impl === 'tslvsd'
       ? [process.execPath, BIN, ...tslvsdArgs]
       : impl === 'bundle'
-        ? [process.execPath, '--optimize-for-size', path.join(dir, 'bundle', 'tslvsd.mjs'), ...tslvsdArgs]
+        ? [process.execPath, ...daemonNodeFlags(), path.join(dir, 'bundle', 'tslvsd.mjs'), ...tslvsdArgs]
         : ['keepalived', '-n', '-l', '--vrrp', '-f', CONFIG, '-p', path.join(dir, `k${n}.pid`), '-r', path.join(dir, `v${n}.pid`)];
   const notifyFrom = notify.length;
   const begun = Date.now();

@@ -204,7 +204,6 @@ describe.skipIf(!hasIpvs)('announce_route on a real IPVS kernel', () => {
 
   it('kill -9, then a start whose config has no announce_route at all: the route the crashed run left goes', async () => {
     await daemon?.crash(); // only if the test before failed half-way: one daemon at a time
-    daemon = undefined;
     writeConfig(virtualServer('10.96.0.101', true));
     daemon = startDaemon();
     expect(await until(() => announced('10.96.0.101'), 240_000, 500), `${daemon.stderr}\n${routes()}`).toBe(true);
