@@ -78,7 +78,7 @@ async function inside(): Promise<void> {
   // cadence (HealthPart's snapshot interval), so the main thread decodes no more snapshots than it would.
   const timer = setInterval(() => {
     void (async () => {
-      const snap = await checks?.snapshot(5_000);
+      const snap = await checks?.snapshotView(5_000);
       process.stdout.write(`probes ${performance.now().toFixed(0)} ${snap?.counters.probes ?? 0} ${checks?.placement ?? 'none'}\n`);
     })();
   }, 5_000);

@@ -45,7 +45,7 @@ async function measure(servers: number, listener: LoopbackListener): Promise<voi
   let decisions = 0;
   const clock = new SystemClock();
   const service = new HealthCheckService({ onTrouble: (m) => console.error(m) });
-  const probes = async (): Promise<number> => (await service.snapshot(10_000))?.counters.probes ?? NaN;
+  const probes = async (): Promise<number> => (await service.snapshotView(10_000))?.counters.probes ?? NaN;
   const part = new HealthPart({
     runner: service,
     plan: (m) => planFromConfig(m, hostScriptIdentity, readTlsMaterial(m.ssl)),

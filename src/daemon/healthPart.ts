@@ -1,7 +1,8 @@
 import type { ConfigModel, RealServer, VirtualServer } from '../config/model.js';
-import type { HealthSnapshot, QuorumChange, RealServerChange } from '../healthcheck/events.js';
+import type { QuorumChange, RealServerChange } from '../healthcheck/events.js';
 import type { HealthCheckPlan } from '../healthcheck/plan.js';
 import type { KnownDestination } from '../healthcheck/service.js';
+import type { HealthSnapshotView } from '../healthcheck/snapshotView.js';
 import type { CheckerScheduleSnapshot, HealthMetricsSource, RealServerSnapshot, VirtualServerSnapshot } from '../metrics/sources.js';
 import type { Clock, TimerHandle } from '../util/clock.js';
 import { keepalivedTrio, keepalivedVsName, type KeepalivedNames } from '../util/keepalivedWording.js';
@@ -17,7 +18,8 @@ export interface HealthRunner {
   loaded?(): Promise<void>;
   reload(plan: HealthCheckPlan): void;
   stop(): Promise<void>;
-  snapshot(timeoutMs?: number): Promise<HealthSnapshot | null>;
+  /** The checkers' detail, read in place (see HealthSnapshotView); null when a worker did not answer. */
+  snapshotView(timeoutMs?: number): Promise<HealthSnapshotView | null>;
   onChange(listener: (c: RealServerChange) => void): () => void;
   onQuorum(listener: (c: QuorumChange) => void): () => void;
   readonly known: ReadonlyMap<string, ReadonlyMap<string, KnownDestination>>;
@@ -60,15 +62,13 @@ export class HealthPart implements DaemonPart, HealthMetricsSource {
   readonly name = 'healthcheck';
   private unsubscribe: Array<() => void> = [];
   private timer: TimerHandle | undefined;
-  private latest: HealthSnapshot | undefined;
+  private latest: HealthSnapshotView | undefined;
   /** The latest snapshot's quorum per virtual server (before any quorum event, the only word on it). */
   private snapshotQuorum = new Map<string, boolean>();
   /** When the last snapshot request started (see scheduleSnapshot). */
   private lastFetchAt = Number.NEGATIVE_INFINITY;
   /** When the armed snapshot timer fires. */
   private timerDueAt = 0;
-  /** checker identity → probes seen, to turn snapshots into histogram observations. */
-  private readonly seenChecks = new Map<string, number>();
   private running = false;
   private fetching = false;
   private refetch = false;
@@ -175,12 +175,12 @@ export class HealthPart implements DaemonPart, HealthMetricsSource {
 
   virtualServers(): VirtualServerSnapshot[] {
     const { known, quorum } = this.options.runner;
-    const fromSnapshot = new Map((this.latest?.virtualServers ?? []).map((v) => [v.key, v]));
+    const fromSnapshot = new Map((this.latest?.decoded().virtualServers ?? []).map((v) => [v.key, v]));
     const keys = new Set([...fromSnapshot.keys(), ...known.keys()]);
     return [...keys].map((key): VirtualServerSnapshot => {
       const detail = fromSnapshot.get(key);
       const mirror = known.get(key);
-      const checkersOf = new Map((detail?.realServers ?? []).map((r) => [r.key, r.checkers.map((c) => ({ type: c.type, up: c.up }))]));
+      const detailOf = new Map((detail?.realServers ?? []).map((r) => [r.key, r]));
       const rsKeys = new Set([...(detail?.realServers.map((r) => r.key) ?? []), ...[...(mirror?.entries() ?? [])].filter(([, d]) => !d.sorryServer).map(([k]) => k)]);
       const configured = this.servers.get(key)?.realServers;
       // The address comes from the config object the key names, never from the key's text; a server a
@@ -190,13 +190,13 @@ export class HealthPart implements DaemonPart, HealthMetricsSource {
         if (!rs) return [];
         // The mirror is updated on every event; the worker's snapshot may be a few seconds old.
         const fresh = mirror?.get(rsKey);
-        const old = detail?.realServers.find((r) => r.key === rsKey);
+        const old = detailOf.get(rsKey);
         return [{
           address: rs.address,
           port: rs.port,
           weight: fresh?.weight ?? old?.weight ?? 0,
           up: fresh?.alive ?? old?.alive ?? false,
-          checkers: checkersOf.get(rsKey) ?? [],
+          checkers: old?.checkers.map((c) => ({ type: c.type, up: c.up })) ?? [],
         }];
       });
       return { key, quorumUp: quorum.get(key) ?? detail?.quorumUp ?? true, realServers };
@@ -293,7 +293,7 @@ export class HealthPart implements DaemonPart, HealthMetricsSource {
       }
       this.fetching = true;
       this.lastFetchAt = clock.now();
-      void this.options.runner.snapshot().then((snapshot) => {
+      void this.options.runner.snapshotView().then((snapshot) => {
         this.fetching = false;
         if (snapshot && this.running) this.absorb(snapshot);
         const again = this.refetch;
@@ -307,7 +307,7 @@ export class HealthPart implements DaemonPart, HealthMetricsSource {
    * An overloaded checker says so, at most once a minute: how many checks ran late since the last
    * warning, how late, and how many failing verdicts it deferred rather than take a server out.
    */
-  private warnIfBehind(snapshot: HealthSnapshot): void {
+  private warnIfBehind(snapshot: HealthSnapshotView): void {
     const behind = snapshot.counters.behindSchedule ?? 0;
     if (behind < this.warnedBehind) this.warnedBehind = 0; // the worker was restarted: its counters too
     if (behind === this.warnedBehind) return;
@@ -324,25 +324,14 @@ export class HealthPart implements DaemonPart, HealthMetricsSource {
     this.warnedAt = now;
   }
 
-  private absorb(snapshot: HealthSnapshot): void {
+  private absorb(snapshot: HealthSnapshotView): void {
+    // One observation per probe completed since the last look, valued at the latest duration: one call per
+    // checker for all of them (a per-probe call was a per-check cost on this thread).
+    snapshot.forEachNewProbes(this.latest, (type, durationMs, probes) => this.options.observeCheckDuration(type, durationMs / 1000, probes));
     this.latest = snapshot;
-    this.snapshotQuorum = new Map(snapshot.virtualServers.map((v) => [v.key, v.quorumUp]));
+    this.snapshotQuorum = snapshot.quorums();
     this.options.onQuorumSeen?.();
     this.warnIfBehind(snapshot);
-    for (const vs of snapshot.virtualServers) {
-      for (const rs of vs.realServers) {
-        rs.checkers.forEach((c, index) => {
-          const id = `${destinationKey(vs.key, rs.key)}/${index}`;
-          const seen = this.seenChecks.get(id) ?? 0;
-          if (c.checks > seen && c.lastDurationMs !== null) {
-            // One observation per probe completed since the last look, valued at the latest duration: one
-            // call for all of them (a per-probe call was a per-check cost on this thread).
-            this.options.observeCheckDuration(c.type, c.lastDurationMs / 1000, c.checks - seen);
-          }
-          this.seenChecks.set(id, c.checks);
-        });
-      }
-    }
   }
 }
 

@@ -1,8 +1,9 @@
 import type { HealthCheckPlan } from './plan.js';
-import type { HealthCounters, HealthEvent, HealthSnapshot, QuorumChange, RealServerChange } from './events.js';
+import type { HealthEvent, HealthSnapshot, QuorumChange, RealServerChange } from './events.js';
 import type { FromWorker, ToWorker } from './worker/protocol.js';
 import { sibling, startWorker } from './worker/moduleRunner.js';
 import { decodeSnapshotSteps, type CompactSnapshot } from './worker/snapshotCodec.js';
+import { HealthSnapshotView, mergeSnapshots } from './snapshotView.js';
 import { checkerLoopLoaded, InlineChecker, loadCheckerLoop } from './worker/inlineChecker.js';
 import type { CheckerPlacement } from './worker/placement.js';
 
@@ -59,10 +60,6 @@ export interface KnownDestination {
   sorryServer: boolean;
   reason: string;
 }
-
-const emptyCounters = (): HealthCounters => ({
-  probes: 0, probeFailures: 0, probesHung: 0, probesThrew: 0, scriptsRun: 0, behindSchedule: 0, verdictsDeferred: 0,
-});
 
 /** One checker worker and the part of the plan it runs. */
 interface Slot {
@@ -144,7 +141,7 @@ export class HealthCheckService {
   private stopping = false;
   private watchdog: NodeJS.Timeout | undefined;
   private nextSnapshotId = 1;
-  private readonly snapshotWaiters = new Map<number, (s: HealthSnapshot | null) => void>();
+  private readonly snapshotWaiters = new Map<number, (s: CompactSnapshot | null) => void>();
   private readonly changeListeners = new Set<(c: RealServerChange) => void>();
   private readonly quorumListeners = new Set<(c: QuorumChange) => void>();
   /** virtual server key → real server key → last known state. */
@@ -294,22 +291,26 @@ export class HealthCheckService {
     slot.worker = undefined;
   }
 
-  /** Per-checker detail, gathered from the workers (null if one does not answer within timeoutMs). */
+  /**
+   * Per-checker detail, gathered from the workers and read in place (null if one does not answer within
+   * timeoutMs): what the daemon looks at every few seconds.
+   */
+  async snapshotView(timeoutMs = 2_000): Promise<HealthSnapshotView | null> {
+    if (!this.started) return null;
+    const parts = await Promise.all(this.slots.map((slot) => this.snapshotOf(slot, timeoutMs)));
+    if (parts.some((p) => p === null)) return null;
+    return new HealthSnapshotView(parts as CompactSnapshot[]);
+  }
+
+  /** The same detail in object form, built a slice at a time so that this thread's loop keeps turning. */
   async snapshot(timeoutMs = 2_000): Promise<HealthSnapshot | null> {
     if (!this.started) return null;
     const parts = await Promise.all(this.slots.map((slot) => this.snapshotOf(slot, timeoutMs)));
     if (parts.some((p) => p === null)) return null;
-    const merged: HealthSnapshot = { virtualServers: [], counters: emptyCounters() };
-    for (const p of parts as HealthSnapshot[]) {
-      merged.virtualServers.push(...p.virtualServers);
-      for (const k of Object.keys(merged.counters) as Array<keyof HealthCounters>) merged.counters[k] += p.counters[k] ?? 0;
-      // The workers' laggard sets the lateness.
-      if (p.scheduleLatenessMs !== undefined) merged.scheduleLatenessMs = Math.max(merged.scheduleLatenessMs ?? 0, p.scheduleLatenessMs);
-    }
-    return merged;
+    return mergeSnapshots(await Promise.all((parts as CompactSnapshot[]).map(decodeSnapshotSliced)));
   }
 
-  private snapshotOf(slot: Slot, timeoutMs: number): Promise<HealthSnapshot | null> {
+  private snapshotOf(slot: Slot, timeoutMs: number): Promise<CompactSnapshot | null> {
     if (!slot.worker) return Promise.resolve(null);
     const id = this.nextSnapshotId++;
     return new Promise((resolve) => {
@@ -392,7 +393,7 @@ export class HealthCheckService {
       case 'snapshot': {
         const waiter = this.snapshotWaiters.get(m.id);
         this.snapshotWaiters.delete(m.id);
-        if (waiter) void decodeSnapshotSliced(m.snapshot).then(waiter);
+        waiter?.(m.snapshot);
         break;
       }
       case 'stopped':

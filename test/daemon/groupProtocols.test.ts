@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { HealthPart, type HealthRunner } from '../../src/daemon/healthPart.js';
 import { IpvsPart } from '../../src/daemon/ipvsPart.js';
 import { HealthCheckEngine } from '../../src/healthcheck/core/engine.js';
-import type { HealthEvent, HealthSnapshot, QuorumChange, RealServerChange } from '../../src/healthcheck/events.js';
+import type { HealthEvent, QuorumChange, RealServerChange } from '../../src/healthcheck/events.js';
 import { planFromConfig } from '../../src/healthcheck/fromConfig.js';
 import type { CheckerSpec, HealthCheckPlan } from '../../src/healthcheck/plan.js';
 import type { KnownDestination } from '../../src/healthcheck/service.js';
@@ -79,7 +79,7 @@ class EngineRunner implements HealthRunner {
   async stop(): Promise<void> {
     this.engine.stop();
   }
-  async snapshot(): Promise<HealthSnapshot | null> {
+  async snapshotView(): Promise<null> {
     return null;
   }
   onChange(l: (c: RealServerChange) => void): () => void {

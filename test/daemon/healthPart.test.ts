@@ -5,6 +5,7 @@ import { HealthPart, type HealthRunner } from '../../src/daemon/healthPart.js';
 import type { HealthSnapshot, QuorumChange, RealServerChange } from '../../src/healthcheck/events.js';
 import type { HealthCheckPlan } from '../../src/healthcheck/plan.js';
 import type { KnownDestination } from '../../src/healthcheck/service.js';
+import { HealthSnapshotView } from '../../src/healthcheck/snapshotView.js';
 import { realServerFifoLine, virtualServerFifoLine } from '../../src/notify/fifoLines.js';
 import { FakeClock } from '../../src/util/clock.js';
 import { createLogger } from '../../src/util/log.js';
@@ -27,9 +28,9 @@ class FakeHealth implements HealthRunner {
     this.calls.push('stop');
   }
   snapshots = 0;
-  async snapshot() {
+  async snapshotView() {
     this.snapshots++;
-    return this.snapshotValue;
+    return this.snapshotValue && HealthSnapshotView.of(this.snapshotValue);
   }
   onChange(l: (c: RealServerChange) => void) {
     this.change.add(l);

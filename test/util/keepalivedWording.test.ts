@@ -26,7 +26,7 @@ class Runner implements HealthRunner {
   start(): void {}
   reload(): void {}
   async stop(): Promise<void> {}
-  async snapshot(): Promise<null> {
+  async snapshotView(): Promise<null> {
     return null;
   }
   onChange(l: (c: RealServerChange) => void): () => void {
