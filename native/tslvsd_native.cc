@@ -17,7 +17,9 @@
 #include <netinet/in.h>
 #include <netinet/ip6.h>
 #include <string.h>
+#include <stdint.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/un.h>
 #include <unistd.h>
 #include <uv.h>
@@ -666,9 +668,52 @@ Napi::Value LockFile(const Napi::CallbackInfo& info) {
   return ThrowErrno(env, "fcntl(F_OFD_SETLK)", errno);
 }
 
+// setSchedulingSlice(ns): the calling thread's EEVDF slice (sched_setattr's sched_runtime for a
+// SCHED_OTHER thread, Linux 6.12 and later), its policy and nice kept. A thread with a slice shorter than
+// the others' may preempt them when it wakes (the scheduler's PREEMPT_SHORT): the VRRP thread, asleep
+// between adverts, then runs when its timer fires instead of waiting out the running thread's slice (on
+// a 2-core host under 10,000 checks/s, main-thread stalls over 2 ms: 4x fewer at 100 us). With
+// SCHED_FLAG_RESET_ON_FORK: threads and processes started afterwards (the checker thread, scripts) get
+// the kernel's defaults, not this. Returns the slice the kernel reports afterwards; 0 = this kernel has
+// no custom slices (older kernels ignore the field). Throws on a refused call.
+struct SchedAttr {
+  uint32_t size;
+  uint32_t sched_policy;
+  uint64_t sched_flags;
+  int32_t sched_nice;
+  uint32_t sched_priority;
+  uint64_t sched_runtime;
+  uint64_t sched_deadline;
+  uint64_t sched_period;
+  uint32_t sched_util_min;
+  uint32_t sched_util_max;
+};
+
+Napi::Value SetSchedulingSlice(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsNumber()) {
+    Napi::TypeError::New(env, "setSchedulingSlice(ns)").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  const double ns = info[0].As<Napi::Number>().DoubleValue();
+  SchedAttr attr;
+  memset(&attr, 0, sizeof attr);
+  if (syscall(SYS_sched_getattr, 0, &attr, sizeof attr, 0) != 0) return ThrowErrno(env, "sched_getattr", errno);
+  // Only a fair-class thread's slice is set; a real-time or deadline policy someone chose stays as it is.
+  if (attr.sched_policy != 0 /* SCHED_OTHER */) return Napi::Number::New(env, 0);
+  attr.size = sizeof attr;
+  attr.sched_flags = 0x01;  // SCHED_FLAG_RESET_ON_FORK
+  attr.sched_runtime = ns > 0 ? static_cast<uint64_t>(ns) : 0;
+  if (syscall(SYS_sched_setattr, 0, &attr, 0) != 0) return ThrowErrno(env, "sched_setattr", errno);
+  memset(&attr, 0, sizeof attr);
+  if (syscall(SYS_sched_getattr, 0, &attr, sizeof attr, 0) != 0) return ThrowErrno(env, "sched_getattr", errno);
+  return Napi::Number::New(env, static_cast<double>(attr.sched_runtime));
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("lockFile", Napi::Function::New(env, LockFile, "lockFile"));
   exports.Set("sendFrame", Napi::Function::New(env, SendFrame, "sendFrame"));
+  exports.Set("setSchedulingSlice", Napi::Function::New(env, SetSchedulingSlice, "setSchedulingSlice"));
   exports.Set("sendUnixDatagram", Napi::Function::New(env, SendUnixDatagram, "sendUnixDatagram"));
   exports.Set("VrrpSocket", VrrpSocket::Define(env));
   return exports;

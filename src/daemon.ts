@@ -32,6 +32,7 @@ import { VrrpInterfaces } from './vrrp/runtime/interfaceRuntime.js';
 import { TrackScripts } from './vrrp/runtime/trackScriptRuntime.js';
 import { VERSION } from './version.js';
 import { missingCapabilitiesSentence } from './daemon/capabilities.js';
+import { favourVrrpThread } from './daemon/vrrpThreadSlice.js';
 import { HealthPart } from './daemon/healthPart.js';
 import { IpvsPart } from './daemon/ipvsPart.js';
 import { processSignals } from './daemon/processSignals.js';
@@ -244,6 +245,8 @@ function procSelfStatus(): string {
  */
 export function vrrpPart(clock: Clock, logger: Logger, fifos: NotifyFifos | undefined, onTransition: (instance: string, from: string, to: string) => void): VrrpPart {
   const frameSender = nativeAddon();
+  // The thread that sends the adverts asks the scheduler to be let in soon when it wakes (why: vrrpThreadSlice.ts).
+  favourVrrpThread(frameSender, logger);
   // One /proc pass per period for every vrrp_track_process of every unit.
   const procScanner = new ProcScanner();
   const shared = { interfaces: new VrrpInterfaces((o) => new RawSocketTransport(o), logger, clock), trackScripts: new TrackScripts(clock, logger, runScript) };

@@ -15,6 +15,12 @@ export interface NativeAddon {
    * true = ours now, false = another open file description holds it; other errors throw.
    */
   lockFile(fd: number): boolean;
+  /**
+   * The calling thread's scheduler slice in nanoseconds (EEVDF, Linux 6.12+; 0 = the kernel's default),
+   * its policy and nice kept; returns the slice the kernel reports after, 0 where custom slices do not
+   * exist (older kernels, or a thread not in the fair class, left alone).
+   */
+  setSchedulingSlice(ns: number): number;
   /** The VRRP sockets of one interface (see NativeVrrpSocket). */
   VrrpSocket: new (
     options: NativeVrrpSocketOptions,
