@@ -1,5 +1,5 @@
 import { constants, openSync, readFileSync, writeSync } from 'node:fs';
-import { hostname } from 'node:os';
+import { hostname, setPriority } from 'node:os';
 import type { ConfigModel } from './config/model.js';
 import { planFromConfig } from './healthcheck/fromConfig.js';
 import { readTlsMaterial } from './healthcheck/tlsFiles.js';
@@ -32,7 +32,7 @@ import { VrrpInterfaces } from './vrrp/runtime/interfaceRuntime.js';
 import { TrackScripts } from './vrrp/runtime/trackScriptRuntime.js';
 import { VERSION } from './version.js';
 import { missingCapabilitiesSentence } from './daemon/capabilities.js';
-import { favourVrrpThread } from './daemon/vrrpThreadSlice.js';
+import { favourVrrpThread, setVrrpThreadNice } from './daemon/vrrpThreadScheduling.js';
 import { HealthPart } from './daemon/healthPart.js';
 import { IpvsPart } from './daemon/ipvsPart.js';
 import { processSignals } from './daemon/processSignals.js';
@@ -109,10 +109,12 @@ export async function runDaemon(opts: DaemonOptions, model: ConfigModel): Promis
   if (mode !== 'check-only') initialiseTrackFiles(model.trackFiles, (message) => logger.warn({ event: 'track_file' }, message));
   // VRRP transitions reach the sync daemons through this late binding (the sync part needs VRRP's states;
   // transitions start only once the parts run, after `sync` is bound).
+  // vrrp_priority before the VRRP part asks for its slice (which keeps the nice it finds).
+  if (mode !== 'check-only') setVrrpThreadNice(model.global.vrrpPriority, setPriority, logger);
   const vrrp = mode !== 'check-only' ? vrrpPart(clock, logger, fifos, (instance, from, to) => sync?.onVrrpTransition(instance, to, from)) : undefined;
   const ipvs = mode !== 'vrrp-only' ? ipvsPart(clock, logger, opts.keepIpvsOnExit ?? false) : undefined;
   // Quorum news reaches the announced routes through this late binding (the announce part reads the health part).
-  const health = ipvs ? healthPart(clock, logger, ipvs, metrics, fifos, () => announce?.refresh()) : undefined;
+  const health = ipvs ? healthPart(clock, logger, ipvs, metrics, fifos, () => announce?.refresh(), model.global.checkerPriority) : undefined;
   // announce_route: the last part started, so the first stopped (routes withdrawn, drain, then the rest).
   const announce = health ? new AnnouncePart({
     open: () => new KernelAnnouncedRoutes(openRtNetlink()),
@@ -245,7 +247,7 @@ function procSelfStatus(): string {
  */
 export function vrrpPart(clock: Clock, logger: Logger, fifos: NotifyFifos | undefined, onTransition: (instance: string, from: string, to: string) => void): VrrpPart {
   const frameSender = nativeAddon();
-  // The thread that sends the adverts asks the scheduler to be let in soon when it wakes (why: vrrpThreadSlice.ts).
+  // The thread that sends the adverts asks the scheduler to be let in soon when it wakes (why: vrrpThreadScheduling.ts).
   favourVrrpThread(frameSender, logger);
   // One /proc pass per period for every vrrp_track_process of every unit.
   const procScanner = new ProcScanner();
@@ -333,12 +335,14 @@ function checkerPlacement(plan: HealthCheckPlan, logger: Logger): CheckerPlaceme
 }
 
 /** Health checks (src/healthcheck/, in a worker thread where the config needs one): every decision goes to IPVS. */
-function healthPart(clock: Clock, logger: Logger, ipvs: IpvsPart, metrics: DaemonMetrics, fifos: NotifyFifos | undefined, onQuorumSeen: () => void): HealthPart {
+function healthPart(clock: Clock, logger: Logger, ipvs: IpvsPart, metrics: DaemonMetrics, fifos: NotifyFifos | undefined, onQuorumSeen: () => void, checkerNice: number | undefined): HealthPart {
   return new HealthPart({
     onQuorumSeen,
     runner: new HealthCheckService({
       onTrouble: (message) => logger.warn({ part: 'healthcheck' }, message),
       placement: (plan) => checkerPlacement(plan, logger),
+      // checker_priority, as keepalived sets it on its checker child: at start (a reload's change waits for a restart).
+      ...(checkerNice !== undefined && { workerNice: checkerNice }),
     }),
     plan: (m) => planFromConfig(m, hostScriptIdentity, readTlsMaterial(m.ssl)),
     onRealServerChange: (change) => ipvs.onRealServerChange(change),

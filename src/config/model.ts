@@ -96,6 +96,10 @@ export const GlobalDefs = z.object({
   vrrpGarpMasterDelay: Seconds,
   /** Gratuitous ARPs per burst (default 5). */
   vrrpGarpMasterRepeat: z.number().int().min(0),
+  /** `vrrp_priority`: the nice of the thread that runs VRRP (tslvsd's main thread), set at start. */
+  vrrpPriority: z.number().int().min(-20).max(19).optional(),
+  /** `checker_priority`: the nice of the checker worker threads, set at start (default: theirs, 5). */
+  checkerPriority: z.number().int().min(-20).max(19).optional(),
   /** Seconds between periodic GARP refreshes while master; 0 = off (default 0). */
   vrrpGarpMasterRefresh: Seconds,
   vrrpGarpMasterRefreshRepeat: z.number().int().min(0),

@@ -32,6 +32,11 @@ export interface HealthCheckServiceOptions {
    */
   workerYoungGenerationMb?: number;
   /**
+   * The checker worker threads' nice (global_defs checker_priority); default CHECKER_THREAD_NICE
+   * (worker/checkerThreadNice.ts). Checks placed on this thread run at its nice.
+   */
+  workerNice?: number;
+  /**
    * Where the checker loop runs, or how to choose from the plan (at start and at every reload: a reload
    * that changes the answer moves the checks, their state carried over). Default 'worker'. 'inline' runs
    * one loop on this thread (workers is then 1); see placement.ts for the daemon's choice.
@@ -353,7 +358,7 @@ export class HealthCheckService {
     const worker: CheckerThread = this.current === 'inline'
       ? new InlineChecker(slot.beat)
       : startWorker(sibling(import.meta.url, './worker/checkerWorker'), {
-        workerData: { beat: slot.beat },
+        workerData: { beat: slot.beat, ...(this.options.workerNice !== undefined && { nice: this.options.workerNice }) },
         resourceLimits: { maxYoungGenerationSizeMb: this.options.workerYoungGenerationMb ?? DEFAULT_WORKER_YOUNG_GENERATION_MB },
       });
     slot.worker = worker;

@@ -44,6 +44,17 @@ describe('global_defs', () => {
       "/etc/ka.conf:4:21: error: vrrp_mcast_group4: '10.0.0.1' is not an IPv4 multicast address",
     ]);
   });
+
+  it('vrrp_priority and checker_priority: nice values -20..19, acted on (no warning); absent = undefined', () => {
+    const r = compile('global_defs {\n  vrrp_priority -15\n  checker_priority 10\n}');
+    expect(messages(r)).toEqual([]);
+    expect(r.model?.global).toMatchObject({ vrrpPriority: -15, checkerPriority: 10 });
+    expect(model('global_defs {\n  router_id a\n}').global.vrrpPriority).toBeUndefined();
+    expect(messages(compile('global_defs {\n  vrrp_priority -21\n  checker_priority high\n}'))).toEqual([
+      '/etc/ka.conf:2:17: error: vrrp_priority: -21 is out of range -20..19',
+      "/etc/ka.conf:3:20: error: checker_priority: 'high' is not an integer",
+    ]);
+  });
 });
 
 describe('vrrp_instance', () => {

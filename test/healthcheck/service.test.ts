@@ -34,6 +34,18 @@ afterEach(async () => {
   await Promise.all(backends.splice(0).map((b) => b.down()));
 });
 
+/** Each thread's nice: field 19 of /proc/PID/task/TID/stat (the comm before it may hold spaces). */
+function niceOfThreads(): number[] {
+  return readdirSync('/proc/self/task').flatMap((tid) => {
+    try {
+      const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+      return [Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16])];
+    } catch {
+      return []; // a thread that ended between readdir and read
+    }
+  });
+}
+
 describe('HealthCheckService (checks in a worker thread)', () => {
   it('reports a real server up, down when its listener stops, up again when it returns', async () => {
     const backend = new TcpBackend();
@@ -67,15 +79,6 @@ describe('HealthCheckService (checks in a worker thread)', () => {
   });
 
   it('runs its checker thread at nice 5, the rest of the process as it was', async () => {
-    // Field 19 of /proc/PID/task/TID/stat is the thread's nice value; the comm before it may hold spaces.
-    const niceOfThreads = (): number[] => readdirSync('/proc/self/task').flatMap((tid) => {
-      try {
-        const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
-        return [Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16])];
-      } catch {
-        return []; // a thread that ended between readdir and read
-      }
-    });
     const niceFive = () => niceOfThreads().filter((n) => n === CHECKER_THREAD_NICE).length;
     const before = niceFive();
     const backend = new TcpBackend();
@@ -92,6 +95,23 @@ describe('HealthCheckService (checks in a worker thread)', () => {
     expect(niceOfThreads().filter((n) => n === 0).length).toBeGreaterThan(0);
     await svc.stop();
     await waitFor(() => (niceFive() === before ? true : undefined), 5_000);
+  });
+
+  it('checker_priority (workerNice) sets the checker thread\'s nice instead of 5', async () => {
+    const niceSeven = () => niceOfThreads().filter((n) => n === 7).length;
+    const before = niceSeven();
+    const backend = new TcpBackend();
+    backends.push(backend);
+    await backend.up();
+    const svc = new HealthCheckService({ workerNice: 7 });
+    services.push(svc);
+    const changes: RealServerChange[] = [];
+    svc.onChange((c) => changes.push(c));
+    svc.start(plan(backend.port));
+    await waitFor(() => changes.find((c) => c.alive), 5_000);
+    expect(niceSeven()).toBe(before + 1);
+    await svc.stop();
+    await waitFor(() => (niceSeven() === before ? true : undefined), 5_000);
   });
 
   it('restarts a worker that dies, seeded with the known state so the table does not flap', async () => {

@@ -114,6 +114,15 @@ const GLOBAL_KEYWORDS: KeywordTable<GlobalDefs> = {
     }
     g.vrrpMcastGroup6 = canonicalIp(t.text);
   },
+  // keepalived sets these on its VRRP and checker child processes when it starts them.
+  vrrp_priority: (n, g, ctx) => {
+    const v = intArg(n, -20, 19, ctx);
+    if (v !== undefined) g.vrrpPriority = v;
+  },
+  checker_priority: (n, g, ctx) => {
+    const v = intArg(n, -20, 19, ctx);
+    if (v !== undefined) g.checkerPriority = v;
+  },
   vrrp_garp_master_delay: (n, g, ctx) => {
     g.vrrpGarpMasterDelay = secondsArg(n, ctx) ?? g.vrrpGarpMasterDelay;
   },

@@ -34,3 +34,20 @@ export function favourVrrpThread(addon: Pick<NativeAddon, 'setSchedulingSlice'>,
     return 0;
   }
 }
+
+/**
+ * global_defs `vrrp_priority`: the nice of the thread that runs VRRP — tslvsd's main thread, where the
+ * IPVS reconciler and checks placed on the main thread run too (keepalived: its VRRP child process). Set
+ * once at start, as keepalived sets it when it starts that child. A refusal (no CAP_SYS_NICE for a
+ * negative value) is a warning, not a failed start: the adverts then go out at the nice the daemon has.
+ */
+export function setVrrpThreadNice(nice: number | undefined, setPriority: (pid: number, priority: number) => void, logger: Logger): void {
+  if (nice === undefined) return;
+  try {
+    // pid 0: on Linux, setpriority(PRIO_PROCESS, 0) sets the calling thread's nice only.
+    setPriority(0, nice);
+    logger.info({ event: 'vrrp_priority', nice }, 'VRRP thread nice set (vrrp_priority)');
+  } catch (err) {
+    logger.warn({ event: 'vrrp_priority', nice, err: err instanceof Error ? err.message : String(err) }, 'vrrp_priority: cannot set the VRRP thread\'s nice');
+  }
+}

@@ -1,12 +1,12 @@
 /**
- * The VRRP thread's scheduler slice (src/daemon/vrrpThreadSlice.ts): what it asks the addon for, and — in
+ * The VRRP thread's scheduler slice (src/daemon/vrrpThreadScheduling.ts): what it asks the addon for, and — in
  * a real process on this kernel — that the calling thread alone gets it: a worker thread and a child
  * process started afterwards run at the kernel's default (SCHED_FLAG_RESET_ON_FORK), nice untouched.
  */
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { favourVrrpThread, VRRP_THREAD_SLICE_US } from '../../src/daemon/vrrpThreadSlice.js';
+import { favourVrrpThread, setVrrpThreadNice, VRRP_THREAD_SLICE_US } from '../../src/daemon/vrrpThreadScheduling.js';
 import { createLogger } from '../../src/util/log.js';
 
 const root = new URL('../..', import.meta.url).pathname;
@@ -43,6 +43,22 @@ describe('favourVrrpThread', () => {
     expect(lines).toMatchObject([
       { event: 'vrrp_thread_slice', sliceUs: 0 },
       { event: 'vrrp_thread_slice', err: 'sched_setattr: Operation not permitted' },
+    ]);
+  });
+});
+
+describe('setVrrpThreadNice (global_defs vrrp_priority)', () => {
+  it('sets the calling thread’s nice when configured, says so; a refusal is a warning; unset touches nothing', () => {
+    const calls: Array<[number, number]> = [];
+    const { lines, logger } = debugLines();
+    setVrrpThreadNice(undefined, (pid, n) => calls.push([pid, n]), logger);
+    expect(calls).toEqual([]);
+    setVrrpThreadNice(-5, (pid, n) => calls.push([pid, n]), logger);
+    expect(calls).toEqual([[0, -5]]);
+    setVrrpThreadNice(-20, () => { throw new Error('A system error occurred: uv_os_setpriority returned EACCES (permission denied)'); }, logger);
+    expect(lines).toMatchObject([
+      { level: 'info', event: 'vrrp_priority', nice: -5 },
+      { level: 'warn', event: 'vrrp_priority', nice: -20, err: expect.stringContaining('EACCES') },
     ]);
   });
 });
