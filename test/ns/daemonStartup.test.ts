@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -39,6 +39,26 @@ describe.skipIf(!isRoot || hostHasIpvs)('start-up on a kernel without IPVS', () 
     expect(p.stderr).not.toMatch(/\n\s+at /);
     expect(existsSync(path.join(dir, 's.sock'))).toBe(false);
     expect(existsSync(path.join(dir, 'p.pid'))).toBe(false);
+  });
+
+  it('vrrp_priority renices the VRRP (main) thread at start; it keeps the 100 µs slice it asks for', async () => {
+    const niced = path.join(dir, 'niced.conf');
+    writeFileSync(niced, `global_defs {\n  vrrp_priority -4\n}\n${CONFIG}`);
+    const p = startDaemon(`${PREFIX}a`, ['--config', niced, '--vrrp-only', '--log-level', 'debug', '--status-socket', path.join(dir, 's.sock')]);
+    try {
+      await p.waitForLine((l) => l.event === 'started', 20_000);
+      expect(p.lines.find((l) => l.event === 'vrrp_priority')).toMatchObject({ level: 'info', nice: -4 });
+      // Field 19 of /proc/PID/stat is the nice of the main thread (the thread-group leader).
+      const stat = readFileSync(`/proc/${p.pid}/stat`, 'utf8');
+      expect(Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16])).toBe(-4);
+      // Where the kernel has custom slices (6.12+) the thread has the one it asked for, nice kept.
+      const slice = p.lines.find((l) => l.event === 'vrrp_thread_slice');
+      expect(slice).toBeDefined();
+      if (slice?.sliceUs) expect(readFileSync(`/proc/${p.pid}/sched`, 'utf8')).toMatch(/se\.slice\s+:\s+100000\n/);
+    } finally {
+      // A failed look must not leave this daemon running into the next test.
+      expect(await p.stop()).toBe(0);
+    }
   });
 
   it('--vrrp-only runs the same config (no IPVS needed) and stops cleanly', async () => {
