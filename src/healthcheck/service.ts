@@ -301,18 +301,21 @@ export class HealthCheckService {
    * timeoutMs): what the daemon looks at every few seconds.
    */
   async snapshotView(timeoutMs = 2_000): Promise<HealthSnapshotView | null> {
-    if (!this.started) return null;
-    const parts = await Promise.all(this.slots.map((slot) => this.snapshotOf(slot, timeoutMs)));
-    if (parts.some((p) => p === null)) return null;
-    return new HealthSnapshotView(parts as CompactSnapshot[]);
+    const parts = await this.gather(timeoutMs);
+    return parts && new HealthSnapshotView(parts);
   }
 
   /** The same detail in object form, built a slice at a time so that this thread's loop keeps turning. */
   async snapshot(timeoutMs = 2_000): Promise<HealthSnapshot | null> {
+    const parts = await this.gather(timeoutMs);
+    return parts && mergeSnapshots(await Promise.all(parts.map(decodeSnapshotSliced)));
+  }
+
+  /** Every worker's compact snapshot, in worker order; null if one does not answer within timeoutMs. */
+  private async gather(timeoutMs: number): Promise<CompactSnapshot[] | null> {
     if (!this.started) return null;
     const parts = await Promise.all(this.slots.map((slot) => this.snapshotOf(slot, timeoutMs)));
-    if (parts.some((p) => p === null)) return null;
-    return mergeSnapshots(await Promise.all((parts as CompactSnapshot[]).map(decodeSnapshotSliced)));
+    return parts.some((p) => p === null) ? null : (parts as CompactSnapshot[]);
   }
 
   private snapshotOf(slot: Slot, timeoutMs: number): Promise<CompactSnapshot | null> {
